@@ -1,0 +1,50 @@
+/* covtrace: one-shot int3 breakpoint coverage for a stripped shared library.
+ *
+ * Contract with fuzz/coverage/tracer.py:
+ *   1. covtrace_scan() reads an ELF file from disk (never the mapped image) and lists the function
+ *      starts of its .eh_frame_hdr binary search table that fall in executable PT_LOAD segments,
+ *      sorted and unique, as link-time virtual addresses.  `own_end` receives the end of the
+ *      highest defined FUNC symbol of .dynsym: in TVM's wheel everything below it is TVM's own
+ *      code and everything above it is the LLVM linked in.
+ *   2. covtrace_open_bitmap() maps one byte per site MAP_SHARED (a file, so that every fork-server
+ *      worker and the campaign parent see the same bitmap; NULL gives an anonymous mapping shared
+ *      with children forked later).
+ *   3. covtrace_arm() makes the text pages writable, saves the original bytes and writes 0xCC at
+ *      every site not yet set in the bitmap, then installs the SIGTRAP handler.  A hit restores the
+ *      byte, rewinds RIP and sets the site's bitmap byte; the first process to set a byte counts it
+ *      in the per-fork-server counters (split TVM / LLVM by `split`, an index into the sites).
+ *   4. After each child, the fork server calls covtrace_sync(): it restores, in its own image, the
+ *      original byte of every site that any process has seen, so later children never trap there.
+ * Every function returns >= 0 on success or a negative COVTRACE_E* code; covtrace_last_error()
+ * says what went wrong in words.  Nothing here aborts the process.
+ */
+#ifndef COVTRACE_H
+#define COVTRACE_H
+#include <stddef.h>
+#include <stdint.h>
+/* CFFI-BEGIN */
+enum covtrace_status {
+    COVTRACE_OK = 0,
+    COVTRACE_EIO = -1,      /* open/read/mmap of the file failed */
+    COVTRACE_EFORMAT = -2,  /* not an ELF64 x86-64 file, or a malformed table */
+    COVTRACE_ENOMEM = -3,
+    COVTRACE_ESTATE = -4,   /* called in the wrong order (arm before bitmap, arm twice...) */
+    COVTRACE_ESYS = -5,     /* mprotect/sigaction failed */
+    COVTRACE_ENOTFOUND = -6 /* no loaded object matches */
+};
+int covtrace_abi_version(void);
+const char *covtrace_last_error(void);
+long covtrace_scan(const char *path, uint64_t *starts, size_t cap, uint64_t *own_end);
+int covtrace_module_base(const char *name_substr, uint64_t *base, char *path_out, size_t path_cap);
+int covtrace_open_bitmap(const char *path, size_t nsites);
+int covtrace_arm(uint64_t base, const uint64_t *vaddrs, size_t n, size_t split);
+long covtrace_sync(void);
+int covtrace_disarm(void);
+uint8_t *covtrace_bitmap(void);
+size_t covtrace_nsites(void);
+long covtrace_armed(void);
+void covtrace_reset_counters(void);
+void covtrace_counters(uint64_t *out);
+long covtrace_count_seen(size_t lo, size_t hi);
+/* CFFI-END */
+#endif

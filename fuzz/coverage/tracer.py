@@ -1,0 +1,137 @@
+"""Python face of ``csrc/covtrace``: find function starts, arm breakpoints, read the bitmap.
+
+One :class:`Tracer` per fork-server process.  The bitmap is a file shared by every worker of a
+campaign (and read by the campaign parent), so a site seen by one worker is patched out of all
+of them at their next :meth:`Tracer.sync`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from irtools._native import load
+from irtools.errors import IrtoolsError
+
+
+class CoverageError(IrtoolsError):
+    """The tracer could not scan, map or arm."""
+
+
+def _check(rc: int) -> int:
+    if rc < 0:
+        lib, ffi = load("covtrace")
+        raise CoverageError(ffi.string(lib.covtrace_last_error()).decode(errors="replace"))
+    return rc
+
+
+@dataclass(frozen=True)
+class SiteTable:
+    """Function starts of one ELF file (link-time addresses) and where its own code ends."""
+
+    path: str
+    starts: tuple[int, ...]
+    split: int  # index of the first site that is not the library's own (LLVM, in TVM's case)
+
+    @property
+    def n_own(self) -> int:
+        return self.split
+
+    @property
+    def n_other(self) -> int:
+        return len(self.starts) - self.split
+
+
+@cache
+def scan(path: str | os.PathLike) -> SiteTable:
+    """List the function starts in ``path``'s ``.eh_frame_hdr``."""
+    lib, ffi = load("covtrace")
+    path = str(path)
+    own_end = ffi.new("uint64_t *")
+    n = _check(lib.covtrace_scan(path.encode(), ffi.NULL, 0, own_end))
+    buf = ffi.new("uint64_t[]", max(n, 1))
+    n = _check(lib.covtrace_scan(path.encode(), buf, n, own_end))
+    starts = tuple(ffi.unpack(buf, n))
+    end = int(own_end[0])
+    if end == 0:
+        split = len(starts)
+    else:
+        import bisect
+
+        split = bisect.bisect_left(starts, end)
+    return SiteTable(path, starts, split)
+
+
+def module_base(name_substr: str) -> tuple[int, str]:
+    """Load address and path of the first loaded object whose path contains ``name_substr``."""
+    lib, ffi = load("covtrace")
+    base = ffi.new("uint64_t *")
+    buf = ffi.new("char[]", 4096)
+    _check(lib.covtrace_module_base(name_substr.encode(), base, buf, 4096))
+    return int(base[0]), ffi.string(buf).decode()
+
+
+def tvm_library_path() -> Path:
+    """``libtvm_compiler.so`` of the installed wheel, found without importing TVM."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("tvm")
+    if spec is None or not spec.submodule_search_locations:
+        raise CoverageError("the tvm package is not installed")
+    path = Path(list(spec.submodule_search_locations)[0]) / "lib" / "libtvm_compiler.so"
+    if not path.exists():
+        raise CoverageError(f"{path} not found")
+    return path
+
+
+class Tracer:
+    """Breakpoint coverage of one loaded library inside this process (and its forked children)."""
+
+    def __init__(self, library_substr: str, bitmap_path: str | None = None, *, table: SiteTable | None = None):
+        self.lib, self.ffi = load("covtrace")
+        base, path = module_base(library_substr)
+        self.table = table or scan(path)
+        self.base = base
+        if self.lib.covtrace_bitmap() == self.ffi.NULL:
+            _check(self.lib.covtrace_open_bitmap(bitmap_path.encode() if bitmap_path else self.ffi.NULL,
+                                                 len(self.table.starts)))
+        sites = self.ffi.new("uint64_t[]", self.table.starts)
+        self.armed = _check(self.lib.covtrace_arm(base, sites, len(self.table.starts), self.table.split))
+        self._buf = self.ffi.buffer(self.lib.covtrace_bitmap(), len(self.table.starts))
+
+    def sync(self) -> int:
+        """Patch out of this image every site any process has seen; returns how many."""
+        return _check(self.lib.covtrace_sync())
+
+    def reset_counters(self) -> None:
+        self.lib.covtrace_reset_counters()
+
+    def counters(self) -> tuple[int, int]:
+        """Sites first seen by this server's children since the last reset: (own, other)."""
+        out = self.ffi.new("uint64_t[2]")
+        self.lib.covtrace_counters(out)
+        return int(out[0]), int(out[1])
+
+    def seen(self) -> tuple[int, int]:
+        own = _check(self.lib.covtrace_count_seen(0, self.table.split))
+        other = _check(self.lib.covtrace_count_seen(self.table.split, len(self.table.starts)))
+        return own, other
+
+    def hit_indices(self) -> list[int]:
+        data = bytes(self._buf)
+        return [i for i, b in enumerate(data) if b]
+
+    def disarm(self) -> None:
+        _check(self.lib.covtrace_disarm())
+
+
+def read_bitmap(path: str | os.PathLike, split: int) -> tuple[int, int]:
+    """Count seen sites in a campaign's bitmap file without any tracer: (own, other)."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return 0, 0
+    own = sum(1 for b in data[:split] if b)
+    return own, sum(1 for b in data[split:] if b)
