@@ -1,0 +1,301 @@
+"""Label sources.  One interface: every labeller returns per-function values *and* a provenance
+record (tool, version, target, options), so a dataset row says exactly how each number was made.
+
+- ``llc_static``: llc-22 -O2 optimisation remarks (regalloc, asm-printer, prologepilog) plus the
+  function symbol sizes of the object llc wrote (llvm-nm-22 --print-size).
+- ``callgrind_dynamic``: instructions executed per kernel call under valgrind callgrind, the kernel
+  alone inside client-request toggles (deterministic run after run).
+- ``ptxas_gpu``: ptxas -v resource usage (registers, spills, shared memory) for sm_80 / sm_90 and the
+  theoretical occupancy those imply for the kernel's block size.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from irtools.errors import IrtoolsError
+
+from .. import tools
+
+
+class LabelError(IrtoolsError):
+    """A labelling tool failed on an input; the message carries the tool's own diagnostics."""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    tool: str
+    version: str
+    target: str            # what the tool ran for: triple/cpu or GPU arch
+    options: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["options"] = list(self.options)
+        return d
+
+
+@dataclass
+class Labels:
+    """``values[function][target_name] = number``; ``provenance[target_name]`` says how."""
+    values: dict[str, dict[str, float]] = field(default_factory=dict)
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+
+    def merge(self, other: Labels) -> Labels:
+        for fn, vals in other.values.items():
+            self.values.setdefault(fn, {}).update(vals)
+        self.provenance.update(other.provenance)
+        return self
+
+
+def _run(argv: list[str], *, cwd: str | os.PathLike | None = None, timeout: float = 300,
+         env: dict | None = None) -> subprocess.CompletedProcess:
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as e:
+        raise LabelError(f"{Path(argv[0]).name} timed out after {timeout}s") from e
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
+        raise LabelError(f"{Path(argv[0]).name} failed (exit {proc.returncode}):\n" + "\n".join(tail))
+    return proc
+
+
+# ----------------------------------------------------------------------------- llc remarks
+
+def _unquote(s: str) -> str:
+    s = s.strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
+        inner = s[1:-1]
+        return inner.replace("''", "'") if s[0] == "'" else inner
+    return s
+
+
+def parse_remarks(text: str) -> list[dict]:
+    """The YAML optimisation-remark stream as dicts (Pass, Name, Function, Args: {key: value}).
+
+    LLVM writes a fixed, flat subset of YAML; reading it line by line avoids a YAML dependency.
+    """
+    out: list[dict] = []
+    cur: dict | None = None
+    for line in text.splitlines():
+        if line.startswith("--- !"):
+            cur = {"Kind": line[5:].strip(), "Args": {}}
+            out.append(cur)
+            continue
+        if cur is None or line.startswith("..."):
+            continue
+        if line.startswith("  - ") and ":" in line:
+            key, _, val = line[4:].partition(":")
+            key = key.strip()
+            if key not in ("String", "DebugLoc"):
+                cur["Args"].setdefault(key, _unquote(val))
+        elif not line.startswith(" ") and ":" in line:
+            key, _, val = line.partition(":")
+            if key in ("Pass", "Name", "Function"):
+                cur[key] = _unquote(val)
+    return out
+
+
+def remarks_to_labels(remarks: list[dict]) -> dict[str, dict[str, float]]:
+    per: dict[str, dict[str, float]] = {}
+    for r in remarks:
+        fn = r.get("Function")
+        if not fn:
+            continue
+        d = per.setdefault(fn, {"machine_instructions": 0.0, "spills": 0.0, "reloads": 0.0, "stack_bytes": 0.0})
+        name, args = r.get("Name"), r["Args"]
+        if name == "InstructionCount" and "NumInstructions" in args:
+            d["machine_instructions"] = float(args["NumInstructions"])
+        elif name == "StackSize" and "NumStackBytes" in args:
+            d["stack_bytes"] = float(args["NumStackBytes"])
+        elif name == "SpillReloadCopies":
+            # the function-level summary ("generated in function") already includes its loops
+            d["spills"] = float(args.get("NumSpills", 0)) + float(args.get("NumFoldedSpills", 0))
+            d["reloads"] = float(args.get("NumReloads", 0)) + float(args.get("NumFoldedReloads", 0))
+    return per
+
+
+def symbol_sizes(obj: Path) -> dict[str, float]:
+    """Function name → bytes in .text, from the object's symbol table."""
+    nm = tools.require("llvm-nm-22")
+    proc = _run([nm, "--print-size", "--defined-only", str(obj)])
+    out: dict[str, float] = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "Tt":
+            out[parts[3]] = float(int(parts[1], 16))
+    return out
+
+
+_TRIPLE = re.compile(r'^target triple\s*=\s*"([^"]*)"', re.M)
+_CPU = re.compile(r'"target-cpu"="([^"]*)"')
+
+
+class LlcStaticLabeller:
+    name = "llc_static"
+    targets = ("machine_instructions", "spills", "reloads", "stack_bytes", "text_bytes")
+
+    def __init__(self, *, opt: str = "-O2", extra: tuple[str, ...] = ()):
+        self.opt = opt
+        self.extra = extra
+
+    def label(self, ir_path: Path, workdir: Path) -> tuple[Labels, Path]:
+        """Labels every defined function of ``ir_path``; returns them and the object llc wrote."""
+        llc = tools.require("llc-22")
+        workdir.mkdir(parents=True, exist_ok=True)
+        obj = workdir / (ir_path.stem + ".o")
+        yaml = workdir / (ir_path.stem + ".remarks.yaml")
+        opts = (self.opt, "-pass-remarks-analysis=regalloc|asm-printer|prologepilog",
+                "-pass-remarks-missed=regalloc", "-filetype=obj", *self.extra)
+        _run([llc, *opts, f"-pass-remarks-output={yaml}", str(ir_path), "-o", str(obj)])
+        per = remarks_to_labels(parse_remarks(yaml.read_text()))
+        sizes = symbol_sizes(obj)
+        for fn, d in per.items():
+            if fn in sizes:
+                d["text_bytes"] = sizes[fn]
+        text = ir_path.read_text(errors="replace")
+        m = _TRIPLE.search(text)
+        cpus = sorted(set(_CPU.findall(text)))
+        tgt = f"{m.group(1) if m else 'default'} cpu={','.join(cpus) or 'generic'}"
+        llc_prov = Provenance("llc-22", tools.version("llc-22"), tgt, opts)
+        nm_prov = Provenance("llvm-nm-22", tools.version("llvm-nm-22"), tgt, ("--print-size",))
+        prov = {t: llc_prov for t in self.targets if t != "text_bytes"}
+        prov["text_bytes"] = nm_prov
+        return Labels(per, prov), obj
+
+
+# ----------------------------------------------------------------------------- callgrind
+
+_SUMMARY = re.compile(r"^(?:summary|totals):\s*(\d+)", re.M)
+_TRIGGER = re.compile(r"^desc:\s*Trigger:\s*Client Request:\s*(\S+)", re.M)
+
+
+class CallgrindLabeller:
+    """Instructions executed per call, for programs whose harness dumps one profile per kernel."""
+    name = "callgrind_dynamic"
+    targets = ("instructions_executed",)
+
+    def __init__(self, *, timeout: float = 300):
+        self.timeout = timeout
+
+    def label(self, obj: Path, harness_c: Path, workdir: Path) -> Labels:
+        clang, vg = tools.require("clang-22"), tools.require("valgrind")
+        exe = workdir / "harness.exe"
+        # the harness itself is plain -O1 x86-64: only the kernels' object varies between rows
+        _run([clang, "-O1", "-march=x86-64", str(harness_c), str(obj), "-o", str(exe)])
+        prefix = workdir / "cg.out"
+        for old in workdir.glob("cg.out*"):
+            old.unlink()
+        opts = ("--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no")
+        _run([vg, *opts, f"--callgrind-out-file={prefix}.%p", str(exe)], cwd=workdir, timeout=self.timeout,
+             env={**os.environ, "LC_ALL": "C"})
+        values: dict[str, dict[str, float]] = {}
+        for dump in sorted(workdir.glob("cg.out.*")):
+            text = dump.read_text(errors="replace")
+            trig = _TRIGGER.search(text)
+            tot = _SUMMARY.search(text)
+            if trig and tot:
+                values[trig.group(1)] = {"instructions_executed": float(tot.group(1))}
+        if not values:
+            raise LabelError(f"callgrind wrote no per-kernel dumps in {workdir}")
+        prov = Provenance("valgrind", tools.version("valgrind"), "x86_64 (host, under valgrind)", opts)
+        return Labels(values, {"instructions_executed": prov})
+
+
+# ----------------------------------------------------------------------------- ptxas
+
+# per-SM limits (CUDA occupancy calculator, compute capability 8.0 and 9.0)
+ARCH_LIMITS = {
+    "sm_80": dict(max_warps=64, max_blocks=32, regs=65536, reg_unit=256, max_regs_thread=255,
+                  smem=167936, smem_unit=128, smem_reserved=1024),
+    "sm_90": dict(max_warps=64, max_blocks=32, regs=65536, reg_unit=256, max_regs_thread=255,
+                  smem=233472, smem_unit=128, smem_reserved=1024),
+}
+
+
+def occupancy(arch: str, threads_per_block: int, regs_per_thread: int, smem_per_block: int) -> float:
+    """Theoretical occupancy (active warps / max warps), as NVIDIA's occupancy calculator computes it."""
+    lim = ARCH_LIMITS[arch]
+    warps = max(1, -(-threads_per_block // 32))
+    by_warps = lim["max_warps"] // warps
+    if regs_per_thread > 0:
+        regs_per_warp = -(-(max(regs_per_thread, 1) * 32) // lim["reg_unit"]) * lim["reg_unit"]
+        by_regs = (lim["regs"] // regs_per_warp) // warps
+    else:
+        by_regs = lim["max_blocks"]
+    if smem_per_block > 0:
+        need = -(-(smem_per_block + lim["smem_reserved"]) // lim["smem_unit"]) * lim["smem_unit"]
+        by_smem = lim["smem"] // need
+    else:
+        by_smem = lim["max_blocks"]
+    blocks = max(0, min(lim["max_blocks"], by_warps, by_regs, by_smem))
+    return blocks * warps / lim["max_warps"]
+
+
+_PTXAS_FN = re.compile(r"Compiling entry function '([^']+)' for '(sm_\d+)'")
+_PTXAS_SPILL = re.compile(r"(\d+) bytes spill stores, (\d+) bytes spill loads")
+_PTXAS_USED = re.compile(r"Used (\d+) registers")
+_PTXAS_SMEM = re.compile(r"(\d+) bytes smem")
+
+
+def parse_ptxas(text: str) -> dict[str, dict[str, dict[str, float]]]:
+    """ptxas -v stderr → {function: {arch: {registers, spill_bytes, shared_bytes}}}."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    cur = None
+    for line in text.splitlines():
+        m = _PTXAS_FN.search(line)
+        if m:
+            cur = out.setdefault(m.group(1), {}).setdefault(m.group(2), {
+                "registers": 0.0, "spill_bytes": 0.0, "shared_bytes": 0.0})
+            continue
+        if cur is None:
+            continue
+        m = _PTXAS_SPILL.search(line)
+        if m:
+            cur["spill_bytes"] = float(int(m.group(1)) + int(m.group(2)))
+        m = _PTXAS_USED.search(line)
+        if m:
+            cur["registers"] = float(m.group(1))
+            m2 = _PTXAS_SMEM.search(line)
+            if m2:
+                cur["shared_bytes"] = float(m2.group(1))
+    return out
+
+
+class PtxasLabeller:
+    """GPU resource labels for NVPTX LLVM IR: llc-22 → PTX per arch → ptxas -v."""
+    name = "ptxas_gpu"
+    targets = ("gpu_registers_sm80", "gpu_registers_sm90", "gpu_spill_bytes_sm90", "gpu_shared_bytes_sm90",
+               "gpu_occupancy_sm80", "gpu_occupancy_sm90")
+
+    def __init__(self, archs: tuple[str, ...] = ("sm_80", "sm_90")):
+        self.archs = archs
+
+    def label(self, ir_path: Path, workdir: Path, block_sizes: dict[str, int]) -> Labels:
+        llc, ptxas = tools.require("llc-22"), tools.require("ptxas")
+        workdir.mkdir(parents=True, exist_ok=True)
+        per: dict[str, dict[str, float]] = {}
+        for arch in self.archs:
+            ptx = workdir / f"{ir_path.stem}.{arch}.ptx"
+            _run([llc, "-O2", "-mtriple=nvptx64-nvidia-cuda", f"-mcpu={arch}", str(ir_path), "-o", str(ptx)])
+            proc = _run([ptxas, "-v", f"-arch={arch}", str(ptx), "-o", os.devnull])
+            for fn, archs in parse_ptxas(proc.stderr + proc.stdout).items():
+                r = archs.get(arch)
+                if r is None:
+                    continue
+                d = per.setdefault(fn, {})
+                sfx = arch.replace("_", "")
+                d[f"gpu_registers_{sfx}"] = r["registers"]
+                if arch == "sm_90":
+                    d["gpu_spill_bytes_sm90"] = r["spill_bytes"]
+                    d["gpu_shared_bytes_sm90"] = r["shared_bytes"]
+                if fn in block_sizes:
+                    d[f"gpu_occupancy_{sfx}"] = occupancy(arch, block_sizes[fn], int(r["registers"]),
+                                                          int(r["shared_bytes"]))
+        prov = Provenance("ptxas", tools.version("ptxas"), ",".join(self.archs),
+                          ("-v", f"via llc-22 -O2 -mtriple=nvptx64-nvidia-cuda"))
+        return Labels(per, {t: prov for t in self.targets})

@@ -1,0 +1,64 @@
+"""What the cost model predicts: one named target per label, with its unit and where it comes from.
+
+A target name is the key used everywhere: in dataset rows, model manifests, API results and the
+``irtools cost --json`` objects.  ``source`` names the labeller that produces it (see
+``costmodel.dataset.labellers``), so a row says exactly which tool made each number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    unit: str
+    domain: str          # "cpu-static", "cpu-dynamic" or "gpu-static"
+    source: str          # labeller name
+    description: str
+    log_scale: bool = True   # counts spanning orders of magnitude are learnt as log1p
+    integer: bool = True
+
+
+TARGETS: dict[str, Target] = {t.name: t for t in [
+    Target("machine_instructions", "instructions", "cpu-static", "llc-remarks",
+           "machine instructions emitted by llc-22 -O2 for the function (asm-printer NumInstructions)"),
+    Target("spills", "spills", "cpu-static", "llc-remarks",
+           "register-allocator spills in the function (regalloc NumSpills, loops included)"),
+    Target("reloads", "reloads", "cpu-static", "llc-remarks",
+           "register-allocator reloads in the function (regalloc NumReloads)"),
+    Target("stack_bytes", "bytes", "cpu-static", "llc-remarks",
+           "stack frame size (prologepilog NumStackBytes)"),
+    Target("text_bytes", "bytes", "cpu-static", "object-size",
+           "size of the function's symbol in the object's .text (llvm-nm-22 --print-size)"),
+    Target("instructions_executed", "instructions", "cpu-dynamic", "callgrind",
+           "instructions executed by one call of the function, callees included, on the generated "
+           "harness input (valgrind callgrind, inclusive Ir)"),
+    Target("gpu_registers_sm80", "registers/thread", "gpu-static", "ptxas",
+           "registers per thread from ptxas -v for sm_80", log_scale=False),
+    Target("gpu_registers_sm90", "registers/thread", "gpu-static", "ptxas",
+           "registers per thread from ptxas -v for sm_90", log_scale=False),
+    Target("gpu_spill_bytes_sm90", "bytes", "gpu-static", "ptxas",
+           "spill stores + spill loads in bytes from ptxas -v for sm_90"),
+    Target("gpu_shared_bytes_sm90", "bytes", "gpu-static", "ptxas",
+           "static shared memory per block from ptxas -v for sm_90"),
+    Target("gpu_occupancy_sm80", "fraction", "gpu-static", "ptxas",
+           "theoretical occupancy (active warps / max warps per SM) on sm_80", log_scale=False,
+           integer=False),
+    Target("gpu_occupancy_sm90", "fraction", "gpu-static", "ptxas",
+           "theoretical occupancy (active warps / max warps per SM) on sm_90", log_scale=False,
+           integer=False),
+]}
+
+CPU_TARGETS = [n for n, t in TARGETS.items() if t.domain.startswith("cpu")]
+GPU_TARGETS = [n for n, t in TARGETS.items() if t.domain == "gpu-static"]
+
+
+def get(name: str) -> Target:
+    from irtools.errors import IrtoolsError
+
+    try:
+        return TARGETS[name]
+    except KeyError:
+        raise IrtoolsError(f"unknown cost-model target {name!r}; known: {', '.join(TARGETS)}") from None
