@@ -32,3 +32,13 @@ def need_tool(name: str) -> str:
 @pytest.fixture(scope="session")
 def corpus_root() -> Path:
     return corpus_dir()
+
+
+@pytest.fixture(scope="session")
+def clang_corpus(tmp_path_factory) -> list[Path]:
+    """Real LLVM IR made by clang-22 from the bundled C programs (several -O levels, with -g)."""
+    from irtools.examples import build_c_corpus
+
+    need_tool("clang-22")
+    # one folder per test session (each xdist worker builds its own: a few seconds)
+    return build_c_corpus(tmp_path_factory.mktemp("clang-corpus"))
