@@ -297,5 +297,5 @@ class PtxasLabeller:
                     d[f"gpu_occupancy_{sfx}"] = occupancy(arch, block_sizes[fn], int(r["registers"]),
                                                           int(r["shared_bytes"]))
         prov = Provenance("ptxas", tools.version("ptxas"), ",".join(self.archs),
-                          ("-v", f"via llc-22 -O2 -mtriple=nvptx64-nvidia-cuda"))
+                          ("-v", "via llc-22 -O2 -mtriple=nvptx64-nvidia-cuda"))
         return Labels(per, {t: prov for t in self.targets})

@@ -1,0 +1,169 @@
+"""Dataset building: sharded, resumable, with a progress bar.
+
+Layout of a dataset folder::
+
+    meta.json                 generator, shard size, tool versions
+    ir/<sha>.ll               every labelled IR module, named by the hash of its text
+    shards/shard-00012.jsonl  one row per (module, function), written atomically when the shard is done
+
+A shard that exists is done and is skipped on the next run, so an interrupted build resumes where it
+stopped.  Rows carry the origin program (the unit the evaluation splits by), the compile
+configuration, the IR file and hash, the labels and, per target, the tool/version/target that made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from irtools.errors import IrtoolsError
+
+from .. import tools
+from . import cgen
+from .labellers import CallgrindLabeller, LabelError, LlcStaticLabeller
+
+SCHEMA = 1
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _store_ir(out: Path, text: str) -> tuple[str, str]:
+    sha = _sha(text)
+    rel = f"ir/{sha[:20]}.ll"
+    path = out / rel
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return rel, sha
+
+
+def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bool = True) -> list[dict]:
+    """All rows of one generated C program under a few compile configurations."""
+    prog = cgen.generate_program(seed)
+    clang = tools.require("clang-22")
+    rows: list[dict] = []
+    families = {k.name: k.family for k in prog.kernels}
+    with tempfile.TemporaryDirectory(prefix="costmodel-") as td:
+        work = Path(td)
+        (work / "prog.c").write_text(prog.source)
+        (work / "harness.c").write_text(prog.harness())
+        for ci, (opt, march, unroll) in enumerate(cgen.sample_configs(seed, configs_per_program)):
+            cdir = work / f"cfg{ci}"
+            cdir.mkdir()
+            flags = [opt, f"-march={march}", *([unroll] if unroll else [])]
+            ll = cdir / "prog.ll"
+            proc = subprocess.run([clang, *flags, "-S", "-emit-llvm", "-fno-ident", str(work / "prog.c"), "-o", str(ll)], capture_output=True,
+                                  text=True)
+            if proc.returncode != 0:
+                raise LabelError(f"clang-22 failed on program {prog.name}: {proc.stderr[-2000:]}")
+            text = ll.read_text()
+            static, obj = LlcStaticLabeller().label(ll, cdir)
+            labels = static
+            if dynamic:
+                labels = labels.merge(CallgrindLabeller().label(obj, work / "harness.c", cdir))
+            rel, sha = _store_ir(out, text)
+            clang_cmd = {"tool": "clang-22", "version": tools.version("clang-22"), "flags": flags}
+            for fn, vals in sorted(labels.values.items()):
+                rows.append({
+                    "schema": SCHEMA, "source": "cgen", "origin": prog.name, "origin_hash": prog.source_hash,
+                    "family": families.get(fn, families.get(fn.removesuffix("_helper"), "helper")),
+                    "config": {"opt": opt, "march": march, "unroll": unroll or "default"},
+                    "producer": clang_cmd, "ir_file": rel, "ir_sha256": sha, "function": fn,
+                    "labels": vals,
+                    "provenance": {t: labels.provenance[t].to_json() for t in vals if t in labels.provenance},
+                })
+    return rows
+
+
+def _shard_path(out: Path, idx: int) -> Path:
+    return out / "shards" / f"shard-{idx:05d}.jsonl"
+
+
+def _build_shard(args: tuple[str, int, int, int, bool]) -> tuple[int, int, list[str]]:
+    out_s, idx, per_shard, cfgs, dynamic = args
+    out = Path(out_s)
+    rows: list[dict] = []
+    errors: list[str] = []
+    for seed in range(idx * per_shard, (idx + 1) * per_shard):
+        try:
+            rows.extend(cgen_rows(seed, out, configs_per_program=cfgs, dynamic=dynamic))
+        except IrtoolsError as e:
+            # a program a tool rejects is recorded and skipped: one bad sample must not stop a build
+            errors.append(f"seed {seed}: {e}")
+    path = _shard_path(out, idx)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w") as f:
+        for r in rows:
+            f.write(json.dumps(r, sort_keys=True) + "\n")
+        for e in errors:
+            f.write(json.dumps({"error": e}) + "\n")
+    os.replace(tmp, path)
+    return idx, len(rows), errors
+
+
+def build(out: str | os.PathLike, *, shards: int, per_shard: int = 4, configs_per_program: int = 3,
+          dynamic: bool = True, jobs: int = 1, progress: bool = True) -> dict:
+    """Build (or resume) a dataset of generated C programs; returns a summary."""
+    outp = Path(out)
+    (outp / "ir").mkdir(parents=True, exist_ok=True)
+    (outp / "shards").mkdir(exist_ok=True)
+    meta = {"schema": SCHEMA, "generator": "costmodel.dataset.cgen", "per_shard": per_shard,
+            "configs_per_program": configs_per_program, "dynamic": dynamic,
+            "tools": {t: tools.version(t) for t in ["clang-22", "llc-22", "llvm-nm-22"]
+                      + (["valgrind"] if dynamic else [])}}
+    meta_path = outp / "meta.json"
+    if meta_path.exists():
+        old = json.loads(meta_path.read_text())
+        if {k: old.get(k) for k in ("per_shard", "configs_per_program", "dynamic")} != \
+                {k: meta[k] for k in ("per_shard", "configs_per_program", "dynamic")}:
+            raise IrtoolsError(f"{outp} was built with other settings ({old}); use another folder")
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    todo = [i for i in range(shards) if not _shard_path(outp, i).exists()]
+    summary = {"shards": shards, "skipped": shards - len(todo), "rows": 0, "errors": []}
+    work = [(str(outp), i, per_shard, configs_per_program, dynamic) for i in todo]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    cols = [TextColumn("[bold]dataset"), BarColumn(), MofNCompleteColumn(), TextColumn("shards"),
+            TimeRemainingColumn()]
+    with Progress(*cols, disable=not progress, transient=False) as bar:
+        task = bar.add_task("shards", total=shards, completed=shards - len(todo))
+        if jobs <= 1:
+            results: Iterator = map(_build_shard, work)
+            pool = None
+        else:
+            pool = ProcessPoolExecutor(max_workers=jobs)
+            results = pool.map(_build_shard, work)
+        try:
+            for _idx, n, errs in results:
+                summary["rows"] += n
+                summary["errors"].extend(errs)
+                bar.advance(task)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+    return summary
+
+
+def load_rows(path: str | os.PathLike) -> list[dict]:
+    """Every labelled row of a dataset folder (error records left out)."""
+    rows = []
+    for shard in sorted(Path(path, "shards").glob("shard-*.jsonl")):
+        for line in shard.read_text().splitlines():
+            r = json.loads(line)
+            if "error" not in r:
+                rows.append(r)
+    return rows
+
+
+def remove(path: str | os.PathLike) -> None:
+    shutil.rmtree(path, ignore_errors=True)
