@@ -1,0 +1,353 @@
+"""Type- and scope-aware mutators of TIR PrimFuncs (tirx / s_tir node set).
+
+Each mutator takes a PrimFunc and a ``random.Random`` and returns a new PrimFunc, or None when
+it found nothing to act on.  Expression mutators act only on the *value* side of buffer stores
+(never on indices), so a mutation changes what is computed, not where memory is touched; the
+differential oracle then compares pipelines on the same mutated function.  New statements
+only use variables in scope at the insertion point (enclosing loop and block iteration
+variables).  :func:`mutate` applies a few mutators and checks the TVMScript round trip: what it
+returns always prints and parses back.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+FLOAT_BINOPS = ("Add", "Sub", "Mul", "Min", "Max")
+INT_BINOPS = ("Add", "Sub", "Mul", "Min", "Max", "BitwiseAnd", "BitwiseOr", "BitwiseXor")
+CMPOPS = ("LT", "LE", "GT", "GE", "EQ", "NE")
+FLOAT_INTRINSICS = ("abs", "exp", "sqrt", "tanh", "sigmoid", "floor", "ceil", "round", "sin", "log1p")
+PRAGMAS = (("pragma_auto_unroll_max_step", 16), ("pragma_unroll_explicit", 0),
+           ("software_pipeline_stage", 0), ("pragma_loop_partition_hint", 1))
+
+
+@dataclass
+class Site:
+    stmt: object
+    scope: list  # Vars usable here (int-typed loop / block iteration variables)
+    in_block: bool
+
+
+def _tvm():
+    import tvm
+    import tvm_ffi
+    from tvm import s_tir, tirx
+
+    return tvm, tvm_ffi, tirx, s_tir
+
+
+def collect_stmts(body) -> list[Site]:
+    """Every statement with the variables in scope at it (pre-order)."""
+    _, _, tirx, s_tir = _tvm()
+    out: list[Site] = []
+
+    def go(s, scope, in_block):
+        out.append(Site(s, list(scope), in_block))
+        name = type(s).__name__
+        if name == "For":
+            go(s.body, scope + [s.loop_var], in_block)
+        elif name == "SeqStmt":
+            for x in s.seq:
+                go(x, scope, in_block)
+        elif name == "IfThenElse":
+            go(s.then_case, scope, in_block)
+            if s.else_case is not None:
+                go(s.else_case, scope, in_block)
+        elif name in ("AttrStmt", "While", "LetStmt"):
+            if getattr(s, "body", None) is not None:
+                go(s.body, scope, in_block)
+        elif name == "SBlockRealize":
+            go(s.block, scope, in_block)
+        elif name == "SBlock":
+            # a non-opaque block sees only its own iteration variables, not the loops around it
+            inner = [iv.var for iv in s.iter_vars] if len(s.iter_vars) else scope
+            if s.init is not None:
+                go(s.init, inner, True)
+            go(s.body, inner, True)
+
+    go(body, [], False)
+    return out
+
+
+def collect_value_exprs(body) -> list:
+    """Expressions on the value side of buffer stores."""
+    _, tvm_ffi, tirx, _ = _tvm()
+    out = []
+    for site in collect_stmts(body):
+        if type(site.stmt).__name__ == "BufferStore":
+            tvm_ffi.structural_walk(site.stmt.value, lambda o: out.append(o) if _dtype(o) else None,
+                                    order="pre")
+    return out
+
+
+def replace(body, target, new):
+    """``body`` with the node that is ``target`` (identity) replaced by ``new``."""
+    _, tvm_ffi, _, _ = _tvm()
+
+    def cb(v, m):
+        if isinstance(v, tvm_ffi.Object) and v.same_as(target):
+            return new
+        return m.default_mutate(v)
+
+    return tvm_ffi.structural_mutate(body, cb)
+
+
+def _dtype(e) -> str | None:
+    """The scalar type of a primitive expression, or None for anything else (buffers, arrays...)."""
+    tvm, _, _, _ = _tvm()
+    ty = getattr(e, "ty", None) if isinstance(e, tvm.ir.Expr) else None
+    return str(ty) if isinstance(ty, tvm.ir.PrimType) else None
+
+
+def _const(dtype: str, rng: random.Random):
+    tvm, _, tirx, _ = _tvm()
+    if dtype.startswith("float"):
+        return tirx.const(rng.choice([0.0, 1.0, -1.0, 0.5, 2.0, 1e-3, 65504.0, rng.uniform(-4, 4)]), dtype)
+    if dtype == "bool":
+        return tirx.const(rng.choice([True, False]), dtype)
+    return tirx.const(rng.choice([0, 1, -1, 2, 7, 255, rng.randint(-100, 100)]), dtype)
+
+
+# ------------------------------------------------------------------ expression mutators
+def flip_binop(func, rng):
+    _, _, tirx, _ = _tvm()
+    cands = [e for e in collect_value_exprs(func.body) if type(e).__name__ in INT_BINOPS]
+    if not cands:
+        return None
+    e = rng.choice(cands)
+    ops = FLOAT_BINOPS if _dtype(e).startswith("float") else INT_BINOPS
+    new = rng.choice([o for o in ops if o != type(e).__name__])
+    return func.with_body(replace(func.body, e, getattr(tirx, new)(e.a, e.b)))
+
+
+def flip_compare(func, rng):
+    _, _, tirx, _ = _tvm()
+    cands = [e for e in collect_value_exprs(func.body) if type(e).__name__ in CMPOPS]
+    if not cands:
+        return None
+    e = rng.choice(cands)
+    new = rng.choice([o for o in CMPOPS if o != type(e).__name__])
+    return func.with_body(replace(func.body, e, getattr(tirx, new)(e.a, e.b)))
+
+
+def flip_const(func, rng):
+    cands = [e for e in collect_value_exprs(func.body) if type(e).__name__ in ("IntImm", "FloatImm")]
+    if not cands:
+        return None
+    e = rng.choice(cands)
+    return func.with_body(replace(func.body, e, _const(_dtype(e), rng)))
+
+
+def hoist_operand(func, rng):
+    """Delete a binary node by hoisting its type-compatible child."""
+    cands = [e for e in collect_value_exprs(func.body)
+             if type(e).__name__ in INT_BINOPS and _dtype(e.a) == _dtype(e)]
+    if not cands:
+        return None
+    e = rng.choice(cands)
+    return func.with_body(replace(func.body, e, rng.choice([e.a, e.b])))
+
+
+def wrap_select(func, rng):
+    _, _, tirx, _ = _tvm()
+    cands = [e for e in collect_value_exprs(func.body) if _dtype(e) in ("float32", "int32", "float64", "int64")]
+    if not cands:
+        return None
+    e = rng.choice(cands)
+    c = _const(_dtype(e), rng)
+    cond = getattr(tirx, rng.choice(CMPOPS))(e, c)
+    new = tirx.Select(cond, e, _const(_dtype(e), rng)) if rng.random() < 0.5 else tirx.Select(cond, c, e)
+    return func.with_body(replace(func.body, e, new))
+
+
+def wrap_intrinsic(func, rng):
+    _, _, tirx, _ = _tvm()
+    cands = [e for e in collect_value_exprs(func.body) if _dtype(e) == "float32"]
+    if not cands:
+        return None
+    e = rng.choice(cands)
+    return func.with_body(replace(func.body, e, getattr(tirx, rng.choice(FLOAT_INTRINSICS))(e)))
+
+
+def insert_cast(func, rng):
+    _, _, tirx, _ = _tvm()
+    cands = [e for e in collect_value_exprs(func.body) if _dtype(e) in ("float32", "int32")]
+    if not cands:
+        return None
+    e = rng.choice(cands)
+    mid = rng.choice(["float16", "int8", "int64", "float64", "bfloat16", "uint8"])
+    return func.with_body(replace(func.body, e, tirx.Cast(_dtype(e), tirx.Cast(mid, e))))
+
+
+def insert_binop(func, rng):
+    """Insert a generated subtree: ``e`` becomes ``e op (load | const)``."""
+    _, _, tirx, _ = _tvm()
+    cands = collect_value_exprs(func.body)
+    cands = [e for e in cands if _dtype(e) in ("float32", "int32")]
+    if not cands:
+        return None
+    e = rng.choice(cands)
+    loads = [x for x in cands if type(x).__name__ in ("TensorLoad", "BufferLoad") and _dtype(x) == _dtype(e)]
+    other = rng.choice(loads) if loads and rng.random() < 0.6 else _const(_dtype(e), rng)
+    ops = FLOAT_BINOPS if _dtype(e).startswith("float") else INT_BINOPS
+    return func.with_body(replace(func.body, e, getattr(tirx, rng.choice(ops))(e, other)))
+
+
+# ------------------------------------------------------------------ statement mutators
+def _stmt_sites(func, kinds=None):
+    sites = collect_stmts(func.body)
+    sites = [s for s in sites if type(s.stmt).__name__ not in ("SBlock", "SBlockRealize")]
+    if kinds:
+        sites = [s for s in sites if type(s.stmt).__name__ in kinds]
+    return sites
+
+
+def _cond(scope, rng):
+    _, _, tirx, _ = _tvm()
+    ints = [v for v in scope if (_dtype(v) or "").startswith("int")]
+    if not ints:
+        return tirx.const(rng.random() < 0.8, "bool")
+    v = rng.choice(ints)
+    return getattr(tirx, rng.choice(CMPOPS))(v, tirx.const(rng.randint(0, 8), _dtype(v)))
+
+
+def wrap_loop(func, rng):
+    tvm, _, tirx, _ = _tvm()
+    sites = _stmt_sites(func)
+    if not sites:
+        return None
+    site = rng.choice(sites)
+    var = tirx.Var(f"fz{rng.randint(0, 9999)}", "int32")
+    kind = rng.choice([tirx.ForKind.SERIAL, tirx.ForKind.PARALLEL, tirx.ForKind.VECTORIZED, tirx.ForKind.UNROLLED])
+    ann = dict([rng.choice(PRAGMAS)]) if rng.random() < 0.3 else None
+    loop = tirx.For(var, tirx.const(0, "int32"), tirx.const(rng.randint(1, 4), "int32"), kind, site.stmt,
+                    annotations=ann)
+    return func.with_body(replace(func.body, site.stmt, loop))
+
+
+def wrap_if(func, rng):
+    _, _, tirx, _ = _tvm()
+    sites = _stmt_sites(func)
+    if not sites:
+        return None
+    site = rng.choice(sites)
+    return func.with_body(replace(func.body, site.stmt, tirx.IfThenElse(_cond(site.scope, rng), site.stmt, None)))
+
+
+def wrap_attr(func, rng):
+    _, _, tirx, _ = _tvm()
+    sites = _stmt_sites(func)
+    if not sites:
+        return None
+    site = rng.choice(sites)
+    key, val = rng.choice(PRAGMAS)
+    new = tirx.AttrStmt(tirx.const(0, "int32"), key, tirx.const(val, "int32"), site.stmt)
+    return func.with_body(replace(func.body, site.stmt, new))
+
+
+def insert_assert(func, rng):
+    tvm, _, tirx, _ = _tvm()
+    sites = _stmt_sites(func, ("BufferStore",))
+    if not sites:
+        return None
+    site = rng.choice(sites)
+    ints = [v for v in site.scope if (_dtype(v) or "").startswith("int")]
+    # an assertion that holds (v >= 0) keeps the program's meaning; the passes must keep it too
+    cond = tirx.GE(rng.choice(ints), tirx.const(0, _dtype(ints[0]))) if ints else tirx.const(True, "bool")
+    # the FFI constructor takes (condition, kind, message parts), whatever the Python signature says
+    a = tirx.AssertStmt(cond, tvm.ir.StringImm("RuntimeError"), [tvm.ir.StringImm("fuzz")])
+    return func.with_body(replace(func.body, site.stmt, tirx.SeqStmt([a, site.stmt])))
+
+
+def flip_loop_kind(func, rng):
+    _, _, tirx, _ = _tvm()
+    sites = _stmt_sites(func, ("For",))
+    if not sites:
+        return None
+    s = rng.choice(sites).stmt
+    kinds = [k for k in (tirx.ForKind.SERIAL, tirx.ForKind.PARALLEL, tirx.ForKind.VECTORIZED, tirx.ForKind.UNROLLED)
+             if int(k) != int(s.kind)]
+    new = tirx.For(s.loop_var, s.min, s.extent, rng.choice(kinds), s.body, s.thread_binding, s.annotations)
+    return func.with_body(replace(func.body, s, new))
+
+
+def annotate_loop(func, rng):
+    _, _, tirx, _ = _tvm()
+    sites = _stmt_sites(func, ("For",))
+    if not sites:
+        return None
+    s = rng.choice(sites).stmt
+    ann = dict(s.annotations)
+    key, val = rng.choice(PRAGMAS)
+    ann[key] = val
+    new = tirx.For(s.loop_var, s.min, s.extent, s.kind, s.body, s.thread_binding, ann)
+    return func.with_body(replace(func.body, s, new))
+
+
+def delete_stmt(func, rng):
+    """Delete a statement: drop one of a sequence, or hoist an if's / attribute's body."""
+    _, _, tirx, _ = _tvm()
+    sites = _stmt_sites(func, ("SeqStmt", "IfThenElse", "AttrStmt"))
+    if not sites:
+        return None
+    s = rng.choice(sites).stmt
+    name = type(s).__name__
+    if name == "SeqStmt":
+        seq = list(s.seq)
+        del seq[rng.randrange(len(seq))]
+        new = seq[0] if len(seq) == 1 else tirx.SeqStmt(seq)
+    elif name == "IfThenElse":
+        new = s.then_case
+    else:
+        new = s.body
+    return func.with_body(replace(func.body, s, new))
+
+
+def duplicate_stmt(func, rng):
+    _, _, tirx, _ = _tvm()
+    sites = _stmt_sites(func, ("BufferStore", "For"))
+    if not sites:
+        return None
+    s = rng.choice(sites).stmt
+    return func.with_body(replace(func.body, s, tirx.SeqStmt([s, s])))
+
+
+MUTATORS = {f.__name__: f for f in [
+    flip_binop, flip_compare, flip_const, hoist_operand, wrap_select, wrap_intrinsic, insert_cast, insert_binop,
+    wrap_loop, wrap_if, wrap_attr, insert_assert, flip_loop_kind, annotate_loop, delete_stmt, duplicate_stmt,
+]}
+
+
+def parse(text: str):
+    import tvm
+    from tvm import tirx
+
+    f = tvm.script.from_source(text)
+    return f if isinstance(f, tirx.PrimFunc) else f["main"]
+
+
+def mutate(text: str, seed: int, n: int = 1, attempts: int = 8) -> tuple[str, list[str]]:
+    """Apply ``n`` mutations to the TVMScript ``text``, reproducibly from ``seed``.
+
+    Returns the new TVMScript and the names of the mutators applied.  A mutation whose result
+    does not survive print → parse is dropped and another is tried.
+    """
+    rng = random.Random(seed)
+    func = parse(text)
+    applied: list[str] = []
+    for _ in range(n):
+        for _attempt in range(attempts):
+            name = rng.choice(sorted(MUTATORS))
+            try:
+                new = MUTATORS[name](func, rng)
+                if new is None:
+                    continue
+                printed = new.script()
+                parse(printed)
+            except Exception:  # TVM refused the construction or the round trip: try another
+                continue
+            func, text = new, printed
+            applied.append(name)
+            break
+    return text, applied

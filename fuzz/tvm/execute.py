@@ -1,0 +1,203 @@
+"""Run one case inside a forked child: parse, verify, apply the pass list, build, run, compare.
+
+Everything here imports TVM and is only called in a fork-server child, which may die: each
+stage is announced through ``stage(name)`` first, so the server knows where a signal struck.
+The result is a plain dict (JSON) that :mod:`fuzz.oracles` classifies.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+
+import numpy as np
+
+from . import passes as P
+
+TARGET = {"kind": "llvm"}
+
+
+def _features(mod) -> str:
+    """A coarse IR feature bucket for the semantic signal: which constructs the input holds."""
+    import tvm_ffi
+    from tvm import tirx
+
+    seen: set[str] = set()
+
+    def visit(obj):
+        name = type(obj).__name__
+        if name == "For":
+            seen.add(f"for:{int(obj.kind)}")
+        elif name in ("SBlock", "IfThenElse", "AllocBuffer", "LetStmt", "AssertStmt", "AttrStmt", "Select",
+                      "Ramp", "Broadcast", "While", "DeclBuffer"):
+            seen.add(name)
+
+    for _, func in mod.functions.items():
+        if isinstance(func, tirx.PrimFunc):
+            tvm_ffi.structural_walk(func.body, visit)
+    return ",".join(sorted(seen))
+
+
+def make_instrument(signal: set):
+    """A PassInstrument recording (pass, IR feature bucket, changed?) for every pass run, nested too."""
+    import tvm
+    import tvm_ffi
+
+    @tvm.ir.instrument.pass_instrument
+    class SemanticSignal:
+        def __init__(self):
+            self.stack = []
+            self.feat_cache = {}
+
+        def run_before_pass(self, mod, info):
+            h = tvm_ffi.structural_hash(mod)
+            feat = self.feat_cache.get(h)
+            if feat is None:
+                feat = self.feat_cache[h] = _features(mod)
+            self.stack.append((h, feat))
+
+        def run_after_pass(self, mod, info):
+            if not self.stack:
+                return
+            h, feat = self.stack.pop()
+            changed = tvm_ffi.structural_hash(mod) != h
+            signal.add(f"{info.name}|{feat}|{int(changed)}")
+
+    return SemanticSignal()
+
+
+def random_args(func, rng: np.random.Generator) -> list[np.ndarray]:
+    out = []
+    for param in func.params:
+        buf = func.buffer_map.get(param)
+        if buf is None:
+            raise ValueError(f"parameter {param} has no buffer")
+        shape = [int(s) for s in buf.shape]
+        dtype = str(buf.dtype)
+        if dtype.startswith("float"):
+            out.append(rng.uniform(-1, 1, size=shape).astype(dtype))
+        elif dtype.startswith(("int", "uint")):
+            out.append(rng.integers(0, 100, size=shape).astype(dtype))
+        elif dtype == "bool":
+            out.append(rng.integers(0, 2, size=shape).astype(bool))
+        else:
+            raise ValueError(f"unsupported dtype {dtype}")
+    return out
+
+
+def _run(rt, arrays):
+    import tvm
+
+    tensors = [tvm.runtime.tensor(a.copy()) for a in arrays]
+    rt["main"](*tensors)
+    return [t.numpy() for t in tensors]
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.dtype.kind == "f":
+        return bool(np.allclose(a, b, rtol=1e-3, atol=1e-4, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+def _err(e: BaseException) -> dict:
+    import tvm
+
+    return {"type": type(e).__name__,
+            "internal": isinstance(e, tvm.error.InternalError) or "Check failed" in str(e),
+            "message": str(e)[-4000:], "traceback": traceback.format_exc()[-4000:]}
+
+
+def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_seed: int,
+             reference=None, ir_mutated: bool = True, differential: bool = True) -> dict:
+    """Execute one case; ``reference`` is a NumPy function for the unmutated seed (or None)."""
+    import tvm
+    import tvm_ffi
+    from tvm import s_tir, tirx
+    from tvm.tirx.build import split_host_device_mods, tir_to_runtime
+
+    res: dict = {"status": "ok", "signal": []}
+    signal: set[str] = set()
+    stage("parse")
+    try:
+        func = tvm.script.from_source(text)
+        if not isinstance(func, tirx.PrimFunc):
+            func = func["main"]
+        s_tir.analysis.verify_well_formed(func)
+    except Exception as e:  # the mutated input itself is invalid: a clean rejection
+        return {"status": "rejected", "error": _err(e), "signal": []}
+    target = tvm.target.Target(TARGET)
+    target = target.with_host(target)
+    mod = tvm.IRModule({"main": func})
+    mod = tirx.transform.BindTarget(target)(mod)
+
+    violations, _ = P.check(pass_list)
+    res["violations"] = [v.explain() for v in violations]
+    instrument = make_instrument(signal)
+    for i, pc in enumerate(pass_list):
+        stage(f"pass:{i}")
+        try:
+            with tvm.transform.PassContext(opt_level=3, instruments=[instrument]):
+                mod = P.instantiate(pc)(mod)
+        except Exception as e:
+            res.update(status="pass_error", pass_index=i, pass_name=P.pass_label(pc), error=_err(e),
+                       explained=any(v.index <= i for v in violations))
+            res["signal"] = sorted(signal)
+            return res
+    res["signal"] = sorted(signal)
+    explained = bool(violations)
+    stage("verify")
+    try:
+        for _, f in mod.functions.items():
+            if isinstance(f, tirx.PrimFunc):
+                s_tir.analysis.verify_well_formed(f)
+    except Exception as e:
+        res.update(status="ill_formed", error=_err(e), explained=explained)
+        return res
+    if not P.codegen_ready(pass_list):
+        res["status"] = "not_lowered"
+        return res
+    stage("codegen")
+    try:
+        host, dev = split_host_device_mods(mod)
+        rt = tir_to_runtime(host, dev, target)
+    except Exception as e:
+        res.update(status="codegen_error", error=_err(e), explained=explained)
+        return res
+    if not differential or explained:
+        return res
+    rng = np.random.default_rng(rng_seed)
+    try:
+        args = random_args(func, rng)
+    except ValueError as e:
+        res["status"] = "no_inputs"
+        res["note"] = str(e)
+        return res
+    ref_outs = None
+    default_list = P.default_pipeline()
+    if [tuple(x) for x in pass_list] != default_list or reference is None or ir_mutated:
+        stage("compile-default")
+        try:
+            ref_rt = tvm.compile(tvm.IRModule({"main": func}), target=TARGET)
+        except Exception as e:
+            res.update(status="default_error", error=_err(e), explained=False)
+            return res
+        stage("run-default")
+        ref_outs = _run(ref_rt, args)
+    stage("run")
+    outs = _run(rt, args)
+    if ref_outs is not None:
+        for k, (a, b) in enumerate(zip(outs, ref_outs, strict=True)):
+            if not _close(a, b):
+                res.update(status="mismatch", against="default pipeline", buffer=k,
+                           max_abs_diff=float(np.nanmax(np.abs(a.astype("float64") - b.astype("float64")))))
+                return res
+    if reference is not None and not ir_mutated:
+        n_out = 1
+        expected = reference(args[:-n_out])
+        for k, (a, b) in enumerate(zip(outs[-n_out:], expected, strict=False)):
+            if not _close(a, np.asarray(b)):
+                res.update(status="mismatch", against="numpy", buffer=len(args) - n_out + k,
+                           max_abs_diff=float(np.nanmax(np.abs(a.astype("float64") - np.asarray(b, "float64")))))
+                return res
+    del tvm_ffi
+    return res

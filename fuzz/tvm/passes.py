@@ -1,0 +1,238 @@
+"""The pass catalogue: every tirx / s_tir transform the fuzzer may schedule, with parameters and a
+model of its pre-conditions.
+
+A pass list is JSON: ``[["s_tir.LowerInitBlock", {}], ["tirx.NarrowDataType", {"target_bits": 32}], ...]``.
+The model tracks lowering *facts* about the module as the list is applied.  A pass whose
+``requires`` facts do not hold, or whose ``forbids`` facts do, runs on IR it was not written
+for: an error it raises is *expected*.  An error raised with every modelled pre-condition met is
+a finding.  The facts follow the order of TVM's own ``s_tir`` pipeline (``default_pipeline()``):
+init blocks lowered before blocks become opaque, opaque before lowering blocks, blocks lowered
+before flattening, host/device split before the packed API, packed API before storage
+legalisation and builtin lowering.
+
+This module is pure data plus small functions: no TVM import until :func:`instantiate`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+# Facts about the module, in pipeline order.
+TARGET = "target"                # BindTarget has run (the runner always binds first)
+INIT_LOWERED = "init_lowered"    # no T.init() left (LowerInitBlock / LowerCrossThreadReduction)
+OPAQUE = "opaque"                # sblocks have no iter vars (ConvertBlocksToOpaque)
+NO_BLOCKS = "no_blocks"          # sblocks are gone (LowerOpaqueBlock)
+FLAT = "flat"                    # buffers are flat (FlattenBuffer)
+SPLIT = "split"                  # host/device split (SplitHostDevice)
+PACKED = "packed"                # packed calling convention (MakePackedAPI)
+BUILTIN_LOWERED = "builtin_lowered"  # LowerTVMBuiltin has run
+FACTS = (TARGET, INIT_LOWERED, OPAQUE, NO_BLOCKS, FLAT, SPLIT, PACKED, BUILTIN_LOWERED)
+
+
+@dataclass(frozen=True)
+class PassSpec:
+    name: str                                  # "tirx.FlattenBuffer"
+    params: dict = field(default_factory=dict)  # parameter -> tuple of choices (first = default)
+    requires: frozenset = frozenset()
+    forbids: frozenset = frozenset()          # facts after which the pass must not run (non-idempotent)
+    establishes: frozenset = frozenset()
+
+    @property
+    def module(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def ctor(self) -> str:
+        return self.name.split(".", 1)[1]
+
+
+def _p(name, params=None, requires=(), forbids=(), establishes=()):
+    return PassSpec(name, dict(params or {}), frozenset(requires), frozenset(forbids), frozenset(establishes))
+
+
+_BLOCKY = ()  # passes that only touch sblocks are no-ops once blocks are gone: no pre-condition
+
+CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
+    # --- s_tir: schedulable TIR, block form
+    _p("s_tir.CanonicalizeLoop"),
+    _p("s_tir.LowerCrossThreadReduction", requires=[TARGET]),
+    _p("s_tir.LowerInitBlock", establishes=[INIT_LOWERED]),
+    _p("s_tir.PlanAndUpdateBufferAllocationLocation"),
+    _p("s_tir.ConvertBlocksToOpaque", requires=[INIT_LOWERED], establishes=[OPAQUE]),
+    _p("s_tir.LiftThreadBinding"),
+    _p("s_tir.ManifestSharedMemoryLocalStage"),
+    _p("s_tir.CompactBufferAllocation", {"is_strict": (True, False)}),
+    _p("s_tir.LowerAutoCopy", requires=[TARGET]),
+    _p("s_tir.UnifyThreadBinding"),
+    _p("s_tir.LowerMatchBuffer"),
+    _p("s_tir.StmtSimplify"),
+    _p("s_tir.InjectPermutedLayout"),
+    _p("s_tir.AnnotateIrregularLoop"),
+    _p("s_tir.InjectSoftwarePipeline"),
+    _p("s_tir.TransformMmaBufferLayout"),
+    _p("s_tir.LowerOpaqueBlock", requires=[OPAQUE], establishes=[NO_BLOCKS]),
+    _p("s_tir.LoopPartition"),
+    _p("s_tir.InjectVirtualThread"),
+    _p("s_tir.InjectDoubleBuffer"),
+    _p("s_tir.HoistIfThenElse", {"variant": (None, "basic")}),
+    _p("s_tir.HoistExpression"),
+    _p("s_tir.RenormalizeSplitPattern"),
+    _p("s_tir.RewriteUnsafeSelect"),
+    _p("s_tir.InstrumentBoundCheckers", requires=[FLAT]),
+    _p("s_tir.VerifyVTCMLimit", requires=[TARGET]),
+    _p("s_tir.LowerVtcmAlloc"),
+    _p("s_tir.ThreadSync", {"storage_scope": ("shared", "shared.dyn", "warp", "global")}, requires=[NO_BLOCKS]),
+    _p("s_tir.InferFragment"),
+    _p("s_tir.LowerThreadAllreduce", requires=[TARGET]),
+    _p("s_tir.MergeSharedMemoryAllocations"),
+    _p("s_tir.RemoveStoreUndef"),
+    _p("s_tir.ConvertSSA"),
+    _p("s_tir.UseAssumeToReduceBranches"),
+    _p("s_tir.RemoveWeightLayoutRewriteBlock", {"skip_tensor_rewrite": (False, True)}),
+    _p("s_tir.DecorateDeviceScope"),
+    _p("s_tir.InstrumentProfileIntrinsics"),
+    # --- tirx: low-level TIR
+    _p("tirx.FlattenBuffer", requires=[NO_BLOCKS], establishes=[FLAT]),
+    _p("tirx.BF16ComputeLegalize"),
+    _p("tirx.NarrowDataType", {"target_bits": (32, 16, 64)}),
+    _p("tirx.VectorizeLoop", {"enable_vectorize": (True, False)}),
+    _p("tirx.StorageRewrite", requires=[FLAT]),
+    _p("tirx.UnrollLoop"),
+    _p("tirx.StmtSimplify"),
+    _p("tirx.RemoveNoOp"),
+    _p("tirx.CommonSubexprElim"),
+    _p("tirx.FP8ComputeLegalize", {"promote_dtype": ("float32", "float16")}),
+    _p("tirx.VerifyMemory", requires=[TARGET, FLAT]),
+    _p("tirx.AnnotateEntryFunc"),
+    _p("tirx.SplitHostDevice", requires=[TARGET, NO_BLOCKS], establishes=[SPLIT]),
+    _p("tirx.MakePackedAPI", requires=[TARGET, SPLIT, FLAT], forbids=[PACKED], establishes=[PACKED]),
+    _p("tirx.FP8StorageLegalize", requires=[PACKED]),
+    _p("tirx.BF16StorageLegalize", requires=[PACKED]),
+    _p("tirx.LowerTVMBuiltin", requires=[PACKED], forbids=[BUILTIN_LOWERED], establishes=[BUILTIN_LOWERED]),
+    _p("tirx.LowerIntrin", requires=[TARGET]),
+    _p("tirx.ConvertSSA"),
+    _p("tirx.RemoveAssume"),
+    _p("tirx.SkipAssert"),
+    _p("tirx.ForceNarrowIndexToInt32", requires=[FLAT]),
+    _p("tirx.PointerValueTypeRewrite", requires=[FLAT]),
+    _p("tirx.InlinePrivateFunctions"),
+    _p("tirx.LowerWarpMemory", requires=[TARGET, NO_BLOCKS]),
+]}
+
+# A fact a pass needs that no earlier pass established also breaks the final build: codegen
+# needs every fact up to BUILTIN_LOWERED.
+CODEGEN_REQUIRES = frozenset(FACTS)
+
+PassCall = tuple[str, tuple[tuple[str, object], ...]]  # hashable form of one list entry
+
+
+def call(name: str, **args) -> PassCall:
+    return (name, tuple(sorted(args.items())))
+
+
+def default_pipeline() -> list[PassCall]:
+    """TVM's own ``s_tir`` pipeline for an LLVM target, plus the host finalisation passes."""
+    return [
+        call("s_tir.CanonicalizeLoop"), call("s_tir.LowerCrossThreadReduction"), call("s_tir.LowerInitBlock"),
+        call("s_tir.PlanAndUpdateBufferAllocationLocation"), call("s_tir.ConvertBlocksToOpaque"),
+        call("s_tir.LiftThreadBinding"), call("s_tir.ManifestSharedMemoryLocalStage"),
+        call("s_tir.CompactBufferAllocation", is_strict=True), call("s_tir.LowerAutoCopy"),
+        call("s_tir.UnifyThreadBinding"), call("s_tir.LowerMatchBuffer"), call("s_tir.StmtSimplify"),
+        call("s_tir.InjectPermutedLayout"), call("s_tir.AnnotateIrregularLoop"),
+        call("s_tir.InjectSoftwarePipeline"), call("s_tir.TransformMmaBufferLayout"),
+        call("s_tir.LowerOpaqueBlock"), call("tirx.FlattenBuffer"), call("tirx.BF16ComputeLegalize"),
+        call("tirx.NarrowDataType", target_bits=32), call("s_tir.LoopPartition"),
+        call("tirx.VectorizeLoop", enable_vectorize=True), call("s_tir.InjectVirtualThread"),
+        call("s_tir.InjectDoubleBuffer"), call("tirx.StorageRewrite"), call("s_tir.HoistIfThenElse", variant=None),
+        call("tirx.UnrollLoop"), call("s_tir.RenormalizeSplitPattern"), call("tirx.StmtSimplify"),
+        call("tirx.RemoveNoOp"), call("s_tir.RewriteUnsafeSelect"), call("tirx.CommonSubexprElim"),
+        call("tirx.FP8ComputeLegalize", promote_dtype="float32"), call("s_tir.VerifyVTCMLimit"),
+        call("s_tir.LowerVtcmAlloc"), call("tirx.VerifyMemory"), call("tirx.AnnotateEntryFunc"),
+        call("s_tir.ThreadSync", storage_scope="shared"), call("s_tir.ThreadSync", storage_scope="shared.dyn"),
+        call("s_tir.ThreadSync", storage_scope="warp"), call("s_tir.InferFragment"),
+        call("s_tir.LowerThreadAllreduce"), call("s_tir.MergeSharedMemoryAllocations"),
+        call("tirx.SplitHostDevice"), call("tirx.MakePackedAPI"), call("tirx.FP8StorageLegalize"),
+        call("tirx.BF16StorageLegalize"),
+        # host finalisation (finalize_host_passes)
+        call("tirx.LowerTVMBuiltin"), call("tirx.LowerIntrin"),
+    ]
+
+
+@dataclass(frozen=True)
+class Violation:
+    index: int     # position in the list
+    name: str
+    missing: tuple[str, ...]
+    forbidden: tuple[str, ...]
+
+    def explain(self) -> str:
+        bits = []
+        if self.missing:
+            bits.append("needs " + ", ".join(self.missing))
+        if self.forbidden:
+            bits.append("must not run after " + ", ".join(self.forbidden))
+        return f"pass #{self.index} {self.name}: " + "; ".join(bits)
+
+
+def check(passes: list[PassCall], facts: frozenset = frozenset({TARGET})) -> tuple[list[Violation], frozenset]:
+    """Walk the list through the fact model: the violations, and the facts at the end."""
+    have = set(facts)
+    out = []
+    for i, (name, _args) in enumerate(passes):
+        spec = CATALOGUE[name]
+        missing = tuple(f for f in FACTS if f in spec.requires and f not in have)
+        forbidden = tuple(f for f in FACTS if f in spec.forbids and f in have)
+        if missing or forbidden:
+            out.append(Violation(i, name, missing, forbidden))
+        have |= spec.establishes
+    return out, frozenset(have)
+
+
+def violation_at(passes: list[PassCall], index: int) -> Violation | None:
+    viol, _ = check(passes[: index + 1])
+    return next((v for v in viol if v.index == index), None)
+
+
+def codegen_ready(passes: list[PassCall]) -> bool:
+    _, facts = check(passes)
+    return CODEGEN_REQUIRES <= facts
+
+
+# --- JSON form
+def to_json(passes: list[PassCall]) -> list:
+    return [[name, dict(args)] for name, args in passes]
+
+
+def from_json(data) -> list[PassCall]:
+    if isinstance(data, str):
+        data = json.loads(data)
+    out = []
+    for entry in data:
+        name, args = entry[0], entry[1] if len(entry) > 1 else {}
+        if name not in CATALOGUE:
+            raise ValueError(f"unknown pass {name!r} (not in the catalogue)")
+        out.append(call(name, **args))
+    return out
+
+
+def in_catalogue(pc: PassCall) -> bool:
+    spec = CATALOGUE.get(pc[0])
+    if spec is None:
+        return False
+    return all(k in spec.params and v in spec.params[k] for k, v in pc[1])
+
+
+def instantiate(pc: PassCall):
+    """The TVM pass object for one list entry (imports TVM)."""
+    import tvm  # noqa: F401
+    from tvm import s_tir, tirx
+
+    spec = CATALOGUE[pc[0]]
+    ns = tirx.transform if spec.module == "tirx" else s_tir.transform
+    return getattr(ns, spec.ctor)(**dict(pc[1]))
+
+
+def pass_label(pc: PassCall) -> str:
+    args = ",".join(f"{k}={v}" for k, v in pc[1])
+    return f"{pc[0]}({args})" if args else pc[0]
