@@ -30,6 +30,7 @@ from . import cgen
 from .labellers import CallgrindLabeller, LabelError, LlcStaticLabeller
 
 SCHEMA = 1
+_SETTINGS = ("per_shard", "configs_per_program", "dynamic", "seed_offset")
 
 
 def _sha(text: str) -> str:
@@ -89,12 +90,12 @@ def _shard_path(out: Path, idx: int) -> Path:
     return out / "shards" / f"shard-{idx:05d}.jsonl"
 
 
-def _build_shard(args: tuple[str, int, int, int, bool]) -> tuple[int, int, list[str]]:
-    out_s, idx, per_shard, cfgs, dynamic = args
+def _build_shard(args: tuple[str, int, int, int, bool, int]) -> tuple[int, int, list[str]]:
+    out_s, idx, per_shard, cfgs, dynamic, seed0 = args
     out = Path(out_s)
     rows: list[dict] = []
     errors: list[str] = []
-    for seed in range(idx * per_shard, (idx + 1) * per_shard):
+    for seed in range(seed0 + idx * per_shard, seed0 + (idx + 1) * per_shard):
         try:
             rows.extend(cgen_rows(seed, out, configs_per_program=cfgs, dynamic=dynamic))
         except IrtoolsError as e:
@@ -112,25 +113,27 @@ def _build_shard(args: tuple[str, int, int, int, bool]) -> tuple[int, int, list[
 
 
 def build(out: str | os.PathLike, *, shards: int, per_shard: int = 4, configs_per_program: int = 3,
-          dynamic: bool = True, jobs: int = 1, progress: bool = True) -> dict:
-    """Build (or resume) a dataset of generated C programs; returns a summary."""
+          dynamic: bool = True, jobs: int = 1, progress: bool = True, seed_offset: int = 0) -> dict:
+    """Build (or resume) a dataset of generated C programs; returns a summary.
+
+    Shard ``i`` holds the programs of seeds ``seed_offset + i*per_shard ...``; a different
+    ``seed_offset`` gives programs never seen by a model trained on another offset."""
     outp = Path(out)
     (outp / "ir").mkdir(parents=True, exist_ok=True)
     (outp / "shards").mkdir(exist_ok=True)
     meta = {"schema": SCHEMA, "generator": "costmodel.dataset.cgen", "per_shard": per_shard,
-            "configs_per_program": configs_per_program, "dynamic": dynamic,
+            "configs_per_program": configs_per_program, "dynamic": dynamic, "seed_offset": seed_offset,
             "tools": {t: tools.version(t) for t in ["clang-22", "llc-22", "llvm-nm-22"]
                       + (["valgrind"] if dynamic else [])}}
     meta_path = outp / "meta.json"
     if meta_path.exists():
         old = json.loads(meta_path.read_text())
-        if {k: old.get(k) for k in ("per_shard", "configs_per_program", "dynamic")} != \
-                {k: meta[k] for k in ("per_shard", "configs_per_program", "dynamic")}:
+        if {k: old.get(k, 0 if k == "seed_offset" else None) for k in _SETTINGS} != {k: meta[k] for k in _SETTINGS}:
             raise IrtoolsError(f"{outp} was built with other settings ({old}); use another folder")
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     todo = [i for i in range(shards) if not _shard_path(outp, i).exists()]
     summary = {"shards": shards, "skipped": shards - len(todo), "rows": 0, "errors": []}
-    work = [(str(outp), i, per_shard, configs_per_program, dynamic) for i in todo]
+    work = [(str(outp), i, per_shard, configs_per_program, dynamic, seed_offset) for i in todo]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     cols = [TextColumn("[bold]dataset"), BarColumn(), MofNCompleteColumn(), TextColumn("shards"),

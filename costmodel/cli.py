@@ -1,0 +1,61 @@
+"""``irtools cost``: per-function cost predictions for an LLVM IR file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "cost", help="predict per-function hardware cost (machine instructions, spills, .text bytes, "
+                     "instructions executed, GPU registers...) from LLVM IR text",
+        description="Predict per-function hardware costs of an LLVM IR file with a learned model. "
+                    "Each prediction has an interval and an out-of-distribution flag.")
+    p.add_argument("file", help="LLVM IR text file (.ll), or - for standard input")
+    p.add_argument("--json", action="store_true", help="one JSON array of objects: function + one key per target")
+    p.add_argument("--target", action="append", metavar="NAME",
+                   help="only this target (repeatable); default: every target of the model")
+    p.add_argument("--model", metavar="DIR", help="model folder (default: the model shipped with irtools)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from irtools.errors import IrtoolsError
+
+    from . import load
+
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        path = Path(args.file)
+        if not path.is_file():
+            raise IrtoolsError(f"{path}: no such file")
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            raise IrtoolsError(f"{path}: not LLVM IR text (bitcode? run llvm-dis-22 first)") from None
+    model = load(args.model)
+    preds = model.predict(text, target=args.target)
+    if args.json:
+        json.dump([p.to_json() for p in preds], sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    names = list(preds[0].values) if preds else []
+    table = Table(title=f"predicted cost: {args.file}")
+    table.add_column("function")
+    for n in names:
+        table.add_column(f"{n}\n[dim]{preds[0].values[n].unit}[/dim]", justify="right")
+    table.add_column("in distribution")
+    for p in preds:
+        cells = [f"{v.value:,.0f} [dim]({v.lo:,.0f}–{v.hi:,.0f})[/dim]" if v.unit != "fraction"
+                 else f"{v.value:.2f} [dim]({v.lo:.2f}–{v.hi:.2f})[/dim]" for v in p.values.values()]
+        table.add_row(p.function, *cells, "yes" if not p.ood else "[red]NO[/red]: " + "; ".join(p.ood_reasons[:2]))
+    Console().print(table)
+    return 0

@@ -1,0 +1,375 @@
+"""The learned cost model: one LightGBM regressor per target plus two quantile models for an interval.
+
+scikit-learn conventions: ``__init__`` only stores keyword arguments; ``fit`` computes and returns
+``self``; fitted state ends in ``_``.  On disk a model is a folder of LightGBM text boosters and one
+``manifest.json`` (feature names, targets and units, training-data summary and feature ranges,
+versions) — never pickle.  Every prediction carries an out-of-distribution verdict computed from the
+training feature ranges, so an input unlike anything seen in training is flagged, not silently priced.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from irtools.errors import IrtoolsError
+
+from . import features as F
+from . import targets as T
+
+FORMAT = "irtools-costmodel"
+FORMAT_VERSION = 1
+
+
+class NotFittedError(IrtoolsError):
+    """A model method that needs fitted boosters was called before ``fit`` or ``load``."""
+
+
+class ModelFormatError(IrtoolsError):
+    """A model folder that is missing files or was written by an incompatible version."""
+
+
+@dataclass
+class TargetPrediction:
+    value: float
+    lo: float
+    hi: float
+    unit: str
+
+    def to_json(self) -> dict:
+        return {"value": self.value, "lo": self.lo, "hi": self.hi, "unit": self.unit}
+
+
+@dataclass
+class Prediction:
+    function: str
+    values: dict[str, TargetPrediction]
+    ood: bool
+    ood_score: float
+    ood_reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        d: dict = {"function": self.function}
+        for name, tp in self.values.items():
+            d[name] = tp.to_json()
+        d["ood"] = self.ood
+        d["ood_score"] = round(self.ood_score, 4)
+        d["ood_reasons"] = self.ood_reasons
+        return d
+
+
+def _versions() -> dict[str, str]:
+    import lightgbm
+
+    import irtools
+
+    return {"lightgbm": lightgbm.__version__, "numpy": np.__version__, "irtools": irtools.__version__,
+            "python": platform.python_version()}
+
+
+class CostModel:
+    """Per-function hardware-cost predictions from LLVM IR text.
+
+    Parameters are keyword-only and stored as given.  ``quantiles`` bounds the interval each
+    prediction carries; ``ood_threshold`` is the importance-weighted share of out-of-range features
+    above which a row is flagged; ``use_project_features`` adds ``irtools.analysis.features``.
+    """
+
+    def __init__(self, *, targets: list[str] | None = None, n_estimators: int = 200, learning_rate: float = 0.05,
+                 num_leaves: int = 15, min_child_samples: int = 5, quantiles: tuple[float, float] = (0.1, 0.9),
+                 n_estimators_quantile: int = 100, ood_threshold: float = 0.05, random_state: int = 0,
+                 use_project_features: bool = False):
+        self.targets = targets
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.quantiles = quantiles
+        self.n_estimators_quantile = n_estimators_quantile
+        self.ood_threshold = ood_threshold
+        self.random_state = random_state
+        self.use_project_features = use_project_features
+
+    # ------------------------------------------------------------------ training
+    def _params(self, objective: str, alpha: float | None = None) -> dict:
+        # the quantile models only bound an interval: fewer, smaller trees at a faster rate keep the
+        # shipped model small
+        quant = alpha is not None
+        p = {"objective": objective, "learning_rate": self.learning_rate * (2 if quant else 1),
+             "num_leaves": max(self.num_leaves // 2, 3) if quant else self.num_leaves,
+             "min_data_in_leaf": self.min_child_samples, "verbosity": -1, "seed": self.random_state,
+             "deterministic": True, "num_threads": 1, "feature_fraction": 0.9, "bagging_fraction": 0.9,
+             "bagging_freq": 1, "force_col_wise": True}
+        if alpha is not None:
+            p["alpha"] = alpha
+        return p
+
+    def _xform(self, name: str, y: np.ndarray) -> np.ndarray:
+        return np.log1p(np.maximum(y, 0)) if T.get(name).log_scale else y
+
+    def _inverse(self, name: str, z: np.ndarray) -> np.ndarray:
+        return np.expm1(z).clip(min=0) if T.get(name).log_scale else z
+
+    def fit(self, feats: list[dict[str, float]], labels: list[dict[str, float]], *,
+            feature_names: list[str] | None = None, summary: dict | None = None) -> CostModel:
+        """Fit on per-function feature dicts and label dicts (a missing label is skipped per target)."""
+        import lightgbm as lgb
+
+        if len(feats) != len(labels) or not feats:
+            raise IrtoolsError(f"fit needs as many label rows as feature rows, and at least one "
+                               f"(got {len(feats)} and {len(labels)})")
+        names = list(feature_names or F.FEATURE_NAMES)
+        if feature_names is None:
+            extra = sorted({k for d in feats for k in d if k not in set(names)})
+            names += extra
+        X = F.to_matrix(feats, names)
+        wanted = self.targets or [t for t in T.TARGETS if any(t in lab for lab in labels)]
+        self.feature_names_ = names
+        self.boosters_: dict[str, dict[str, object]] = {}
+        self.target_info_: dict[str, dict] = {}
+        for name in wanted:
+            T.get(name)
+            mask = np.array([name in lab and lab[name] is not None and math.isfinite(lab[name]) for lab in labels])
+            if mask.sum() < 4:
+                continue
+            y = np.array([labels[i][name] for i in np.flatnonzero(mask)], dtype=np.float64)
+            z = self._xform(name, y)
+            Xt = X[mask]
+            ds = lgb.Dataset(Xt, z, feature_name=[_safe(n) for n in names], free_raw_data=False,
+                             params={"verbosity": -1, "min_data_in_bin": 1})
+            point = lgb.train(self._params("regression"), ds, num_boost_round=self.n_estimators)
+            lo = lgb.train(self._params("quantile", self.quantiles[0]), ds,
+                           num_boost_round=self.n_estimators_quantile)
+            hi = lgb.train(self._params("quantile", self.quantiles[1]), ds,
+                           num_boost_round=self.n_estimators_quantile)
+            self.boosters_[name] = {"point": point, "lo": lo, "hi": hi}
+            self.target_info_[name] = {"n_train": int(mask.sum()), "label_min": float(y.min()),
+                                       "label_max": float(y.max()), "label_mean": float(y.mean())}
+        if not self.boosters_:
+            raise IrtoolsError("no target had enough labelled rows to fit")
+        self._fit_ranges(X)
+        self.summary_ = dict(summary or {})
+        self.summary_.setdefault("n_rows", len(feats))
+        return self
+
+    def _fit_ranges(self, X: np.ndarray) -> None:
+        with np.errstate(all="ignore"):
+            self.feat_min_ = np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0)
+            self.feat_max_ = np.nanmax(np.where(np.isnan(X), -np.inf, X), axis=0)
+            self.feat_mean_ = np.nan_to_num(np.nanmean(X, axis=0))
+            self.feat_std_ = np.nan_to_num(np.nanstd(X, axis=0))
+        self.feat_min_[~np.isfinite(self.feat_min_)] = 0.0
+        self.feat_max_[~np.isfinite(self.feat_max_)] = 0.0
+        imp = np.zeros(len(self.feature_names_))
+        for bs in self.boosters_.values():
+            g = np.asarray(bs["point"].feature_importance("gain"), dtype=np.float64)
+            if g.sum() > 0:
+                imp += g / g.sum()
+        self.feat_weight_ = imp / imp.sum() if imp.sum() > 0 else imp
+
+    def update(self, feats: list[dict[str, float]], labels: list[dict[str, float]], *,
+               rounds: int = 50) -> CostModel:
+        """Continue boosting every target's models on new rows; widens the feature ranges."""
+        import lightgbm as lgb
+
+        self._check()
+        X = F.to_matrix(feats, self.feature_names_)
+        for name, bs in self.boosters_.items():
+            mask = np.array([name in lab and lab[name] is not None and math.isfinite(lab[name]) for lab in labels])
+            if mask.sum() == 0:
+                continue
+            y = np.array([labels[i][name] for i in np.flatnonzero(mask)], dtype=np.float64)
+            ds = lgb.Dataset(X[mask], self._xform(name, y), feature_name=[_safe(n) for n in self.feature_names_],
+                             params={"verbosity": -1, "min_data_in_bin": 1})
+            bs["point"] = lgb.train(self._params("regression"), ds, num_boost_round=rounds, init_model=bs["point"],
+                                    keep_training_booster=True)
+            for key, q in (("lo", self.quantiles[0]), ("hi", self.quantiles[1])):
+                bs[key] = lgb.train(self._params("quantile", q), ds, num_boost_round=max(rounds // 2, 1),
+                                    init_model=bs[key], keep_training_booster=True)
+            self.target_info_[name]["n_train"] += int(mask.sum())
+        with np.errstate(all="ignore"):
+            self.feat_min_ = np.fmin(self.feat_min_, np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0))
+            self.feat_max_ = np.fmax(self.feat_max_, np.nanmax(np.where(np.isnan(X), -np.inf, X), axis=0))
+        self.summary_["n_rows"] = self.summary_.get("n_rows", 0) + len(feats)
+        self.summary_["updates"] = self.summary_.get("updates", 0) + 1
+        return self
+
+    # ------------------------------------------------------------------ prediction
+    def _check(self) -> None:
+        if not hasattr(self, "boosters_"):
+            raise NotFittedError("this CostModel is not fitted: call fit() or costmodel.load()")
+
+    @property
+    def target_names(self) -> list[str]:
+        self._check()
+        return list(self.boosters_)
+
+    def predict_matrix(self, X: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self._check()
+        if target not in self.boosters_:
+            raise IrtoolsError(f"this model has no target {target!r}; it predicts {', '.join(self.boosters_)}")
+        bs = self.boosters_[target]
+        p = self._inverse(target, bs["point"].predict(X))
+        lo = self._inverse(target, bs["lo"].predict(X))
+        hi = self._inverse(target, bs["hi"].predict(X))
+        return p, np.minimum(lo, p), np.maximum(hi, p)
+
+    def ood(self, X: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
+        """Importance-weighted share of out-of-range features per row, and the worst offenders."""
+        self._check()
+        span = self.feat_max_ - self.feat_min_
+        margin = 0.1 * span + 1e-9
+        below = X < self.feat_min_ - margin
+        above = X > self.feat_max_ + margin
+        out = (below | above) & ~np.isnan(X)
+        w = self.feat_weight_
+        score = (out * w).sum(axis=1)
+        scale = np.where(self.feat_std_ > 0, self.feat_std_, np.maximum(np.abs(self.feat_mean_), 1.0))
+        z = np.abs(np.nan_to_num(X) - self.feat_mean_) / scale
+        reasons: list[list[str]] = []
+        for i in range(X.shape[0]):
+            idx = np.flatnonzero(out[i] & (w > 0))
+            idx = idx[np.argsort(-w[idx])][:5]
+            reasons.append([f"{self.feature_names_[j]}={X[i, j]:g} outside training range "
+                            f"[{self.feat_min_[j]:g}, {self.feat_max_[j]:g}]" for j in idx])
+            if z[i].max() > 50:
+                j = int(z[i].argmax())
+                reasons[-1].append(f"{self.feature_names_[j]}={X[i, j]:g} is {z[i, j]:.0f} std from the training mean")
+                score[i] = max(score[i], 1.0)
+        return score, reasons
+
+    def featurize(self, ir) -> tuple[list[str], list[dict[str, float]]]:
+        text = _ir_text(ir)
+        feats = F.module_features(text, use_project=self.use_project_features)
+        return list(feats), list(feats.values())
+
+    def predict(self, ir, target: str | list[str] | None = None) -> list[Prediction]:
+        """Per-function predictions for one module (IR text, a path, or a parsed module)."""
+        self._check()
+        names, feats = self.featurize(ir)
+        if not names:
+            raise IrtoolsError("no function definitions in the IR: nothing to predict")
+        return self._predict_feats(names, feats, target)
+
+    def predict_batch(self, irs, target: str | list[str] | None = None) -> list[list[Prediction]]:
+        return [self.predict(ir, target) for ir in irs]
+
+    def _predict_feats(self, names: list[str], feats: list[dict[str, float]],
+                       target: str | list[str] | None) -> list[Prediction]:
+        wanted = [target] if isinstance(target, str) else list(target or self.boosters_)
+        X = F.to_matrix(feats, self.feature_names_)
+        cols = {t: self.predict_matrix(X, t) for t in wanted}
+        score, reasons = self.ood(X)
+        out = []
+        for i, fn in enumerate(names):
+            vals = {t: TargetPrediction(float(cols[t][0][i]), float(cols[t][1][i]), float(cols[t][2][i]),
+                                        T.get(t).unit) for t in wanted}
+            out.append(Prediction(fn, vals, bool(score[i] > self.ood_threshold), float(score[i]), reasons[i]))
+        return out
+
+    def feature_importance(self, target: str, top: int = 20) -> list[tuple[str, float]]:
+        self._check()
+        g = np.asarray(self.boosters_[target]["point"].feature_importance("gain"), dtype=np.float64)
+        tot = g.sum() or 1.0
+        order = np.argsort(-g)[:top]
+        return [(self.feature_names_[j], float(g[j] / tot)) for j in order if g[j] > 0]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike) -> Path:
+        self._check()
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        targets = {}
+        for name, bs in self.boosters_.items():
+            files = {}
+            for kind, b in bs.items():
+                fname = f"{name}.{kind}.txt"
+                b.save_model(str(out / fname))
+                files[kind] = fname
+            t = T.get(name)
+            targets[name] = {"unit": t.unit, "domain": t.domain, "source": t.source, "log_scale": t.log_scale,
+                             "description": t.description, "files": files, **self.target_info_[name],
+                             "top_features": self.feature_importance(name, 10)}
+        params = {k: getattr(self, k) for k in ("n_estimators", "learning_rate", "num_leaves", "min_child_samples",
+                                                "quantiles", "n_estimators_quantile", "ood_threshold",
+                                                "random_state", "use_project_features")}
+        params["quantiles"] = list(self.quantiles)
+        params["targets"] = self.targets
+        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "params": params,
+                    "feature_names": self.feature_names_, "targets": targets,
+                    "feature_stats": {"min": self.feat_min_.tolist(), "max": self.feat_max_.tolist(),
+                                      "mean": self.feat_mean_.tolist(), "std": self.feat_std_.tolist(),
+                                      "weight": self.feat_weight_.tolist()},
+                    "training": self.summary_, "versions": _versions()}
+        tmp = out / "manifest.json.tmp"
+        tmp.write_text(json.dumps(manifest, indent=1) + "\n")
+        os.replace(tmp, out / "manifest.json")
+        return out
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> CostModel:
+        import lightgbm as lgb
+
+        p = Path(path)
+        mf = p / "manifest.json"
+        if not mf.is_file():
+            raise ModelFormatError(f"{p} is not a cost-model folder (no manifest.json)")
+        try:
+            m = json.loads(mf.read_text())
+        except json.JSONDecodeError as e:
+            raise ModelFormatError(f"{mf}: not valid JSON ({e})") from None
+        if m.get("format") != FORMAT or m.get("format_version") != FORMAT_VERSION:
+            raise ModelFormatError(f"{mf}: format {m.get('format')} v{m.get('format_version')} is not "
+                                   f"{FORMAT} v{FORMAT_VERSION}")
+        params = dict(m["params"])
+        params["quantiles"] = tuple(params["quantiles"])
+        self = cls(**params)
+        self.feature_names_ = list(m["feature_names"])
+        self.boosters_ = {}
+        self.target_info_ = {}
+        for name, info in m["targets"].items():
+            bs = {}
+            for kind, fname in info["files"].items():
+                fp = p / fname
+                if not fp.is_file():
+                    raise ModelFormatError(f"{p}: booster file {fname} for target {name} is missing")
+                bs[kind] = lgb.Booster(model_file=str(fp))
+            self.boosters_[name] = bs
+            self.target_info_[name] = {k: info[k] for k in ("n_train", "label_min", "label_max", "label_mean")}
+        st = m["feature_stats"]
+        self.feat_min_, self.feat_max_ = np.array(st["min"]), np.array(st["max"])
+        self.feat_mean_, self.feat_std_ = np.array(st["mean"]), np.array(st["std"])
+        self.feat_weight_ = np.array(st["weight"])
+        self.summary_ = m.get("training", {})
+        self.versions_ = m.get("versions", {})
+        return self
+
+
+def _safe(name: str) -> str:
+    # LightGBM rejects some characters in feature names (JSON specials); keep names readable
+    return "".join(c if c.isalnum() or c in "._" else "_" for c in name)
+
+
+def _ir_text(ir) -> str:
+    if isinstance(ir, os.PathLike) or (isinstance(ir, str) and "\n" not in ir and len(ir) < 4096
+                                       and Path(ir).suffix in (".ll", ".bc") and Path(ir).is_file()):
+        p = Path(ir)
+        try:
+            return p.read_text()
+        except UnicodeDecodeError:
+            raise IrtoolsError(f"{p}: not LLVM IR text (bitcode? run llvm-dis-22 first)") from None
+    if isinstance(ir, bytes):
+        return ir.decode("utf-8", errors="replace")
+    if isinstance(ir, str):
+        return ir
+    # a parsed module from irtools.parse_llvm prints back to text
+    text = str(ir)
+    if "define" not in text:
+        raise IrtoolsError(f"cannot read LLVM IR from a {type(ir).__name__}")
+    return text

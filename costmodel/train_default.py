@@ -1,0 +1,110 @@
+"""Re-create the default model shipped in ``costmodel/models/default`` and its training report.
+
+    .venv/bin/python -m costmodel.train_default [--data build/costmodel-dataset] [--shards 75] [--jobs 2]
+
+Builds (or resumes) the generated-C dataset, splits it by origin program (80/20, by a hash of the
+program name), fits on the training programs, evaluates on the held-out ones against baselines, and
+writes the model (LightGBM text + manifest.json) with ``report.json``, ``report.md`` and a scatter plot.
+The shipped model is the one fitted on the training split, so the report's figures describe it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import DEFAULT_MODEL
+
+
+def _fmt(x, pct=False):
+    if x is None:
+        return "–"
+    return f"{100 * x:.1f}%" if pct else f"{x:.3g}"
+
+
+def write_markdown(report: dict, path: Path) -> None:
+    ev = report["evaluation"]
+    lines = ["# Default cost model: training report", "",
+             f"Data: {report['data']['n_rows']} function rows from {report['data']['n_origins']} generated C "
+             f"programs (costmodel.dataset.cgen), each compiled by clang-22 under "
+             f"{report['data']['configs_per_program']} sampled (-O, -march, unroll) configurations; labels by "
+             "llc-22 -O2 remarks, llvm-nm-22 symbol sizes and valgrind callgrind.", "",
+             f"Split by origin program: {report['split']['train_origins']} training programs "
+             f"({report['split']['train_rows']} rows), {report['split']['test_origins']} held-out programs "
+             f"({report['split']['test_rows']} rows). Figures below are on the held-out programs.", "",
+             f"Held-out rows flagged out-of-distribution: {_fmt(ev['ood_rate'], True)}.", "",
+             "| target | unit | MAPE | median APE | R² (log) | Kendall τ | pairwise acc | top-10 | interval cover"
+             " | MAPE mean-baseline | MAPE IR-count baseline |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, t in ev["targets"].items():
+        m = t["model"]
+        lines.append(f"| {name} | {t['unit']} | {_fmt(m['mape'], True)} | {_fmt(m['median_ape'], True)} | "
+                     f"{_fmt(m['r2_log'])} | {_fmt(m['kendall_tau'])} | {_fmt(m['pairwise_accuracy'], True)} | "
+                     f"{_fmt(m['top10_recall'], True)} | {_fmt(m.get('interval_coverage'), True)} | "
+                     f"{_fmt(t.get('baseline_mean', {}).get('mape'), True)} | "
+                     f"{_fmt(t.get('baseline_ir_inst_count', {}).get('mape'), True)} |")
+    sp = ev["targets"].get("spills", {}).get("model", {}).get("spill_classification")
+    if sp:
+        lines += ["", f"Spill / no-spill (predicted spills > 0.5): F1 {_fmt(sp['f1'])}, precision "
+                      f"{_fmt(sp['precision'])}, recall {_fmt(sp['recall'])} ({sp['positives']} of {sp['n']} "
+                      "held-out functions spill)."]
+    lines += ["", "MAPE is over rows with a positive label. Intervals are the 10%/90% quantile models.", "",
+              "![predicted vs label](scatter.png)", "",
+              f"Re-create: `{report['command']}`", ""]
+    path.write_text("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m costmodel.train_default", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default="build/costmodel-dataset", help="dataset folder (built or resumed here)")
+    ap.add_argument("--shards", type=int, default=75, help="shards of 4 programs each")
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--out", default=str(DEFAULT_MODEL), help="model folder to write")
+    ap.add_argument("--project-features", action="store_true",
+                    help="add irtools.analysis.features (needs irtools.parse_llvm)")
+    args = ap.parse_args(argv)
+
+    from .dataset.build import build
+    from .evaluation import evaluate, load_dataset, scatter_plot, split_by_origin
+    from .model import CostModel
+
+    t0 = time.time()
+    summary = build(args.data, shards=args.shards, per_shard=4, configs_per_program=3, jobs=args.jobs)
+    print(f"dataset: {summary['rows']} new rows, {summary['skipped']} shards already done, "
+          f"{len(summary['errors'])} programs skipped", file=sys.stderr)
+    rows, feats = load_dataset(args.data, use_project=args.project_features)
+    test = split_by_origin(rows)
+    tr = [i for i in range(len(rows)) if not test[i]]
+    te = [i for i in range(len(rows)) if test[i]]
+    train_rows, train_feats = [rows[i] for i in tr], [feats[i] for i in tr]
+    test_rows, test_feats = [rows[i] for i in te], [feats[i] for i in te]
+    meta = json.loads(Path(args.data, "meta.json").read_text())
+    data = {"n_rows": len(rows), "n_origins": len({r["origin"] for r in rows}), "generator": meta["generator"],
+            "configs_per_program": meta["configs_per_program"], "tools": meta["tools"],
+            "families": sorted({r["family"] for r in rows})}
+    split = {"by": "origin program (sha256 of name, 20% test)",
+             "train_origins": len({r["origin"] for r in train_rows}), "train_rows": len(train_rows),
+             "test_origins": len({r["origin"] for r in test_rows}), "test_rows": len(test_rows)}
+    model = CostModel(use_project_features=args.project_features, random_state=0)
+    model.fit(train_feats, [r["labels"] for r in train_rows],
+              summary={"data": data, "split": split,
+                       "test_origins": sorted({r["origin"] for r in test_rows})})
+    out = model.save(args.out)
+    ev = evaluate(model, test_rows, test_feats, train_rows=train_rows, train_feats=train_feats)
+    scatter_plot(model, test_rows, test_feats, out / "scatter.png", "default model, held-out programs")
+    report = {"data": data, "split": split, "evaluation": ev,
+              "importance": {t: model.feature_importance(t, 10) for t in model.target_names},
+              "seconds": round(time.time() - t0, 1),
+              "command": "python -m costmodel.train_default " + " ".join(argv if argv is not None else sys.argv[1:])}
+    (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+    write_markdown(report, out / "report.md")
+    print((out / "report.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
