@@ -1,0 +1,253 @@
+"""The campaign loop: corpus, scheduling, workers, findings, stats (libFuzzer/AFL-like layout).
+
+``DIR/corpus/`` (``<id>.tir`` TVMScript + ``<id>.json`` pass list and origin), ``DIR/findings/<sig>/``,
+``DIR/hangs/``, ``DIR/stats.json``, ``DIR/plot_data.csv``, ``DIR/meta.json``, ``DIR/coverage.bitmap``.
+Every file is written atomically and every finding before anything else, so a SIGKILL loses
+nothing that was reported and ``resume`` continues from the corpus, the bitmap and the stats.
+
+Modes (for the baselines): ``full`` (IR + pass-list mutation with feedback), ``random-passes``
+(random pass orders on the seeds, no feedback), ``ir-only`` (IR mutation, default pipeline).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import findings as F
+from .mutate import passes as PM
+from .oracles import classify, expected_error
+from .tvm import passes as P
+from .worker import WorkerPool
+
+
+class CampaignError(Exception):
+    pass
+
+
+@dataclass
+class Entry:
+    id: str
+    seed_name: str
+    text: str
+    passes: list
+    ir_mutated: bool
+    picks: int = 0
+
+
+@dataclass
+class Stats:
+    start: float = field(default_factory=time.time)
+    elapsed_before: float = 0.0
+    execs: int = 0
+    rejected: int = 0
+    expected_errors: int = 0
+    crashes: int = 0
+    hangs: int = 0
+    findings: int = 0
+    finding_hits: int = 0
+    corpus: int = 0
+    cov_own: int = 0
+    cov_other: int = 0
+    semantic: int = 0
+
+
+def _id(text: str, passes) -> str:
+    return hashlib.sha1((text + json.dumps(passes)).encode()).hexdigest()[:16]
+
+
+class Campaign:
+    def __init__(self, out: Path, *, seed: int, workers: int, mode: str = "full", coverage: bool = True,
+                 resume: bool = False, case_timeout: float = 10.0, console=None):
+        self.out = Path(out)
+        self.seed, self.workers, self.mode, self.coverage = seed, workers, mode, coverage
+        self.case_timeout = case_timeout
+        self.console = console
+        self.rng = random.Random(seed)
+        self.stats = Stats()
+        self.corpus: list[Entry] = []
+        self.semantic: set[str] = set()
+        self.signatures: dict[str, int] = {}
+        self._prepare(resume)
+
+    # ---------------------------------------------------------------- layout
+    def _prepare(self, resume: bool) -> None:
+        out = self.out
+        if out.exists() and any(out.iterdir()) and not resume:
+            raise CampaignError(f"{out} is not empty: pass --resume to continue that campaign, or pick a new --out")
+        for d in ("corpus", "findings", "hangs", "logs"):
+            (out / d).mkdir(parents=True, exist_ok=True)
+        if resume and (out / "stats.json").exists():
+            st = json.loads((out / "stats.json").read_text())
+            for k, v in st.items():
+                if hasattr(self.stats, k) and k != "start":
+                    setattr(self.stats, k, v)
+            self.stats.elapsed_before = st.get("elapsed", 0.0)
+            sem = out / "semantic.json"
+            if sem.exists():
+                self.semantic = set(json.loads(sem.read_text()))
+        for d in (out / "findings").iterdir():
+            if d.is_dir() and not d.name.startswith("."):
+                self.signatures[d.name] = 1
+        self.stats.findings = len(self.signatures)
+        meta = {"seed": self.seed, "workers": self.workers, "mode": self.mode, "coverage": self.coverage,
+                "versions": F.versions(), "resumed": resume, "started": time.time()}
+        F.atomic_write(out / "meta.json", json.dumps(meta, indent=1))
+        if not (out / "plot_data.csv").exists():
+            F.atomic_write(out / "plot_data.csv", "time,execs,coverage,coverage_llvm,semantic,findings\n")
+        from .tvm.seeds import build_seeds
+
+        self.seeds = {s.name: s for s in build_seeds()}
+        if resume:
+            for js in sorted((out / "corpus").glob("*.json")):
+                d = json.loads(js.read_text())
+                tir = js.with_suffix(".tir")
+                if tir.exists():
+                    self.corpus.append(Entry(js.stem, d["seed_name"], tir.read_text(), d["passes"], d["ir_mutated"]))
+        if not self.corpus:
+            for s in self.seeds.values():
+                self._add_corpus(s.name, s.script, P.to_json(P.default_pipeline()), False)
+
+    def _add_corpus(self, seed_name: str, text: str, passes: list, ir_mutated: bool) -> None:
+        cid = _id(text, passes)
+        if any(e.id == cid for e in self.corpus):
+            return
+        F.atomic_write(self.out / "corpus" / f"{cid}.tir", text)
+        F.atomic_write(self.out / "corpus" / f"{cid}.json",
+                       json.dumps({"seed_name": seed_name, "passes": passes, "ir_mutated": ir_mutated}))
+        self.corpus.append(Entry(cid, seed_name, text, passes, ir_mutated))
+        self.stats.corpus = len(self.corpus)
+
+    # ---------------------------------------------------------------- scheduling
+    def next_request(self, rid: int) -> dict:
+        rng = self.rng
+        case_seed = rng.getrandbits(32)
+        if self.mode == "random-passes":
+            s = self.seeds[rng.choice(sorted(self.seeds))]
+            lst = P.default_pipeline() if rng.random() < 0.3 else None
+            if lst is None:
+                lst = [PM.random_call(rng) for _ in range(rng.randint(5, 50))]
+            return {"id": rid, "text": s.script, "passes": P.to_json(lst), "seed": case_seed,
+                    "seed_name": s.name, "ir_mutations": 0, "ir_mutated": False, "timeout": self.case_timeout,
+                    "origin": "random"}
+        # favour entries picked less often (new ones first), AFL-style
+        pool = sorted(self.corpus, key=lambda e: e.picks)[: max(4, len(self.corpus) // 3)]
+        e = rng.choice(pool)
+        e.picks += 1
+        passes = P.from_json(e.passes)
+        n_ir = rng.choice([1, 1, 2, 3])
+        if self.mode == "full":
+            r = rng.random()
+            if r < 0.35:
+                n_ir = 0
+            if r > 0.25 or n_ir == 0:
+                other = P.from_json(rng.choice(self.corpus).passes)
+                passes, _ = PM.mutate(passes, rng, other=other, n=rng.choice([1, 1, 2, 3]))
+        return {"id": rid, "text": e.text, "passes": P.to_json(passes), "seed": case_seed, "seed_name": e.seed_name,
+                "ir_mutations": n_ir, "ir_mutated": e.ir_mutated, "timeout": self.case_timeout, "origin": e.id}
+
+    # ---------------------------------------------------------------- results
+    def handle(self, req: dict, reply: dict) -> str | None:
+        self.stats.execs += 1
+        case = reply.get("case") or req["text"]
+        v = classify(reply)
+        found = None
+        if v is not None:
+            root = self.out / ("hangs" if v.kind == "hang" else "findings")
+            path, new = F.write_finding(root, v, case=case, passes=req["passes"], seed=req["seed"],
+                                        seed_name=req["seed_name"], reply=reply,
+                                        default_passes=P.to_json(P.default_pipeline()),
+                                        extra={"origin": req.get("origin")})
+            self.stats.finding_hits += 1
+            if v.kind == "hang":
+                self.stats.hangs += 1
+            elif v.kind.startswith("signal"):
+                self.stats.crashes += 1
+            if new:
+                self.signatures[path.name] = 1
+                self.stats.findings = len(self.signatures)
+                found = path.name
+        res = reply.get("result") or {}
+        if res.get("status") == "rejected":
+            self.stats.rejected += 1
+        if expected_error(reply):
+            self.stats.expected_errors += 1
+        if self.mode == "random-passes":
+            return found
+        new_sem = set(res.get("signal") or []) - self.semantic
+        self.semantic |= new_sem
+        new_cov = sum(reply.get("new_cov") or [0, 0])
+        if (new_cov > 0 or new_sem) and res.get("status") not in (None, "rejected") and v is None:
+            self._add_corpus(req["seed_name"], case, req["passes"],
+                             bool(reply.get("applied")) or bool(req.get("ir_mutated")))
+        return found
+
+    def write_stats(self) -> dict:
+        from .coverage.tracer import read_bitmap
+
+        split = getattr(self, "_split", None)
+        if split is not None:
+            self.stats.cov_own, self.stats.cov_other = read_bitmap(self.out / "coverage.bitmap", split)
+        self.stats.semantic = len(self.semantic)
+        d = dict(self.stats.__dict__)
+        d["elapsed"] = self.elapsed()
+        d["execs_per_s"] = self.stats.execs / max(1e-9, time.time() - self.stats.start)
+        F.atomic_write(self.out / "stats.json", json.dumps(d, indent=1))
+        F.atomic_write(self.out / "semantic.json", json.dumps(sorted(self.semantic)))
+        with open(self.out / "plot_data.csv", "a") as f:
+            f.write(f"{d['elapsed']:.2f},{self.stats.execs},{self.stats.cov_own},{self.stats.cov_other},"
+                    f"{self.stats.semantic},{self.stats.findings}\n")
+        return d
+
+    def elapsed(self) -> float:
+        return self.stats.elapsed_before + time.time() - self.stats.start
+
+    def status_line(self) -> str:
+        s = self.stats
+        rate = s.execs / max(1e-9, time.time() - s.start)
+        return (f"[{self.elapsed():7.1f}s] execs {s.execs} ({rate:.1f}/s)  cov tvm {s.cov_own} llvm {s.cov_other}  "
+                f"sem {len(self.semantic)}  corpus {len(self.corpus)}  findings {s.findings} "
+                f"(crashes {s.crashes}, hangs {s.hangs})  rejected {s.rejected}  expected {s.expected_errors}")
+
+    # ---------------------------------------------------------------- main loop
+    def run(self, budget_s: float, *, max_execs: int | None = None, live: bool = True) -> dict:
+        pool = WorkerPool(self.workers, bitmap=str(self.out / "coverage.bitmap") if self.coverage else None,
+                          coverage=self.coverage, log_dir=self.out / "logs")
+        self._split = pool.info.get("split") if self.coverage else None
+        deadline = time.time() + budget_s
+        rid = self.stats.execs
+        last = 0.0
+        live_ctx = None
+        if live:
+            from rich.live import Live
+
+            live_ctx = Live(self.status_line(), console=self.console, refresh_per_second=2, transient=False)
+            live_ctx.start()
+        try:
+            while time.time() < deadline and (max_execs is None or rid < max_execs):
+                for i in pool.idle():
+                    if max_execs is not None and rid >= max_execs:
+                        break
+                    rid += 1
+                    pool.submit(i, self.next_request(rid))
+                for req, reply in pool.collect(timeout=0.2):
+                    self.handle(req, reply)
+                if time.time() - last >= 1.0:
+                    last = time.time()
+                    self.write_stats()
+                    if live_ctx:
+                        live_ctx.update(self.status_line())
+            while pool.busy:  # let the cases in flight finish: their findings count
+                for req, reply in pool.collect(timeout=self.case_timeout + 5):
+                    self.handle(req, reply)
+        finally:
+            pool.close()
+            stats = self.write_stats()
+            if live_ctx:
+                live_ctx.update(self.status_line())
+                live_ctx.stop()
+        return stats

@@ -1,0 +1,99 @@
+"""Oracles: turn a worker reply into a finding (kind, normalised message, top frames) or None.
+
+Signals with TVM's backtrace, hangs, internal errors not explained by the pre-condition model,
+pass output rejected by the well-formedness verifier, codegen failures, and differential
+results (mutated list vs default pipeline vs NumPy).  A signal while the *default* pipeline's
+code runs is the mutated program's own fault (it would crash however TVM compiled it), so it
+is not a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FRAME_RE = re.compile(r'in ((?:tvm|llvm)::[^\n(]{3,200})')
+_CHECK_RE = re.compile(r"(Check failed: .*|InternalError: .*|TVMError: .*)")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str
+    message: str
+    frames: tuple[str, ...]
+    detail: str  # the raw error / log the finding keeps
+
+    @property
+    def normalised(self) -> str:
+        return normalise(self.message)
+
+
+def normalise(msg: str) -> str:
+    """Drop what varies between two occurrences of one bug: numbers, addresses, names, paths."""
+    m = msg.strip().splitlines()
+    line = next((x for x in m if "Check failed" in x), m[-1] if m else "")
+    line = re.sub(r"0x[0-9a-fA-F]+", "0x?", line)
+    line = re.sub(r"\b\d+(\.\d+)?\b", "N", line)
+    line = re.sub(r"[\"'][^\"']{0,80}[\"']", "'?'", line)
+    line = re.sub(r"/[\w./-]+", "PATH", line)
+    return re.sub(r"\s+", " ", line)[:240]
+
+
+def top_frames(log: str, n: int = 3) -> tuple[str, ...]:
+    frames = []
+    for f in _FRAME_RE.findall(log):
+        f = re.sub(r"\s+", " ", f).strip()
+        if any(s in f for s in ("Backtrace", "LogFatal", "FatalError", "Segfault", "signal", "ErrorBuilder")):
+            continue
+        if f not in frames:
+            frames.append(f)
+        if len(frames) == n:
+            break
+    return tuple(frames)
+
+
+def classify(reply: dict) -> Verdict | None:
+    ex = reply.get("exit") or {}
+    stage = reply.get("stage") or ""
+    res = reply.get("result") or {}
+    stderr = reply.get("stderr") or ""
+    if ex.get("kind") == "signal":
+        if stage.startswith("run-default"):
+            return None
+        msg = f"{ex.get('name')} in stage {stage.split(':')[0] or 'start'}"
+        return Verdict(f"signal-{ex.get('name', 'SIG').lower()}", msg, top_frames(stderr), stderr)
+    if ex.get("kind") == "hang":
+        return Verdict("hang", f"no result after {ex.get('timeout')} s in stage {stage.split(':')[0]}", (), stderr)
+    if ex.get("kind") == "server_died":
+        return Verdict("server-died", "the fork server died", (), stderr)
+    status = res.get("status")
+    err = res.get("error") or {}
+    text = (err.get("message") or "") + "\n" + (err.get("traceback") or "")
+    if status == "pass_error" and err.get("internal") and not res.get("explained"):
+        where = res.get("pass_name", "?")
+        return Verdict("internal-error", f"{where}: {_check_line(err)}", top_frames(text), text)
+    if status == "ill_formed" and not res.get("explained"):
+        return Verdict("ill-formed", _check_line(err), top_frames(text), text)
+    if status == "codegen_error" and not res.get("explained"):
+        return Verdict("codegen-error", _check_line(err), top_frames(text), text)
+    if status == "default_error" and err.get("internal"):
+        return Verdict("internal-error", "default pipeline: " + _check_line(err), top_frames(text), text)
+    if status == "mismatch":
+        return Verdict("miscompile", f"output differs from the {res.get('against')} (buffer {res.get('buffer')})",
+                       (), str(res))
+    if status == "run_error" and not res.get("explained"):
+        return Verdict("run-error", _check_line(err), top_frames(text), text)
+    return None
+
+
+def _check_line(err: dict) -> str:
+    msg = err.get("message") or ""
+    m = _CHECK_RE.search(msg)
+    line = m.group(1) if m else (msg.strip().splitlines() or [""])[-1]
+    return f"{err.get('type', 'Error')}: {line[:400]}"
+
+
+def expected_error(reply: dict) -> bool:
+    """An error the pre-condition model explains (counted, never reported)."""
+    res = reply.get("result") or {}
+    return res.get("status") in ("pass_error", "ill_formed", "codegen_error", "run_error") and bool(res.get("explained"))
