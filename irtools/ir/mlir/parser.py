@@ -1,0 +1,73 @@
+"""``parse_mlir``: MLIR text -> the lazy object model of :mod:`irtools.ir.mlir.model`.
+
+The C parser (``csrc/mlirparse.c``) fills flat tables in one pass; this module turns a source
+(text, bytes or a path) into chunks, runs the parser on each and raises :class:`ParseError` with the
+file, line and column of the first error.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ...errors import ParseError
+from .model import Chunk, Operation
+
+SPLIT_MARKER = b"// -----"
+
+
+def _read_source(source, path):
+    if isinstance(source, os.PathLike):
+        p = Path(source)
+        return p.read_bytes(), (path if path is not None else str(p))
+    if isinstance(source, str):
+        if "\n" not in source and source and len(source) < 4096:
+            try:
+                if Path(source).is_file():
+                    return Path(source).read_bytes(), (path if path is not None else source)
+            except OSError:
+                pass
+        return source.encode("utf-8", "surrogateescape"), path
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), path
+    raise TypeError(f"parse_mlir expects str, bytes or os.PathLike, not {type(source).__name__}")
+
+
+def chunk_bounds(data: bytes, split_input_file: bool) -> list[tuple[int, int]]:
+    """Byte ranges of the chunks, split where mlir-opt's ``--split-input-file`` splits (the raw marker)."""
+    if not split_input_file:
+        return [(0, len(data))]
+    out, start = [], 0
+    n = len(SPLIT_MARKER)
+    while True:
+        i = data.find(SPLIT_MARKER, start)
+        if i < 0:
+            out.append((start, len(data)))
+            return out
+        out.append((start, i))
+        start = i + n
+
+
+def parse_chunks(data: bytes, *, path=None, split_input_file=False) -> list[Chunk]:
+    chunks = []
+    for begin, end in chunk_bounds(data, split_input_file):
+        ch = Chunk(data, begin, end, path=path)
+        if ch.error is not None:
+            off, msg = ch.error
+            line, col = ch.line_col(off)
+            raise ParseError(msg, path=path, line=line, col=col, source_line=ch.source_line(line), offset=off)
+        chunks.append(ch)
+    return chunks
+
+
+def parse_mlir(source, *, path=None, split_input_file: bool = False):
+    """Parse MLIR text into its top-level operation (a ``builtin.module``, implicit if needed).
+
+    ``source`` is text, bytes or a path (a ``str`` with no newline naming an existing file is read as
+    one).  With ``split_input_file=True`` the text is cut at each ``// -----`` as mlir-opt does and a
+    list of top-level operations is returned, one per chunk; lines stay those of the whole file.
+    """
+    data, path = _read_source(source, path)
+    chunks = parse_chunks(data, path=path, split_input_file=split_input_file)
+    tops = [Operation(ch, ch.top) for ch in chunks]
+    return tops if split_input_file else tops[0]
