@@ -58,7 +58,7 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("s_tir.CanonicalizeLoop"),
     _p("s_tir.LowerCrossThreadReduction", requires=[TARGET]),
     _p("s_tir.LowerInitBlock", establishes=[INIT_LOWERED]),
-    _p("s_tir.PlanAndUpdateBufferAllocationLocation"),
+    _p("s_tir.PlanAndUpdateBufferAllocationLocation", requires=[INIT_LOWERED]),
     _p("s_tir.ConvertBlocksToOpaque", requires=[INIT_LOWERED], establishes=[OPAQUE]),
     _p("s_tir.LiftThreadBinding"),
     _p("s_tir.ManifestSharedMemoryLocalStage"),

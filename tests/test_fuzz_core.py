@@ -1,0 +1,76 @@
+"""Fuzzer pieces without TVM: pass catalogue, pre-condition model, pass-list mutators, oracles."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fuzz.findings import signature
+from fuzz.mutate import passes as PM
+from fuzz.oracles import Verdict, classify, normalise
+from fuzz.tvm import passes as P
+
+
+def test_default_pipeline_meets_every_precondition():
+    lst = P.default_pipeline()
+    viol, facts = P.check(lst)
+    assert viol == []
+    assert P.codegen_ready(lst)
+    assert all(P.in_catalogue(pc) for pc in lst)
+
+
+def test_model_flags_out_of_order_passes():
+    lst = [P.call("tirx.FlattenBuffer"), P.call("s_tir.LowerInitBlock")]
+    viol, _ = P.check(lst)
+    assert [v.name for v in viol] == ["tirx.FlattenBuffer"]
+    assert "no_blocks" in viol[0].missing
+    twice = [*P.default_pipeline(), P.call("tirx.MakePackedAPI")]
+    assert P.check(twice)[0][-1].forbidden == ("packed",)
+
+
+def test_json_round_trip_and_rejection():
+    lst = P.default_pipeline()
+    assert P.from_json(P.to_json(lst)) == lst
+    with pytest.raises(ValueError, match="unknown pass"):
+        P.from_json([["tirx.NoSuchPass", {}]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 4))
+def test_pass_list_mutations_stay_in_the_catalogue(seed, n):
+    rng = random.Random(seed)
+    other = [PM.random_call(rng) for _ in range(rng.randint(0, 10))]
+    out, names = PM.mutate(P.default_pipeline(), rng, other=other, n=n)
+    assert all(P.in_catalogue(pc) for pc in out)
+    assert len(names) == n
+    assert set(names) <= set(PM.MUTATORS)
+
+
+def test_mutators_respect_preconditions_most_of_the_time():
+    rng = random.Random(1)
+    valid = sum(not P.check(PM.mutate(P.default_pipeline(), rng, respect=1.0)[0])[0] for _ in range(50))
+    assert valid >= 45
+
+
+def test_normalised_signature_ignores_numbers_and_names():
+    a = Verdict("internal-error", "Check failed: x == 3 at 0x7ff1 in 'foo_1'", ("tvm::A",), "")
+    b = Verdict("internal-error", "Check failed: x == 17 at 0x1234 in 'bar'", ("tvm::A",), "")
+    c = Verdict("internal-error", "Check failed: y != 3", ("tvm::A",), "")
+    assert normalise(a.message) == normalise(b.message)
+    assert signature(a) == signature(b) != signature(c)
+
+
+def test_classify_signals_and_explained_errors():
+    seg = {"exit": {"kind": "signal", "signal": 11, "name": "SIGSEGV"}, "stage": "pass:3", "stderr": ""}
+    assert classify(seg).kind == "signal-sigsegv"
+    # the mutated program crashing under TVM's own default pipeline is the program's fault
+    assert classify({**seg, "stage": "run-default"}) is None
+    err = {"type": "InternalError", "internal": True, "message": "Check failed: (a) is false", "traceback": ""}
+    explained = {"exit": {"kind": "exit", "code": 0},
+                 "result": {"status": "pass_error", "explained": True, "error": err, "pass_name": "p"}}
+    assert classify(explained) is None
+    explained["result"]["explained"] = False
+    assert classify(explained).kind == "internal-error"

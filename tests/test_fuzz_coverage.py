@@ -1,0 +1,131 @@
+"""The int3 tracer on a small C library built here, and on TVM's own libtvm_compiler.so."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LIB_C = r"""
+int f_add(int a, int b) { return a + b; }
+int f_mul(int a, int b) { return a * b; }
+__attribute__((noinline)) int f_helper(int a) { return a ^ 0x55; }
+int f_calls_helper(int a) { return f_helper(a) + 1; }
+int f_never(int a) { return a - 1; }
+"""
+
+CHILD = r"""
+import ctypes, os, sys
+from fuzz.coverage.tracer import Tracer, scan
+lib_path = sys.argv[1]
+lib = ctypes.CDLL(lib_path)
+table = scan(lib_path)
+tr = Tracer("libcovtest", None)
+def child(fn):
+    tr.reset_counters()
+    pid = os.fork()
+    if pid == 0:
+        fn(); os._exit(0)
+    _, st = os.waitpid(pid, 0)
+    assert os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, st
+    c = tr.counters(); tr.sync()
+    return c
+r1 = child(lambda: (lib.f_add(1, 2), lib.f_calls_helper(3)))
+r2 = child(lambda: lib.f_add(5, 6))            # seen already: patched out of the parent
+r3 = child(lambda: lib.f_mul(2, 2))
+hits = [table.starts[i] for i in tr.hit_indices()]
+print("RESULT", r1[0], r2[0], r3[0], tr.armed, len(table.starts), " ".join(hex(h) for h in hits))
+"""
+
+
+@pytest.fixture(scope="module")
+def covlib(tmp_path_factory) -> Path:
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    d = tmp_path_factory.mktemp("cov")
+    (d / "lib.c").write_text(LIB_C)
+    so = d / "libcovtest.so"
+    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", str(so), str(d / "lib.c")], check=True)
+    return so
+
+
+def _nm(so: Path) -> dict[str, int]:
+    out = subprocess.run(["nm", "-D", "--defined-only", str(so)], capture_output=True, text=True, check=True)
+    return {p[2]: int(p[0], 16) for p in (line.split() for line in out.stdout.splitlines()) if len(p) == 3}
+
+
+def test_scan_lists_every_function_start(covlib):
+    from fuzz.coverage.tracer import scan
+
+    table = scan(covlib)
+    syms = _nm(covlib)
+    for name in ("f_add", "f_mul", "f_helper", "f_calls_helper", "f_never"):
+        assert syms[name] in table.starts, name
+    assert list(table.starts) == sorted(set(table.starts))
+
+
+def test_scan_rejects_non_elf(tmp_path):
+    from fuzz.coverage.tracer import CoverageError, scan
+
+    bad = tmp_path / "not.so"
+    bad.write_bytes(b"\x7fELF" + b"\0" * 10)
+    with pytest.raises(CoverageError):
+        scan(bad)
+    (tmp_path / "text.so").write_text("hello " * 20)
+    with pytest.raises(CoverageError, match="not an ELF"):
+        scan(tmp_path / "text.so")
+
+
+def test_children_report_hits_through_shared_bitmap(covlib):
+    out = subprocess.run([sys.executable, "-c", CHILD, str(covlib)], capture_output=True, text=True, cwd=ROOT,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
+    _, r1, r2, r3, armed, n, *hits = line.split()
+    syms = _nm(covlib)
+    hit = {int(h, 16) for h in hits}
+    assert {syms["f_add"], syms["f_calls_helper"], syms["f_helper"], syms["f_mul"]} <= hit
+    assert syms["f_never"] not in hit
+    assert int(r1) >= 3 and int(r2) == 0 and int(r3) == 1
+
+
+TVM_CHILD = r"""
+import os
+os.environ["TVM_NUM_THREADS"] = "1"
+import tvm
+from tvm import te
+from fuzz.coverage.tracer import Tracer
+tr = Tracer("libtvm_compiler.so", None)
+def work():
+    A = te.placeholder((8, 8), name="A")
+    B = te.compute((8, 8), lambda i, j: A[i, j] * 2.0, name="B")
+    tvm.compile(tvm.IRModule({"main": te.create_prim_func([A, B])}), target={"kind": "llvm"})
+res = []
+for _ in range(2):
+    tr.reset_counters()
+    pid = os.fork()
+    if pid == 0:
+        work(); os._exit(0)
+    _, st = os.waitpid(pid, 0)
+    assert os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, st
+    res.append(tr.counters()); tr.sync()
+print("RESULT", res[0][0], res[0][1], res[1][0], res[1][1], tr.table.split, len(tr.table.starts))
+"""
+
+
+@pytest.mark.tvm
+def test_tracer_on_tvm():
+    pytest.importorskip("tvm")
+    out = subprocess.run([sys.executable, "-c", TVM_CHILD], capture_output=True, text=True, cwd=ROOT, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
+    own1, llvm1, own2, llvm2, split, n = map(int, line.split()[1:])
+    assert 0 < split < n
+    assert own1 > 500 and llvm1 > 500  # a compile runs TVM's passes and LLVM's codegen
+    assert own2 < own1 // 10 and llvm2 < llvm1 // 10  # the same compile again finds (almost) nothing new
