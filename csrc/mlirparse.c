@@ -65,7 +65,7 @@ static const char *PREFIXES[] = {"", "builtin.", "func.", "transform.", "spirv."
                                  NULL};
 static const char *IMPLICIT[] = {"builtin.module", "scf.yield", "scf.reduce", "scf.forall.in_parallel",
                                  "affine.yield", "memref.alloca_scope.return", "shape.assuming_yield",
-                                 "emitc.yield", "smt.yield", NULL};
+                                 "emitc.yield", "smt.yield", "acc.terminator", NULL};
 
 int mlirparse_abi_version(void) { return MLP_ABI; }
 const char *mlp_prefix_name(int i) {
@@ -605,6 +605,7 @@ static int implicit_terminator(P *p, int32_t op) {
     if (IS("shape.assuming")) return 6;
     if (IS("emitc.if") || IS("emitc.for")) return 7;
     if (IS("smt.forall") || IS("smt.exists")) return 8;
+    if (IS("acc.global_ctor") || IS("acc.global_dtor") || IS("acc.atomic.capture")) return 9;
 #undef IS
     return -1;
 }
@@ -884,6 +885,7 @@ static int looks_like_region(P *p) {
     if (n.kind == T_CARET || n.kind == T_RBRACE) res = 1;
     else if (n.kind == T_PERCENT) res = results_ahead(p);
     else if (n.kind == T_STRING) { next(p); res = p->t.kind == T_LPAREN; }
+    else if (n.kind == T_BARE && n.nl && memchr(p->s + n.off, '.', (size_t)n.len)) res = 1;
     else if (n.kind == T_BARE) {
         next(p);
         if (p->t.kind == T_EQ) res = 0;
