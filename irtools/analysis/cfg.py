@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-__all__ = ["CFG", "postorder", "reverse_postorder", "reachable"]
+__all__ = ["CFG", "block_names", "postorder", "reverse_postorder", "reachable"]
 
 
 def postorder(succs: Sequence[Sequence[int]], entry: int = 0) -> list[int]:
@@ -88,13 +88,14 @@ class CFG:
 
     @classmethod
     def from_function(cls, fn) -> CFG:
-        """The CFG of a parsed ``irtools.ir.llvm.Function`` (a definition)."""
-        blocks = list(fn.blocks)
+        """The CFG of a parsed ``irtools.ir.llvm.Function`` (a definition).
+
+        Block names are LLVM's: the name, or the slot number of an unnamed block.
+        """
+        blocks = fn.blocks
         index = {id(b): i for i, b in enumerate(blocks)}
-        succs = []
-        for b in blocks:
-            succs.append([_block_index(s, index) for s in b.successors])
-        return cls(succs, [b.name for b in blocks])
+        succs = [[index[id(s)] for s in b.successors] for b in blocks]
+        return cls(succs, block_names(fn))
 
     def __len__(self) -> int:
         return len(self.succs)
@@ -171,8 +172,21 @@ class CFG:
         return out_edges
 
 
-def _block_index(block, index: dict[int, int]) -> int:
-    i = getattr(block, "index", None)
-    if isinstance(i, int):
-        return i
-    return index[id(block)]
+def block_names(fn) -> list[str]:
+    """Each block's name, or for an unnamed block the slot number LLVM's printer gives it.
+
+    Slots number unnamed arguments, then, block by block, the block and its unnamed
+    non-void instructions, as ``ModuleSlotTracker`` does.
+    """
+    slot = sum(1 for a in fn.arguments if not a.name)
+    out = []
+    for b in fn.blocks:
+        if b.name:
+            out.append(b.name)
+        else:
+            out.append(str(slot))
+            slot += 1
+        for inst in b.instructions:
+            if not inst.name and not inst.type.is_void:
+                slot += 1
+    return out
