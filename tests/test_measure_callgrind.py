@@ -231,3 +231,57 @@ def test_whole_process_count_is_exact(tmp_path):
     assert both.instructions > 2 * a.instructions     # children are traced and summed
     with pytest.raises(errors.MeasuredCodeFailed, match="exit status 1"):
         runner.measure_process([shutil.which("false")], backend="callgrind")
+
+
+LLVMLITE_MOD = r'''
+import llvmlite.binding as llvm
+
+from irtools.measure.pins import target_cpu
+
+IR = """
+define i64 @mix(i64 %n) {
+entry:
+  %empty = icmp sle i64 %n, 0
+  br i1 %empty, label %exit, label %loop
+loop:
+  %i = phi i64 [0, %entry], [%i1, %loop]
+  %s = phi i64 [0, %entry], [%s1, %loop]
+  %sq = mul i64 %i, %i
+  %x = xor i64 %sq, %s
+  %s1 = add i64 %s, %x
+  %i1 = add i64 %i, 1
+  %c = icmp slt i64 %i1, %n
+  br i1 %c, label %loop, label %exit
+exit:
+  %r = phi i64 [0, %entry], [%s1, %loop]
+  ret i64 %r
+}
+"""
+
+
+def build():
+    # a factory: JIT-compiles in the measuring process, for the pinned CPU, outside every region
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    tm = llvm.Target.from_default_triple().create_target_machine(cpu=target_cpu(), opt=2)
+    mod = llvm.parse_assembly(IR)
+    mod.verify()
+    ee = llvm.create_mcjit_compiler(mod, tm)
+    ee.finalize_object()
+    return ee.get_function_address("mix"), (ee, mod, tm)
+'''
+
+
+def test_llvmlite_factory_is_counted_natively(tmp_path, monkeypatch):
+    pytest.importorskip("llvmlite")
+    (tmp_path / "lltarget.py").write_text(LLVMLITE_MOD)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    m = runner.measure_native("lltarget:build", 1000, signature="i64(i64)", backend="callgrind", repeat=3)
+    assert len(set(m.runs)) == 1
+    s = 0
+    for i in range(1000):
+        s = (s + ((i * i) ^ s)) & (2**64 - 1)
+    assert int(m.result) & (2**64 - 1) == s
+    # the loop body is 5 IR operations: a few machine instructions per iteration, nothing more
+    assert 3 * 1000 < m.instructions < 15 * 1000
+    assert m.target_cpu == m.pins["target_cpu"]

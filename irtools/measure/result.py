@@ -35,6 +35,7 @@ class Measurement:
     python: str = ""
     result: str | None = None      # repr of what the target returned (last run), for checking correctness
     notes: list[str] = field(default_factory=list)
+    region_ns: list[int] = field(default_factory=list)   # wall time of each region, counting included
 
     @property
     def median(self) -> float:
