@@ -24,7 +24,7 @@ from pathlib import Path
 STDERR_TAIL = 16000
 
 
-def _child(req: dict, wfd: int) -> None:
+def _child(req: dict, wfd: int, func=None) -> None:
     """Body of the forked child: never returns."""
     def send(obj):
         data = (json.dumps(obj) + "\n").encode()
@@ -33,7 +33,7 @@ def _child(req: dict, wfd: int) -> None:
             data = data[n:]
 
     try:
-        from .mutate.ir import mutate
+        from .mutate.ir import mutate_func, parse
         from .tvm import passes as P
         from .tvm.execute import run_case
         from .tvm.seeds import reference
@@ -41,20 +41,23 @@ def _child(req: dict, wfd: int) -> None:
         text = req["text"]
         applied: list[str] = []
         if req.get("ir_mutations", 0) > 0:
-            text, applied = mutate(text, req["seed"], req["ir_mutations"])
-        send({"case": text, "applied": applied})
+            if func is None:
+                func = parse(text)
+            func, text, applied = mutate_func(func, text, req["seed"], req["ir_mutations"],
+                                                check=req.get("check_roundtrip", False))
+        send({"case": text, "applied": applied, "t": time.monotonic()})
         inject = req.get("inject_signal")
 
         def stage(name):
-            send({"stage": name})
+            send({"stage": name, "t": time.monotonic()})
             if inject and name == "pass:0":
                 os.kill(os.getpid(), int(inject))  # a real signal, delivered to this child
 
         ir_mutated = bool(applied) or bool(req.get("ir_mutated"))
         res = run_case(text, P.from_json(req["passes"]), stage=stage, rng_seed=req["seed"],
                        reference=reference(req.get("seed_name", "")), ir_mutated=ir_mutated,
-                       differential=req.get("differential", True))
-        send({"result": res})
+                       differential=req.get("differential", True), func=func)
+        send({"result": res, "t": time.monotonic()})
         os._exit(0)
     except BaseException as e:  # noqa: BLE001 - the child reports everything and exits
         try:
@@ -70,10 +73,12 @@ class Server:
         os.environ.setdefault("TVM_NUM_THREADS", "1")
         import tvm  # noqa: F401  (imported once here, inherited by every child)
 
+        from .mutate import ir  # noqa: F401  (imported here once, not in every child)
         from .tvm.seeds import build_seeds
 
         seeds = build_seeds()
         self._warm_up(seeds[0])
+        self._parsed: dict[str, object] = {}
         self.tracer = None
         if coverage:
             from .coverage.tracer import Tracer
@@ -89,7 +94,23 @@ class Server:
 
         run_case(seed.script, P.default_pipeline(), stage=lambda s: None, rng_seed=0, ir_mutated=True)
 
+    def _parse(self, text: str):
+        """Parse corpus entries once, here, so children start from the PrimFunc (LRU of 512)."""
+        func = self._parsed.pop(text, None)
+        if func is None:
+            try:
+                from .mutate.ir import parse
+
+                func = parse(text)
+            except Exception:  # the child parses again and reports the rejection
+                return None
+        self._parsed[text] = func
+        while len(self._parsed) > 512:
+            self._parsed.pop(next(iter(self._parsed)))
+        return func
+
     def run(self, req: dict) -> dict:
+        func = self._parse(req["text"])
         timeout = float(req.get("timeout", 10.0))
         err = tempfile.TemporaryFile()
         r, w = os.pipe()
@@ -101,7 +122,7 @@ class Server:
             os.close(r)
             os.dup2(err.fileno(), 2)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            _child(req, w)
+            _child(req, w, func)
         os.close(w)
         msgs, buf, deadline, hung = [], b"", t0 + timeout, False
         while True:
@@ -133,7 +154,13 @@ class Server:
         err.close()
         reply = {"id": req.get("id"), "elapsed": elapsed, "stderr": stderr, "case": None, "applied": [],
                  "stage": None, "result": None}
+        times, prev = {}, t0
         for m in msgs:
+            if "t" in m:
+                key = "mutate" if "case" in m else reply["stage"] or "start"
+                key = key.split(":")[0]
+                times[key] = round(times.get(key, 0.0) + m["t"] - prev, 4)
+                prev = m["t"]
             if "case" in m:
                 reply["case"], reply["applied"] = m["case"], m["applied"]
             elif "stage" in m:
@@ -142,6 +169,7 @@ class Server:
                 reply["result"] = m["result"]
             elif "harness_error" in m:
                 reply["harness_error"] = m["harness_error"] + "\n" + m.get("traceback", "")
+        reply["times"] = times
         if hung:
             reply["exit"] = {"kind": "hang", "timeout": timeout}
         elif os.WIFSIGNALED(status):

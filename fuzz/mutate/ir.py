@@ -333,21 +333,38 @@ def mutate(text: str, seed: int, n: int = 1, attempts: int = 8) -> tuple[str, li
     Returns the new TVMScript and the names of the mutators applied.  A mutation whose result
     does not survive print → parse is dropped and another is tried.
     """
-    rng = random.Random(seed)
-    func = parse(text)
-    applied: list[str] = []
-    for _ in range(n):
-        for _attempt in range(attempts):
-            name = rng.choice(sorted(MUTATORS))
-            try:
-                new = MUTATORS[name](func, rng)
-                if new is None:
-                    continue
-                printed = new.script()
-                parse(printed)
-            except Exception:  # TVM refused the construction or the round trip: try another
-                continue
-            func, text = new, printed
-            applied.append(name)
-            break
+    _, text, applied = mutate_func(parse(text), text, seed, n, attempts)
     return text, applied
+
+
+def mutate_func(func, text: str, seed: int, n: int = 1, attempts: int = 8, check: bool = True):
+    """:func:`mutate` on an already parsed ``func`` (whose TVMScript is ``text``).
+
+    The ``n`` mutations are applied in memory and the result goes through print → parse once;
+    if that fails, the whole step is redrawn (up to 3 times), else the input is kept.  Returns
+    ``(func, text, applied)`` where ``func`` is the *re-parsed* mutated function, so what the
+    caller goes on with is exactly what the text means.  ``check=False`` skips the parse (the
+    fork server re-parses any case it keeps, before the next child uses it).
+    """
+    rng = random.Random(seed)
+    for _round in range(3):
+        cur, applied = func, []
+        for _ in range(n):
+            for _attempt in range(attempts):
+                name = rng.choice(sorted(MUTATORS))
+                try:
+                    new = MUTATORS[name](cur, rng)
+                except Exception:  # TVM refused the construction: try another
+                    continue
+                if new is not None:
+                    cur = new
+                    applied.append(name)
+                    break
+        if not applied:
+            continue
+        try:
+            printed = cur.script()
+            return (parse(printed) if check else cur), printed, applied
+        except Exception:
+            continue
+    return func, text, []
