@@ -183,3 +183,26 @@ def test_asan_build_is_clean(tmp_path):
     env = dict(os.environ, LD_PRELOAD=libasan, ASAN_OPTIONS="detect_leaks=0")
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "asan-ok" in out.stdout, out.stderr[-3000:]
+
+
+def test_counter_region_machinery_on_software_events():
+    """Counter's perf path (calibration, GC pinning, subtraction) with task-clock standing in for
+    instructions, so that it runs on machines without hardware counters too."""
+    import gc
+
+    c = counter.Counter("perf", events="software")
+    assert c.backend == "perf" and not c.exact
+    assert c.baseline >= 0
+    assert gc.isenabled()
+    with c:
+        assert not gc.isenabled()          # GC is off inside the region
+        sum(range(300_000))
+    assert gc.isenabled()
+    small = c.raw_instructions
+    assert c.instructions == max(small - c.baseline, 0)
+    assert "page_faults" in c.extra
+    c.region(sum, range(3_000_000))
+    assert c.raw_instructions > small
+    c.close()
+    with pytest.raises(ValueError):
+        counter.Counter("perf", events="bogus")
