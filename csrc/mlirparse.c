@@ -1093,6 +1093,8 @@ static void parse_pretty_body(P *p, int32_t op, int32_t scope, int32_t base) {
         last_end = p->prev_end;
         if (type_start >= 0) type_end = last_end;
     }
+    if (depth > 0) fail(p, p->t.off, "unbalanced brackets at the end of operation '%.*s'",
+                        (int)ROW(p, MLP_OPS, op)[MLP_OP_NAME_LEN], p->s + ROW(p, MLP_OPS, op)[MLP_OP_NAME_OFF]);
     int32_t *o = ROW(p, MLP_OPS, op);
     o[MLP_OP_END] = last_end;
     o[MLP_OP_HDR_END] = hdr_end >= 0 ? hdr_end : last_end;
