@@ -78,7 +78,13 @@ CAST_OPCODES = frozenset({
 CALL_OPCODES = frozenset({"call", "invoke", "callbr"})
 
 DEBUG_INTRINSICS = frozenset({"llvm.dbg.declare", "llvm.dbg.value", "llvm.dbg.assign", "llvm.dbg.label",
-                              "llvm.pseudoprobe"})
+                              "llvm.dbg.addr", "llvm.pseudoprobe"})
+
+# Target-specific intrinsic families.  LLVM's reader rewrites many of their old forms into
+# other intrinsics or plain instructions (AutoUpgrade.cpp), which irtools does not replay.
+TARGET_INTRINSIC_PREFIXES = tuple(f"llvm.{t}." for t in (
+    "x86", "arm", "aarch64", "nvvm", "amdgcn", "r600", "ppc", "mips", "hexagon", "wasm", "riscv", "s390",
+    "systemz", "loongarch", "ve", "spv", "bpf", "xcore", "dx", "nvptx"))
 
 # The categories type_histogram counts result types in; fixed, so feature keys are stable.
 TYPE_CATEGORIES: tuple[str, ...] = (
@@ -105,6 +111,26 @@ def _erase(t):
     if isinstance(t, lt.StructType):
         return lt.StructType(tuple(_erase(e) for e in t.elements), t.packed)
     return t
+
+
+def _resolve(t, module):
+    """A named type's body when the name stands for a non-struct type (``%T = type i8``)."""
+    if isinstance(t, lt.NamedStructType):
+        return module.resolve_type(t)
+    if isinstance(t, lt.VectorType) and isinstance(t.element, lt.NamedStructType):
+        return lt.VectorType(module.resolve_type(t.element), t.count, t.scalable)
+    return t
+
+
+def target_intrinsic_calls(fn) -> int:
+    """Calls to target-specific intrinsics (``llvm.x86.*``, ``llvm.aarch64.*``...)."""
+    n = 0
+    for inst in fn.instructions():
+        if inst.opcode in CALL_OPCODES:
+            callee = inst.callee
+            if isinstance(callee, lt.Function) and callee.name.startswith(TARGET_INTRINSIC_PREFIXES):
+                n += 1
+    return n
 
 
 def _is_float_ty(t) -> bool:
@@ -179,6 +205,8 @@ def counted_operands(inst):
             return ops[:drop[0]] + ops[drop[0] + 1:]
         if name.startswith(("llvm.memcpy.", "llvm.memmove.", "llvm.memset.")) and nargs == 5:
             return ops[:3] + ops[4:]  # the old i32 alignment argument became an attribute
+        if name.startswith(("llvm.ctlz.", "llvm.cttz.")) and nargs == 1:
+            return ops[:1] + [_FALSE] + ops[1:]  # the is_zero_poison flag, false when upgraded
         if name.startswith("llvm.objectsize.") and nargs in (2, 3):
             return ops[:nargs] + [_FALSE] * (4 - nargs) + ops[nargs:]
     return ops
@@ -254,7 +282,7 @@ def fold_constant_expr(c) -> _Fold:
         if op == "bitcast" and _erase(_value_type(src)) == _erase(c.type):
             return f
         if op != "addrspacecast" and _is_zero(src):
-            return _Fold(_scalar_const_class(c.type))
+            return _Fold(_scalar_const_class(_resolve(c.type, c.module)))
         if simple[0]:
             return _Fold(_scalar_const_class(c.type), hazard=not isinstance(c.type, lt.IntType | lt.FloatType))
         if isinstance(src, lt.Constant) and src.kind in (K.UNDEF, K.POISON, K.EXPR):
@@ -274,13 +302,13 @@ def fold_constant_expr(c) -> _Fold:
         if any(isinstance(o, lt.Constant) and o.kind in (K.UNDEF, K.POISON) for o in ops):
             return _Fold("Constant", hazard=True)
         if all(simple):
-            return _Fold(_scalar_const_class(c.type))
+            return _Fold(_scalar_const_class(_resolve(c.type, c.module)))
         if len(ops) == 2 and _is_zero(ops[1]):
             return folded[0]
         if len(ops) == 2 and op == "add" and _is_zero(ops[0]):
             return folded[1]
         if len(ops) == 2 and op in ("sub", "xor") and ops[0].ref == ops[1].ref:
-            return _Fold(_scalar_const_class(c.type))
+            return _Fold(_scalar_const_class(_resolve(c.type, c.module)))
         return _Fold("Constant")
     # extractelement, insertelement, shufflevector and anything newer: not modelled
     return _Fold("Constant", hazard=True)
@@ -293,7 +321,7 @@ def _value_type(v):
     """The type of ``v`` as an operand: a global is a pointer in its address space."""
     if isinstance(v, _GLOBAL_TYPES):
         return lt.PointerType(getattr(v, "addrspace", 0) or 0)
-    return v.type
+    return _resolve(v.type, v.module)
 
 
 def _fold_operand(v) -> _Fold:
@@ -312,11 +340,11 @@ def _fold_operand(v) -> _Fold:
     if isinstance(v, lt.Constant):
         k = v.kind
         if k == K.INT:
-            return _Fold(_scalar_const_class(v.type))
+            return _Fold(_scalar_const_class(_resolve(v.type, v.module)))
         if k == K.FP:
             return _Fold("ConstantFP")
         if k == K.ZERO:
-            return _Fold(_scalar_const_class(v.type))
+            return _Fold(_scalar_const_class(_resolve(v.type, v.module)))
         if k == K.EXPR:
             return fold_constant_expr(v)
         return _Fold("Constant")
@@ -458,6 +486,7 @@ def function_properties(fn, *, uses: int | None = None, cfg: CFG | None = None,
     if fn.is_declaration:
         raise ValueError(f"@{fn.name} is a declaration; func-properties describe definitions")
     blocks = fn.blocks
+    module = fn.module
     cfg = cfg if cfg is not None else CFG.from_function(fn)
     loops = loops if loops is not None else LoopInfo(cfg)
     p = dict.fromkeys(FUNC_PROPERTY_NAMES, 0)
@@ -531,7 +560,7 @@ def function_properties(fn, *, uses: int | None = None, cfg: CFG | None = None,
 
         for inst, ops in counted:
             op = inst.opcode
-            t = inst.type
+            t = _resolve(inst.type, module)
             if op in CAST_OPCODES:
                 p["CastInstructionCount"] += 1
             if _is_float_ty(t):
@@ -632,7 +661,7 @@ def type_histogram(fn) -> dict[str, int]:
     out = dict.fromkeys(TYPE_CATEGORIES, 0)
     for i in fn.instructions():
         if not is_debug_or_pseudo(i):
-            out[type_category(i.type)] += 1
+            out[type_category(_resolve(i.type, fn.module))] += 1
     return out
 
 

@@ -144,7 +144,7 @@ def domtree(path: str | os.PathLike, *, opt: str = DEFAULT_OPT) -> dict[str, dic
 def parse_loops(text: str) -> dict[str, str]:
     """``{function: loop lines}`` from ``print<loops>``: the text after each "Loop info" line.
 
-    Functions without loops map to ``""``; the text is what
+    Functions without loops map to ``""``; a "Parallel " prefix is dropped; the text is what
     :meth:`irtools.analysis.loops.LoopInfo.format_llvm` produces.
     """
     out: dict[str, list[str]] = {}
@@ -155,7 +155,12 @@ def parse_loops(text: str) -> dict[str, str]:
             current = out.setdefault(m.group(1), [])
             continue
         if current is not None:
-            if line.lstrip().startswith("Loop at depth "):
+            body = line.lstrip()
+            # "Parallel " marks loops whose metadata says so; irtools does not model that
+            if body.startswith("Parallel Loop at depth "):
+                line = line[:len(line) - len(body)] + body[len("Parallel "):]
+                body = body[len("Parallel "):]
+            if body.startswith("Loop at depth "):
                 current.append(line.rstrip())
             else:
                 current = None
