@@ -12,22 +12,9 @@ Targets, units and label sources are in :mod:`costmodel.targets`; datasets are b
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default"
+from .api import DEFAULT_MODEL, load
 
 __all__ = ["DEFAULT_MODEL", "CostModel", "load"]
-
-
-def load(path: str | os.PathLike | None = None):
-    """The model saved at ``path`` (a folder with manifest.json), or the shipped default model."""
-    from .model import CostModel, ModelFormatError
-
-    p = Path(path) if path is not None else DEFAULT_MODEL
-    if path is None and not (p / "manifest.json").is_file():
-        raise ModelFormatError(f"the default model is missing from {p}: run `python -m costmodel.train_default`")
-    return CostModel.load(p)
 
 
 def __getattr__(name: str):

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     from irtools.errors import IrtoolsError
 
-    from . import load
+    from .api import load
 
     if args.file == "-":
         text = sys.stdin.read()

@@ -186,7 +186,7 @@ class CostModel:
                 continue
             y = np.array([labels[i][name] for i in np.flatnonzero(mask)], dtype=np.float64)
             ds = lgb.Dataset(X[mask], self._xform(name, y), feature_name=[_safe(n) for n in self.feature_names_],
-                             params={"verbosity": -1, "min_data_in_bin": 1})
+                             params={"verbosity": -1, "min_data_in_bin": 1}, free_raw_data=False)
             bs["point"] = lgb.train(self._params("regression"), ds, num_boost_round=rounds, init_model=bs["point"],
                                     keep_training_booster=True)
             for key, q in (("lo", self.quantiles[0]), ("hi", self.quantiles[1])):

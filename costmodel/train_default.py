@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import DEFAULT_MODEL
+from .api import DEFAULT_MODEL
 
 
 def _fmt(x, pct=False):

@@ -63,8 +63,9 @@ def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bo
             cdir.mkdir()
             flags = [opt, f"-march={march}", *([unroll] if unroll else [])]
             ll = cdir / "prog.ll"
-            proc = subprocess.run([clang, *flags, "-S", "-emit-llvm", "-fno-ident", str(work / "prog.c"), "-o", str(ll)], capture_output=True,
-                                  text=True)
+            # relative source path: the IR names its source file, and a temp path would change its hash
+            proc = subprocess.run([clang, *flags, "-S", "-emit-llvm", "-fno-ident", "prog.c", "-o", str(ll)],
+                                  capture_output=True, text=True, cwd=work)
             if proc.returncode != 0:
                 raise LabelError(f"clang-22 failed on program {prog.name}: {proc.stderr[-2000:]}")
             text = ll.read_text()

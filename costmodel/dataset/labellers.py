@@ -186,7 +186,8 @@ class CallgrindLabeller:
         clang, vg = tools.require("clang-22"), tools.require("valgrind")
         exe = workdir / "harness.exe"
         # the harness itself is plain -O1 x86-64: only the kernels' object varies between rows
-        _run([clang, "-O1", "-march=x86-64", str(harness_c), str(obj), "-o", str(exe)])
+        # -no-pie: llc writes the static relocation model by default, which a PIE link rejects
+        _run([clang, "-O1", "-march=x86-64", "-no-pie", str(harness_c), str(obj), "-o", str(exe)])
         prefix = workdir / "cg.out"
         for old in workdir.glob("cg.out*"):
             old.unlink()

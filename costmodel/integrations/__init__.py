@@ -1,0 +1,1 @@
+"""Adapters that plug the cost model into other tools (TVM MetaSchedule)."""

@@ -1,0 +1,156 @@
+"""Features and the model: deterministic features, save → load identity, OOD flags, CLI output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, need_tool
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from costmodel import features as F
+from costmodel.dataset.build import build
+from costmodel.evaluation import load_dataset, split_by_origin
+from costmodel.model import CostModel
+
+LOOP_IR = """
+define i64 @sum(ptr %a) {
+entry:
+  br label %loop
+loop:
+  %i = phi i64 [ 0, %entry ], [ %i.next, %loop ]
+  %s = phi i64 [ 0, %entry ], [ %s.next, %loop ]
+  %p = getelementptr i64, ptr %a, i64 %i
+  %v = load i64, ptr %p
+  %s.next = add i64 %s, %v
+  %i.next = add nuw nsw i64 %i, 1
+  %c = icmp eq i64 %i.next, 1000
+  br i1 %c, label %exit, label %loop
+exit:
+  ret i64 %s.next
+}
+"""
+
+
+def test_loop_features():
+    f = F.module_features(LOOP_IR)["sum"]
+    assert f["n_loops"] == 1 and f["max_loop_depth"] == 1 and f["max_trip"] == 1000
+    assert f["n_phi"] == 2 and f["n_loads"] == 1 and f["loads_in_loops"] == 1
+    # the 8 instructions of the loop block run 1000 times, plus the 2 outside it
+    assert abs(f["log_est_dyn_insts"] - np.log1p(8 * 1000 + 2)) < 1e-9
+    assert list(f) == F.FEATURE_NAMES
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from("abcdefghxyz"), min_size=1, max_size=6).map("".join))
+def test_features_ignore_value_names(suffix):
+    renamed = LOOP_IR
+    for v in ("%i.next", "%s.next", "%i", "%s", "%p", "%v", "%c"):
+        renamed = renamed.replace(v + " ", f"{v}_{suffix} ").replace(v + ",", f"{v}_{suffix},")
+    assert F.module_features(renamed) == F.module_features(LOOP_IR)
+
+
+def test_features_deterministic_across_processes():
+    code = ("import json,sys; from costmodel import features as F; "
+            "print(json.dumps(F.module_features(sys.stdin.read()), sort_keys=True))")
+    outs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        outs.add(subprocess.run([sys.executable, "-c", code], input=LOOP_IR, capture_output=True, text=True,
+                                env=env, cwd=ROOT, check=True).stdout)
+    assert len(outs) == 1
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    for t in ("clang-22", "llc-22", "llvm-nm-22"):
+        need_tool(t)
+    out = tmp_path_factory.mktemp("ds")
+    build(out, shards=6, per_shard=1, configs_per_program=2, dynamic=False, progress=False)
+    rows, feats = load_dataset(out)
+    model = CostModel(n_estimators=30, n_estimators_quantile=10).fit(feats, [r["labels"] for r in rows])
+    return out, rows, feats, model
+
+
+def test_save_load_identical_predictions(tiny, tmp_path):
+    out, rows, feats, model = tiny
+    text = (out / rows[0]["ir_file"]).read_text()
+    before = [p.to_json() for p in model.predict(text)]
+    model.save(tmp_path / "m")
+    assert not list((tmp_path / "m").glob("*.pkl"))
+    again = CostModel.load(tmp_path / "m")
+    assert [p.to_json() for p in again.predict(text)] == before
+    X = F.to_matrix(feats, model.feature_names_)
+    for t in model.target_names:
+        for a, b in zip(model.predict_matrix(X, t), again.predict_matrix(X, t), strict=True):
+            assert np.array_equal(a, b)
+
+
+def test_prediction_shape_and_intervals(tiny):
+    out, rows, feats, model = tiny
+    preds = model.predict(Path(out, rows[0]["ir_file"]))
+    assert {p.function for p in preds} >= {r["function"] for r in rows if r["ir_file"] == rows[0]["ir_file"]}
+    for p in preds:
+        for v in p.values.values():
+            assert v.lo <= v.value <= v.hi and v.value >= 0
+        assert not p.ood      # a module from the training data is in distribution
+
+
+def test_ood_flag_on_absurd_input(tiny):
+    *_, model = tiny
+    body = "\n".join(f"  %x{i} = fmul <64 x double> %x{i - 1}, %x{i - 1}" for i in range(1, 3000))
+    absurd = f"define <64 x double> @huge(<64 x double> %x0) {{\nentry:\n{body}\n  ret <64 x double> %x2999\n}}\n"
+    (p,) = model.predict(absurd)
+    assert p.ood and p.ood_reasons
+    assert all(np.isfinite(v.value) for v in p.values.values())
+
+
+def test_update_moves_predictions(tiny):
+    out, rows, feats, model = tiny
+    m2 = CostModel(n_estimators=30, n_estimators_quantile=10).fit(feats, [r["labels"] for r in rows])
+    X = F.to_matrix(feats[:5], m2.feature_names_)
+    before = m2.predict_matrix(X, "machine_instructions")[0]
+    doubled = [{k: v * 2 for k, v in r["labels"].items()} for r in rows]
+    m2.update(feats, doubled, rounds=20)
+    assert np.all(m2.predict_matrix(X, "machine_instructions")[0] > before)
+
+
+def test_split_keeps_programs_whole(tiny):
+    _, rows, _, _ = tiny
+    test = split_by_origin(rows, test_fraction=0.5)
+    sides: dict[str, set] = {}
+    for r, t in zip(rows, test, strict=True):
+        sides.setdefault(r["origin"], set()).add(bool(t))
+    assert all(len(s) == 1 for s in sides.values())
+
+
+def test_cli_cost_json_on_real_file(tmp_path):
+    clang = need_tool("clang-22")
+    import costmodel
+
+    if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
+        pytest.skip("the default model is not built")
+    src = tmp_path / "k.c"
+    src.write_text("double dot(double *a, double *b) { double s = 0; for (int i = 0; i < 512; i++) "
+                   "s += a[i] * b[i]; return s; }\nint id(int x) { return x; }\n")
+    ll = tmp_path / "k.ll"
+    subprocess.run([clang, "-O2", "-S", "-emit-llvm", str(src), "-o", str(ll)], check=True)
+    proc = subprocess.run([sys.executable, "-m", "irtools", "cost", "--json", str(ll)], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    objs = json.loads(proc.stdout)
+    assert {o["function"] for o in objs} == {"dot", "id"}
+    manifest = json.loads((costmodel.DEFAULT_MODEL / "manifest.json").read_text())
+    for o in objs:
+        for t in manifest["targets"]:
+            assert set(o[t]) == {"value", "lo", "hi", "unit"}
+        assert isinstance(o["ood"], bool)
+    bad = subprocess.run([sys.executable, "-m", "irtools", "cost", str(tmp_path / "missing.ll")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "no such file" in bad.stderr
