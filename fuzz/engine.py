@@ -181,10 +181,24 @@ class Campaign:
         new_sem = set(res.get("signal") or []) - self.semantic
         self.semantic |= new_sem
         new_cov = sum(reply.get("new_cov") or [0, 0])
-        if (new_cov > 0 or new_sem) and res.get("status") not in (None, "rejected") and v is None:
+        if (new_cov > 0 or new_sem) and res.get("status") not in (None, "rejected") and v is None \
+                and self._round_trips(case, reply):
             self._add_corpus(req["seed_name"], case, req["passes"],
                              bool(reply.get("applied")) or bool(req.get("ir_mutated")))
         return found
+
+    def _round_trips(self, case: str, reply: dict) -> bool:
+        """Workers skip the parse of mutated IR; whatever enters the corpus must parse back."""
+        if not reply.get("applied"):
+            return True
+        from .mutate.ir import parse
+
+        try:
+            parse(case)
+            return True
+        except Exception:
+            self.stats.rejected += 1
+            return False
 
     def write_stats(self) -> dict:
         from .coverage.tracer import read_bitmap

@@ -89,6 +89,12 @@ def reduce_ir(text: str, test, rounds: int = 40) -> str:
     return text
 
 
+def _seed_text(name: str) -> str | None:
+    from .tvm.seeds import build_seeds
+
+    return next((s.script for s in build_seeds() if s.name == name), None)
+
+
 def reduce_finding(path, *, workers: int = 1, budget_s: float = 120.0, pool: WorkerPool | None = None) -> str:
     path = Path(path)
     meta = json.loads((path / "meta.json").read_text())
@@ -101,7 +107,12 @@ def reduce_finding(path, *, workers: int = 1, budget_s: float = 120.0, pool: Wor
         if not t(text, passes):
             return f"{path.name}: does not reproduce in a fresh worker; left as found"
         small = ddmin(passes, lambda p: t(text, p))
-        small_text = reduce_ir(text, lambda c, _: t(c, small))
+        seed_text = _seed_text(meta.get("seed_name", ""))
+        if seed_text and seed_text != text and t(seed_text, small):
+            text_in = seed_text  # the bug needs no IR mutation at all: report the plain operator
+        else:
+            text_in = text
+        small_text = reduce_ir(text_in, lambda c, _: t(c, small))
     finally:
         if own:
             pool.close()

@@ -42,7 +42,13 @@ def _child(req: dict, wfd: int, func=None) -> None:
         applied: list[str] = []
         if req.get("ir_mutations", 0) > 0:
             if func is None:
-                func = parse(text)
+                try:
+                    func = parse(text)
+                except Exception as e:  # noqa: BLE001 - an unparsable input is a clean rejection
+                    send({"case": text, "applied": [], "t": time.monotonic()})
+                    send({"result": {"status": "rejected", "error": {"message": str(e)[-2000:]}, "signal": []},
+                          "t": time.monotonic()})
+                    os._exit(0)
             func, text, applied = mutate_func(func, text, req["seed"], req["ir_mutations"],
                                                 check=req.get("check_roundtrip", False))
         send({"case": text, "applied": applied, "t": time.monotonic()})

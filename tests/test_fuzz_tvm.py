@@ -97,6 +97,22 @@ def test_crashing_child_never_takes_the_server_down(pool, seeds):
     assert rep["result"]["status"] == "ok"
 
 
+def test_real_tvm_segfault_is_isolated_and_classified(pool, seeds):
+    """NarrowDataType on block-form TIR segfaults inside TVM 0.27 (found by a campaign)."""
+    from fuzz.oracles import classify
+    from fuzz.tvm import passes as P
+
+    pool.submit(0, _req(seeds[1], passes=P.to_json([P.call("tirx.NarrowDataType", target_bits=32)])))
+    (_, rep), = pool.collect(timeout=120)
+    assert rep["exit"]["kind"] == "signal" and rep["exit"]["name"] == "SIGSEGV"
+    assert rep["stage"] == "pass:0"
+    v = classify(rep)
+    assert v.kind == "signal-sigsegv" and any("tvm::" in f for f in v.frames)
+    pool.submit(0, _req(seeds[1]))
+    (_, rep), = pool.collect(timeout=120)
+    assert rep["result"]["status"] == "ok"
+
+
 def test_numpy_differential_on_seeds(pool, seeds):
     for s in seeds[:4]:
         pool.submit(0, _req(s))

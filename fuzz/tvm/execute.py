@@ -143,6 +143,12 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
         s_tir.analysis.verify_well_formed(func)
     except Exception as e:  # the mutated input itself is invalid: a clean rejection
         return {"status": "rejected", "error": _err(e), "signal": []}
+    try:  # static out-of-bounds check: a program that reads past a buffer has no defined result
+        s_tir.analysis.OOBChecker()(tvm.IRModule({"main": func}))
+        oob = False
+    except Exception:
+        oob = True
+    res["out_of_bounds"] = oob
     target = tvm.target.Target(TARGET)
     target = target.with_host(target)
     mod = tvm.IRModule({"main": func})
@@ -197,7 +203,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     except Exception as e:
         res.update(status="codegen_error", error=_err(e), explained=explained)
         return res
-    if not differential or explained:
+    if not differential or explained or oob:
         return res
     rng = np.random.default_rng(rng_seed)
     try:

@@ -27,7 +27,8 @@ FLAT = "flat"                    # buffers are flat (FlattenBuffer)
 SPLIT = "split"                  # host/device split (SplitHostDevice)
 PACKED = "packed"                # packed calling convention (MakePackedAPI)
 BUILTIN_LOWERED = "builtin_lowered"  # LowerTVMBuiltin has run
-FACTS = (TARGET, INIT_LOWERED, OPAQUE, NO_BLOCKS, FLAT, SPLIT, PACKED, BUILTIN_LOWERED)
+VECTORIZED = "vectorized"        # vectorized loops are lowered (VectorizeLoop, either setting)
+FACTS = (TARGET, INIT_LOWERED, OPAQUE, NO_BLOCKS, FLAT, VECTORIZED, SPLIT, PACKED, BUILTIN_LOWERED)
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,10 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     # --- tirx: low-level TIR
     _p("tirx.FlattenBuffer", requires=[NO_BLOCKS], establishes=[FLAT]),
     _p("tirx.BF16ComputeLegalize"),
+    # no pre-condition on purpose: on block-form IR it segfaults (a finding), it must not be explained away
     _p("tirx.NarrowDataType", {"target_bits": (32, 16, 64)}),
-    _p("tirx.VectorizeLoop", {"enable_vectorize": (True, False)}),
-    _p("tirx.StorageRewrite", requires=[FLAT]),
+    _p("tirx.VectorizeLoop", {"enable_vectorize": (True, False)}, establishes=[VECTORIZED]),
+    _p("tirx.StorageRewrite", requires=[FLAT, VECTORIZED]),
     _p("tirx.UnrollLoop"),
     _p("tirx.StmtSimplify"),
     _p("tirx.RemoveNoOp"),

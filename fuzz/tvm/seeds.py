@@ -175,8 +175,13 @@ _BUILDERS: list[tuple[str, Callable, Callable | None]] = [
 ]
 
 
+_BUILT: list[Seed] = []
+
+
 def build_seeds() -> list[Seed]:
-    """Create every seed (needs TVM); fills :data:`REFERENCES` and :data:`N_OUTPUTS` on the way."""
+    """Create every seed (needs TVM; built once per process); fills :data:`REFERENCES` on the way."""
+    if _BUILT:
+        return list(_BUILT)
     _te()
     from tvm import te
 
@@ -189,6 +194,7 @@ def build_seeds() -> list[Seed]:
         REFERENCES[name] = ref
         N_OUTPUTS[name] = 1
         seeds.append(Seed(name, func.script()))
+    _BUILT.extend(seeds)
     return seeds
 
 
