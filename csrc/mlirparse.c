@@ -55,6 +55,7 @@ typedef struct {
     hentry *h; int32_t hcap, hn;
     table scratch;           /* per-op pending operands/successors/defs, stack discipline */
     table auses;             /* alias uses: off, len */
+    table deftypes;          /* off, len of the types written after pretty region-argument defs */
     int any_pretty;
 } P;
 
@@ -253,6 +254,8 @@ static void enter(P *p) {
 static uint32_t hash_bytes(const char *s, int32_t n, int32_t scope) {
     uint32_t h = 2166136261u ^ (uint32_t)scope;
     for (int32_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    /* FNV's low bits follow the last bytes too closely (%10, %11... in thousands of scopes): mix */
+    h ^= h >> 16; h *= 0x85ebca6bu; h ^= h >> 13; h *= 0xc2b2ae35u; h ^= h >> 16;
     return h ? h : 1;
 }
 
@@ -556,6 +559,11 @@ static void add_pending_args(P *p, int32_t block, int32_t region, int32_t base) 
         int32_t *b = ROW(p, MLP_BLOCKS, block);
         int32_t v = new_value(p, 1, block, b[3], row[1], row[2]);
         ROW(p, MLP_BLOCKS, block)[3]++;
+        if (row[3] >= 0) {
+            int32_t *vr = ROW(p, MLP_VALUES, v);
+            vr[5] = p->deftypes.v[(size_t)row[3] * 2];
+            vr[6] = p->deftypes.v[(size_t)row[3] * 2 + 1];
+        }
         define(p, region, row[1], row[2], v, 1, 0);
         row[0] = -1;  /* consumed */
     }
@@ -994,7 +1002,7 @@ static void parse_pretty_body(P *p, int32_t op, int32_t scope, int32_t base) {
             if (def_list_ahead(p)) {
                 next(p);
                 while (p->t.kind == T_PERCENT) {
-                    scratch_push(p, S_DEF, p->t.off, p->t.len, 0);
+                    scratch_push(p, S_DEF, p->t.off, p->t.len, -1);
                     next(p);
                     if (p->t.kind == T_COMMA) next(p);
                 }
@@ -1045,9 +1053,33 @@ static void parse_pretty_body(P *p, int32_t op, int32_t scope, int32_t base) {
         }
         case T_PERCENT: {
             tok n = peek(p);
-            if (n.kind == T_EQ || (depth == sig_depth && n.kind == T_COLON)) {
-                scratch_push(p, S_DEF, t.off, t.len, 0);
+            if (n.kind == T_EQ) {
+                scratch_push(p, S_DEF, t.off, t.len, -1);
                 break;
+            }
+            if (depth == sig_depth && n.kind == T_COLON) {
+                /* `%arg: type` of a signature: the type runs to the next ',' or ')' (or an attribute
+                   dictionary / loc) at this depth */
+                next(p);
+                next(p);
+                int32_t toff = p->t.off, tend = toff;
+                int d = 0;
+                for (;;) {
+                    int k = p->t.kind;
+                    if (k == T_EOF) break;
+                    if (d == 0 && (k == T_COMMA || k == T_RPAREN || k == T_LBRACE || tok_is(p, p->t, "loc"))) break;
+                    if (k == T_LPAREN || k == T_LSQ || k == T_LT || k == T_LBRACE) d++;
+                    else if (k == T_RPAREN || k == T_RSQ || k == T_GT || k == T_RBRACE) d--;
+                    next(p);
+                    tend = p->prev_end;
+                }
+                int32_t *dt = row_add(p, &p->deftypes);
+                dt[0] = toff;
+                dt[1] = tend - toff;
+                scratch_push(p, S_DEF, t.off, t.len, p->deftypes.n - 1);
+                prev = T_BARE;
+                last_end = p->prev_end;
+                continue;
             }
             parse_use(p, scope);
             prev = T_PERCENT;
@@ -1342,6 +1374,7 @@ mlp_result *mlp_parse(const char *src, size_t begin, size_t end) {
     p->t.off = p->begin;
     p->scratch.width = 4;
     p->auses.width = 2;
+    p->deftypes.width = 2;
     if (!run(p)) {
         free_tables(r);
         r->top = -1;
@@ -1349,6 +1382,7 @@ mlp_result *mlp_parse(const char *src, size_t begin, size_t end) {
     free(p->h);
     free(p->scratch.v);
     free(p->auses.v);
+    free(p->deftypes.v);
     free(p);
     return r;
 }

@@ -5,12 +5,11 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from conftest import need_tool
 
 from irtools import ParseError, parse_mlir
 from irtools.ir.mlir import attrs as A
 from irtools.ir.mlir.printer import print_generic
-
-from conftest import need_tool
 
 GENERIC = """\
 #map = affine_map<(d0)[s0] -> (d0 + s0)>

@@ -81,6 +81,17 @@ def _affine_const(a) -> int | None:
     return None
 
 
+def _affine_consts(a) -> list[int] | None:
+    """The results of a constant affine map ``() -> (0, 4)``."""
+    if not isinstance(a, A.AffineMapAttr):
+        return None
+    m = re.fullmatch(r"\s*\(\s*\)\s*->\s*\(([-\d,\s]*)\)\s*", a.text)
+    try:
+        return [int(x) for x in m.group(1).split(",")] if m else None
+    except ValueError:
+        return None
+
+
 def _trip(lb, ub, step) -> int | None:
     if lb is None or ub is None or not step:
         return None
@@ -124,13 +135,21 @@ def trip_counts(op: Operation) -> tuple:
                           step.value if isinstance(step, A.IntegerAttr) else None),)
         m = re.match(r"[^=]*=\s*(-?\d+)\s+to\s+(-?\d+)(?:\s+step\s+(\d+))?\s*\{", op.text)
         return (_trip(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)),) if m else (None,)
+    if name == "affine.parallel" and op.is_generic:
+        p = {**op.attributes, **op.properties}
+        lbs, ubs = _affine_consts(p.get("lowerBoundsMap")), _affine_consts(p.get("upperBoundsMap"))
+        steps = p.get("steps")
+        steps = [a.value for a in steps] if isinstance(steps, A.ArrayAttr) else None
+        if lbs is None or ubs is None or steps is None or not len(lbs) == len(ubs) == len(steps):
+            return (None,)
+        return tuple(_trip(a, b, s) for a, b, s in zip(lbs, ubs, steps, strict=True))
     if name == "affine.parallel" and not op.is_generic:
         m = re.match(r"[^=]*=\s*\(([^)]*)\)\s*to\s*\(([^)]*)\)(?:\s*step\s*\(([^)]*)\))?", op.text)
         if m:
             lbs, ubs = m.group(1).split(","), m.group(2).split(",")
             steps = m.group(3).split(",") if m.group(3) else ["1"] * len(lbs)
             out = []
-            for a, b, s in zip(lbs, ubs, steps):
+            for a, b, s in zip(lbs, ubs, steps, strict=False):
                 try:
                     out.append(_trip(int(a), int(b), int(s)))
                 except ValueError:

@@ -9,7 +9,6 @@ views made on access; two views of the same row are equal.  Types and attributes
 from __future__ import annotations
 
 import bisect
-from functools import cached_property
 
 from ..._native import load
 from . import attrs as _attrs

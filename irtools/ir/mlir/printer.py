@@ -12,9 +12,31 @@ SSA and block names are the original ones, so uses inside pretty text stay valid
 
 from __future__ import annotations
 
-from .model import (ATTR_LEN, ATTR_OFF, END, F_GENERIC, F_IMPLICIT, FLAGS, NAME_LEN, NAME_OFF, OPD_COUNT,
-                    OPD_FIRST, PROP_LEN, PROP_OFF, REG_COUNT, REG_FIRST, RES_COUNT, RES_FIRST, START,
-                    SUCC_COUNT, SUCC_FIRST, T_ALIASES, TYPE_LEN, TYPE_OFF, Operation)
+from .model import (
+    ATTR_LEN,
+    ATTR_OFF,
+    END,
+    F_GENERIC,
+    F_IMPLICIT,
+    FLAGS,
+    NAME_LEN,
+    NAME_OFF,
+    OPD_COUNT,
+    OPD_FIRST,
+    PROP_LEN,
+    PROP_OFF,
+    REG_COUNT,
+    REG_FIRST,
+    RES_COUNT,
+    RES_FIRST,
+    START,
+    SUCC_COUNT,
+    SUCC_FIRST,
+    T_ALIASES,
+    TYPE_LEN,
+    TYPE_OFF,
+    Operation,
+)
 
 
 def _results(c, i) -> str:
