@@ -321,6 +321,8 @@ def _value_type(v):
     """The type of ``v`` as an operand: a global is a pointer in its address space."""
     if isinstance(v, _GLOBAL_TYPES):
         return lt.PointerType(getattr(v, "addrspace", 0) or 0)
+    if isinstance(v, _UpgradeConstant):
+        return v.type
     return _resolve(v.type, v.module)
 
 
@@ -427,15 +429,16 @@ def function_use_counts(module) -> dict[str, int]:
             init = g.initializer if isinstance(g, lt.GlobalVariable) else (
                 g.aliasee if isinstance(g, lt.GlobalAlias) else g.resolver)
         except AssertionError:
-            # the model leaves some forward references of global initializers unresolved:
-            # fall back to the names the definition's text refers to
+            init = None
+        if init is None:
+            # the model leaves some forward references of global initializers unresolved
+            # (None, or an error): fall back to the names the definition's text refers to
             for name in _text_refs(g):
                 target = module.get_function(name)
                 if target is not None:
                     counts[target.name] += 1
             continue
-        if init is not None:
-            use(init)
+        use(init)
     return dict(counts)
 
 
