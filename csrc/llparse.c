@@ -102,7 +102,9 @@ struct llp_module {
     tab_t t[LLP_NTABLES];
     char *ttext; size_t ttext_n, ttext_cap;   /* type text pool */
     /* parser state */
-    tok_t *toks; size_t ntok, tcap;
+    tok_t ring[16];                             /* tokens are lexed on demand; lookahead is at most 2 */
+    size_t nlexed, lex_i, prev_end;
+    int emitted;
     size_t pos;
     int depth;
     int32_t *scr; size_t scr_n, scr_cap;        /* int scratch stack */
@@ -112,6 +114,7 @@ struct llp_module {
     int32_t *lmap; size_t lmap_cap, lmap_n;      /* local names -> vid */
     int32_t *nmap; size_t nmap_cap, nmap_n;      /* named types -> NAMED row */
     int32_t *tmap; size_t tmap_cap, tmap_n;      /* type text -> type id */
+    int32_t *cmap; size_t cmap_cap, cmap_n;      /* (type, text) of leaf constants -> vid: uniqued, as LLVM does */
     int32_t *gnum; size_t gnum_n, gnum_cap;      /* @N -> vid */
     int32_t *lnum; size_t lnum_n, lnum_cap;      /* %N -> vid */
     int32_t *tnum; size_t tnum_n, tnum_cap;      /* %N type -> NAMED row */
@@ -136,17 +139,21 @@ static void fail(llp_module *m, size_t off, const char *fmt, ...) {
     longjmp(m->jb, 1);
 }
 
-static void *grow(llp_module *m, void *p, size_t *cap, size_t need, size_t elt) {
-    if (need <= *cap) return p;
+static void *grow_slow(llp_module *m, void *p, size_t *cap, size_t need, size_t elt) {
     size_t nc = *cap ? *cap : 64;
     while (nc < need) nc *= 2;
     void *q = realloc(p, nc * elt);
-    if (!q) fail(m, m->ntok ? m->toks[m->pos < m->ntok ? m->pos : m->ntok - 1].off : 0, "out of memory");
+    if (!q) fail(m, m->lex_i, "out of memory");
     *cap = nc;
     return q;
 }
 
-static int32_t *row(llp_module *m, int which) {
+static inline void *grow(llp_module *m, void *p, size_t *cap, size_t need, size_t elt) {
+    if (__builtin_expect(need <= *cap, 1)) return p;
+    return grow_slow(m, p, cap, need, elt);
+}
+
+static inline int32_t *row(llp_module *m, int which) {
     tab_t *t = &m->t[which];
     t->d = grow(m, t->d, &t->cap, (t->n + 1) * (size_t)t->w, sizeof(int32_t));
     int32_t *r = t->d + t->n * t->w;
@@ -157,7 +164,7 @@ static int32_t *row(llp_module *m, int which) {
 #define NROWS(m, tb) ((int32_t)(m)->t[tb].n)
 #define ROW(m, tb, i) ((m)->t[tb].d + (size_t)(i) * (m)->t[tb].w)
 
-static void push(llp_module *m, int32_t v) {
+static inline void push(llp_module *m, int32_t v) {
     m->scr = grow(m, m->scr, &m->scr_cap, m->scr_n + 1, sizeof(int32_t));
     m->scr[m->scr_n++] = v;
 }
@@ -170,6 +177,7 @@ static void cputs(llp_module *m, const char *s) { cpush(m, s, strlen(s)); }
 
 /* ------------------------------------------------------------------ keyword table */
 static int16_t kw_hash[1024];
+static uint8_t id_tab[256];
 static int kw_ready;
 
 static uint32_t hash_bytes(const char *s, size_t n) {
@@ -178,8 +186,14 @@ static uint32_t hash_bytes(const char *s, size_t n) {
     return h;
 }
 
+static uint8_t kw_len[KW_END];
+
 static void kw_init(void) {
     if (kw_ready) return;
+    for (int c = 0; c < 256; c++)
+        id_tab[c] = (uint8_t)((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                              c == '-' || c == '$' || c == '.' || c == '_');
+    for (int k = 1; k < KW_END; k++) kw_len[k] = (uint8_t)strlen(KW_TEXT[k]);
     memset(kw_hash, 0, sizeof kw_hash);
     for (int k = 1; k < KW_END; k++) {
         const char *s = KW_TEXT[k];
@@ -195,24 +209,21 @@ __attribute__((constructor)) static void kw_ctor(void) { kw_init(); }
 static int kw_lookup(const char *s, size_t n) {
     uint32_t h = hash_bytes(s, n) & 1023;
     while (kw_hash[h]) {
-        const char *t = KW_TEXT[kw_hash[h]];
-        if (strlen(t) == n && memcmp(t, s, n) == 0) return kw_hash[h];
+        int k = kw_hash[h];
+        if (kw_len[k] == n && KW_TEXT[k][0] == s[0] && memcmp(KW_TEXT[k], s, n) == 0) return k;
         h = (h + 1) & 1023;
     }
     return KW_NONE;
 }
 
 /* ------------------------------------------------------------------ lexer */
-static int is_id(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '$' ||
-           c == '.' || c == '_';
-}
+static inline int is_id(int c) { return id_tab[c & 255]; }
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 static int is_hex(int c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-static void addtok(llp_module *m, int kind, int kw, size_t off, size_t len) {
-    m->toks = grow(m, m->toks, &m->tcap, m->ntok + 1, sizeof(tok_t));
-    tok_t *t = &m->toks[m->ntok++];
+static inline void addtok(llp_module *m, int kind, int kw, size_t off, size_t len) {
+    tok_t *t = &m->ring[m->nlexed++ & 15];
+    m->emitted = 1;
     t->kind = (uint8_t)kind;
     t->kw = (uint16_t)kw;
     t->off = (uint32_t)off;
@@ -220,13 +231,12 @@ static void addtok(llp_module *m, int kind, int kw, size_t off, size_t len) {
 }
 
 /* a "..." string starting at i (the quote); returns the index after the closing quote */
-static size_t lex_string(llp_module *m, size_t i) {
-    const char *s = m->src;
-    size_t j = i + 1;
-    while (j < m->len && s[j] != '"') j++;
-    if (j >= m->len) fail(m, i, "end of file in string constant");
-    return j + 1;
+static size_t lex_string_at(llp_module *m, size_t i, size_t tok_start) {
+    const char *q = memchr(m->src + i + 1, '"', m->len - i - 1);
+    if (!q) fail(m, tok_start, "end of file in string constant");
+    return (size_t)(q - m->src) + 1;
 }
+static size_t lex_string(llp_module *m, size_t i) { return lex_string_at(m, i, i); }
 
 /* a name after a sigil (%, @, $, !): bare identifier chars, digits or a quoted string */
 static size_t lex_name(llp_module *m, size_t i, int meta) {
@@ -237,10 +247,12 @@ static size_t lex_name(llp_module *m, size_t i, int meta) {
     return j;
 }
 
-static void lex(llp_module *m) {
+/* lex one token at m->lex_i into the ring (T_EOF, again and again, at the end) */
+static void lex_one(llp_module *m) {
     const char *s = m->src;
-    size_t n = m->len, i = 0;
-    while (i < n) {
+    size_t n = m->len, i = m->lex_i;
+    m->emitted = 0;
+    while (i < n && !m->emitted) {
         unsigned char c = (unsigned char)s[i];
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') { i++; continue; }
         if (c == ';') { while (i < n && s[i] != '\n') i++; continue; }
@@ -336,7 +348,7 @@ static void lex(llp_module *m) {
             if (e < n && s[e] == ':') { addtok(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
             size_t L = e - st;
             if (L == 1 && c == 'c' && e < n && s[e] == '"') {
-                e = lex_string(m, e);
+                e = lex_string_at(m, e, st);
                 addtok(m, T_CSTRING, 0, st, e - st);
                 i = e;
                 continue;
@@ -372,16 +384,27 @@ static void lex(llp_module *m) {
         }
         fail(m, st, "invalid character in input");
     }
-    addtok(m, T_EOF, 0, n, 0);
+    m->lex_i = i;
+    if (!m->emitted) addtok(m, T_EOF, 0, n, 0);
 }
 
 /* ------------------------------------------------------------------ token helpers */
-static inline tok_t *cur(llp_module *m) { return &m->toks[m->pos]; }
-static inline tok_t *peekn(llp_module *m, size_t k) {
-    size_t p = m->pos + k;
-    return &m->toks[p < m->ntok ? p : m->ntok - 1];
+static inline tok_t *cur(llp_module *m) {
+    while (m->nlexed <= m->pos) lex_one(m);
+    return &m->ring[m->pos & 15];
 }
-static inline void adv(llp_module *m) { if (m->pos + 1 < m->ntok) m->pos++; }
+static inline tok_t *peekn(llp_module *m, size_t k) {
+    while (m->nlexed <= m->pos + k) lex_one(m);
+    tok_t *t = &m->ring[(m->pos + k) & 15];
+    /* past the end every token is T_EOF */
+    return t;
+}
+static inline void adv(llp_module *m) {
+    tok_t t_v = *cur(m), *t = &t_v;
+    if (t->kind == T_EOF) return;
+    m->prev_end = t->off + t->len;
+    m->pos++;
+}
 static inline int at(llp_module *m, int kind) { return cur(m)->kind == kind; }
 static inline int atkw(llp_module *m, int kw) { return cur(m)->kind == T_KW && cur(m)->kw == kw; }
 static int eat(llp_module *m, int kind) { if (at(m, kind)) { adv(m); return 1; } return 0; }
@@ -794,7 +817,7 @@ static int32_t named_type(llp_module *m, tok_t *t) {
 }
 
 static int is_type_start(llp_module *m) {
-    tok_t *t = cur(m);
+    tok_t t_v = *cur(m), *t = &t_v;
     switch (t->kind) {
     case T_INTTYPE: case T_LOCAL: case T_LBRACE: case T_LSQ: case T_LT: return 1;
     case T_KW:
@@ -867,7 +890,7 @@ static int32_t type_suffix(llp_module *m, int32_t t) {
 }
 
 static int32_t parse_type_noexcept(llp_module *m, int allow_suffix) {
-    tok_t *t = cur(m);
+    tok_t t_v = *cur(m), *t = &t_v;
     int32_t ty = -1;
     if (++m->depth > MAX_DEPTH) fail(m, t->off, "type nesting too deep");
     switch (t->kind) {
@@ -993,8 +1016,53 @@ static int32_t parse_value(llp_module *m, int32_t type);
 static int32_t parse_typed_value(llp_module *m);
 static void parse_md(llp_module *m);
 
+static int32_t new_const_row(llp_module *m, int kind, int32_t type, size_t off, size_t end, size_t op_base,
+                             int32_t key_off);
 static int32_t new_const(llp_module *m, int kind, int32_t type, size_t off, size_t end, size_t op_base,
                          int32_t key_off) {
+    if (m->scr_n != op_base || end <= off || kind == LLP_C_METADATA || kind == LLP_C_ASM)
+        return new_const_row(m, kind, type, off, end, op_base, key_off);
+    if (!m->cmap_cap) {
+        m->cmap_cap = 1024;
+        m->cmap = malloc(m->cmap_cap * sizeof(int32_t));
+        if (!m->cmap) { m->cmap_cap = 0; fail(m, off, "out of memory"); }
+        memset(m->cmap, 0xff, m->cmap_cap * sizeof(int32_t));
+    }
+    size_t len = end - off;
+    uint32_t h0 = hash_bytes(m->src + off, len) ^ ((uint32_t)type * 2654435761u);
+    size_t mask = m->cmap_cap - 1, h = h0 & mask;
+    for (;;) {
+        int32_t v = m->cmap[h];
+        if (v < 0) break;
+        int32_t *c = ROW(m, LLP_CONSTS, ROW(m, LLP_VALUES, v)[1]);
+        if (c[1] == type && c[0] == kind && (size_t)(c[3] - c[2]) == len && memcmp(m->src + c[2], m->src + off, len) == 0)
+            return v;
+        h = (h + 1) & mask;
+    }
+    int32_t vid = new_const_row(m, kind, type, off, end, op_base, key_off);
+    m->cmap[h] = vid;
+    if (++m->cmap_n * 2 > m->cmap_cap) {
+        size_t nc = m->cmap_cap * 2;
+        int32_t *nt = malloc(nc * sizeof(int32_t));
+        if (!nt) fail(m, off, "out of memory");
+        memset(nt, 0xff, nc * sizeof(int32_t));
+        for (size_t i = 0; i < m->cmap_cap; i++) {
+            int32_t v = m->cmap[i];
+            if (v < 0) continue;
+            int32_t *c = ROW(m, LLP_CONSTS, ROW(m, LLP_VALUES, v)[1]);
+            size_t hh = (hash_bytes(m->src + c[2], (size_t)(c[3] - c[2])) ^ ((uint32_t)c[1] * 2654435761u)) & (nc - 1);
+            while (nt[hh] >= 0) hh = (hh + 1) & (nc - 1);
+            nt[hh] = v;
+        }
+        free(m->cmap);
+        m->cmap = nt;
+        m->cmap_cap = nc;
+    }
+    return vid;
+}
+
+static int32_t new_const_row(llp_module *m, int kind, int32_t type, size_t off, size_t end, size_t op_base,
+                             int32_t key_off) {
     int32_t idx = NROWS(m, LLP_CONSTS);
     int32_t vid = new_value(m, LLP_V_CONST, idx, type);
     int32_t *r = row(m, LLP_CONSTS);
@@ -1007,8 +1075,7 @@ static int32_t new_const(llp_module *m, int kind, int32_t type, size_t off, size
     return vid;
 }
 static size_t prev_end(llp_module *m) {
-    tok_t *p = &m->toks[m->pos ? m->pos - 1 : 0];
-    return p->off + p->len;
+    return m->prev_end;
 }
 
 static int cast_opcode(int kw) {
@@ -1019,7 +1086,7 @@ static int cast_opcode(int kw) {
 
 /* a constant expression: opcode [flags] [pred] ( ... ) */
 static int32_t parse_const_expr(llp_module *m, int32_t type) {
-    tok_t *t = cur(m);
+    tok_t t_v = *cur(m), *t = &t_v;
     size_t off = t->off, base = m->scr_n;
     int op = t->kw;
     adv(m);
@@ -1083,7 +1150,7 @@ static int32_t parse_inline_asm(llp_module *m, int32_t type) {
 
 /* the value of a typed operand; `type` is the already-parsed type id */
 static int32_t parse_value(llp_module *m, int32_t type) {
-    tok_t *t = cur(m);
+    tok_t t_v = *cur(m), *t = &t_v;
     size_t off = t->off, base = m->scr_n;
     if (++m->depth > MAX_DEPTH) fail(m, t->off, "constant nesting too deep");
     int32_t vid;
@@ -1116,7 +1183,7 @@ static int32_t parse_value(llp_module *m, int32_t type) {
             adv(m);
             expect(m, T_LPAREN, NULL);
             if (!at(m, T_GLOBAL)) fail(m, cur(m)->off, "expected function name in blockaddress");
-            tok_t *g = cur(m);
+            tok_t g_v = *cur(m), *g = &g_v;
             adv(m);
             push(m, use_name(m, g, 0, m->t_ptr));
             expect(m, T_COMMA, NULL);
@@ -1129,7 +1196,7 @@ static int32_t parse_value(llp_module *m, int32_t type) {
         case KW_dso_local_equivalent: case KW_no_cfi: {
             adv(m);
             if (!at(m, T_GLOBAL)) fail(m, cur(m)->off, "expected global value name");
-            tok_t *g = cur(m);
+            tok_t g_v = *cur(m), *g = &g_v;
             adv(m);
             push(m, use_name(m, g, 0, type));
             vid = new_const(m, LLP_C_OTHER, type, off, prev_end(m), base, -1);
@@ -1177,7 +1244,7 @@ static void parse_md_node_body(llp_module *m) {   /* at '{' */
 }
 
 static void parse_md(llp_module *m) {
-    tok_t *t = cur(m);
+    tok_t t_v = *cur(m), *t = &t_v;
     if (++m->depth > MAX_DEPTH) fail(m, t->off, "metadata nesting too deep");
     if (t->kind == T_EXCLAIM) {
         adv(m);
@@ -1221,7 +1288,7 @@ static int32_t parse_attachments(llp_module *m) {
 /* ------------------------------------------------------------------ attributes */
 /* parameter/return/function attributes: keywords, kw(...), align N, "k"="v", #N */
 static int skip_attr(llp_module *m, int allow_grp) {
-    tok_t *t = cur(m);
+    tok_t t_v = *cur(m), *t = &t_v;
     if (t->kind == T_STRING) {
         adv(m);
         if (eat(m, T_EQ)) expect(m, T_STRING, NULL);
@@ -1362,14 +1429,14 @@ static void parse_bundles(llp_module *m) {
 static int32_t label_operand(llp_module *m) {
     if (!eatkw(m, KW_label)) fail(m, cur(m)->off, "expected 'label' here");
     if (!at(m, T_LOCAL)) fail(m, cur(m)->off, "expected basic block name");
-    tok_t *t = cur(m);
+    tok_t t_v = *cur(m), *t = &t_v;
     adv(m);
     return use_name(m, t, 1, m->t_label);
 }
 static int32_t local_operand(llp_module *m, const char *what) {
     if (atkw(m, KW_none)) { size_t off = cur(m)->off, b = m->scr_n; adv(m); return new_const(m, LLP_C_NONE, m->t_token, off, prev_end(m), b, -1); }
     if (!at(m, T_LOCAL)) fail(m, cur(m)->off, "expected %s", what);
-    tok_t *t = cur(m);
+    tok_t t_v = *cur(m), *t = &t_v;
     adv(m);
     return use_name(m, t, 1, m->t_token);
 }
@@ -1385,7 +1452,9 @@ static int32_t parse_callee(llp_module *m, inst_t *in, int32_t *callee) {
     return fty;
 }
 
-static void parse_tail(llp_module *m) {
+/* syncscope, orderings, `, align N`, `, addrspace(N)`; returns that address space or -1 */
+static long long parse_tail(llp_module *m) {
+    long long as = -1;
     for (;;) {
         if (atkw(m, KW_syncscope)) { adv(m); expect(m, T_LPAREN, NULL); expect(m, T_STRING, NULL); expect(m, T_RPAREN, NULL); continue; }
         if (cur(m)->kind == T_KW && cur(m)->kw >= KW_unordered && cur(m)->kw <= KW_seq_cst) { adv(m); continue; }
@@ -1397,11 +1466,11 @@ static void parse_tail(llp_module *m) {
         if (at(m, T_COMMA) && peekn(m, 1)->kind == T_KW && peekn(m, 1)->kw == KW_addrspace) {
             adv(m); adv(m);
             expect(m, T_LPAREN, NULL);
-            expect_uint(m, "address space");
+            as = expect_uint(m, "address space");
             expect(m, T_RPAREN, NULL);
             continue;
         }
-        break;
+        return as;
     }
 }
 
@@ -1410,14 +1479,14 @@ static void parse_instruction_body(llp_module *m, inst_t *in) {
         in->flags |= (int32_t)FLAG_BIT(cur(m)->kw);
         adv(m);
     }
-    tok_t *t = cur(m);
+    tok_t t_v = *cur(m), *t = &t_v;
     if (t->kind != T_KW || !IS_OPCODE(t->kw)) fail(m, t->off, "expected instruction opcode");
     int op = t->kw;
     in->op = op;
     adv(m);
     /* flags and calling-convention/attribute words after the opcode */
     for (;;) {
-        tok_t *f = cur(m);
+        tok_t f_v = *cur(m), *f = &f_v;
         if (f->kind != T_KW || !IS_FLAG(f->kw)) break;
         in->flags |= (int32_t)FLAG_BIT(f->kw);
         adv(m);
@@ -1586,10 +1655,8 @@ static void parse_instruction_body(llp_module *m, inst_t *in) {
         }
         {
             int as = m->alloca_as;
-            size_t save = m->pos;
-            parse_tail(m);
-            for (size_t p = save; p < m->pos; p++)
-                if (m->toks[p].kind == T_KW && m->toks[p].kw == KW_addrspace) as = (int)tok_int(m, &m->toks[p + 2]);
+            long long given = parse_tail(m);
+            if (given >= 0) as = (int)given;
             int32_t pt = ptr_type(m, as);
             (void)pt;
             in->type = pt;
@@ -1666,7 +1733,7 @@ static void parse_instruction_body(llp_module *m, inst_t *in) {
             push(m, parse_value(m, ty));
             expect(m, T_COMMA, NULL);
             if (!at(m, T_LOCAL)) fail(m, cur(m)->off, "expected basic block name");
-            tok_t *b = cur(m);
+            tok_t b_v = *cur(m), *b = &b_v;
             adv(m);
             push(m, use_name(m, b, 1, m->t_label));
             expect(m, T_RSQ, NULL);
@@ -1804,7 +1871,7 @@ static void parse_function_body(llp_module *m) {
     int need_block = 1;
     size_t dbg_pending = NROWS(m, LLP_DBGRECS);
     for (;;) {
-        tok_t *t = cur(m);
+        tok_t t_v = *cur(m), *t = &t_v;
         if (t->kind == T_RBRACE) break;
         if (t->kind == T_EOF) fail(m, t->off, "expected instruction opcode");
         if (t->kind == T_KW && (t->kw == KW_uselistorder || t->kw == KW_uselistorder_bb)) {
@@ -1949,6 +2016,16 @@ static void patch(llp_module *m, size_t op_start, size_t ref_start) {
         int32_t *r = ROW(m, LLP_REFS, i);
         r[2] = final_vid(m, r[2]);
     }
+    if (op_start == 0) {   /* module end: initializers and callees kept outside the operand table */
+        for (int32_t i = 0; i < NROWS(m, LLP_GLOBALS); i++) {
+            int32_t *g = ROW(m, LLP_GLOBALS, i);
+            if (g[5] >= 0) g[5] = final_vid(m, g[5]);
+        }
+        for (int32_t i = 0; i < NROWS(m, LLP_INSTS); i++) {
+            int32_t *r = ROW(m, LLP_INSTS, i);
+            if ((r[0] == OP_call || r[0] == OP_invoke || r[0] == OP_callbr) && r[16] >= 0) r[16] = final_vid(m, r[16]);
+        }
+    }
 }
 
 static void reset_locals(llp_module *m) {
@@ -1976,7 +2053,7 @@ static int is_top_kw(llp_module *m) {
 
 /* define/declare: header words are skipped until the return type, the name and the params */
 static void parse_function(llp_module *m, int is_define) {
-    tok_t *start = cur(m);
+    tok_t start_v = *cur(m), *start = &start_v;
     size_t ref_start = NROWS(m, LLP_REFS);
     adv(m);
     for (;;) {   /* linkage, visibility, cc, return attributes, !dbg !N on declarations */
@@ -1994,7 +2071,7 @@ static void parse_function(llp_module *m, int is_define) {
     }
     int32_t ret = parse_type(m);
     if (!at(m, T_GLOBAL)) fail(m, cur(m)->off, "expected function name");
-    tok_t *name = cur(m);
+    tok_t name_v = *cur(m), *name = &name_v;
     adv(m);
     reset_locals(m);
     int32_t fi = NROWS(m, LLP_FUNCS);
@@ -2026,7 +2103,7 @@ static void parse_function(llp_module *m, int is_define) {
             a[0] = fi; a[1] = pt; a[4] = avid; a[5] = ai - ROW(m, LLP_FUNCS, fi)[4];
             a[2] = -1; a[3] = 0;
             if (at(m, T_LOCAL)) {
-                tok_t *an = cur(m);
+                tok_t an_v = *cur(m), *an = &an_v;
                 name_key(m, an, &ko, &kl);
                 a = ROW(m, LLP_ARGS, ai);
                 a[2] = (int32_t)ko; a[3] = (int32_t)kl;
@@ -2064,7 +2141,7 @@ static void parse_function(llp_module *m, int is_define) {
     }
     /* trailing header: attributes, section, comdat, gc, personality/prefix/prologue, !attachments */
     for (;;) {
-        tok_t *t = cur(m);
+        tok_t t_v = *cur(m), *t = &t_v;
         if (t->kind == T_KW && (t->kw == KW_personality || t->kw == KW_prefix || t->kw == KW_prologue)) {
             adv(m);
             parse_typed_value(m);
@@ -2104,14 +2181,14 @@ static void parse_function(llp_module *m, int is_define) {
 
 /* @g = [linkage...] global|constant|alias|ifunc ... */
 static void parse_global(llp_module *m) {
-    tok_t *name = cur(m);
+    tok_t name_v = *cur(m), *name = &name_v;
     size_t ref_start = NROWS(m, LLP_REFS);
     adv(m);
     expect(m, T_EQ, NULL);
     int external = 0, as = 0;
     int kind = 0;
     for (;;) {
-        tok_t *t = cur(m);
+        tok_t t_v = *cur(m), *t = &t_v;
         if (t->kind != T_KW) fail(m, t->off, "expected 'global', 'constant', 'alias' or 'ifunc'");
         if (t->kw == KW_global || t->kw == KW_constant) { kind = 1; break; }
         if (t->kw == KW_alias) { kind = 2; break; }
@@ -2199,7 +2276,7 @@ static void parse_datalayout(llp_module *m, tok_t *s) {
 
 static void parse_top(llp_module *m) {
     while (!at(m, T_EOF)) {
-        tok_t *t = cur(m);
+        tok_t t_v = *cur(m), *t = &t_v;
         size_t ref_start = NROWS(m, LLP_REFS);
         switch (t->kind) {
         case T_GLOBAL:
@@ -2389,7 +2466,6 @@ API llp_module *llp_parse(const char *src, size_t len) {
     m->t_ptr = simple_type(m, LLP_T_PTR, 0, "ptr");
     m->t_i1 = int_type(m, 1);
     m->t_i32 = int_type(m, 32);
-    lex(m);
     parse_top(m);
     implicit_intrinsics(m);
     check_fwd(m, 0, 0);
@@ -2401,8 +2477,8 @@ API llp_module *llp_parse(const char *src, size_t len) {
 API void llp_free(llp_module *m) {
     if (!m) return;
     for (int i = 0; i < LLP_NTABLES; i++) free(m->t[i].d);
-    free(m->ttext); free(m->toks); free(m->scr); free(m->cscr);
-    free(m->gmap); free(m->lmap); free(m->nmap); free(m->tmap);
+    free(m->ttext); free(m->scr); free(m->cscr);
+    free(m->gmap); free(m->lmap); free(m->cmap); free(m->nmap); free(m->tmap);
     free(m->gnum); free(m->lnum); free(m->tnum); free(m->keyoff); free(m->keylen);
     free(m);
 }

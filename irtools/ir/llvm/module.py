@@ -14,11 +14,13 @@ entries; unnamed values are renumbered when printed).
 from __future__ import annotations
 
 import enum
+import gc
 import os
 import re
 import struct
 from collections.abc import Iterator
 from functools import cached_property
+from itertools import repeat
 
 import numpy as np
 
@@ -94,30 +96,32 @@ def parse_tables(data: bytes):
     m = lib.llp_parse(data, len(data))
     if m == ffi.NULL:
         raise MemoryError("llparse: out of memory")
-    try:
-        off = ffi.new("size_t *")
-        line = ffi.new("int *")
-        col = ffi.new("int *")
-        msg = ffi.new("char **")
-        if lib.llp_error(m, off, line, col, msg):
-            return None, (ffi.string(msg[0]).decode("utf-8", "replace"), int(off[0]), line[0], col[0])
-        rows = ffi.new("int32_t **")
-        width = ffi.new("int *")
-        tables = {}
-        for k, name in enumerate(_TABLES):
-            n = lib.llp_table(m, k, rows, width)
-            w = width[0]
-            if n:
-                a = np.frombuffer(ffi.buffer(rows[0], n * w * 4), dtype=np.int32).reshape(n, w).copy()
-            else:
-                a = np.zeros((0, w), dtype=np.int32)
-            tables[name] = a
-        tlen = ffi.new("size_t *")
-        tp = lib.llp_typetext(m, tlen)
-        ttext = bytes(ffi.buffer(tp, tlen[0])) if tlen[0] else b""
-        return (tables, ttext), None
-    finally:
-        lib.llp_free(m)
+    # the arrays below are views of C memory: the handle frees it when the last view's owner goes
+    m = ffi.gc(m, lib.llp_free)
+    off = ffi.new("size_t *")
+    line = ffi.new("int *")
+    col = ffi.new("int *")
+    msg = ffi.new("char **")
+    if lib.llp_error(m, off, line, col, msg):
+        err = (ffi.string(msg[0]).decode("utf-8", "replace"), int(off[0]), line[0], col[0])
+        ffi.release(m)
+        return None, err
+    rows = ffi.new("int32_t **")
+    width = ffi.new("int *")
+    tables = {}
+    for k, name in enumerate(_TABLES):
+        n = lib.llp_table(m, k, rows, width)
+        w = width[0]
+        if n:
+            a = np.frombuffer(ffi.buffer(rows[0], n * w * 4), dtype=np.int32).reshape(n, w)
+        else:
+            a = np.zeros((0, w), dtype=np.int32)
+        tables[name] = a
+    tlen = ffi.new("size_t *")
+    tp = lib.llp_typetext(m, tlen)
+    ttext = bytes(ffi.buffer(tp, tlen[0])) if tlen[0] else b""
+    tables["_handle"] = m
+    return (tables, ttext), None
 
 
 _OPNAMES: list[str] | None = None
@@ -190,51 +194,89 @@ class Module:
             src_line = data[ls:le if le >= 0 else len(data)].decode("utf-8", "replace")
             raise ParseError(msg, path=self.path, line=line, col=col, source_line=src_line, offset=off)
         tables, self._ttext = res
+        self._handle = tables.pop("_handle")
         self._t = {k: _Cols(v, _COLS[k]) if k in _COLS else v for k, v in tables.items()}
-        self._ops = tables["operands"][:, 0].tolist()
-        nv = tables["values"].shape[0]
-        self._vals: list = [None] * nv
+        self._arr = tables
         self._vnames: dict[int, str] = {}
         self._types: list | None = None
-        self._block_lists: dict[int, list] = {}
-        self._func_blocks: dict[int, list] = {}
+        self._vals_: list | None = None
 
     # ---------------------------------------------------------------- values
-    def _value(self, vid: int):
-        o = self._vals[vid]
-        if o is None:
-            o = self._make(vid)
-        return o
+    # Every view is made in one go on first use: a class per value kind, one map() per class,
+    # scattered into vid order through a NumPy object array, so a walk of the whole module costs one
+    # Python object per value and list slices afterwards.
+    def _materialize(self) -> list:
+        if self._vals_ is not None:
+            return self._vals_
+        was = gc.isenabled()
+        gc.disable()  # hundreds of thousands of new views, none in a cycle the collector could free
+        try:
+            return self._materialize_all()
+        finally:
+            if was:
+                gc.enable()
 
-    def _make(self, vid: int):
-        V = self._t["values"]
-        kind, idx = V.kind[vid], V.index[vid]
-        if kind == _V_INST:
-            o = Instruction(self, idx)
-        elif kind == _V_CONST:
-            ck = self._t["consts"].kind[idx]
-            o = MetadataValue(self, idx) if ck == _C_METADATA else InlineAsm(self, idx) if ck == _C_ASM \
-                else Constant(self, idx)
-        elif kind == _V_BLOCK:
-            o = Block(self, idx)
-        elif kind == _V_ARG:
-            o = Argument(self, idx)
-        elif kind == _V_FUNC:
-            o = Function(self, idx)
-        elif kind == _V_GVAR:
-            o = GlobalVariable(self, idx)
-        elif kind == _V_ALIAS:
-            o = GlobalAlias(self, idx)
-        elif kind == _V_IFUNC:
-            o = GlobalIFunc(self, idx)
-        else:  # a placeholder the parser resolved; the tables never point at one
-            raise AssertionError(f"unresolved value {vid}")
-        self._vals[vid] = o
-        return o
+    def _materialize_all(self) -> list:
+        V = self._arr["values"]
+        kind, idx = V[:, 0], V[:, 1]
+        code = kind.copy()
+        cm = np.nonzero(kind == _V_CONST)[0]
+        if len(cm):
+            sub = self._arr["consts"][idx[cm], 0]
+            code[cm] = np.where(sub == _C_METADATA, 20, np.where(sub == _C_ASM, 21, _V_CONST))
+        order = np.argsort(code, kind="stable")
+        sorted_codes = code[order]
+        objs: list = []
+        for c, cls in ((0, None), (_V_FUNC, Function), (_V_GVAR, GlobalVariable), (_V_ALIAS, GlobalAlias),
+                       (_V_IFUNC, GlobalIFunc), (_V_ARG, Argument), (_V_INST, Instruction), (_V_BLOCK, Block),
+                       (_V_CONST, Constant), (20, MetadataValue), (21, InlineAsm)):
+            lo, hi = np.searchsorted(sorted_codes, [c, c + 1])
+            if hi > lo:
+                if cls is None:  # parser placeholders, never referenced once resolved
+                    objs.extend([None] * int(hi - lo))
+                else:
+                    objs.extend(map(cls, repeat(self, int(hi - lo)), idx[order[lo:hi]].tolist()))
+        inv = np.empty_like(order)
+        inv[order] = np.arange(len(order))
+        vals = list(map(objs.__getitem__, inv.tolist()))
+        self._opobjs = list(map(vals.__getitem__, self._ops))
+        insts = self._arr["insts"]
+        self._iobjs = iobjs = list(map(vals.__getitem__, insts[:, 15].tolist()))
+        self._iopst = insts[:, 4].tolist()
+        self._iopend = (insts[:, 4] + insts[:, 5]).tolist()
+        B = self._arr["blocks"]
+        self._blists = list(map(iobjs.__getitem__, map(slice, B[:, 3].tolist(), (B[:, 3] + B[:, 4]).tolist())))
+        bobjs = list(map(vals.__getitem__, B[:, 5].tolist()))
+        F = self._arr["funcs"]
+        self._fblists = list(map(bobjs.__getitem__, map(slice, F[:, 6].tolist(), (F[:, 6] + F[:, 7]).tolist())))
+        self._vals_ = vals
+        return vals
+
+    @property
+    def _vals(self) -> list:
+        return self._vals_ if self._vals_ is not None else self._materialize()
+
+    def _value(self, vid: int):
+        return self._vals[vid]
 
     def _vals_of(self, start: int, stop: int) -> list:
-        vals = self._vals
-        return [vals[v] or self._make(v) for v in self._ops[start:stop]]
+        if self._vals_ is None:
+            self._materialize()
+        return self._opobjs[start:stop]
+
+    @cached_property
+    def _ops(self) -> list[int]:
+        return self._arr["operands"][:, 0].tolist()
+
+    @cached_property
+    def _iopname(self) -> list[str]:
+        return list(map(_names()[0].__getitem__, self._arr["insts"][:, 0].tolist()))
+
+    @cached_property
+    def _itype(self) -> list:
+        if self._types is None:
+            self._build_types()
+        return list(map(self._types.__getitem__, self._arr["insts"][:, 2].tolist()))
 
     def _type(self, tid: int) -> T.Type:
         if self._types is None:
@@ -423,6 +465,8 @@ class Module:
         return print_module(self)
 
     def __repr__(self) -> str:
+        if "_t" not in self.__dict__:
+            return f"<Module {self.path or '<string>'} (not parsed)>"
         return f"<Module {self.path or '<string>'}: {len(self.functions)} functions, {len(self.globals)} globals>"
 
 
@@ -480,7 +524,7 @@ class Instruction(Value):
 
     @property
     def opcode(self) -> str:
-        return _names()[0][self._m._t["insts"].op[self._i]]
+        return self._m._iopname[self._i]
 
     @property
     def name(self) -> str:
@@ -503,13 +547,12 @@ class Instruction(Value):
 
     @property
     def type(self) -> T.Type:
-        return self._m._type(self._m._t["insts"].type[self._i])
+        return self._m._itype[self._i]
 
     @property
     def operands(self) -> list:
-        IT = self._m._t["insts"]
-        s = IT.op_start[self._i]
-        return self._m._vals_of(s, s + IT.nops[self._i])
+        m = self._m  # views exist only once the module is materialized
+        return m._opobjs[m._iopst[self._i]:m._iopend[self._i]]
 
     @property
     def incoming_blocks(self) -> list[Block]:
@@ -742,15 +785,7 @@ class Block(Value):
 
     @property
     def instructions(self) -> list[Instruction]:
-        lst = self._m._block_lists.get(self._i)
-        if lst is None:
-            m = self._m
-            B, IT = m._t["blocks"], m._t["insts"]
-            s = B.inst_start[self._i]
-            vals = m._vals
-            lst = [vals[v] or m._make(v) for v in IT.vid[s:s + B.inst_count[self._i]]]
-            m._block_lists[self._i] = lst
-        return lst
+        return self._m._blists[self._i]
 
     @property
     def terminator(self) -> Instruction | None:
@@ -907,13 +942,7 @@ class Function(_Global):
 
     @property
     def blocks(self) -> list[Block]:
-        lst = self._m._func_blocks.get(self._i)
-        if lst is None:
-            F, B = self._m._t["funcs"], self._m._t["blocks"]
-            s = F.block_start[self._i]
-            lst = [self._m._value(v) for v in B.vid[s:s + F.block_count[self._i]]]
-            self._m._func_blocks[self._i] = lst
-        return lst
+        return self._m._fblists[self._i]
 
     @property
     def entry_block(self) -> Block | None:
@@ -1107,7 +1136,8 @@ def _parse_fp(t: str):
                 float("inf") if exp == 0x7FFF else mant * 2.0 ** (exp - 16383 - 63) if exp or mant else 0.0)
             v = -v if sign else v
         else:  # fp128 / ppc_fp128: the nearest double is good enough for a Python float
-            if kind == "L":
+            if kind == "L":  # LLVM writes the low 64 bits first
+                bits = int(digits[16:32], 16) << 64 | int(digits[:16], 16)
                 sign, exp, mant = bits >> 127 & 1, bits >> 112 & 0x7FFF, bits & ((1 << 112) - 1)
                 v = (1 + mant / 2.0 ** 112) * 2.0 ** (exp - 16383) if 0 < exp < 0x7FFF else (
                     0.0 if exp == 0 else float("inf"))
