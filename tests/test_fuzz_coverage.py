@@ -129,3 +129,47 @@ def test_tracer_on_tvm():
     assert 0 < split < n
     assert own1 > 500 and llvm1 > 500  # a compile runs TVM's passes and LLVM's codegen
     assert own2 < own1 // 10 and llvm2 < llvm1 // 10  # the same compile again finds (almost) nothing new
+
+
+ASAN_DRIVER = r"""
+import random, sys
+sys.path.insert(0, sys.argv[1])
+from _c_covtrace import ffi, lib
+data = open(sys.argv[2], "rb").read()
+path = sys.argv[3]
+rng = random.Random(5)
+buf = ffi.new("uint64_t[]", 4096)
+own = ffi.new("uint64_t *")
+bad = 0
+cases = [data[:n] for n in (0, 1, 16, 63, 64, 100, len(data) // 3, len(data) - 1)]
+for _ in range(300):
+    b = bytearray(data)
+    for _ in range(rng.randint(1, 40)):
+        b[rng.randrange(len(b))] = rng.randrange(256)
+    cases.append(bytes(b))
+for c in cases:
+    open(path, "wb").write(c)
+    n = lib.covtrace_scan(path.encode(), buf, 4096, own)
+    bad += n < 0
+    lib.covtrace_scan(path.encode(), ffi.NULL, 0, own)
+print("asan-ok", bad)
+"""
+
+
+def test_elf_scanner_under_asan_on_corrupt_files(covlib, tmp_path):
+    """Truncated and corrupted ELF files: clean errors, never a read past the file (ASan+UBSan)."""
+    from irtools import _build
+
+    libasan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+    if not Path(libasan).is_absolute():
+        pytest.skip("libasan is not installed")
+    outdir = tmp_path / "asan"
+    try:
+        _build.build_inplace(["covtrace"], sanitize=True, outdir=outdir)
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"cannot build the ASan variant: {e}")
+    env = dict(__import__("os").environ, LD_PRELOAD=libasan, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0")
+    out = subprocess.run([sys.executable, "-c", ASAN_DRIVER, str(outdir), str(covlib), str(tmp_path / "x.so")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0 and "asan-ok" in out.stdout, out.stderr[-3000:]
+    assert int(out.stdout.split()[-1]) >= 8  # the truncated ones at least are rejected
