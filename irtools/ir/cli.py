@@ -70,7 +70,8 @@ def summarize_file(path: Path, split_input_file: bool = False) -> dict:
     try:
         data = path.read_bytes()
     except OSError as e:
-        res["error"] = {"message": f"cannot read: {e.strerror}", "line": 0, "col": 0, "text": str(e)}
+        msg = f"cannot read: {e.strerror}"
+        res["error"] = {"message": msg, "line": 0, "col": 0, "text": f"{path}: error: {msg}"}
         return res
     res["bytes"] = len(data)
     try:
@@ -85,8 +86,8 @@ def summarize_file(path: Path, split_input_file: bool = False) -> dict:
 
             summary = summarize(parse_mlir(data, path=path, split_input_file=split_input_file))
         else:
-            res["error"] = {"message": f"unknown IR kind for suffix {path.suffix!r} (expected .ll or .mlir)",
-                            "line": 0, "col": 0, "text": f"{path}: error: unknown IR kind"}
+            msg = f"unknown IR kind for suffix {path.suffix!r} (expected .ll or .mlir)"
+            res["error"] = {"message": msg, "line": 0, "col": 0, "text": f"{path}: error: {msg}"}
             return res
     except ParseError as e:
         res["error"] = {"message": e.message, "line": e.line, "col": e.col, "text": e.format()}

@@ -1,0 +1,91 @@
+"""The `irtools` front door as a user runs it: a subprocess, real files, exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from irtools.examples import mlir_sources
+
+GOOD_LL = """define i32 @add(i32 %a, i32 %b) {
+entry:
+  %s = add nsw i32 %a, %b
+  ret i32 %s
+}
+"""
+BAD_LL = "define i32 @f(i32 %x) {\nentry:\n  %y = add i32 %x, %z\n  ret i32 %y\n}\n"
+
+
+def irtools(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "irtools", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_help_lists_every_command():
+    r = irtools("--help")
+    assert r.returncode == 0
+    for cmd in ("parse", "stats", "count", "compare", "fuzz", "cost"):
+        assert cmd in r.stdout
+
+
+def test_parse_reports_errors_like_a_compiler(tmp_path: Path):
+    (tmp_path / "good.ll").write_text(GOOD_LL)
+    (tmp_path / "bad.ll").write_text(BAD_LL)
+    r = irtools("parse", str(tmp_path / "good.ll"), str(tmp_path / "bad.ll"))
+    assert r.returncode == 1
+    first = r.stderr.splitlines()[0]
+    assert first == f"{tmp_path / 'bad.ll'}:3:20: error: use of undefined value '%z'"
+    assert "  %y = add i32 %x, %z" in r.stderr and "1 of 2 files parsed, 1 failed" in r.stderr
+    assert irtools("parse", str(tmp_path / "good.ll")).returncode == 0
+
+
+def test_parse_json_one_object_per_file(tmp_path: Path):
+    (tmp_path / "good.ll").write_text(GOOD_LL)
+    (tmp_path / "bad.ll").write_text(BAD_LL)
+    r = irtools("parse", "--json", str(tmp_path))  # a folder: searched for .ll/.mlir
+    rows = {Path(o["file"]).name: o for o in map(json.loads, r.stdout.splitlines())}
+    assert r.returncode == 1
+    assert rows["good.ll"] == {"file": str(tmp_path / "good.ll"), "ok": True, "error": None,
+                               "functions": 1, "instructions": 2}
+    assert rows["bad.ll"]["ok"] is False
+    assert rows["bad.ll"]["error"] == {"message": "use of undefined value '%z'", "line": 3, "col": 20}
+
+
+def test_parse_unknown_suffix_and_missing_file(tmp_path: Path):
+    (tmp_path / "x.txt").write_text("hello")
+    r = irtools("parse", str(tmp_path / "x.txt"), str(tmp_path / "missing.ll"))
+    assert r.returncode == 1
+    assert "unknown IR kind" in r.stderr and "cannot read" in r.stderr
+
+
+def test_parse_mlir_files():
+    r = irtools("parse", "--json", *map(str, mlir_sources()))
+    assert r.returncode == 0, r.stderr
+    for o in map(json.loads, r.stdout.splitlines()):
+        assert o["ok"] and o["instructions"] > 5
+
+
+def test_stats_on_clang_corpus(clang_corpus, tmp_path: Path):
+    folder = clang_corpus[0].parent
+    png = tmp_path / "stats.png"
+    r = irtools("stats", "--json", "--plot", str(png), str(folder), *map(str, mlir_sources()))
+    assert r.returncode == 0, r.stderr
+    stats = json.loads(r.stdout)
+    llvm = stats["kinds"]["llvm"]
+    assert llvm["modules"] == len(clang_corpus) and llvm["failed"] == 0
+    assert llvm["instructions"] == sum(llvm["opcodes"].values())
+    assert llvm["functions"] > 100 and llvm["opcodes"]["ret"] >= llvm["functions"]
+    assert stats["kinds"]["mlir"]["modules"] == len(mlir_sources())
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+    table = irtools("stats", str(folder))
+    assert table.returncode == 0 and "getelementptr" in table.stdout
+
+
+@pytest.mark.parametrize("cmd", ["parse", "stats", "count", "compare", "fuzz", "cost"])
+def test_every_command_explains_itself(cmd):
+    r = irtools(cmd, "--help")
+    assert r.returncode == 0 and len(r.stdout) > 200
