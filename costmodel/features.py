@@ -38,6 +38,8 @@ NGRAM_BUCKETS = 64
 TOKEN_BUCKETS = 64
 DEFAULT_TRIP = 16.0          # assumed trip count of a loop whose bound is not a constant
 
+_CALLEE = re.compile(r'@("[^"]+"|[-\w$.]+)\s*\(')
+_MEMLEN = re.compile(r'@llvm\.mem(?:set|cpy|move)[^(]*\(.*,\s*i64\s+(\d+)\s*,\s*i1')
 _TYPE_RE = re.compile(r"<\s*(\d+)\s*x\s*([a-z0-9]+)\s*>|\b(i1|i8|i16|i32|i64|i128|half|bfloat|float|double|ptr)\b")
 _TOKEN_RE = re.compile(r'%[-\w$.]+|%"[^"]*"|@[-\w$.]+|-?\d+(?:\.\d+)?(?:e[-+]?\d+)?|0x[0-9A-Fa-f]+|[a-z_][\w.]*|[<>\[\](){},=*]')
 
@@ -52,7 +54,8 @@ def _static_names() -> list[str]:
              "log_est_dyn_insts", "log_est_dyn_mem", "log_est_dyn_fp", "log_est_dyn_vector",
              "n_loads", "n_stores", "n_vector_loads", "n_vector_stores", "loads_in_loops", "stores_in_loops",
              "n_gep_const_only", "n_gep_two_idx", "max_vector_width", "n_vector_values", "fp_ops", "int_ops",
-             "vector_ops", "live_phi_in_loops", "max_phi_per_block", "n_calls_in_loops"]
+             "vector_ops", "live_phi_in_loops", "max_phi_per_block", "n_calls_in_loops",
+             "n_mem_intrinsics", "log_memop_bytes", "n_calls_defined", "log_est_dyn_insts_incl"]
     names += [f"op.{o}" for o in OPCODES] + ["op.other"]
     names += [f"ty.{t}" for t in TYPES]
     names += [f"cpu.{c}" for c in CPU_FEATURES] + ["cpu.prefer_vector_width"]
@@ -121,43 +124,71 @@ def _const(tok: str) -> int | None:
         return None
 
 
-def trip_count(fn: Function, header: str, latches: list[str]) -> float | None:
-    """Constant trip count from `icmp iv.next, C` in the latch and `phi [start]`/`add iv, step`."""
+def _add_const(defs: dict, name: str) -> tuple[str, int] | None:
+    """(x, k) when ``name`` is defined as ``add x, k`` (or ``sub x, k`` / ``or disjoint x, k``)."""
+    d = defs.get(name)
+    if d is None or d.opcode not in ("add", "sub", "or"):
+        return None
+    ops = d.operands
+    if len(ops) != 2:
+        return None
+    a, b = ops
+    ka, kb = _const(a), _const(b)
+    if kb is not None and ka is None:
+        return a, (-kb if d.opcode == "sub" else kb)
+    if ka is not None and kb is None and d.opcode != "sub":
+        return b, ka
+    return None
+
+
+def trip_count(fn: Function, header: str, latches: list[str], body: set[str] | None = None) -> float | None:
+    """Constant trip count of a loop from an exiting ``icmp (iv + k), C`` and the phi ``iv = [start], [iv + step]``.
+
+    Exiting blocks are any block of the loop with a conditional branch out of it (rotated loops exit in
+    the latch, -Os loops in the header), so both shapes are read.
+    """
     defs = {i.result: i for b in fn.blocks for i in b.insts if i.result}
     blocks = {b.name: b for b in fn.blocks}
-    for lat in latches:
-        b = blocks.get(lat)
-        if not b or not b.insts or b.insts[-1].opcode != "br":
+    body = body or {header, *latches}
+    for bn in [*latches, header, *sorted(body)]:
+        b = blocks.get(bn)
+        if not b or not b.insts or b.insts[-1].opcode != "br" or not b.insts[-1].text.startswith("br i1"):
+            continue
+        if all(s in body for s in b.successors):
             continue
         ops = b.insts[-1].operands
-        if not ops or ops[0] not in defs:
+        cmp = defs.get(ops[0]) if ops else None
+        if cmp is None or cmp.opcode != "icmp" or len(cmp.operands) < 2:
             continue
-        cmp = defs[ops[0]]
-        if cmp.opcode != "icmp":
-            continue
-        cops = cmp.operands
-        if len(cops) < 2:
-            continue
-        bound = _const(cops[1])
-        var = cops[0]
+        a, c = cmp.operands[:2]
+        bound, var = _const(c), a
+        if bound is None:
+            bound, var = _const(a), c
         if bound is None:
             continue
-        step, start = 1, 0
-        d = defs.get(var)
-        phi = None
-        if d is not None and d.opcode in ("add", "sub"):
-            aops = d.operands
-            consts = [c for c in (_const(x) for x in aops) if c is not None]
-            if consts:
-                step = abs(consts[0]) or 1
-            phi = next((defs.get(x) for x in aops if defs.get(x) is not None and defs[x].opcode == "phi"), None)
-        elif d is not None and d.opcode == "phi":
-            phi = d
-        if phi is not None:
-            m = re.search(r"\[\s*(-?\d+)\s*,", phi.text)
-            if m:
-                start = int(m.group(1))
-        n = abs(bound - start) / step
+        off = 0
+        phi = defs.get(var)
+        if phi is None or phi.opcode != "phi":
+            ac = _add_const(defs, var)
+            if ac is None:
+                continue
+            var, off = ac
+            phi = defs.get(var)
+            if phi is None or phi.opcode != "phi":
+                continue
+        start, step = 0, 1
+        for val, frm in re.findall(r"\[\s*([^,\]]+?)\s*,\s*(%[-\w$.]+|%\"[^\"]*\")\s*\]", phi.text):
+            if frm.lstrip("%") in body:
+                ac = _add_const(defs, val)
+                if ac is not None and ac[0] == var and ac[1] != 0:
+                    step = abs(ac[1])
+            else:
+                k = _const(val)
+                if k is not None:
+                    start = k
+        n = abs(bound - off - start) / step
+        if bn in latches:
+            n += 1      # the latch tests after the body ran: one more iteration than the distance
         if n >= 1:
             return float(math.ceil(n))
     return None
@@ -225,7 +256,7 @@ def function_features(fn: Function) -> dict[str, float]:
     depth: Counter = Counter()
     weight: dict[str, float] = {b.name: 1.0 for b in fn.blocks}
     for h, lat, body in loops:
-        tc = trip_count(fn, h, lat)
+        tc = trip_count(fn, h, lat, body)
         if tc is None:
             f["n_loops_unknown_trip"] += 1
             tc_used = DEFAULT_TRIP
@@ -245,6 +276,8 @@ def function_features(fn: Function) -> dict[str, float]:
     ngram: Counter = Counter()
     toks: Counter = Counter()
     est = {"all": 0.0, "mem": 0.0, "fp": 0.0, "vec": 0.0}
+    memop_bytes = 0.0
+    callsites: list[tuple[str, float]] = []
     for b in fn.blocks:
         d = depth[b.name]
         w = weight[b.name]
@@ -295,6 +328,13 @@ def function_features(fn: Function) -> dict[str, float]:
                 f["n_ret"] += 1
             elif op == "call":
                 f["n_calls"] += 1
+                callee = _CALLEE.search(ins.text)
+                if callee and callee.group(1).startswith(("llvm.memset", "llvm.memcpy", "llvm.memmove")):
+                    f["n_mem_intrinsics"] += 1
+                    ln = _MEMLEN.search(ins.text)
+                    memop_bytes += w * (int(ln.group(1)) if ln else 256)
+                elif callee and not callee.group(1).startswith("llvm."):
+                    callsites.append((callee.group(1).strip('"'), w))
                 if "@llvm." in ins.text:
                     f["n_intrinsic_calls"] += 1
                     if isvec:
@@ -324,6 +364,9 @@ def function_features(fn: Function) -> dict[str, float]:
                         f["n_const_one_ops"] += c == 1
         f["max_phi_per_block"] = max(f["max_phi_per_block"], nphi)
     f["log_est_dyn_insts"] = math.log1p(est["all"])
+    f["log_est_dyn_insts_incl"] = f["log_est_dyn_insts"]
+    f["log_memop_bytes"] = math.log1p(memop_bytes)
+    fn.callsites = callsites
     f["log_est_dyn_mem"] = math.log1p(est["mem"])
     f["log_est_dyn_fp"] = math.log1p(est["fp"])
     f["log_est_dyn_vector"] = math.log1p(est["vec"])
@@ -363,7 +406,19 @@ def _project_features(text: str) -> dict[str, dict[str, float]]:
 
 def module_features(text: str, *, use_project: bool = False) -> dict[str, dict[str, float]]:
     """Function name → feature dict, for every function defined in an LLVM IR module's text."""
-    out = {fn.name: function_features(fn) for fn in split_functions(text)}
+    fns = split_functions(text)
+    out = {fn.name: function_features(fn) for fn in fns}
+    # calls to functions of the same module: their estimated work joins the caller's (one level deep,
+    # so that recursion cannot loop)
+    for fn in fns:
+        extra, ndef = 0.0, 0
+        for callee, w in getattr(fn, "callsites", []):
+            if callee in out and callee != fn.name:
+                ndef += 1
+                extra += w * math.expm1(out[callee]["log_est_dyn_insts"])
+        f = out[fn.name]
+        f["n_calls_defined"] = float(ndef)
+        f["log_est_dyn_insts_incl"] = math.log1p(math.expm1(f["log_est_dyn_insts"]) + extra)
     if use_project:
         for name, extra in _project_features(text).items():
             if name in out:

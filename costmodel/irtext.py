@@ -52,6 +52,7 @@ class Function:
     header: str
     blocks: list[Block]
     attrs: str = ""                 # the text of its attribute groups (target-cpu, target-features...)
+    callsites: list = field(default_factory=list)   # (callee, estimated calls), filled by the features
 
     @property
     def insts(self) -> list[Inst]:
