@@ -56,6 +56,11 @@ typedef struct {
     table scratch;           /* per-op pending operands/successors/defs, stack discipline */
     table auses;             /* alias uses: off, len */
     table deftypes;          /* off, len of the types written after pretty region-argument defs */
+    table defstack;          /* scope, off, len of SSA names defined in open regions (removed at close) */
+    table pending;           /* operand rows not resolved yet; their scope column climbs as regions close */
+    int32_t bad_result_off;  /* first `%x#N` with N out of range, -1 if none */
+    table psuccs;            /* successor rows waiting for their region to close */
+    int32_t bad_succ_off;    /* first successor naming no block of its region, -1 if none */
     int any_pretty;
 } P;
 
@@ -107,13 +112,30 @@ static int32_t *row_add(P *p, table *t) {
 
 /* ---------------------------------------------------------------- lexer */
 
-static int is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-static int is_hex(int c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-static int is_bare(int c) { return is_alpha(c) || is_digit(c) || c == '_' || c == '$' || c == '.'; }
-static int is_suffix(int c) { return is_alpha(c) || is_digit(c) || c == '_' || c == '$' || c == '.' || c == '-'; }
+/* character classes, indexed by byte + 1 so that -1 (end of input) maps to no class */
+enum { C_ALPHA = 1, C_DIGIT = 2, C_HEX = 4, C_BARE = 8, C_SUFFIX = 16, C_SPACE = 32 };
+static unsigned char CLS[257];
+static void init_classes(void) {
+    if (CLS['a' + 1]) return;
+    for (int c = 0; c < 256; c++) {
+        unsigned char k = 0;
+        int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'), digit = c >= '0' && c <= '9';
+        if (alpha) k |= C_ALPHA;
+        if (digit) k |= C_DIGIT;
+        if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) k |= C_HEX;
+        if (alpha || digit || c == '_' || c == '$' || c == '.') k |= C_BARE | C_SUFFIX;
+        if (c == '-') k |= C_SUFFIX;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') k |= C_SPACE;
+        CLS[c + 1] = k;
+    }
+}
+static inline int is_alpha(int c) { return CLS[c + 1] & C_ALPHA; }
+static inline int is_digit(int c) { return CLS[c + 1] & C_DIGIT; }
+static inline int is_hex(int c) { return CLS[c + 1] & C_HEX; }
+static inline int is_bare(int c) { return CLS[c + 1] & C_BARE; }
+static inline int is_suffix(int c) { return CLS[c + 1] & C_SUFFIX; }
 
-static int at(P *p, int32_t i) { return i < p->end ? (unsigned char)p->s[i] : -1; }
+static inline int at(P *p, int32_t i) { return i < p->end ? (unsigned char)p->s[i] : -1; }
 
 static void note_alias_use(P *p) {
     /* `#name` / `!name` with no dot and no `<` body refers to an alias */
@@ -132,6 +154,7 @@ static int32_t lex_string(P *p, int32_t i) {
     /* i is at the opening quote; returns the index after the closing quote */
     int32_t start = i++;
     for (;;) {
+        while (i < p->end && p->s[i] != '"' && p->s[i] != '\\' && p->s[i] != '\n') i++;
         int c = at(p, i);
         if (c < 0 || c == '\n') fail(p, start, "expected '\"' in string literal");
         if (c == '"') return i + 1;
@@ -150,9 +173,12 @@ static void next(P *p) {
     p->prev_end = p->t.off + p->t.len;
     for (;;) {
         int c = at(p, i);
-        if (c == '\n') { nl = 1; p->line++; i++; }
-        else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') i++;
-        else if (c == '/' && at(p, i + 1) == '/') { while (i < p->end && p->s[i] != '\n') i++; }
+        if (CLS[c + 1] & C_SPACE) i++;
+        else if (c == '\n') { nl = 1; p->line++; i++; }
+        else if (c == '/' && at(p, i + 1) == '/') {
+            const char *nlp = memchr(p->s + i, '\n', (size_t)(p->end - i));
+            i = nlp ? (int32_t)(nlp - p->s) : p->end;
+        }
         else break;
     }
     tok t = {T_EOF, nl, i, 0, p->line};
@@ -294,8 +320,77 @@ static void define(P *p, int32_t scope, int32_t off, int32_t len, int32_t value,
     hentry *e = hfind(p, scope, off, len, 1);
     if (e->value >= 0 && strict && p->s[off] == '^') fail(p, off, "redefinition of block '%.*s'", (int)len, p->s + off);
     if (e->value >= 0 && strict) fail(p, off, "redefinition of SSA value '%.*s'", (int)len, p->s + off);
+    int fresh = e->value < 0;
     e->value = value;
     e->count = count;
+    if (fresh && scope >= 0) {
+        int32_t *row = row_add(p, &p->defstack);
+        row[0] = scope; row[1] = off; row[2] = len;
+    }
+}
+
+/* Remove an entry, shifting later members of its probe run back (linear probing, no tombstones). */
+static void hdelete(P *p, hentry *e) {
+    uint32_t mask = (uint32_t)p->hcap - 1;
+    uint32_t i = (uint32_t)(e - p->h), j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!p->h[j].hash) break;
+        uint32_t k = p->h[j].hash & mask;
+        if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
+        p->h[i] = p->h[j];
+        i = j;
+    }
+    p->h[i].hash = 0;
+    p->hn--;
+}
+
+static int32_t parent_scope(P *p, int32_t region);
+
+/* Look a use up in one scope; 1 when the name is defined there (row[0] set unless #N is out of range). */
+static int lookup_use(P *p, int32_t *row, int32_t scope) {
+    int32_t off = row[1], len = row[2];
+    int32_t nlen = len, num = 0;
+    for (int32_t k = 0; k < len; k++) if (p->s[off + k] == '#') {
+        nlen = k;
+        for (int32_t m = k + 1; m < len && num < 10000000; m++) num = num * 10 + (p->s[off + m] - '0');
+        break;
+    }
+    hentry *e = hfind(p, scope, off, nlen, 0);
+    if (!e || e->value < 0) return 0;
+    if (num >= e->count) { if (p->bad_result_off < 0) p->bad_result_off = off; }
+    else row[0] = e->value + num;
+    return 1;
+}
+
+/* Region `region` closes: settle the uses waiting in it, then forget the names it defined. */
+static void close_scope(P *p, int32_t region, int32_t pending_base, int32_t succ_base) {
+    table *ops = &p->r->t[MLP_OPERANDS];
+    int32_t keep = pending_base;
+    int32_t up = parent_scope(p, region);
+    for (int32_t i = pending_base; i < p->pending.n; i++) {
+        int32_t k = p->pending.v[i];
+        int32_t *row = ops->v + (size_t)k * 4;
+        if (row[3] == region && lookup_use(p, row, region)) continue;
+        if (row[3] == region) row[3] = up;
+        p->pending.v[keep++] = k;
+    }
+    p->pending.n = keep;
+    table *su = &p->r->t[MLP_SUCCS];
+    for (int32_t i = succ_base; i < p->psuccs.n; i++) {
+        int32_t *row = su->v + (size_t)p->psuccs.v[i] * 4;
+        hentry *e = hfind(p, row[3], row[1], row[2], 0);
+        if (e && e->value >= 0) row[0] = e->value;
+        else if (p->bad_succ_off < 0 || row[1] < p->bad_succ_off) p->bad_succ_off = row[1];
+    }
+    p->psuccs.n = succ_base;
+    while (p->defstack.n > 0) {
+        int32_t *d = p->defstack.v + (size_t)(p->defstack.n - 1) * 3;
+        if (d[0] != region) break;
+        hentry *e = hfind(p, d[0], d[1], d[2], 0);
+        if (e) hdelete(p, e);
+        p->defstack.n--;
+    }
 }
 
 static int32_t new_value(P *p, int kind, int32_t owner, int32_t index, int32_t name_off, int32_t name_len) {
@@ -655,6 +750,7 @@ static int32_t parse_region(P *p, int32_t op, int32_t scratch_base, int strict) 
     int32_t *rg = row_add(p, &p->r->t[MLP_REGIONS]);
     int32_t region = p->r->t[MLP_REGIONS].n - 1;
     rg[0] = op; rg[1] = -1; rg[2] = 0; rg[3] = -1; rg[4] = p->t.off;
+    int32_t pending_base = p->pending.n, succ_base = p->psuccs.n;
     int32_t *o = ROW(p, MLP_OPS, op);
     if (o[MLP_OP_REG_FIRST] < 0) o[MLP_OP_REG_FIRST] = region;
     else {
@@ -693,6 +789,7 @@ static int32_t parse_region(P *p, int32_t op, int32_t scratch_base, int strict) 
         parse_operation(p, region, block);
     }
     next(p);
+    close_scope(p, region, pending_base, succ_base);
     p->depth--;
     return region;
 }
@@ -711,6 +808,15 @@ static void finish_op(P *p, int32_t op, int32_t base) {
             int32_t *row = row_add(p, &p->r->t[MLP_OPERANDS]);
             row[0] = -1; row[1] = a; row[2] = b; row[3] = c;
             nopd++;
+            int found = 0;
+            for (int32_t sc = c;; sc = parent_scope(p, sc)) {
+                if (lookup_use(p, row, sc)) { found = 1; break; }
+                if (sc < 0) break;
+            }
+            if (!found) {
+                int32_t *pr = row_add(p, &p->pending);
+                pr[0] = p->r->t[MLP_OPERANDS].n - 1;
+            }
         }
     }
     for (int32_t i = base; i < top; i++) {
@@ -720,6 +826,8 @@ static void finish_op(P *p, int32_t op, int32_t base) {
             int32_t *row = row_add(p, &p->r->t[MLP_SUCCS]);
             row[0] = -1; row[1] = a; row[2] = b; row[3] = c;
             nsucc++;
+            int32_t *pr = row_add(p, &p->psuccs);
+            pr[0] = p->r->t[MLP_SUCCS].n - 1;
         }
     }
     o = ROW(p, MLP_OPS, op);
@@ -1257,34 +1365,15 @@ static int32_t parent_scope(P *p, int32_t region) {
 
 static void resolve(P *p) {
     table *ops = &p->r->t[MLP_OPERANDS];
-    for (int32_t i = 0; i < ops->n; i++) {
-        int32_t *row = ops->v + (size_t)i * 4;
-        int32_t off = row[1], len = row[2], scope = row[3];
-        int32_t nlen = len, num = 0;
-        for (int32_t k = 0; k < len; k++) if (p->s[off + k] == '#') {
-            nlen = k;
-            for (int32_t m = k + 1; m < len && num < 10000000; m++) num = num * 10 + (p->s[off + m] - '0');
-            break;
-        }
-        for (int32_t sc = scope;; sc = parent_scope(p, sc)) {
-            hentry *e = hfind(p, sc, off, nlen, 0);
-            if (e && e->value >= 0) {
-                if (num >= e->count) {
-                    if (!p->any_pretty) fail(p, off, "reference to invalid result number");
-                } else row[0] = e->value + num;
-                break;
-            }
-            if (sc < 0) break;
-        }
-        if (row[0] < 0 && !p->any_pretty) fail(p, off, "use of undeclared SSA value name");
+    int32_t first_bad = -1;
+    for (int32_t i = 0; i < p->pending.n; i++) {
+        int32_t *row = ops->v + (size_t)p->pending.v[i] * 4;
+        if (!lookup_use(p, row, -1) && (first_bad < 0 || row[1] < first_bad)) first_bad = row[1];
     }
-    table *su = &p->r->t[MLP_SUCCS];
-    for (int32_t i = 0; i < su->n; i++) {
-        int32_t *row = su->v + (size_t)i * 4;
-        hentry *e = hfind(p, row[3], row[1], row[2], 0);
-        if (e && e->value >= 0) row[0] = e->value;
-        else if (!p->any_pretty || row[3] < 0) fail(p, row[1], "reference to an undefined block");
-    }
+    if (!p->any_pretty && p->bad_result_off >= 0) fail(p, p->bad_result_off, "reference to invalid result number");
+    if (!p->any_pretty && first_bad >= 0) fail(p, first_bad, "use of undeclared SSA value name");
+    if (p->psuccs.n > 0) fail(p, p->r->t[MLP_SUCCS].v[(size_t)p->psuccs.v[0] * 4 + 1], "reference to an undefined block");
+    if (!p->any_pretty && p->bad_succ_off >= 0) fail(p, p->bad_succ_off, "reference to an undefined block");
     /* alias uses must be defined somewhere in the chunk (definitions may follow uses) */
     table *al = &p->r->t[MLP_ALIASES];
     for (int32_t i = 0; i < al->n; i++) {
@@ -1353,6 +1442,7 @@ static int run(P *p) {
 mlp_result *mlp_parse(const char *src, size_t begin, size_t end) {
     static const int32_t widths[MLP_NTABLES] = {MLP_OP_WIDTH, MLP_VALUE_WIDTH, MLP_OPERAND_WIDTH, MLP_REGION_WIDTH,
                                                 MLP_BLOCK_WIDTH, MLP_SUCC_WIDTH, MLP_ALIAS_WIDTH};
+    init_classes();
     mlp_result *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     for (int i = 0; i < MLP_NTABLES; i++) r->t[i].width = widths[i];
@@ -1375,6 +1465,11 @@ mlp_result *mlp_parse(const char *src, size_t begin, size_t end) {
     p->scratch.width = 4;
     p->auses.width = 2;
     p->deftypes.width = 2;
+    p->defstack.width = 3;
+    p->pending.width = 1;
+    p->bad_result_off = -1;
+    p->psuccs.width = 1;
+    p->bad_succ_off = -1;
     if (!run(p)) {
         free_tables(r);
         r->top = -1;
@@ -1383,6 +1478,9 @@ mlp_result *mlp_parse(const char *src, size_t begin, size_t end) {
     free(p->scratch.v);
     free(p->auses.v);
     free(p->deftypes.v);
+    free(p->defstack.v);
+    free(p->pending.v);
+    free(p->psuccs.v);
     free(p);
     return r;
 }

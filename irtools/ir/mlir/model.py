@@ -111,11 +111,13 @@ class Chunk:
         flags = o[base + FLAGS]
         if flags & F_IMPLICIT:
             return _IMPLICIT[o[base + PREFIX]]
-        key = (o[base + PREFIX], o[base + NAME_OFF], o[base + NAME_LEN])
+        off = o[base + NAME_OFF]
+        pre = o[base + PREFIX]
+        raw = self.src[off:off + o[base + NAME_LEN]]
+        key = raw if not pre else (pre, raw)
         name = self._names.get(key)
         if name is None:
-            raw = self.src[key[1]:key[1] + key[2]]
-            name = _PREFIXES[key[0]] + raw.decode("utf-8", "surrogateescape")
+            name = _PREFIXES[pre] + raw.decode("utf-8", "surrogateescape")
             self._names[key] = name
         return name
 
@@ -318,6 +320,13 @@ class Operation:
         """This op and every op nested in it, in pre-order."""
         c = self._c
         ops, regs, blks = c.ops, c.regs, c.blks
+        if ops[self._i * 28 + PARENT] < 0:
+            # the top op owns every row, and rows are in pre-order (the implicit module comes last)
+            yield self
+            for i in range(c.counts[T_OPS]):
+                if i != self._i:
+                    yield Operation(c, i)
+            return
         stack = [self._i]
         while stack:
             i = stack.pop()
