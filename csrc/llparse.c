@@ -1300,7 +1300,8 @@ static int skip_attr(llp_module *m, int allow_grp) {
     switch (t->kw) {
     case KW_true: case KW_false: case KW_null: case KW_undef: case KW_poison: case KW_zeroinitializer:
     case KW_none: case KW_asm: case KW_blockaddress: case KW_dso_local_equivalent: case KW_no_cfi:
-    case KW_ptrauth: case KW_splat: case KW_to:
+    case KW_ptrauth: case KW_splat: case KW_to: case FL_tail: case FL_musttail: case FL_notail:
+    case KW_uselistorder: case KW_uselistorder_bb:
         return 0;
     default: break;
     }

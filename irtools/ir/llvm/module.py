@@ -837,7 +837,8 @@ class _Global(Value):
         if n:
             return "@" + format_name(n)
         G = self._m._t[self._table]
-        return "@" + self._m._text(G.name_off[self._i], G.name_off[self._i] + G.name_len[self._i])
+        raw = self._m._text(G.name_off[self._i], G.name_off[self._i] + G.name_len[self._i])
+        return "@" + raw if raw else '@""'  # @"" is an unnamed global too
 
     @property
     def type(self) -> T.Type:
