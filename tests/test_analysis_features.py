@@ -15,7 +15,7 @@ import pytest
 from conftest import corpus_dir, need_tool
 
 from irtools.analysis.features import folding_hazards, module_properties, target_intrinsic_calls
-from irtools.analysis.llvm_reference import func_properties, parse_func_properties
+from irtools.analysis.llvm_reference import OptError, func_properties, parse_func_properties
 
 C_SOURCES = {
     "kernels.c": r"""
@@ -144,7 +144,7 @@ def test_clang_compiled_c_matches_opt(tmp_path):
         ll = c.with_suffix(".ll")
         subprocess.run([clang, "-O2", "-S", "-emit-llvm", str(c), "-o", str(ll)], check=True)
         compared, excluded, bad = _compare_module(ll)
-        assert bad == []
+        assert bad == [] and excluded == 0
         total += compared
     assert total >= 25
 
@@ -158,7 +158,7 @@ def test_corpus_functions_match_opt():
     need_tool("opt-22")
     root = corpus_dir("llvm")
     files = _corpus_sample(root, 420)
-    compared = excluded = 0
+    compared = excluded = opt_rejected = 0
     bad = []
     for path in files:
         mod = parse_llvm(path.read_bytes(), path=path)
@@ -166,11 +166,16 @@ def test_corpus_functions_match_opt():
                          key=lambda s: hashlib.sha1(s.encode()).digest())[:2]
         if not defined:
             continue
-        c, e, b = _compare_module(path, set(defined), mod)
+        try:
+            c, e, b = _compare_module(path, set(defined), mod)
+        except OptError:
+            # opt itself refuses a few files (an unknown target triple): no reference to compare with
+            opt_rejected += 1
+            continue
         compared += c
         excluded += e
         bad.extend(b)
     print(f"\nfunc-properties: {compared} functions compared over {len(files)} files, {excluded} excluded "
-          f"by the stated rule, {len(bad)} mismatches")
+          f"by the stated rule, {opt_rejected} files opt-22 rejects, {len(bad)} mismatches")
     assert bad == [], bad[:5]
     assert compared >= 500

@@ -164,25 +164,31 @@ _ASM = object()
 
 def _direct_target(inst):
     """The callee's name for a direct call, ``_ASM`` for inline asm, ``None`` if indirect."""
-    callee = getattr(inst, "callee", None)
-    if callee is None and inst.operands:
-        callee = inst.operands[-1]
-    cls = type(callee).__name__
-    if cls == "InlineAsm":
+    from irtools.ir import llvm as lt
+
+    callee = inst.callee
+    if isinstance(callee, lt.InlineAsm):
         return _ASM
-    if cls == "Function":
+    if isinstance(callee, lt.Function):
         return callee.name
-    if cls == "GlobalAlias":
-        target = _resolve_alias(callee)
-        if target is not None:
-            return target
+    if isinstance(callee, lt.GlobalAlias):
+        return _resolve_alias(callee, lt)
+    if isinstance(callee, lt.Constant) and callee.kind == lt.ConstantKind.EXPR and callee.opcode in (
+            "bitcast", "addrspacecast"):
+        # old IR calls through a cast of the function (typed pointers)
+        inner = callee.operands[0] if callee.operands else None
+        if isinstance(inner, lt.Function):
+            return inner.name
     return None
 
 
-def _resolve_alias(alias, limit: int = 32):
-    seen = 0
+def _resolve_alias(alias, lt, limit: int = 32):
     value = alias
-    while type(value).__name__ == "GlobalAlias" and seen < limit:
-        value = getattr(value, "aliasee", None)
-        seen += 1
-    return value.name if type(value).__name__ == "Function" else None
+    for _ in range(limit):
+        if not isinstance(value, lt.GlobalAlias):
+            break
+        try:
+            value = value.aliasee
+        except AssertionError:  # an aliasee the model could not resolve
+            return None
+    return value.name if isinstance(value, lt.Function) else None
