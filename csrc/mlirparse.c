@@ -68,10 +68,21 @@ typedef struct {
 enum { S_OPERAND = 0, S_SUCC = 1, S_DEF = 2 };
 
 static const char *PREFIXES[] = {"", "builtin.", "func.", "transform.", "spirv.", "pdl.", "irdl.", "hw.",
-                                 NULL};
+                                 "pdl_interp.", NULL};
 static const char *IMPLICIT[] = {"builtin.module", "scf.yield", "scf.reduce", "scf.forall.in_parallel",
                                  "affine.yield", "memref.alloca_scope.return", "shape.assuming_yield",
-                                 "emitc.yield", "smt.yield", "acc.terminator", NULL};
+                                 "emitc.yield", "smt.yield", "acc.terminator",
+                                 /* 10: bodies of linalg named ops */
+                                 "linalg.yield", "arith.addf", "arith.addi", "arith.subf", "arith.subi",
+                                 "arith.mulf", "arith.muli", "arith.divf", "arith.divsi", "arith.divui",
+                                 "arith.maximumf", "arith.maxsi", "arith.minimumf", "arith.minsi", "math.powf",
+                                 "math.exp", "math.log", "math.absf", "math.ceil", "math.floor", "arith.negf",
+                                 "math.sqrt", "math.rsqrt", "math.tanh", "math.erf", "arith.extf", "arith.truncf",
+                                 "arith.extsi", "arith.trunci", "arith.sitofp", "arith.fptosi", "arith.select",
+                                 "arith.maxui", "arith.minui", NULL};
+enum { I_YIELD = 10, I_ADDF, I_ADDI, I_SUBF, I_SUBI, I_MULF, I_MULI, I_DIVF, I_DIVSI, I_DIVUI, I_MAXF, I_MAXSI,
+       I_MINF, I_MINSI, I_POWF, I_EXP, I_LOG, I_ABSF, I_CEIL, I_FLOOR, I_NEGF, I_SQRT, I_RSQRT, I_TANH, I_ERF,
+       I_EXTF, I_TRUNCF, I_EXTSI, I_TRUNCI, I_SITOFP, I_FPTOSI, I_SELECT, I_MAXUI, I_MINUI };
 
 int mlirparse_abi_version(void) { return MLP_ABI; }
 const char *mlp_prefix_name(int i) {
@@ -713,6 +724,168 @@ static int implicit_terminator(P *p, int32_t op) {
     return -1;
 }
 
+static void link_op(P *p, int32_t op, int32_t block);
+
+static void add_implicit_op(P *p, int32_t block, int code, int32_t at_off) {
+    int32_t *o = row_add(p, &p->r->t[MLP_OPS]);
+    int32_t idx = p->r->t[MLP_OPS].n - 1;
+    o[MLP_OP_NAME_OFF] = -1; o[MLP_OP_NAME_LEN] = 0; o[MLP_OP_PREFIX] = code; o[MLP_OP_FLAGS] = MLP_F_IMPLICIT;
+    o[MLP_OP_RES_FIRST] = p->r->t[MLP_VALUES].n; o[MLP_OP_RES_COUNT] = 0;
+    o[MLP_OP_OPD_FIRST] = p->r->t[MLP_OPERANDS].n; o[MLP_OP_OPD_COUNT] = 0;
+    o[MLP_OP_REG_COUNT] = 0; o[MLP_OP_SUCC_FIRST] = p->r->t[MLP_SUCCS].n; o[MLP_OP_SUCC_COUNT] = 0;
+    o[MLP_OP_ATTR_LEN] = 0; o[MLP_OP_PROP_LEN] = 0; o[MLP_OP_TYPE_LEN] = 0; o[MLP_OP_LOC_LEN] = 0;
+    o[MLP_OP_SYM_LEN] = 0;
+    o[MLP_OP_START] = at_off; o[MLP_OP_END] = at_off; o[MLP_OP_HDR_END] = at_off; o[MLP_OP_LINE] = p->t.line;
+    link_op(p, idx, block);
+}
+
+/* Element type class of a type's text: 'f' float, 'i' integer, 0 unknown; *bits its width. */
+static int elem_class(const char *s, int32_t n, int *bits) {
+    while (n > 0 && (*s == ' ' || *s == '\n')) { s++; n--; }
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n')) n--;
+    if ((n > 7 && (memcmp(s, "tensor<", 7) == 0 || memcmp(s, "memref<", 7) == 0 || memcmp(s, "vector<", 7) == 0))) {
+        const char *q = s + 7, *e = s + n;
+        int d = 0;
+        const char *last_x = q, *stop = e - 1;
+        for (const char *c = q; c < e; c++) {
+            if (*c == '<' || *c == '(' || *c == '[') d++;
+            else if (*c == '>' || *c == ')' || *c == ']') { if (d == 0) { stop = c; break; } d--; }
+            else if (d == 0 && *c == ',') { stop = c; break; }
+            else if (d == 0 && *c == 'x') last_x = c + 1;
+        }
+        s = last_x;
+        n = (int32_t)(stop - last_x);
+    }
+    if (n >= 2 && s[0] == 'f' && is_digit((unsigned char)s[1])) { *bits = atoi(s + 1); return 'f'; }
+    if (n == 4 && (memcmp(s, "bf16", 4) == 0)) { *bits = 16; return 'f'; }
+    if (n == 4 && (memcmp(s, "tf32", 4) == 0)) { *bits = 19; return 'f'; }
+    if (n >= 2 && s[0] == 'i' && is_digit((unsigned char)s[1])) { *bits = atoi(s + 1); return 'i'; }
+    if (n >= 3 && (s[0] == 's' || s[0] == 'u') && s[1] == 'i' && is_digit((unsigned char)s[2])) {
+        *bits = atoi(s + 2); return 'i';
+    }
+    if (n == 5 && memcmp(s, "index", 5) == 0) { *bits = 64; return 'i'; }
+    return 0;
+}
+
+/* Types after ':' in `word(... : T1, T2)` within [a, b): classes and widths of up to 4 of them. */
+static int group_types(P *p, int32_t a, int32_t b, const char *word, int *cls, int *bits) {
+    size_t wl = strlen(word);
+    for (int32_t i = a; i + (int32_t)wl < b; i++) {
+        if (memcmp(p->s + i, word, wl) != 0 || (i > a && is_bare((unsigned char)p->s[i - 1]))) continue;
+        int32_t open = i + (int32_t)wl;
+        while (open < b && p->s[open] == ' ') open++;
+        if (open >= b || p->s[open] != '(') continue;
+        int d = 0, n = 0;
+        int32_t colon = -1, start = -1;
+        for (int32_t j = open + 1; j < b; j++) {
+            char c = p->s[j];
+            if (c == '-' && j + 1 < b && p->s[j + 1] == '>') { j++; continue; }
+            if (c == '"') { j++; while (j < b && p->s[j] != '"') { if (p->s[j] == '\\') j++; j++; } continue; }
+            if (c == '(' || c == '[' || c == '<' || c == '{') { d++; continue; }
+            if ((c == ')' || c == ']' || c == '>' || c == '}') && d > 0) { d--; continue; }
+            if (d == 0 && c == ':' && colon < 0) { colon = j; start = j + 1; continue; }
+            if (d == 0 && (c == ',' || c == ')') && colon >= 0) {
+                if (n < 4) { cls[n] = elem_class(p->s + start, j - start, &bits[n]); n++; }
+                start = j + 1;
+            }
+            if (d == 0 && c == ')') return n;
+        }
+        return n;
+    }
+    return 0;
+}
+
+static int cast_code(int fc, int fb, int tc, int tb) {
+    if (!fc || !tc || (fc == tc && fb == tb)) return -1;
+    if (fc == 'f' && tc == 'f') return fb < tb ? I_EXTF : I_TRUNCF;
+    if (fc == 'i' && tc == 'i') return fb < tb ? I_EXTSI : I_TRUNCI;
+    return fc == 'i' ? I_SITOFP : I_FPTOSI;
+}
+
+/* linalg named ops (linalg.matmul, linalg.add...) get their body from the op definition, not the text:
+   build the same ops mlir-opt builds, for the ops whose body follows from the element types. */
+static void add_linalg_body(P *p, int32_t op) {
+    int32_t *o = ROW(p, MLP_OPS, op);
+    if ((o[MLP_OP_FLAGS] & MLP_F_GENERIC) || o[MLP_OP_REG_COUNT] > 0 || o[MLP_OP_NAME_LEN] < 8) return;
+    const char *s = p->s + o[MLP_OP_NAME_OFF];
+    int32_t n = o[MLP_OP_NAME_LEN];
+    if (memcmp(s, "linalg.", 7) != 0) return;
+    const char *k = s + 7;
+    int32_t kn = n - 7;
+#define K(w) ((size_t)kn == strlen(w) && memcmp(k, w, (size_t)kn) == 0)
+#define KP(w) ((size_t)kn > strlen(w) && memcmp(k, w, strlen(w)) == 0)
+#define KS(w) ((size_t)kn > strlen(w) && memcmp(k + kn - strlen(w), w, strlen(w)) == 0)
+    int ic[4] = {0}, ib[4] = {0}, oc[4] = {0}, ob[4] = {0};
+    int nin = group_types(p, o[MLP_OP_START], o[MLP_OP_END], "ins", ic, ib);
+    int nout = group_types(p, o[MLP_OP_START], o[MLP_OP_END], "outs", oc, ob);
+    int body[12], nb = 0;
+    int f = nout > 0 && oc[0] == 'f';
+    int known = nout > 0 && oc[0] != 0;
+    if (K("transpose") || K("broadcast")) {
+        known = 1;
+    } else if (K("copy") || K("fill")) {
+        if (nin < 1) return;
+        int c = cast_code(ic[0], ib[0], oc[0], ob[0]);
+        if (c >= 0) body[nb++] = c;
+    } else if (K("add") || K("sub") || K("mul") || K("div") || K("div_unsigned") || K("max") || K("min") ||
+               K("powf")) {
+        body[nb++] = K("add") ? (f ? I_ADDF : I_ADDI) : K("sub") ? (f ? I_SUBF : I_SUBI)
+                   : K("mul") ? (f ? I_MULF : I_MULI) : K("div") ? (f ? I_DIVF : I_DIVSI)
+                   : K("div_unsigned") ? I_DIVUI : K("max") ? (f ? I_MAXF : I_MAXSI)
+                   : K("min") ? (f ? I_MINF : I_MINSI) : I_POWF;
+    } else if (K("exp") || K("log") || K("abs") || K("ceil") || K("floor") || K("negf") || K("sqrt") ||
+               K("rsqrt") || K("tanh") || K("erf") || K("square")) {
+        body[nb++] = K("exp") ? I_EXP : K("log") ? I_LOG : K("abs") ? I_ABSF : K("ceil") ? I_CEIL
+                   : K("floor") ? I_FLOOR : K("negf") ? I_NEGF : K("sqrt") ? I_SQRT : K("rsqrt") ? I_RSQRT
+                   : K("tanh") ? I_TANH : K("erf") ? I_ERF : I_MULF;
+    } else if (K("select")) {
+        body[nb++] = I_SELECT;
+    } else if ((K("matmul") || K("matvec") || K("vecmat") || K("dot") || KP("batch_") || K("mmt4d") ||
+                KP("conv_") || KP("depthwise_conv_")) && !KS("_q")) {
+        if (nin < 2) return;
+        for (int i = 0; i < 2; i++) { int c = cast_code(ic[i], ib[i], oc[0], ob[0]); if (c >= 0) body[nb++] = c; }
+        body[nb++] = f ? I_MULF : I_MULI;
+        body[nb++] = f ? I_ADDF : I_ADDI;
+    } else if (K("quantized_matmul") || K("quantized_batch_matmul")) {
+        /* C += (cast(A) - cast(AZp)) * (cast(B) - cast(BZp)) */
+        if (nin < 4) return;
+        int order[4] = {0, 2, 1, 3};
+        for (int i = 0; i < 4; i++) {
+            int c = cast_code(ic[order[i]], ib[order[i]], oc[0], ob[0]);
+            if (c >= 0) body[nb++] = c;
+            if (i % 2 == 1) body[nb++] = f ? I_SUBF : I_SUBI;
+        }
+        body[nb++] = f ? I_MULF : I_MULI;
+        body[nb++] = f ? I_ADDF : I_ADDI;
+    } else if (KP("pooling_")) {
+        if (nin < 1) return;
+        int c = cast_code(ic[0], ib[0], oc[0], ob[0]);
+        if (c >= 0) body[nb++] = c;
+        if (KS("_sum")) body[nb++] = f ? I_ADDF : I_ADDI;
+        else if (KS("_max_unsigned")) body[nb++] = I_MAXUI;
+        else if (KS("_min_unsigned")) body[nb++] = I_MINUI;
+        else if (KS("_max")) body[nb++] = f ? I_MAXF : I_MAXSI;
+        else if (KS("_min")) body[nb++] = f ? I_MINF : I_MINSI;
+        else return;
+    } else {
+        return;
+    }
+#undef K
+#undef KP
+#undef KS
+    if (!known) return;
+    body[nb++] = I_YIELD;
+    int32_t *rg = row_add(p, &p->r->t[MLP_REGIONS]);
+    int32_t region = p->r->t[MLP_REGIONS].n - 1;
+    int32_t at_off = ROW(p, MLP_OPS, op)[MLP_OP_END];
+    rg[0] = op; rg[1] = -1; rg[2] = 0; rg[3] = -1; rg[4] = at_off;
+    o = ROW(p, MLP_OPS, op);
+    o[MLP_OP_REG_FIRST] = region;
+    o[MLP_OP_REG_COUNT] = 1;
+    int32_t block = new_block(p, region, -1, 0, p->t.line);
+    for (int i = 0; i < nb; i++) add_implicit_op(p, block, body[i], at_off);
+}
+
 static void add_implicit_terminator(P *p, int32_t op, int32_t region) {
     int code = implicit_terminator(p, op);
     if (code < 0) return;
@@ -1044,20 +1217,21 @@ static int enclosing_prefix(P *p, int32_t block) {
     int32_t op = ROW(p, MLP_REGIONS, region)[0];
     int32_t *o = ROW(p, MLP_OPS, op);
     if (o[MLP_OP_FLAGS] & MLP_F_IMPLICIT) return 0;
-    const char *s = p->s + o[MLP_OP_NAME_OFF];
-    int32_t n = o[MLP_OP_NAME_LEN];
+    char name[64];
     const char *pre = PREFIXES[o[MLP_OP_PREFIX]];
-    size_t pl = strlen(pre);
-#define NAMEIS(w) (pl + (size_t)n == strlen(w) && memcmp(pre, w, pl) == 0 && memcmp(s, (w) + pl, (size_t)n) == 0)
-#define STARTS(w) (pl == 0 && (size_t)n > strlen(w) && memcmp(s, w, strlen(w)) == 0)
-    if (NAMEIS("func.func")) return 2;
-    if (STARTS("transform.")) return 3;
-    if (NAMEIS("spirv.module") || NAMEIS("spirv.func")) return 4;
-    if (NAMEIS("pdl.pattern")) return 5;
-    if (NAMEIS("irdl.dialect")) return 6;
-    if (NAMEIS("hw.module")) return 7;
-#undef NAMEIS
-#undef STARTS
+    size_t pl = strlen(pre), n = (size_t)o[MLP_OP_NAME_LEN];
+    if (pl + n >= sizeof name) return 0;
+    memcpy(name, pre, pl);
+    memcpy(name + pl, p->s + o[MLP_OP_NAME_OFF], n);
+    name[pl + n] = 0;
+    /* the default dialect of ops that declare one (OpAsmOpInterface::getDefaultDialect) */
+    if (strcmp(name, "func.func") == 0) return 2;
+    if (strncmp(name, "transform.", 10) == 0) return 3;
+    if (strcmp(name, "spirv.module") == 0 || strcmp(name, "spirv.func") == 0) return 4;
+    if (strncmp(name, "pdl.", 4) == 0) return 5;
+    if (strncmp(name, "irdl.", 5) == 0) return 6;
+    if (strcmp(name, "hw.module") == 0) return 7;
+    if (strncmp(name, "pdl_interp.", 11) == 0) return 8;
     return 0;
 }
 
@@ -1243,6 +1417,7 @@ static void parse_pretty_body(P *p, int32_t op, int32_t scope, int32_t base) {
         o[MLP_OP_TYPE_OFF] = type_start; o[MLP_OP_TYPE_LEN] = type_end - type_start;
     } else o[MLP_OP_TYPE_LEN] = 0;
     finish_op(p, op, base);
+    add_linalg_body(p, op);
     /* defs never consumed by a region (no region followed) are dropped */
 }
 
