@@ -1,8 +1,17 @@
 """Feature fidelity: irtools' func-properties equal opt-22's ``print<func-properties>``, value for value.
 
 Compared on functions drawn deterministically from the public corpus and on C compiled by
-clang-22 here.  A function is left out of the comparison only by the rule in
-:func:`_excluded` (stated there), never by name; the count left out is printed.
+clang-22 here.  A function is left out of the comparison only by this rule
+(``irtools.analysis.fidelity.exclusion_reason``), never by name, and the count left out is printed:
+
+* it calls a target-specific intrinsic (``llvm.x86.*``, ``llvm.aarch64.*``...): LLVM's reader
+  rewrites old forms of many of them into other calls or plain instructions (AutoUpgrade),
+  which irtools does not replay; or
+* an operand is a constant expression whose class (GlobalValue, ConstantInt, Constant) depends
+  on LLVM's constant folder in a way irtools does not model (``folding_hazards``:
+  extractelement/shufflevector expressions, casts of casts, undef operands...).
+
+Files opt-22 itself rejects (an unknown target triple) have no reference and are counted apart.
 """
 
 from __future__ import annotations
@@ -14,8 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import corpus_dir, need_tool
 
-from irtools.analysis.features import folding_hazards, module_properties, target_intrinsic_calls
-from irtools.analysis.llvm_reference import OptError, func_properties, parse_func_properties
+from irtools.analysis.fidelity import compare_file, sample_files
+from irtools.analysis.llvm_reference import OptError, parse_func_properties
 
 C_SOURCES = {
     "kernels.c": r"""
@@ -81,51 +90,12 @@ int state_machine(const unsigned char *p, int n) { int st = 0, acc = 0;
 }
 
 
-def _corpus_sample(root: Path, n_files: int) -> list[Path]:
-    """``n_files`` files in sha1-of-relative-path order: deterministic, spread over every folder."""
-    files = sorted(root.rglob("*.ll"), key=lambda p: hashlib.sha1(p.relative_to(root).as_posix().encode()).digest())
-    return files[:n_files]
-
-
-def _excluded(fn) -> str | None:
-    """Why a function cannot be compared, or None.  The rule, and the only one:
-
-    * it calls a target-specific intrinsic (``llvm.x86.*``, ``llvm.aarch64.*``...): LLVM's
-      reader rewrites old forms of many of them into other calls or plain instructions
-      (AutoUpgrade), which irtools does not replay; or
-    * an operand is a constant expression whose class (GlobalValue, ConstantInt, Constant)
-      depends on LLVM's constant folder in a way irtools does not model
-      (``folding_hazards``: extractelement/shufflevector expressions, casts of casts...).
-    """
-    if target_intrinsic_calls(fn):
-        return "calls a target intrinsic LLVM's reader may upgrade"
-    if folding_hazards(fn):
-        return "constant expression LLVM's parser may fold"
-    return None
-
-
-def _compare_module(path: Path, names: set[str] | None = None, mod=None):
-    """(compared, excluded, mismatches) for one file."""
-    from irtools import parse_llvm
-
-    ref = func_properties(path)
-    if mod is None:
-        mod = parse_llvm(path.read_bytes(), path=path)
-    mod_props = module_properties(mod)
-    compared, excluded, bad = 0, 0, []
-    for fn in mod.functions:
-        if fn.is_declaration or (names is not None and fn.name not in names):
-            continue
-        if _excluded(fn):
-            excluded += 1
-            continue
-        ours = mod_props[fn.name]
-        theirs = ref[fn.name]
-        compared += 1
-        if ours != theirs:
-            diff = {k: (ours.get(k), theirs.get(k)) for k in theirs if ours.get(k) != theirs.get(k)}
-            bad.append((str(path), fn.name, diff))
-    return compared, excluded, bad
+def _compare(path: Path, names: set[str] | None = None, mod=None):
+    """(compared, excluded, mismatches) for one file; raises OptError if opt rejects it."""
+    r = compare_file(path, names, mod)
+    if r.opt_error:
+        raise OptError(r.opt_error)
+    return r.compared, sum(r.excluded.values()), [(str(path), name, diff) for name, diff in r.mismatches]
 
 
 def test_parse_func_properties_text():
@@ -143,7 +113,7 @@ def test_clang_compiled_c_matches_opt(tmp_path):
         c.write_text(src)
         ll = c.with_suffix(".ll")
         subprocess.run([clang, "-O2", "-S", "-emit-llvm", str(c), "-o", str(ll)], check=True)
-        compared, excluded, bad = _compare_module(ll)
+        compared, excluded, bad = _compare(ll)
         assert bad == [] and excluded == 0
         total += compared
     assert total >= 25
@@ -157,7 +127,7 @@ def test_corpus_functions_match_opt():
 
     need_tool("opt-22")
     root = corpus_dir("llvm")
-    files = _corpus_sample(root, 420)
+    files = sample_files(root, 420)
     compared = excluded = opt_rejected = 0
     bad = []
     for path in files:
@@ -167,7 +137,7 @@ def test_corpus_functions_match_opt():
         if not defined:
             continue
         try:
-            c, e, b = _compare_module(path, set(defined), mod)
+            c, e, b = _compare(path, set(defined), mod)
         except OptError:
             # opt itself refuses a few files (an unknown target triple): no reference to compare with
             opt_rejected += 1
