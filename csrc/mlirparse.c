@@ -499,6 +499,75 @@ static void parse_function_type(P *p) {
     else parse_type(p);
 }
 
+/* Skip spaces and newlines from byte i (dimension lists are read byte by byte: `4x?xf32` is one token
+   to the lexer, as it is to MLIR's, which splits it the same way). */
+static int32_t skip_ws(P *p, int32_t i) {
+    for (;;) {
+        int c = at(p, i);
+        if (c == '\n') { p->line++; i++; }
+        else if (CLS[c + 1] & C_SPACE) i++;
+        else return i;
+    }
+}
+
+/* The body of tensor<...>, memref<...>, vector<...>, complex<...>, tuple<...>; current token is '<'. */
+static void parse_builtin_body(P *p, const char *kw, int32_t kwlen) {
+    int32_t lt = p->t.off;
+    if (kwlen == 7 && memcmp(kw, "complex", 7) == 0) {
+        next(p);
+        parse_type(p);
+        expect(p, T_GT, "'>' in complex type");
+        return;
+    }
+    if (kwlen == 5 && memcmp(kw, "tuple", 5) == 0) {
+        next(p);
+        if (p->t.kind != T_GT) {
+            for (;;) { parse_type(p); if (p->t.kind == T_COMMA) { next(p); continue; } break; }
+        }
+        expect(p, T_GT, "'>' in tuple type");
+        return;
+    }
+    int is_vector = kwlen == 6 && memcmp(kw, "vector", 6) == 0;
+    int32_t i = skip_ws(p, lt + 1);
+    if (!is_vector && at(p, i) == '*') {   /* unranked */
+        i = skip_ws(p, i + 1);
+        if (at(p, i) != 'x') fail(p, i, "expected 'x' in dimension list");
+        i++;
+    } else {
+        for (;;) {
+            int32_t d = i;
+            if (is_digit(at(p, i))) { while (is_digit(at(p, i))) i++; }
+            else if (at(p, i) == '?' && !is_vector) i++;
+            else if (at(p, i) == '[' && is_vector) {
+                i = skip_ws(p, i + 1);
+                if (!is_digit(at(p, i))) fail(p, i, "expected integer value");
+                while (is_digit(at(p, i))) i++;
+                i = skip_ws(p, i);
+                if (at(p, i) != ']') fail(p, i, "missing ']' closing scalable dimension");
+                i++;
+            } else break;
+            i = skip_ws(p, i);
+            if (at(p, i) != 'x') {
+                /* `0xf32`-style hex lookalikes never reach here: the digits stop at 'x' */
+                fail(p, i, "expected 'x' in dimension list");
+            }
+            i++;
+            (void)d;
+            i = skip_ws(p, i);
+        }
+    }
+    /* hand the rest back to the lexer: element type, then layout/encoding/memory space */
+    p->pos = i;
+    next(p);
+    parse_type(p);
+    while (p->t.kind == T_COMMA && !is_vector) {
+        next(p);
+        parse_attr(p);
+    }
+    if (p->t.kind != T_GT) fail(p, p->t.off, "expected '>' to close %.*s type", (int)kwlen, kw);
+    next(p);
+}
+
 static void parse_type(P *p) {
     enter(p);
     tok t = p->t;
@@ -516,7 +585,8 @@ static void parse_type(P *p) {
         if (is_shaped_kw(s, t.len)) {
             next(p);
             if (p->t.kind != T_LT) fail(p, p->t.off, "expected '<' in %.*s type", (int)t.len, s);
-            skip_balanced(p);
+            if (t.len == 6 && memcmp(s, "opaque", 6) == 0) { skip_balanced(p); break; }
+            parse_builtin_body(p, s, t.len);
             break;
         }
         fail(p, t.off, "expected non-function type");

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -241,3 +242,44 @@ def test_print_generic_is_a_fixed_point_and_mlir_opt_reads_it():
         ref = subprocess.run([opt, *flags, "-"], input=text.encode(), capture_output=True, check=True).stdout
         ours = subprocess.run([opt, *flags, "-"], input=once.encode(), capture_output=True, check=True).stdout
         assert ours == ref
+
+
+@pytest.mark.parametrize("type_text, col, message", [
+    ("tensor<4xx>", 26, "expected non-function type"),
+    ("vector<?xf32>", 24, "expected non-function type"),
+    ("tensor<4xf32", 29, "expected '>' to close tensor type"),
+    ("memref<4x?xf32, strided<[1]>, >", 47, "expected attribute value"),
+])
+def test_builtin_types_are_checked_structurally(type_text, col, message):
+    with pytest.raises(ParseError) as e:
+        parse_mlir(f'"a.b"() : () -> {type_text}')
+    assert (e.value.line, e.value.col) == (1, col) and message in e.value.message
+    for good in ("tensor<4 x ?xf32, #x.y<1>>", "memref<*xf32, 2>", "vector<[4]x8xf32>", "tensor<0xf32>",
+                 "tuple<>", "complex<i3>", "memref<4x?xf32, strided<[?, 1], offset: ?>, 1>"):
+        parse_mlir(f'"a.b"() : () -> {good}')
+
+
+def test_linalg_named_op_bodies_and_default_dialects():
+    text = """\
+func.func @f(%a: tensor<4x4xi8>, %z: i32, %c: tensor<4x4xi32>, %x: tensor<4xf32>) -> tensor<4x4xi32> {
+  %0 = linalg.quantized_matmul ins(%a, %a, %z, %z : tensor<4x4xi8>, tensor<4x4xi8>, i32, i32)
+                              outs(%c : tensor<4x4xi32>) -> tensor<4x4xi32>
+  %1 = linalg.exp ins(%x : tensor<4xf32>) outs(%x : tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4x4xi32>
+}
+pdl.pattern : benefit(1) {
+  %root = operation "foo.op"
+  rewrite %root {
+    erase %root
+  }
+}
+"""
+    mod = parse_mlir(text)
+    names = [o.name for o in mod.walk()]
+    assert names == ["builtin.module", "func.func", "linalg.quantized_matmul", "arith.extsi", "arith.subi",
+                     "arith.extsi", "arith.subi", "arith.muli", "arith.addi", "linalg.yield", "linalg.exp", "math.exp",
+                     "linalg.yield", "func.return", "pdl.pattern", "pdl.operation", "pdl.rewrite", "pdl.erase"]
+    opt = need_tool("mlir-opt-22")
+    ref = subprocess.run([opt, "--allow-unregistered-dialect", "--mlir-very-unsafe-disable-verifier-on-parsing",
+                          "--mlir-print-op-generic", "-"], input=text.encode(), capture_output=True, check=True)
+    assert sorted(names) == sorted(n.decode() for n in re.findall(rb'"([\w.]+)"\(', ref.stdout))
