@@ -1,0 +1,189 @@
+"""Robustness of the LLVM IR parser: mutated input never crashes or hangs it, errors have places,
+printing is a fixed point; the ASan+UBSan build runs clean over corpus files and mutants."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from conftest import CORPUS, ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_llvm_parser import KITCHEN_SINK
+from test_llvm_printer import SMALL
+
+from irtools import ParseError, parse_llvm
+
+BUILTIN = [KITCHEN_SINK.encode(), SMALL.encode(),
+           b'@s = global [3 x i8] c"a\\00b"\n!0 = !{!"x", i32 1}\n',
+           b"define <2 x i64> @v(<2 x i64> %a) {\n  %s = shufflevector <2 x i64> %a, <2 x i64> poison,"
+           b" <2 x i32> zeroinitializer\n  ret <2 x i64> %s\n}\n"]
+
+
+def _corpus_seeds(n: int = 60, limit: int = 12000) -> list[bytes]:
+    root = CORPUS / "llvm"
+    if not root.is_dir():
+        return []
+    files = sorted(p for p in root.rglob("*.ll") if p.stat().st_size <= limit)
+    step = max(len(files) // n, 1)
+    return [p.read_bytes() for p in files[::step][:n]]
+
+
+SEEDS = BUILTIN + _corpus_seeds()
+
+
+@st.composite
+def mutants(draw):
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 6))):
+        op = draw(st.sampled_from(["truncate", "flip", "insert", "delete", "splice"]))
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if op == "truncate":
+            del data[at:]
+        elif op == "flip" and data:
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif op == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=8) | st.sampled_from(
+                [b"(", b")", b"{", b"}", b"[", b"<", b'"', b"%", b"@", b"!", b",", b"\n", b" x ", b" i32 ", b"0x",
+                 b"#dbg_value(", b"!{", b"c\"", b"..."]))
+        elif op == "delete":
+            del data[at:at + draw(st.integers(1, 16))]
+        else:  # copy a piece of the text elsewhere, the way real edits go wrong
+            ln = draw(st.integers(1, 40))
+            piece = data[at:at + ln]
+            to = draw(st.integers(0, len(data)))
+            data[to:to] = piece
+    return bytes(data)
+
+
+def _check(data: bytes):
+    try:
+        m = parse_llvm(data)
+    except ParseError as e:
+        assert e.line >= 1 and e.col >= 1, e
+        assert e.line <= data.count(b"\n") + 1 and e.offset <= len(data)
+        assert e.message
+        return
+    once = str(m)
+    again = parse_llvm(once)
+    assert str(again) == once
+
+
+@pytest.mark.timeout(600)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutants())
+def test_mutants_parse_or_fail_with_a_place(data):
+    _check(data)
+
+
+@pytest.mark.timeout(300)
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_random_bytes(data):
+    _check(data)
+
+
+@pytest.mark.parametrize("k", range(0, 200, 7))
+def test_every_truncation_of_the_small_module(k):
+    data = SMALL.encode()
+    for cut in range(k, len(data), 200):
+        _check(data[:cut])
+
+
+def test_deep_nesting_is_an_error_not_a_crash():
+    for text in ("@g = global " + "[1 x " * 100000 + "i8" + "]" * 100000 + " zeroinitializer\n",
+                 "!0 = " + "!{" * 100000 + "}" * 100000 + "\n",
+                 "@g = global { i32 } " + "{ " * 100000):
+        with pytest.raises(ParseError) as ei:
+            parse_llvm(text)
+        assert ei.value.line == 1
+
+
+# ------------------------------------------------------------------ ASan + UBSan
+_ASAN_DRIVER = textwrap.dedent(r"""
+    import ctypes, random, sys
+    sys.path.insert(0, sys.argv[1])
+    import _c_llparse
+    lib, ffi = _c_llparse.lib, _c_llparse.ffi
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+
+    def run(data):
+        # an exact-size malloc block, so that ASan's redzone sits right after the last byte
+        p = libc.malloc(max(len(data), 1))
+        ctypes.memmove(p, data, len(data))
+        m = lib.llp_parse(ffi.cast("char *", p), len(data))
+        off, line, col, msg = ffi.new("size_t*"), ffi.new("int*"), ffi.new("int*"), ffi.new("char**")
+        failed = lib.llp_error(m, off, line, col, msg)
+        if not failed:
+            rows, width = ffi.new("int32_t **"), ffi.new("int *")
+            for k in range(lib.LLP_NTABLES):
+                n = lib.llp_table(m, k, rows, width)
+                if n:
+                    sum(ffi.unpack(rows[0], n * width[0]))
+        lib.llp_free(m)
+        libc.free(p)
+        return failed
+
+    rng = random.Random(int(sys.argv[2]))
+    files = sys.stdin.read().split("\n")
+    ok = bad = 0
+    for path in filter(None, files):
+        data = open(path, "rb").read()
+        if run(data):
+            raise SystemExit(f"corpus file does not parse: {path}")
+        ok += 1
+        for _ in range(8):
+            d = bytearray(data)
+            for _ in range(rng.randint(1, 4)):
+                at = rng.randrange(len(d) + 1)
+                r = rng.random()
+                if r < 0.3:
+                    del d[at:]
+                elif r < 0.6 and d:
+                    d[min(at, len(d) - 1)] ^= 1 << rng.randrange(8)
+                elif r < 0.8:
+                    d[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 4)))
+                else:
+                    del d[at:at + rng.randint(1, 20)]
+            bad += run(bytes(d))
+    print(ok, bad)
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_asan_ubsan_build_is_clean(tmp_path):
+    gcc_asan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+    if not os.path.isabs(gcc_asan):
+        pytest.skip("gcc's libasan.so is not installed")
+    sys.path.insert(0, str(ROOT / "irtools"))
+    try:
+        import _build
+    finally:
+        sys.path.pop(0)
+    outdir = tmp_path / "asan"
+    _build.build_inplace(["llparse"], sanitize=True, outdir=outdir)
+    root = CORPUS / "llvm"
+    files = sorted(str(p) for p in root.rglob("*.ll")) if root.is_dir() else []
+    sample = files[::max(len(files) // 250, 1)] if files else []
+    builtin = tmp_path / "builtin"
+    builtin.mkdir()
+    for k, data in enumerate(BUILTIN):
+        (builtin / f"{k}.ll").write_bytes(data)
+        sample.append(str(builtin / f"{k}.ll"))
+    driver = tmp_path / "drive.py"
+    driver.write_text(_ASAN_DRIVER)
+    env = dict(os.environ, LD_PRELOAD=gcc_asan, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:exitcode=99",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98")
+    r = subprocess.run([sys.executable, str(driver), str(outdir), "20261125"], input="\n".join(sample),
+                       capture_output=True, text=True, env=env, timeout=850)
+    report = r.stderr[-4000:]
+    assert r.returncode == 0, report
+    assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, report
+    parsed, failed = map(int, r.stdout.split())
+    assert parsed == len(sample) and failed > 0
