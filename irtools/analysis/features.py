@@ -465,7 +465,7 @@ def _header_function_refs(fn) -> list[str]:
     words = [w.decode("utf-8", "replace") for w in after]
     for k, w in enumerate(words):
         if w in ("personality", "prefix", "prologue"):
-            for x in words[k + 1:k + 8]:
+            for x in words[k + 1:]:
                 if x.startswith("@"):
                     target = fn.module.get_function(x[1:])
                     if target is not None:
