@@ -161,7 +161,8 @@ class Campaign:
             path, new = F.write_finding(root, v, case=case, passes=req["passes"], seed=req["seed"],
                                         seed_name=req["seed_name"], reply=reply,
                                         default_passes=P.to_json(P.default_pipeline()),
-                                        extra={"origin": req.get("origin")})
+                                        extra={"origin": req.get("origin"), "ir_mutations": req.get("ir_mutations", 0),
+                                               "origin_passes_mutated": req["passes"] != P.to_json(P.default_pipeline())})
             self.stats.finding_hits += 1
             if v.kind == "hang":
                 self.stats.hangs += 1

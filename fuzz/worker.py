@@ -62,7 +62,8 @@ def _child(req: dict, wfd: int, func=None) -> None:
         ir_mutated = bool(applied) or bool(req.get("ir_mutated"))
         res = run_case(text, P.from_json(req["passes"]), stage=stage, rng_seed=req["seed"],
                        reference=reference(req.get("seed_name", "")), ir_mutated=ir_mutated,
-                       differential=req.get("differential", True), func=func)
+                       differential=req.get("differential", True), func=func,
+                       fresh_ir=bool(applied))
         send({"result": res, "t": time.monotonic()})
         os._exit(0)
     except BaseException as e:  # noqa: BLE001 - the child reports everything and exits

@@ -120,12 +120,19 @@ def _err(e: BaseException) -> dict:
             "message": str(e)[-4000:], "traceback": traceback.format_exc()[-4000:]}
 
 
+def same_tir_known(res: dict) -> bool:
+    return bool(res.get("same_tir_as_default"))
+
+
 def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_seed: int,
-             reference=None, ir_mutated: bool = True, differential: bool = True, func=None) -> dict:
+             reference=None, ir_mutated: bool = True, differential: bool = True, func=None,
+             fresh_ir: bool = False) -> dict:
     """Execute one case; ``reference`` is a NumPy function for the unmutated seed (or None).
 
     ``func`` is the already parsed PrimFunc of ``text`` when the caller has it (the fork server
-    parses corpus entries once, before forking).
+    parses corpus entries once, before forking).  ``fresh_ir``: the IR was mutated in this very
+    case, so its code generation has never been exercised, even when the lowered TIR is the
+    default pipeline's.
     """
     import tvm
     import tvm_ffi
@@ -192,9 +199,9 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
             return res
         same_tir = bool(tvm_ffi.structural_equal(dmod, mod))
         res["same_tir_as_default"] = same_tir
-        if same_tir and (reference is None or ir_mutated):
-            # identical lowered TIR: its codegen and run are the default pipeline's own (covered
-            # by the seeds); only the NumPy check of an unmutated seed is left to do
+        if same_tir and not fresh_ir and (reference is None or ir_mutated):
+            # identical lowered TIR for IR that already went through codegen when it entered the
+            # corpus: codegen and run would repeat the default pipeline's own work
             return res
     stage("codegen")
     try:
@@ -203,7 +210,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     except Exception as e:
         res.update(status="codegen_error", error=_err(e), explained=explained)
         return res
-    if not differential or explained or oob:
+    if not differential or explained or oob or (same_tir_known(res) and (reference is None or ir_mutated)):
         return res
     rng = np.random.default_rng(rng_seed)
     try:
