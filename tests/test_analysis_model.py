@@ -277,3 +277,50 @@ int jumpy(int x) { again: switch (x % 5) { case 0: x += 3; goto again; case 1: r
         subprocess.run([clang, opt_level, "-Xclang", "-disable-O0-optnone", "-S", "-emit-llvm", str(src), "-o",
                         str(ll)], check=True)
         assert _compare_dom_and_loops(ll) == 3
+
+
+def test_parse_domtree_and_loops_text():
+    text = """DominatorTree for function: f
+=============================--------------------------------
+Inorder Dominator Tree: DFSNumbers invalid: 0 slow queries.
+  [1] %entry {4294967295,4294967295} [0]
+    [2] %"a b" {4294967295,4294967295} [1]
+      [3] %3 {4294967295,4294967295} [2]
+    [2] %x {4294967295,4294967295} [1]
+Roots: %entry
+Loop info for function 'f':
+Parallel Loop at depth 1 containing: %"a b"<header>,%3<latch><exiting>
+    Loop at depth 2 containing: %3<header><latch><exiting>
+Loop info for function 'g':
+"""
+    assert parse_domtree(text) == {"f": {"%entry": None, '%"a b"': "%entry", "%3": '%"a b"', "%x": "%entry"}}
+    assert parse_loops(text) == {
+        "f": 'Loop at depth 1 containing: %"a b"<header>,%3<latch><exiting>\n'
+             "    Loop at depth 2 containing: %3<header><latch><exiting>\n",
+        "g": "",
+    }
+
+
+def test_call_graph_through_alias_and_cast():
+    mod = parse_llvm("""
+@al = alias void (), ptr @target
+define void @target() { ret void }
+define void @caller() {
+  call void @al()
+  call void bitcast (ptr @target to ptr)()
+  ret void
+}
+""")
+    cg = CallGraph(mod)
+    assert cg.callees("caller") == ["target"]
+    assert len(cg.calls["caller"]) == 2
+
+
+def test_histograms_count_every_instruction(shapes):
+    for fn in shapes.functions:
+        if fn.is_declaration:
+            continue
+        n = sum(len(b.instructions) for b in fn.blocks)
+        assert sum(opcode_histogram(fn).values()) == n
+        assert sum(type_histogram(fn).values()) == n
+        assert list(feature_vector(fn)) == list(FEATURE_VECTOR_KEYS)
