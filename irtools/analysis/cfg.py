@@ -82,7 +82,8 @@ class CFG:
         for b, out in enumerate(self.succs):
             for s in out:
                 self.preds[s].append(b)
-        self.names: list[str] = list(names) if names is not None else [str(i) for i in range(n)]
+        self._names: list[str] | None = list(names) if names is not None else None
+        self._fn = None
         self._reachable: list[bool] | None = None
         self._po: list[int] | None = None
 
@@ -95,7 +96,16 @@ class CFG:
         blocks = fn.blocks
         index = {id(b): i for i, b in enumerate(blocks)}
         succs = [[index[id(s)] for s in b.successors] for b in blocks]
-        return cls(succs, block_names(fn))
+        cfg = cls(succs)
+        cfg._fn = fn  # names are worked out on first use: they need every instruction's name
+        return cfg
+
+    @property
+    def names(self) -> list[str]:
+        """Block names for printing (LLVM's spelling without ``%``); indices when built from lists."""
+        if self._names is None:
+            self._names = block_names(self._fn) if self._fn is not None else [str(i) for i in range(len(self))]
+        return self._names
 
     def __len__(self) -> int:
         return len(self.succs)

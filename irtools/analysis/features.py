@@ -34,6 +34,7 @@ class depends on that folding, which :func:`function_properties` resolves with
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 
@@ -98,6 +99,7 @@ _LOCAL_LINKAGES = frozenset({"internal", "private"})
 
 # ---------------------------------------------------------------- types and operands
 
+@functools.lru_cache(maxsize=4096)
 def _erase(t):
     """A type with pointee types dropped: LLVM 22 reads ``i32*`` as ``ptr``."""
     if isinstance(t, lt.PointerType):
