@@ -1,15 +1,18 @@
 """Overhead of counting, per backend, against the same work run natively in this process.
 
-For each available backend (perf, callgrind) and each workload (an empty call, an interpreted
-loop, a sort, a C loop called natively) it records:
-  * native_ns: the workload's own run time here (minimum of several timed calls);
-  * region_ns: the wall time of one measured region inside the measuring process (median);
-  * slowdown = region_ns / native_ns (callgrind: the 26-86x of DESIGN.md);
-  * call_s: the wall time of the whole measure() call (process start, imports, warm-up,
-    calibration, repeats), i.e. what one count costs;
+For each available backend (perf, callgrind) and each workload (Python: an empty call, an
+interpreted loop, a sort; native: a C loop of 0 and of 1M iterations called through the
+trampoline) it records:
+  * native_cpu_ns: the workload's own CPU time here (minimum of several calls);
+  * region_cpu_ns: the CPU time of one measured region in the measuring process (median), which
+    includes switching the counters and, for callgrind, writing and parsing a dump;
+  * slowdown = region / native, and slowdown_net = (region - the empty region of the same kind)
+    / native: the cost of running instrumented, without the fixed per-region cost;
+  * call_s: wall time of the whole measure() call (process start, imports, warm-up,
+    calibration, repeats): what one count costs;
   * instructions and the subtracted empty-region overhead (baseline) in instructions.
-Writes results/count_overhead.json (or --out).
-Run: ``.venv/bin/python benchmarks/count_overhead.py``.
+CPU times, not wall times, so that the shared machine's load does not inflate the ratios.
+Writes results/count_overhead.json (or --out).  Run: ``.venv/bin/python benchmarks/count_overhead.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -34,15 +38,15 @@ import count_workloads as W  # noqa: E402
 from irtools.measure import measure, measure_native, runner  # noqa: E402
 
 
-def native_ns(fn, args, reps=7) -> int:
+def native_cpu_ns(fn, args, reps=7) -> int:
     fn(*args)
     best = None
     for _ in range(reps):
-        t0 = time.perf_counter_ns()
+        t0 = time.process_time_ns()
         fn(*args)
-        dt = time.perf_counter_ns() - t0
+        dt = time.process_time_ns() - t0
         best = dt if best is None else min(best, dt)
-    return best
+    return max(best, 1)
 
 
 def main(argv=None) -> int:
@@ -55,10 +59,19 @@ def main(argv=None) -> int:
 
     avail = runner.available_backends()
     report = {"machine": platform.processor() or platform.machine(), "python": platform.python_version(),
+              "cpus": os.cpu_count(), "loadavg_start": os.getloadavg(),
               "backends": {b: ("available" if why is None else f"unavailable: {why}") for b, why in avail.items()},
               "results": []}
     with tempfile.TemporaryDirectory() as tmp:
-        so = None
+        xs = W.ints(20_000)
+        # (name, group, reference, args, setup, native callable)
+        workloads = [
+            ("empty_call", "python", "count_workloads:empty", [], None, lambda: native_cpu_ns(W.empty, ())),
+            ("py_loop_20k", "python", "count_workloads:py_loop", [20_000], "count_workloads:ints",
+             lambda: native_cpu_ns(W.py_loop, xs)),
+            ("py_sort_20k", "python", "count_workloads:py_sort", [20_000], "count_workloads:ints",
+             lambda: native_cpu_ns(W.py_sort, xs)),
+        ]
         cc = shutil.which("cc")
         if cc:
             (Path(tmp) / "loop.c").write_text(W.LOOP_C)
@@ -66,35 +79,37 @@ def main(argv=None) -> int:
             subprocess.run([cc, "-O1", "-shared", "-fPIC", "-o", str(so), str(Path(tmp) / "loop.c")], check=True)
             spin = ctypes.CDLL(str(so)).spin
             spin.restype, spin.argtypes = ctypes.c_int64, [ctypes.c_int64]
-        xs = W.ints(20_000)
-        workloads = [
-            ("empty_call", "count_workloads:empty", [], None, lambda: native_ns(W.empty, ())),
-            ("py_loop_20k", "count_workloads:py_loop", [20_000], "count_workloads:ints",
-             lambda: native_ns(W.py_loop, xs)),
-            ("py_sort_20k", "count_workloads:py_sort", [20_000], "count_workloads:ints",
-             lambda: native_ns(W.py_sort, xs)),
-        ]
-        if so is not None:
-            workloads.append(("c_loop_1M", f"{so}:spin", [1_000_000], "native", lambda: native_ns(spin, (1_000_000,))))
+            workloads += [
+                ("c_loop_0", "native", f"{so}:spin", [0], None, lambda: native_cpu_ns(spin, (0,))),
+                ("c_loop_1M", "native", f"{so}:spin", [1_000_000], None, lambda: native_cpu_ns(spin, (1_000_000,))),
+            ]
         for backend, why in avail.items():
             if why is not None:
                 continue
-            for name, ref, wargs, setup, native in workloads:
+            empty: dict[str, float] = {}
+            for name, group, ref, wargs, setup, native in workloads:
                 t0 = time.monotonic()
-                if setup == "native":
+                if group == "native":
                     m = measure_native(ref, *wargs, signature="i64(i64)", backend=backend, repeat=args.repeat)
                 else:
                     m = measure(ref, *wargs, setup=setup, backend=backend, repeat=args.repeat)
                 call_s = time.monotonic() - t0
                 nat = native()
-                region = statistics.median(m.region_ns)
-                row = {"backend": backend, "workload": name, "instructions": m.instructions, "baseline": m.baseline,
-                       "exact": m.exact, "spread": m.spread, "native_ns": nat, "region_ns": region,
-                       "slowdown": region / nat if nat else None, "call_s": round(call_s, 2)}
+                region = statistics.median(m.region_cpu_ns)
+                first = group not in empty
+                empty.setdefault(group, region)
+                row = {"backend": backend, "workload": name, "group": group, "instructions": m.instructions,
+                       "baseline": m.baseline, "exact": m.exact, "spread": m.spread, "native_cpu_ns": nat,
+                       "region_cpu_ns": region, "region_wall_ns": statistics.median(m.region_ns),
+                       "slowdown": region / nat,
+                       "slowdown_net": None if first else (region - empty[group]) / nat,
+                       "call_s": round(call_s, 2)}
                 report["results"].append(row)
+                net = "" if first else f" (net x{row['slowdown_net']:.0f})"
                 print(f"{backend:>9} {name:>12}: {m.instructions:>12,} instr (overhead {m.baseline:,} subtracted)  "
-                      f"native {nat / 1e3:9.1f} us  region {region / 1e3:10.1f} us  x{row['slowdown']:.0f}  "
+                      f"native {nat / 1e3:9.1f} us  region {region / 1e3:9.1f} us cpu  x{row['slowdown']:.0f}{net}  "
                       f"measure() {call_s:.1f} s", flush=True)
+    report["loadavg_end"] = os.getloadavg()
     (out / "count_overhead.json").write_text(json.dumps(report, indent=1))
     print(f"wrote {out / 'count_overhead.json'}")
     return 0

@@ -66,7 +66,8 @@ int counters_probe(int kind, int *err_out);
  * harness code is counted.  `backend` 0 = callgrind client requests (g may be NULL), 1 = the
  * open group `g`.  Signatures: up to 6 integer/pointer arguments (nd == 0) or up to 4 double
  * arguments (ni == 0); `ret` 0 = void, 1 = integer, 2 = double.  The result is stored in *iret
- * or *dret.  fn == NULL runs an empty region (for calibrating the overhead).  The callgrind
+ * or *dret.  fn == NULL calls a do-nothing function of the same signature (for calibrating the
+ * overhead, dispatch included).  The callgrind
  * region zeroes the statistics and toggles collection around the call; the caller dumps. */
 int counters_call(void *fn, int backend, struct counters_group *g, const int64_t *iargs, int ni,
                   const double *dargs, int nd, int ret, int64_t *iret, double *dret, int *err_out);

@@ -12,6 +12,7 @@ from pathlib import Path
 from .errors import BackendUnavailable, MeasureError
 
 OUT_DIR_ENV = "IRTOOLS_CALLGRIND_DIR"   # where the harness's valgrind writes its dumps
+REGION_DUMP = "cg.region"                # the harness's dumps: cg.region.1, cg.region.2, ...
 _TOTALS = re.compile(rb"^totals:\s*(\d+)", re.M)
 _DESC = re.compile(rb"^desc: Trigger: (.*)$", re.M)
 _EVENTS = re.compile(rb"^events:\s*(.*)$", re.M)
@@ -50,10 +51,14 @@ def command(out_dir: str | os.PathLike, *, regions: bool, trace_children: bool =
     process is counted.
     """
     flags = ["--instr-atstart=no", "--collect-atstart=no"] if regions else ["--instr-atstart=yes"]
+    # One measuring process per folder, so its dumps need no pid in their names: the pid's digit
+    # count changes as pids wrap (pid_max 32768), and strings of another length shift the heap
+    # the measured code allocates from, which moved counts by a few hundred instructions.
+    out_name = REGION_DUMP if regions else "cg.%p"
     return [
         require_valgrind(), "--tool=callgrind", "-q", *flags,
         f"--trace-children={'yes' if trace_children else 'no'}",
-        f"--callgrind-out-file={os.fspath(out_dir)}/cg.%p",
+        f"--callgrind-out-file={os.fspath(out_dir)}/{out_name}",
         # totals are all we read: per-instruction tables only make dumps slower
         "--dump-instr=no", "--compress-strings=no",
     ]
@@ -73,16 +78,15 @@ def parse_dump(data: bytes) -> tuple[str, int]:
 
 
 class DumpReader:
-    """Finds this process's dump for a label in ``out_dir`` and deletes what it read."""
+    """Finds the dump for a label in ``out_dir`` (the harness's own folder) and deletes what it read."""
 
-    def __init__(self, out_dir: str | os.PathLike, pid: int | None = None):
+    def __init__(self, out_dir: str | os.PathLike):
         self.out_dir = Path(out_dir)
-        self.pid = os.getpid() if pid is None else pid
 
     def take(self, label: str) -> int:
         want = f"Client Request: {label}"
         found = None
-        for path in sorted(self.out_dir.glob(f"cg.{self.pid}.*")):
+        for path in sorted(self.out_dir.glob(REGION_DUMP + ".*")):
             trigger, total = parse_dump(path.read_bytes())
             if trigger == want:
                 found = total

@@ -112,7 +112,7 @@ def main(argv: list[str]) -> int:
             made = setup(*args)
             return list(made) if isinstance(made, (tuple, list)) else [made]
 
-        raw, extra, mux, result, wall = [], {}, False, None, []
+        raw, extra, mux, result, wall, cpu = [], {}, False, None, [], []
         if spec["mode"] == "native":
             if targets.is_library_reference(spec["target"]):
                 address, sig, keep = targets.library_function(spec["target"], spec.get("signature"))
@@ -128,9 +128,10 @@ def main(argv: list[str]) -> int:
             baseline = min(empties) if empties else 0
             stage = "call"
             for _ in range(spec["repeat"]):
-                t0 = time.perf_counter_ns()
+                t0, c0 = time.perf_counter_ns(), time.process_time_ns()
                 n, ex, m, result = region.run(fresh_args())
                 wall.append(time.perf_counter_ns() - t0)
+                cpu.append(time.process_time_ns() - c0)
                 raw.append(n)
                 mux = mux or m
                 for k, v in ex.items():
@@ -145,16 +146,22 @@ def main(argv: list[str]) -> int:
             stage = "call"
             for _ in range(spec["repeat"]):
                 a = fresh_args()
-                t0 = time.perf_counter_ns()
-                with counter:
-                    result = fn(*a, **kwargs)
+                t0, c0 = time.perf_counter_ns(), time.process_time_ns()
+                if kwargs:
+                    with counter:
+                        result = fn(*a, **kwargs)
+                else:  # no empty-dict unpacking inside the region
+                    with counter:
+                        result = fn(*a)
                 wall.append(time.perf_counter_ns() - t0)
+                cpu.append(time.process_time_ns() - c0)
                 raw.append(counter.raw_instructions)
                 mux = mux or counter.reading.multiplexed
                 for k, v in counter.extra.items():
                     extra.setdefault(k, []).append(v)
         r = repr(result)
         _write(out_path, {"ok": True, "raw": raw, "baseline": baseline, "extra": extra, "multiplexed": mux, "region_ns": wall,
+                          "region_cpu_ns": cpu,
                           "result": r if len(r) <= 2000 else r[:2000] + "...", "python": sys.version.split()[0]})
         return 0
     except BaseException as e:  # the target's own failure: report it, it is not ours

@@ -35,7 +35,8 @@ class Measurement:
     python: str = ""
     result: str | None = None      # repr of what the target returned (last run), for checking correctness
     notes: list[str] = field(default_factory=list)
-    region_ns: list[int] = field(default_factory=list)   # wall time of each region, counting included
+    region_ns: list[int] = field(default_factory=list)      # wall time of each region, counting included
+    region_cpu_ns: list[int] = field(default_factory=list)  # CPU time of the same (insensitive to load)
 
     @property
     def median(self) -> float:

@@ -198,7 +198,8 @@ def _harness(mode: str, fn, args, *, kwargs, signature, setup, warmup, repeat, b
         instructions=int(statistics.median_low(runs)), runs=runs, raw=raw, baseline=base,
         target_cpu=pins.target_cpu, pins=pins.to_dict(), warmup=warmup, repeat=repeat,
         extra=res.get("extra", {}), multiplexed=bool(res.get("multiplexed")), python=res.get("python", ""),
-        result=res.get("result"), region_ns=[int(x) for x in res.get("region_ns", [])])
+        result=res.get("result"), region_ns=[int(x) for x in res.get("region_ns", [])],
+        region_cpu_ns=[int(x) for x in res.get("region_cpu_ns", [])])
 
 
 def measure(fn, *args, warmup: int = 1, repeat: int = 5, backend: str = "auto",
