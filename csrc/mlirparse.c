@@ -404,6 +404,20 @@ static void close_scope(P *p, int32_t region, int32_t pending_base, int32_t succ
     }
 }
 
+/* Id of an op name in the NAMES table (interned, so that Python builds each name string once). */
+static int32_t intern_name(P *p, int32_t off, int32_t len, int32_t prefix, int implicit) {
+    int32_t scope = implicit ? -1000 - prefix : -100 - prefix;
+    hentry *e = hfind(p, scope, implicit ? 0 : off, implicit ? 0 : len, 1);
+    if (e->value < 0) {
+        int32_t *row = row_add(p, &p->r->t[MLP_NAMES]);
+        row[0] = implicit ? -1 : off; row[1] = implicit ? 0 : len; row[2] = prefix;
+        e = hfind(p, scope, implicit ? 0 : off, implicit ? 0 : len, 1);  /* row_add may not move the table */
+        e->value = p->r->t[MLP_NAMES].n - 1;
+        e->count = 1;
+    }
+    return e->value;
+}
+
 static int32_t new_value(P *p, int kind, int32_t owner, int32_t index, int32_t name_off, int32_t name_len) {
     int32_t *v = row_add(p, &p->r->t[MLP_VALUES]);
     v[0] = kind; v[1] = owner; v[2] = index; v[3] = name_off; v[4] = name_len; v[5] = 0; v[6] = 0;
@@ -800,6 +814,8 @@ static void add_implicit_op(P *p, int32_t block, int code, int32_t at_off) {
     int32_t *o = row_add(p, &p->r->t[MLP_OPS]);
     int32_t idx = p->r->t[MLP_OPS].n - 1;
     o[MLP_OP_NAME_OFF] = -1; o[MLP_OP_NAME_LEN] = 0; o[MLP_OP_PREFIX] = code; o[MLP_OP_FLAGS] = MLP_F_IMPLICIT;
+    { int32_t id = intern_name(p, -1, 0, code, 1); ROW(p, MLP_OPS, p->r->t[MLP_OPS].n - 1)[MLP_OP_NAME_ID] = id; }
+    o = ROW(p, MLP_OPS, p->r->t[MLP_OPS].n - 1);
     o[MLP_OP_RES_FIRST] = p->r->t[MLP_VALUES].n; o[MLP_OP_RES_COUNT] = 0;
     o[MLP_OP_OPD_FIRST] = p->r->t[MLP_OPERANDS].n; o[MLP_OP_OPD_COUNT] = 0;
     o[MLP_OP_REG_COUNT] = 0; o[MLP_OP_SUCC_FIRST] = p->r->t[MLP_SUCCS].n; o[MLP_OP_SUCC_COUNT] = 0;
@@ -977,6 +993,8 @@ static void add_implicit_terminator(P *p, int32_t op, int32_t region) {
     int32_t *o = row_add(p, &p->r->t[MLP_OPS]);
     int32_t idx = p->r->t[MLP_OPS].n - 1;
     o[MLP_OP_NAME_OFF] = -1; o[MLP_OP_NAME_LEN] = 0; o[MLP_OP_PREFIX] = code; o[MLP_OP_FLAGS] = MLP_F_IMPLICIT;
+    { int32_t id = intern_name(p, -1, 0, code, 1); ROW(p, MLP_OPS, p->r->t[MLP_OPS].n - 1)[MLP_OP_NAME_ID] = id; }
+    o = ROW(p, MLP_OPS, p->r->t[MLP_OPS].n - 1);
     o[MLP_OP_RES_FIRST] = p->r->t[MLP_VALUES].n; o[MLP_OP_RES_COUNT] = 0;
     o[MLP_OP_OPD_FIRST] = p->r->t[MLP_OPERANDS].n; o[MLP_OP_OPD_COUNT] = 0;
     o[MLP_OP_REG_COUNT] = 0; o[MLP_OP_SUCC_FIRST] = p->r->t[MLP_SUCCS].n; o[MLP_OP_SUCC_COUNT] = 0;
@@ -1543,6 +1561,11 @@ static void parse_operation(P *p, int32_t scope, int32_t block) {
             else o[MLP_OP_PREFIX] = enclosing_prefix(p, block);
         }
     }
+    {
+        int32_t *oo = ROW(p, MLP_OPS, op);
+        int32_t id = intern_name(p, oo[MLP_OP_NAME_OFF], oo[MLP_OP_NAME_LEN], oo[MLP_OP_PREFIX], 0);
+        ROW(p, MLP_OPS, op)[MLP_OP_NAME_ID] = id;
+    }
     link_op(p, op, block);
     /* results */
     o = ROW(p, MLP_OPS, op);
@@ -1653,6 +1676,8 @@ static void wrap_module(P *p) {
     int32_t *o = row_add(p, &p->r->t[MLP_OPS]);
     int32_t mod = p->r->t[MLP_OPS].n - 1;
     o[MLP_OP_NAME_OFF] = -1; o[MLP_OP_NAME_LEN] = 0; o[MLP_OP_PREFIX] = 0; o[MLP_OP_FLAGS] = MLP_F_IMPLICIT;
+    { int32_t id = intern_name(p, -1, 0, 0, 1); ROW(p, MLP_OPS, p->r->t[MLP_OPS].n - 1)[MLP_OP_NAME_ID] = id; }
+    o = ROW(p, MLP_OPS, p->r->t[MLP_OPS].n - 1);
     o[MLP_OP_RES_FIRST] = p->r->t[MLP_VALUES].n; o[MLP_OP_RES_COUNT] = 0;
     o[MLP_OP_OPD_FIRST] = p->r->t[MLP_OPERANDS].n; o[MLP_OP_OPD_COUNT] = 0;
     o[MLP_OP_REG_COUNT] = 0; o[MLP_OP_SUCC_FIRST] = p->r->t[MLP_SUCCS].n; o[MLP_OP_SUCC_COUNT] = 0;
@@ -1686,7 +1711,7 @@ static int run(P *p) {
 
 mlp_result *mlp_parse(const char *src, size_t begin, size_t end) {
     static const int32_t widths[MLP_NTABLES] = {MLP_OP_WIDTH, MLP_VALUE_WIDTH, MLP_OPERAND_WIDTH, MLP_REGION_WIDTH,
-                                                MLP_BLOCK_WIDTH, MLP_SUCC_WIDTH, MLP_ALIAS_WIDTH};
+                                                MLP_BLOCK_WIDTH, MLP_SUCC_WIDTH, MLP_ALIAS_WIDTH, MLP_NAME_WIDTH};
     init_classes();
     mlp_result *r = calloc(1, sizeof *r);
     if (!r) return NULL;

@@ -18,7 +18,7 @@
 typedef struct mlp_result mlp_result;
 
 enum {
-    MLP_ABI = 1,
+    MLP_ABI = 2,
     /* tables */
     MLP_OPS = 0,      /* see MLP_OP_* columns */
     MLP_VALUES = 1,   /* kind (0 result, 1 block argument), owner (op or block), index, name_off, name_len,
@@ -29,7 +29,8 @@ enum {
                          name_off, name_len (0: unnamed entry block), line */
     MLP_SUCCS = 5,    /* block (-1 unresolved), off, len, scope region */
     MLP_ALIASES = 6,  /* kind (0 attribute '#', 1 type '!'), name_off, name_len, value_off, value_len */
-    MLP_NTABLES = 7,
+    MLP_NAMES = 7,    /* distinct op names: off, len, prefix (off -1: implicit, prefix indexes mlp_implicit_name) */
+    MLP_NTABLES = 8,
     /* op columns */
     MLP_OP_NAME_OFF = 0, MLP_OP_NAME_LEN = 1, MLP_OP_PREFIX = 2, MLP_OP_FLAGS = 3, MLP_OP_PARENT = 4,
     MLP_OP_NEXT = 5, MLP_OP_RES_FIRST = 6, MLP_OP_RES_COUNT = 7, MLP_OP_OPD_FIRST = 8,
@@ -37,13 +38,13 @@ enum {
     MLP_OP_SUCC_COUNT = 13, MLP_OP_ATTR_OFF = 14, MLP_OP_ATTR_LEN = 15, MLP_OP_PROP_OFF = 16,
     MLP_OP_PROP_LEN = 17, MLP_OP_TYPE_OFF = 18, MLP_OP_TYPE_LEN = 19, MLP_OP_LOC_OFF = 20,
     MLP_OP_LOC_LEN = 21, MLP_OP_START = 22, MLP_OP_END = 23, MLP_OP_LINE = 24, MLP_OP_SYM_OFF = 25,
-    MLP_OP_SYM_LEN = 26, MLP_OP_HDR_END = 27, MLP_OP_WIDTH = 28,
+    MLP_OP_SYM_LEN = 26, MLP_OP_HDR_END = 27, MLP_OP_NAME_ID = 28, MLP_OP_WIDTH = 29,
     /* op flags */
     MLP_F_GENERIC = 1,    /* written in the generic form */
     MLP_F_IMPLICIT = 2,   /* not in the text: PREFIX is an index into mlp_implicit_name() */
     /* prefix: index into mlp_prefix_name(), prepended to a bare (dot-less) pretty op name */
     MLP_VALUE_WIDTH = 7, MLP_OPERAND_WIDTH = 4, MLP_REGION_WIDTH = 5, MLP_BLOCK_WIDTH = 10,
-    MLP_SUCC_WIDTH = 4, MLP_ALIAS_WIDTH = 5
+    MLP_SUCC_WIDTH = 4, MLP_ALIAS_WIDTH = 5, MLP_NAME_WIDTH = 3
 };
 
 int mlirparse_abi_version(void);

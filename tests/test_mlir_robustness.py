@@ -119,7 +119,8 @@ _ASAN_DRIVER = textwrap.dedent("""
     inputs = [bytes.fromhex(h) for h in json.load(open(sys.argv[2]))]
     rng = random.Random(3)
     def run(data):
-        buf = ffi.new("char[]", data)   # exact size: a read past the end is a heap overflow
+        buf = ffi.new("char[]", len(data) or 1)   # exact size (no NUL): a read past the end is an overflow
+        ffi.memmove(buf, data, len(data))
         r = lib.mlp_parse(buf, 0, len(data))
         rows = ffi.new("const int32_t **"); w = ffi.new("int *")
         for t in range(lib.MLP_NTABLES):

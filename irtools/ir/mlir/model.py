@@ -16,9 +16,10 @@ from . import attrs as _attrs
 # column numbers, mirrored from csrc/mlirparse.h (checked against the C enum at load time)
 NAME_OFF, NAME_LEN, PREFIX, FLAGS, PARENT, NEXT, RES_FIRST, RES_COUNT, OPD_FIRST, OPD_COUNT = range(10)
 REG_FIRST, REG_COUNT, SUCC_FIRST, SUCC_COUNT, ATTR_OFF, ATTR_LEN, PROP_OFF, PROP_LEN = range(10, 18)
-TYPE_OFF, TYPE_LEN, LOC_OFF, LOC_LEN, START, END, LINE, SYM_OFF, SYM_LEN, HDR_END = range(18, 28)
+TYPE_OFF, TYPE_LEN, LOC_OFF, LOC_LEN, START, END, LINE, SYM_OFF, SYM_LEN, HDR_END, NAME_ID = range(18, 29)
+OPW = 29  # op row width
 F_GENERIC, F_IMPLICIT = 1, 2
-T_OPS, T_VALUES, T_OPERANDS, T_REGIONS, T_BLOCKS, T_SUCCS, T_ALIASES = range(7)
+T_OPS, T_VALUES, T_OPERANDS, T_REGIONS, T_BLOCKS, T_SUCCS, T_ALIASES, T_NAMES = range(8)
 
 _lib = _ffi = None
 _PREFIXES: list[str] = []
@@ -29,7 +30,7 @@ def _native():
     global _lib, _ffi
     if _lib is None:
         _lib, _ffi = load("mlirparse")
-        if _lib.MLP_OP_WIDTH != 28 or _lib.MLP_OP_HDR_END != HDR_END:
+        if _lib.MLP_OP_WIDTH != OPW or _lib.MLP_OP_NAME_ID != NAME_ID or _lib.MLP_NTABLES != 8:
             raise ImportError("irtools._c_mlirparse does not match irtools/ir/mlir/model.py; rebuild it")
         i = 0
         while (s := _lib.mlp_prefix_name(i)) != _ffi.NULL:
@@ -73,9 +74,14 @@ class Chunk:
                 self.tables.append(memoryview(ffi.buffer(rows[0], 4 * n * width[0])).cast("i"))
             else:
                 self.tables.append(memoryview(b"").cast("i"))
-        self.ops, self.vals, self.opds, self.regs, self.blks, self.succs, self.aliases = self.tables
+        self.ops, self.vals, self.opds, self.regs, self.blks, self.succs, self.aliases, names = self.tables
+        # one string per distinct op name, built here once: op_name is then a table read
+        self.names = []
+        for k in range(self.counts[T_NAMES]):
+            off, ln, pre = names[k * 3], names[k * 3 + 1], names[k * 3 + 2]
+            self.names.append(_IMPLICIT[pre] if off < 0 else
+                              _PREFIXES[pre] + data[off:off + ln].decode("utf-8", "surrogateescape"))
         self.top = lib.mlp_top(self._res)
-        self._names: dict = {}
         self._uses = None
         self._line_starts = None
         self._alias_map = None
@@ -106,20 +112,7 @@ class Chunk:
         return self.src[a:b if b >= 0 else len(self.src)].decode("utf-8", "replace")
 
     def op_name(self, i: int) -> str:
-        o = self.ops
-        base = i * 28
-        flags = o[base + FLAGS]
-        if flags & F_IMPLICIT:
-            return _IMPLICIT[o[base + PREFIX]]
-        off = o[base + NAME_OFF]
-        pre = o[base + PREFIX]
-        raw = self.src[off:off + o[base + NAME_LEN]]
-        key = raw if not pre else (pre, raw)
-        name = self._names.get(key)
-        if name is None:
-            name = _PREFIXES[pre] + raw.decode("utf-8", "surrogateescape")
-            self._names[key] = name
-        return name
+        return self.names[self.ops[i * OPW + NAME_ID]]
 
     @property
     def alias_map(self) -> dict[str, str]:
@@ -149,12 +142,12 @@ class Chunk:
             owner = [0] * self.counts[T_OPERANDS]
             o = self.ops
             for i in range(self.counts[T_OPS]):
-                first, cnt = o[i * 28 + OPD_FIRST], o[i * 28 + OPD_COUNT]
+                first, cnt = o[i * OPW + OPD_FIRST], o[i * OPW + OPD_COUNT]
                 for j in range(cnt):
                     owner[first + j] = i
             self._opd_owner = owner
         i = self._opd_owner[k]
-        return i, k - self.ops[i * 28 + OPD_FIRST]
+        return i, k - self.ops[i * OPW + OPD_FIRST]
 
     def parse_type(self, off: int, length: int):
         if length <= 0:
@@ -181,7 +174,7 @@ class Operation:
         return f"<Operation {self.name} line {self.line}>"
 
     def _col(self, k):
-        return self._c.ops[self._i * 28 + k]
+        return self._c.ops[self._i * OPW + k]
 
     @property
     def name(self) -> str:
@@ -320,7 +313,7 @@ class Operation:
         """This op and every op nested in it, in pre-order."""
         c = self._c
         ops, regs, blks = c.ops, c.regs, c.blks
-        if ops[self._i * 28 + PARENT] < 0:
+        if ops[self._i * OPW + PARENT] < 0:
             # the top op owns every row, and rows are in pre-order (the implicit module comes last)
             yield self
             for i in range(c.counts[T_OPS]):
@@ -331,18 +324,18 @@ class Operation:
         while stack:
             i = stack.pop()
             yield Operation(c, i)
-            nreg = ops[i * 28 + REG_COUNT]
+            nreg = ops[i * OPW + REG_COUNT]
             if not nreg:
                 continue
             children = []
-            r = ops[i * 28 + REG_FIRST]
+            r = ops[i * OPW + REG_FIRST]
             for _ in range(nreg):
                 b = regs[r * 5 + 1]
                 while b >= 0:
                     o = blks[b * 10 + 4]
                     while o >= 0:
                         children.append(o)
-                        o = ops[o * 28 + NEXT]
+                        o = ops[o * OPW + NEXT]
                     b = blks[b * 10 + 1]
                 r = regs[r * 5 + 3]
             children.reverse()
@@ -436,7 +429,7 @@ class Block:
         o = c.blks[self._i * 10 + 4]
         while o >= 0:
             out.append(Operation(c, o))
-            o = c.ops[o * 28 + NEXT]
+            o = c.ops[o * OPW + NEXT]
         return out
 
     def __len__(self):
@@ -485,12 +478,12 @@ class Value:
         base = self._c.text(v[self._i * 7 + 3], v[self._i * 7 + 4])
         if v[self._i * 7] == 0:
             op = v[self._i * 7 + 1]
-            first = self._c.ops[op * 28 + RES_FIRST]
+            first = self._c.ops[op * OPW + RES_FIRST]
             # position inside its `%x:N` group
             k = self._i
             while k > first and v[(k - 1) * 7 + 3] == v[self._i * 7 + 3]:
                 k -= 1
-            if self._i != k or (self._i + 1 < first + self._c.ops[op * 28 + RES_COUNT]
+            if self._i != k or (self._i + 1 < first + self._c.ops[op * OPW + RES_COUNT]
                                 and v[(self._i + 1) * 7 + 3] == v[self._i * 7 + 3]):
                 return f"{base}#{self._i - k}"
         return base

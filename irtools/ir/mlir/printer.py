@@ -21,8 +21,10 @@ from .model import (
     FLAGS,
     NAME_LEN,
     NAME_OFF,
+    NEXT,
     OPD_COUNT,
     OPD_FIRST,
+    OPW,
     PROP_LEN,
     PROP_OFF,
     REG_COUNT,
@@ -41,7 +43,7 @@ from .model import (
 
 def _results(c, i) -> str:
     o = c.ops
-    first, n = o[i * 28 + RES_FIRST], o[i * 28 + RES_COUNT]
+    first, n = o[i * OPW + RES_FIRST], o[i * OPW + RES_COUNT]
     if not n:
         return ""
     groups = []
@@ -60,7 +62,7 @@ def _results(c, i) -> str:
 
 def _print_op(c, i, indent: str, out: list[str]) -> None:
     o = c.ops
-    base = i * 28
+    base = i * OPW
     flags = o[base + FLAGS]
     if flags & F_IMPLICIT:
         if o[base + REG_COUNT]:  # the implicit module
@@ -95,9 +97,9 @@ def _print_op(c, i, indent: str, out: list[str]) -> None:
 
 
 def _print_regions(c, i, indent: str, out: list[str]) -> None:
-    r = c.ops[i * 28 + REG_FIRST]
+    r = c.ops[i * OPW + REG_FIRST]
     inner = indent + "  "
-    for k in range(c.ops[i * 28 + REG_COUNT]):
+    for k in range(c.ops[i * OPW + REG_COUNT]):
         if k:
             out.append(", ")
         out.append("{\n")
@@ -118,7 +120,7 @@ def _print_regions(c, i, indent: str, out: list[str]) -> None:
             op = c.blks[bw + 4]
             while op >= 0:
                 _print_op(c, op, inner, out)
-                op = c.ops[op * 28 + 5]
+                op = c.ops[op * OPW + NEXT]
             b = c.blks[bw + 1]
             entry = False
         r = c.regs[r * 5 + 3]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .model import F_IMPLICIT, FLAGS, REG_COUNT, T_BLOCKS, T_OPS, T_REGIONS, Operation
+from .model import F_IMPLICIT, FLAGS, OPW, REG_COUNT, T_BLOCKS, T_OPS, T_REGIONS, Operation
 
 # ops that define a function-like symbol with a body
 _FUNCTION_OPS = {"func.func", "llvm.func", "gpu.func", "spirv.func", "hw.module", "transform.named_sequence"}
@@ -40,10 +40,10 @@ def summarize(module_or_chunks) -> dict:
             total += 1
             name = c.op_name(op._i)
             ops[name] += 1
-            flags = c.ops[op._i * 28 + FLAGS]
+            flags = c.ops[op._i * OPW + FLAGS]
             generic += flags & 1
             implicit += (flags & F_IMPLICIT) >> 1
-            nreg = c.ops[op._i * 28 + REG_COUNT]
+            nreg = c.ops[op._i * OPW + REG_COUNT]
             if name in _FUNCTION_OPS or (nreg and name.endswith(".func")):
                 if nreg and op.regions[0].blocks:
                     functions += 1
