@@ -9,6 +9,7 @@
  * (globals) ends, and an unresolved placeholder is "use of undefined value".
  */
 #define _GNU_SOURCE
+#pragma GCC optimize("O3")   /* the lexer loops gain from it; the project builds with -O2 */
 #include "llparse.h"
 
 #include <setjmp.h>
@@ -177,7 +178,7 @@ static void cputs(llp_module *m, const char *s) { cpush(m, s, strlen(s)); }
 
 /* ------------------------------------------------------------------ keyword table */
 static int16_t kw_hash[1024];
-static uint8_t id_tab[256];
+static uint8_t id_tab[256], ws_tab[256];
 static int kw_ready;
 
 static uint32_t hash_bytes(const char *s, size_t n) {
@@ -188,17 +189,25 @@ static uint32_t hash_bytes(const char *s, size_t n) {
 
 static uint8_t kw_len[KW_END];
 
+/* keywords differ enough in (first, second, last byte, length) for a 1024-slot table */
+static inline uint32_t kw_hash_of(const char *s, size_t n) {
+    uint32_t h = (uint32_t)(uint8_t)s[0] * 31u + (uint32_t)(uint8_t)s[n > 1] * 131u + (uint32_t)(uint8_t)s[n - 1] * 7u +
+                 (uint32_t)n * 101u;
+    return h & 1023;
+}
+
 static void kw_init(void) {
     if (kw_ready) return;
     for (int c = 0; c < 256; c++)
         id_tab[c] = (uint8_t)((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                               c == '-' || c == '$' || c == '.' || c == '_');
     for (int k = 1; k < KW_END; k++) kw_len[k] = (uint8_t)strlen(KW_TEXT[k]);
+    ws_tab[' '] = ws_tab['\t'] = ws_tab['\n'] = ws_tab['\r'] = ws_tab['\f'] = ws_tab['\v'] = 1;
     memset(kw_hash, 0, sizeof kw_hash);
     for (int k = 1; k < KW_END; k++) {
         const char *s = KW_TEXT[k];
         if (!*s) continue;
-        uint32_t h = hash_bytes(s, strlen(s)) & 1023;
+        uint32_t h = kw_hash_of(s, strlen(s));
         while (kw_hash[h]) h = (h + 1) & 1023;
         kw_hash[h] = (int16_t)k;
     }
@@ -207,7 +216,8 @@ static void kw_init(void) {
 __attribute__((constructor)) static void kw_ctor(void) { kw_init(); }
 
 static int kw_lookup(const char *s, size_t n) {
-    uint32_t h = hash_bytes(s, n) & 1023;
+    if (n == 0 || n > 40) return KW_NONE;
+    uint32_t h = kw_hash_of(s, n);
     while (kw_hash[h]) {
         int k = kw_hash[h];
         if (kw_len[k] == n && KW_TEXT[k][0] == s[0] && memcmp(KW_TEXT[k], s, n) == 0) return k;
@@ -254,7 +264,10 @@ static void lex_one(llp_module *m) {
     m->emitted = 0;
     while (i < n && !m->emitted) {
         unsigned char c = (unsigned char)s[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') { i++; continue; }
+        if (ws_tab[c]) {
+            do i++; while (i < n && ws_tab[(unsigned char)s[i]]);
+            continue;
+        }
         if (c == ';') { while (i < n && s[i] != '\n') i++; continue; }
         size_t st = i, e;
         switch (c) {

@@ -805,12 +805,22 @@ class Block(Value):
 
     @property
     def predecessors(self) -> list[Block]:
-        """Blocks whose terminator branches here, each once, in function order."""
-        preds = []
-        for b in self.function.blocks:
-            if self in b.successors:
-                preds.append(b)
-        return preds
+        """Blocks whose terminator branches here, each once, in function order.
+
+        Computed for the whole function at once and cached; call ``Function.invalidate_cfg()``
+        after editing terminators or the block list."""
+        f = self.function
+        cache = self._m.__dict__.setdefault("_preds", {})
+        preds = cache.get(f._i)
+        if preds is None:
+            preds = {}
+            for b in f.blocks:
+                for s in b.successors:
+                    lst = preds.setdefault(s, [])
+                    if not lst or lst[-1] is not b:
+                        lst.append(b)
+            cache[f._i] = preds
+        return list(preds.get(self, ()))
 
 
 class _Global(Value):
@@ -944,6 +954,10 @@ class Function(_Global):
     @property
     def blocks(self) -> list[Block]:
         return self._m._fblists[self._i]
+
+    def invalidate_cfg(self) -> None:
+        """Forget cached predecessors after an edit of this function's terminators or blocks."""
+        self._m.__dict__.get("_preds", {}).pop(self._i, None)
 
     @property
     def entry_block(self) -> Block | None:
