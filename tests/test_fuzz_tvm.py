@@ -184,3 +184,25 @@ def test_sigkill_then_resume_loses_nothing(tmp_path):
     assert corpus_before <= {x.name for x in (out / "corpus").iterdir()}
     assert json.loads((out / "stats.json").read_text())["execs"] > stats_before["execs"]
     assert len(before) >= 1, "the campaign found nothing before the kill"
+
+
+REDUCTION = '''
+@T.prim_func(s_tir=True)
+def main(X: T.Buffer((10, 6), "float32"), Y: T.Buffer((6,), "float32")):
+    for ax0 in range(6):
+        for k0 in KIND(10):
+            with T.sblock("Y"):
+                v0, vk = T.axis.remap("SR", [ax0, k0])
+                with T.init():
+                    Y[v0] = T.float32(0)
+                Y[v0] = Y[v0] + X[vk, v0]
+'''
+
+
+def test_racy_programs_are_kept_out_of_the_differential(seeds):
+    from fuzz.tvm.execute import racy
+
+    assert not any(racy(tvm.script.from_source(s.script)) for s in seeds)
+    assert not racy(tvm.script.from_source(REDUCTION.replace("KIND", "T.serial")))
+    assert racy(tvm.script.from_source(REDUCTION.replace("KIND", "T.vectorized")))
+    assert racy(tvm.script.from_source(REDUCTION.replace("KIND", "T.parallel")))

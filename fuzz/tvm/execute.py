@@ -79,6 +79,47 @@ def make_instrument(signal: set):
     return SemanticSignal()
 
 
+def racy(func) -> bool:
+    """Whether the program has no single defined result under parallel/vector execution: a
+    parallel or vectorized loop that carries a reduction (it binds a reduce iteration variable of
+    a block), or whose variable its body never uses (every iteration writes the same place).
+    The differential oracle skips such programs (their mutants come from loop-kind flips)."""
+    import tvm_ffi
+
+    def vars_in(obj) -> set:
+        out: set = set()
+        tvm_ffi.structural_walk(obj, lambda o: out.add(o) if type(o).__name__ == "Var" else None)
+        return out
+
+    def go(stmt, nonserial: set) -> bool:
+        name = type(stmt).__name__
+        if name == "For":
+            inner = nonserial
+            if int(stmt.kind) in (1, 2):  # parallel, vectorized
+                if stmt.loop_var not in vars_in(stmt.body):
+                    return True
+                inner = nonserial | {stmt.loop_var}
+            return go(stmt.body, inner)
+        if name == "SBlockRealize":
+            for iv, val in zip(stmt.block.iter_vars, stmt.iter_values, strict=False):
+                if int(iv.iter_type) != 0 and vars_in(val) & nonserial:
+                    return True
+            return go(stmt.block, nonserial)
+        if name == "SBlock":
+            return (stmt.init is not None and go(stmt.init, nonserial)) or go(stmt.body, nonserial)
+        if name == "SeqStmt":
+            return any(go(x, nonserial) for x in stmt.seq)
+        if name == "IfThenElse":
+            return go(stmt.then_case, nonserial) or (stmt.else_case is not None and go(stmt.else_case, nonserial))
+        body = getattr(stmt, "body", None)
+        return body is not None and go(body, nonserial)
+
+    try:
+        return go(func.body, set())
+    except Exception:  # an unfamiliar node: be conservative, do not compare
+        return True
+
+
 def random_args(func, rng: np.random.Generator) -> list[np.ndarray]:
     out = []
     for param in func.params:
@@ -156,6 +197,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     except Exception:
         oob = True
     res["out_of_bounds"] = oob
+    res["racy"] = racy(func)
     target = tvm.target.Target(TARGET)
     target = target.with_host(target)
     mod = tvm.IRModule({"main": func})
@@ -210,7 +252,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     except Exception as e:
         res.update(status="codegen_error", error=_err(e), explained=explained)
         return res
-    if not differential or explained or oob or (same_tir_known(res) and (reference is None or ir_mutated)):
+    if not differential or explained or oob or res["racy"] or (same_tir_known(res) and (reference is None or ir_mutated)):
         return res
     rng = np.random.default_rng(rng_seed)
     try:

@@ -28,7 +28,10 @@ SPLIT = "split"                  # host/device split (SplitHostDevice)
 PACKED = "packed"                # packed calling convention (MakePackedAPI)
 BUILTIN_LOWERED = "builtin_lowered"  # LowerTVMBuiltin has run
 VECTORIZED = "vectorized"        # vectorized loops are lowered (VectorizeLoop, either setting)
-FACTS = (TARGET, INIT_LOWERED, OPAQUE, NO_BLOCKS, FLAT, VECTORIZED, SPLIT, PACKED, BUILTIN_LOWERED)
+BF16_STORAGE = "bf16_storage"    # bfloat16 storage legalised (BF16StorageLegalize)
+INTRIN_LOWERED = "intrin_lowered"  # intrinsics lowered to target calls (LowerIntrin)
+FACTS = (TARGET, INIT_LOWERED, OPAQUE, NO_BLOCKS, FLAT, VECTORIZED, SPLIT, PACKED, BF16_STORAGE,
+         BUILTIN_LOWERED, INTRIN_LOWERED)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("s_tir.ConvertBlocksToOpaque", requires=[INIT_LOWERED], establishes=[OPAQUE]),
     _p("s_tir.LiftThreadBinding"),
     _p("s_tir.ManifestSharedMemoryLocalStage"),
-    _p("s_tir.CompactBufferAllocation", {"is_strict": (True, False)}),
+    _p("s_tir.CompactBufferAllocation", {"is_strict": (True, False)}, requires=[OPAQUE]),
     _p("s_tir.LowerAutoCopy", requires=[TARGET]),
     _p("s_tir.UnifyThreadBinding"),
     _p("s_tir.LowerMatchBuffer"),
@@ -110,9 +113,9 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("tirx.SplitHostDevice", requires=[TARGET, NO_BLOCKS], establishes=[SPLIT]),
     _p("tirx.MakePackedAPI", requires=[TARGET, SPLIT, FLAT], forbids=[PACKED], establishes=[PACKED]),
     _p("tirx.FP8StorageLegalize", requires=[PACKED]),
-    _p("tirx.BF16StorageLegalize", requires=[PACKED]),
+    _p("tirx.BF16StorageLegalize", requires=[PACKED], establishes=[BF16_STORAGE]),
     _p("tirx.LowerTVMBuiltin", requires=[PACKED], forbids=[BUILTIN_LOWERED], establishes=[BUILTIN_LOWERED]),
-    _p("tirx.LowerIntrin", requires=[TARGET]),
+    _p("tirx.LowerIntrin", requires=[TARGET], establishes=[INTRIN_LOWERED]),
     _p("tirx.ConvertSSA"),
     _p("tirx.RemoveAssume"),
     _p("tirx.SkipAssert"),
