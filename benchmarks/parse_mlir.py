@@ -74,11 +74,12 @@ def mlir_opt_seconds(path: Path, repeat: int) -> dict:
     return {"parser_s": min(parser) if parser else None, "wall_s": min(wall)}
 
 
-def iree_seconds(path: Path, repeat: int) -> float | None:
+def iree_seconds(path: Path, repeat: int) -> tuple[float | None, str]:
+    """Best time of iree's Python bindings parsing the file (verifier on), or None and the reason."""
     try:
         from iree.compiler import ir  # type: ignore
     except ImportError:
-        return None
+        return None, "iree-base-compiler bindings not importable"
     text = path.read_text()
 
     def run():
@@ -86,9 +87,9 @@ def iree_seconds(path: Path, repeat: int) -> float | None:
             ctx.allow_unregistered_dialects = True
             ir.Module.parse(text)
     try:
-        return best_of(run, repeat)
-    except Exception:  # noqa: BLE001 - a peer that cannot read the input is reported as absent
-        return None
+        return best_of(run, repeat), "ok"
+    except Exception as e:  # noqa: BLE001 - a peer that cannot read the input is reported, not fatal
+        return None, str(e).strip().splitlines()[-1][:300]
 
 
 def main(argv=None) -> int:
@@ -121,8 +122,9 @@ def main(argv=None) -> int:
                 "mlir_opt_wall_minus_startup_s": opt_wall,
                 "mlir_opt_wall_MBps": mb / opt_wall,
             }
-            iree = iree_seconds(path, args.repeat)
+            iree, why = iree_seconds(path, args.repeat)
             row["iree_python_s"] = iree
+            row["iree_python_status"] = why
             row["iree_python_MBps"] = mb / iree if iree else None
             if opt["parser_s"]:
                 row["c_vs_mlir_opt_parser"] = opt["parser_s"] / c_s
@@ -134,7 +136,6 @@ def main(argv=None) -> int:
         "machine": platform.platform(), "python": platform.python_version(),
         "mlir_opt": subprocess.run([OPT, "--version"], capture_output=True, text=True).stdout.strip().splitlines()[-2:],
         "mlir_opt_startup_s": startup,
-        "iree": "iree-base-compiler bindings not importable" if rows["generic"]["iree_python_s"] is None else "ok",
         "results": rows,
     }
     out.write_text(json.dumps(result, indent=2))
