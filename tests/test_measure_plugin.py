@@ -69,7 +69,7 @@ def test_baseline_update_then_regression_then_pass(tmp_path):
     assert "instruction count regressed" in slow.stdout
     assert "1 failed, 1 passed" in slow.stdout   # the marker's threshold lets the lenient one pass
 
-    same = inner_pytest(tmp_path, 50)
+    same = inner_pytest(tmp_path, 50, "-k", "not lenient")
     assert same.returncode == 0, same.stdout
     assert json.loads((tmp_path / "base.json").read_text())["entries"] == base   # untouched without update
 
