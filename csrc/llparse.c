@@ -503,7 +503,7 @@ static int key_is_num(llp_module *m, uint32_t off, uint32_t len, long long *num)
         if (!is_digit((unsigned char)c)) return 0;
         v = v * 10 + (c - '0');
     }
-    if (m->src[off - 1] == '"') return 0;   /* %"0" is a name, not a slot */
+    if (off > 0 && m->src[off - 1] == '"') return 0;   /* %"0" is a name, not a slot */
     *num = v;
     return 1;
 }

@@ -462,3 +462,15 @@ def test_error_reads_the_file_name(tmp_path):
     assert ei.value.path == str(p) and (ei.value.line, ei.value.col) == (2, 11)
     assert ei.value.source_line == "  ret i32 %x"
     assert ei.value.offset == len("define void @f() {\n  ret i32 ")
+
+
+def test_summarize(sink):
+    from irtools.ir.llvm.stats import summarize
+
+    s = summarize(sink)
+    assert (s["functions"], s["declarations"]) == (4, 3)
+    assert s["globals"] == 13 and s["aliases"] == 1 and s["ifuncs"] == 1
+    assert s["blocks"] == sum(len(f.blocks) for f in sink.functions)
+    assert s["instructions"] == len(list(sink.instructions())) == sum(s["opcodes"].values())
+    assert s["opcodes"]["phi"] == 2 and s["opcodes"]["invoke"] == 2
+    assert s["bytes"] == len(KITCHEN_SINK.encode())

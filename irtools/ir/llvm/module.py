@@ -336,7 +336,7 @@ class Module:
         if off < 0:
             return ""
         n = decode_name(self._src, off, length)
-        if n.isdigit() and self._src[off - 1] != 0x22:
+        if n.isdigit() and (off == 0 or self._src[off - 1] != 0x22):
             return ""  # a slot number: unnamed, as in LLVM
         return n
 
@@ -880,6 +880,13 @@ class _Global(Value):
 
 class GlobalVariable(_Global):
     __slots__ = ()
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """Attachments after the initializer (``!dbg !3``...): kind -> node text."""
+        G = self._m._t["globals"]
+        text = self._m._src[G.off[self._i]:G.end[self._i]]
+        return {k.decode(): v.decode() for k, v in _MD_ATTACH.findall(text)}
 
     @property
     def value_type(self) -> T.Type:
