@@ -142,10 +142,14 @@ class Campaign:
         n_ir = rng.choice([1, 1, 2, 3])
         if self.mode == "full":
             r = rng.random()
-            if r < 0.35:
+            other = P.from_json(rng.choice(self.corpus).passes)
+            if r < 0.25:  # deep pass-order exploration, pre-conditions mostly ignored
                 n_ir = 0
-            if r > 0.25 or n_ir == 0:
-                other = P.from_json(rng.choice(self.corpus).passes)
+                passes, _ = PM.mutate(passes, rng, other=other, n=rng.randint(3, 10), respect=0.3)
+            elif r < 0.45:  # pass-list only
+                n_ir = 0
+                passes, _ = PM.mutate(passes, rng, other=other, n=rng.choice([1, 1, 2, 3]))
+            elif r < 0.75:  # joint
                 passes, _ = PM.mutate(passes, rng, other=other, n=rng.choice([1, 1, 2, 3]))
         return {"id": rid, "text": e.text, "passes": P.to_json(passes), "seed": case_seed, "seed_name": e.seed_name,
                 "ir_mutations": n_ir, "ir_mutated": e.ir_mutated, "timeout": self.case_timeout, "origin": e.id}
