@@ -125,12 +125,17 @@ def _resolve(t, module):
 
 
 def target_intrinsic_calls(fn) -> int:
-    """Calls to target-specific intrinsics (``llvm.x86.*``, ``llvm.aarch64.*``...)."""
+    """Calls LLVM's reader may rewrite (AutoUpgrade): to target-specific intrinsics
+    (``llvm.x86.*``, ``llvm.aarch64.*``...), and to intrinsics declared to return an identified
+    struct type (``%0 @llvm.sadd.with.overflow.i64``), which become a literal-struct call plus
+    extractvalue/insertvalue instructions."""
     n = 0
     for inst in fn.instructions():
         if inst.opcode in CALL_OPCODES:
             callee = inst.callee
-            if isinstance(callee, lt.Function) and callee.name.startswith(TARGET_INTRINSIC_PREFIXES):
+            if isinstance(callee, lt.Function) and callee.name.startswith("llvm.") and (
+                    callee.name.startswith(TARGET_INTRINSIC_PREFIXES)
+                    or isinstance(callee.type.return_type, lt.NamedStructType)):
                 n += 1
     return n
 
@@ -143,6 +148,8 @@ def _is_float_ty(t) -> bool:
 def called_function(inst):
     """LLVM's ``CallBase::getCalledFunction``: the callee when it is a Function of the call's type."""
     callee = inst.callee
+    if isinstance(callee, lt.Constant) and callee.kind == K.EXPR:
+        callee = fold_constant_expr(callee).value  # old IR calls through a no-op bitcast
     if not isinstance(callee, lt.Function):
         return None
     fty = inst.function_type
@@ -276,6 +283,14 @@ def fold_constant_expr(c) -> _Fold:
     folded = [_fold_operand(o) for o in ops]
     if any(f.hazard for f in folded):
         return _Fold("Constant", hazard=True)
+    data = _pure_data(c)
+    if data is not None:
+        # no global inside: LLVM folds it to a plain constant of the result type, except
+        # where pointers take part (``ptrtoint (gep (i8, ptr null, i64 4))`` stays an expression)
+        ty = _resolve(c.type, c.module)
+        if isinstance(ty, lt.PointerType):
+            return _Fold("Constant")
+        return _Fold(_scalar_const_class(ty), hazard=not data)
     simple = [f.cls in ("ConstantInt", "ConstantFP") or _is_zero(o) for o, f in zip(ops, folded, strict=True)]
     if op in CAST_OPCODES:
         if not ops:
@@ -317,6 +332,31 @@ def fold_constant_expr(c) -> _Fold:
 
 
 _GLOBAL_TYPES = (lt.Function, lt.GlobalVariable, lt.GlobalAlias, lt.GlobalIFunc)
+
+
+def _pure_data(c) -> bool | None:
+    """None if a global, blockaddress or other symbol is inside ``c``; else whether LLVM is
+    known to fold it completely: no pointer-typed constant takes part, and no vector feeds a
+    scalar result (LLVM folds some vector-to-scalar bitcasts and not others)."""
+    stack, no_pointers = [c], True
+    scalar_result = not isinstance(c.type, lt.VectorType)
+    while stack:
+        x = stack.pop()
+        if isinstance(x, _GLOBAL_TYPES):
+            return None
+        if not isinstance(x, lt.Constant):
+            return None
+        if x.kind in (K.BLOCKADDRESS, K.OTHER, K.NONE):
+            return None
+        if x is not c and (isinstance(x.type, lt.PointerType)
+                           or (scalar_result and isinstance(x.type, lt.VectorType))):
+            no_pointers = False
+        if x.kind in (K.EXPR, K.AGGREGATE):
+            try:
+                stack.extend(x.operands)
+            except AssertionError:
+                return None
+    return no_pointers
 
 
 def _value_type(v):
