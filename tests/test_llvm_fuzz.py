@@ -67,6 +67,14 @@ def _check(data: bytes):
         assert e.line <= data.count(b"\n") + 1 and e.offset <= len(data)
         assert e.message
         return
+    seen = [m.named_types]   # every view of a module that parsed is usable
+    for f in m.functions:
+        seen += [str(f.type), f.attributes, f.linkage]
+        for b in f.blocks:
+            seen += [b.successors, b.predecessors]
+            for i in b.instructions:
+                seen += [i.opcode, i.type, i.operands, i.flags, i.metadata, i.name]
+    seen += [(g.initializer, g.value_type) for g in m.globals]
     once = str(m)
     again = parse_llvm(once)
     assert str(again) == once
