@@ -285,3 +285,52 @@ def test_llvmlite_factory_is_counted_natively(tmp_path, monkeypatch):
     # the loop body is 5 IR operations: a few machine instructions per iteration, nothing more
     assert 3 * 1000 < m.instructions < 15 * 1000
     assert m.target_cpu == m.pins["target_cpu"]
+
+
+TVM_MOD = r'''
+import numpy as np
+import tvm
+from tvm.script import tirx as T
+
+from irtools.measure.pins import target_cpu
+
+
+@T.prim_func
+def vadd(a: T.handle, b: T.handle, c: T.handle):
+    A = T.match_buffer(a, (1024,), "float32")
+    B = T.match_buffer(b, (1024,), "float32")
+    C = T.match_buffer(c, (1024,), "float32")
+    for i in range(1024):
+        C[i] = A[i] + B[i]
+
+
+_F = None
+MCPU = None
+
+
+def make():
+    # builds once, in the measuring process, for the pinned CPU (valgrind cannot run AVX-512)
+    global _F, MCPU
+    if _F is None:
+        MCPU = target_cpu()
+        _F = tvm.compile(tvm.IRModule({"main": vadd}), target={"kind": "llvm", "mcpu": MCPU})["main"]
+    dev = tvm.cpu()
+    return tuple(tvm.runtime.tensor(np.full(1024, v, dtype="float32"), dev) for v in (1.0, 2.0, 0.0))
+
+
+def run(a, b, c):
+    _F(a, b, c)
+    return MCPU
+'''
+
+
+@pytest.mark.tvm
+def test_tvm_compiled_function_is_counted(tmp_path, monkeypatch):
+    pytest.importorskip("tvm")
+    (tmp_path / "tvtarget.py").write_text(TVM_MOD)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    m = runner.measure("tvtarget:run", setup="tvtarget:make", backend="callgrind", repeat=3, timeout=600)
+    assert m.result == repr(m.target_cpu)   # the kernel was built for the pinned CPU
+    # 1024 float adds (vectorised or not) plus TVM's FFI call: thousands, not a compile (billions)
+    assert 300 < m.instructions < 200_000
+    assert m.relative_spread < 0.05
