@@ -24,7 +24,8 @@ enum {
                          name_len, key, ref_start, ref_end, md_off, vid, aux, nargs
                          key: predicate/atomicrmw-op offset, call signature type, or index count;
                          aux: callee vid, alloca/gep type, shuffle mask vid, or index start */
-    LLP_BLOCKS = 2,   /* func, name_off, name_len, inst_start, inst_count, vid, label_off, label_end */
+    LLP_BLOCKS = 2,   /* func, name_off, name_len, inst_start, inst_count, vid, label_off, label_end
+                         (name_off/name_len everywhere: the name after its sigil, inside quotes) */
     LLP_FUNCS = 3,    /* vid, name_off, name_len, type, arg_start, arg_count, block_start, block_count,
                          is_decl, off, hdr_end, end, ref_start, ref_end, tail_off, tail_ref_start */
     LLP_ARGS = 4,     /* func, type, name_off, name_len, vid, index */
@@ -36,7 +37,10 @@ enum {
     LLP_CONSTS = 9,   /* kind, type, off, end, op_start, op_count, key_off, vid */
     LLP_OPERANDS = 10,/* width 1: value ids */
     LLP_REFS = 11,    /* off, len, vid: every name reference, for the printer */
-    LLP_ENTITIES = 12,/* kind (1 func, 2 global, 3 text), index, off, end, ref_start, ref_end, what */
+    LLP_ENTITIES = 12,/* kind (1 func, 2 global, 3 text), index, off, end, ref_start, ref_end, what;
+                         what for text: 1 type def, 2 comdat, 3 metadata, 4 summary, 5 attribute group,
+                         6 datalayout, 7 triple, 8 source_filename, 9 module asm, 10 deplibs,
+                         11 uselistorder */
     LLP_DBGRECS = 13, /* inst, off, end, ref_start, ref_end */
     LLP_INDICES = 14, /* width 1: extractvalue/insertvalue indices (aux = start, count in row) */
     LLP_NTABLES = 15,
