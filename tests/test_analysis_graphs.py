@@ -97,7 +97,7 @@ def test_entry_self_loop_frontier():
 
 def test_llvm_local_name_quoting():
     assert llvm_local_name("entry") == "entry"
-    assert llvm_local_name("12") == "12"
+    assert llvm_local_name("12") == '"12"'  # a name; slot numbers are spelled by CFG.spelling
     assert llvm_local_name("a b") == '"a b"'
     assert llvm_local_name("1a") == '"1a"'
     assert llvm_local_name('x"y') == '"x\\22y"'

@@ -22,7 +22,7 @@ from irtools.analysis.features import (
     type_histogram,
 )
 from irtools.analysis.llvm_reference import func_properties, parse_domtree, parse_loops, run_opt
-from irtools.analysis.loops import LoopInfo, llvm_local_name
+from irtools.analysis.loops import LoopInfo
 
 SHAPES = r"""
 @table = global [2 x ptr] [ptr @leaf, ptr @rec]
@@ -243,7 +243,7 @@ def _compare_dom_and_loops(path):
             continue
         cfg = CFG.from_function(fn)
         dt = DominatorTree(cfg)
-        spell = ["%" + llvm_local_name(n) for n in cfg.names]
+        spell = [cfg.spelling(b) for b in range(len(cfg))]
         ours = {spell[b]: (spell[d] if d is not None else None) for b, d in enumerate(dt.idom) if dt.is_reachable(b)}
         assert ours == doms[fn.name], (path, fn.name)
         assert LoopInfo(cfg, dt).format_llvm() == loops[fn.name], (path, fn.name)

@@ -102,10 +102,18 @@ class CFG:
 
     @property
     def names(self) -> list[str]:
-        """Block names for printing (LLVM's spelling without ``%``); indices when built from lists."""
+        """Block names (slot numbers for unnamed blocks); indices when built from lists."""
         if self._names is None:
             self._names = block_names(self._fn) if self._fn is not None else [str(i) for i in range(len(self))]
         return self._names
+
+    def spelling(self, b: int) -> str:
+        """Block ``b`` as LLVM prints it as an operand: ``%entry``, ``%"a b"``, ``%"3"`` or slot ``%3``."""
+        from .loops import llvm_local_name
+
+        name = self.names[b]
+        unnamed = self._fn is not None and not self._fn.blocks[b].name
+        return "%" + (name if unnamed else llvm_local_name(name))
 
     def __len__(self) -> int:
         return len(self.succs)

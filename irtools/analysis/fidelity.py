@@ -1,6 +1,7 @@
-"""Compare irtools' func-properties with opt-22's over files or a corpus.
+"""Compare irtools' func-properties (or, with ``--cfg``, dominator trees and loops) with opt-22's.
 
     .venv/bin/python -m irtools.analysis.fidelity ../shared/corpus/llvm --files 400 [--per-file 2] [--json out.json]
+    .venv/bin/python -m irtools.analysis.fidelity ../shared/corpus/llvm --files 1000 --cfg
 
 Files are taken in sha1-of-relative-path order (deterministic, spread over every folder).
 A function is left out only by :func:`exclusion_reason`; files opt-22 itself rejects are
@@ -17,10 +18,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cfg import CFG
+from .dominators import DominatorTree
 from .features import folding_hazards, module_properties, target_intrinsic_calls
-from .llvm_reference import OptError, func_properties
+from .llvm_reference import OptError, func_properties, parse_domtree, parse_loops, run_opt
+from .loops import LoopInfo
 
-__all__ = ["FileResult", "compare_file", "exclusion_reason", "sample_files"]
+__all__ = ["FileResult", "compare_cfg_file", "compare_file", "exclusion_reason", "sample_files"]
 
 
 def exclusion_reason(fn) -> str | None:
@@ -78,6 +82,39 @@ def compare_file(path: Path, names: set[str] | None = None, module=None) -> File
     return res
 
 
+def compare_cfg_file(path: Path, module=None) -> FileResult:
+    """Compare dominator trees and loops of every defined function with opt-22's printers."""
+    from irtools import parse_llvm
+
+    res = FileResult(str(path))
+    try:
+        text = run_opt(path, "print<domtree>,print<loops>")
+    except OptError as e:
+        res.opt_error = str(e)
+        return res
+    doms, loops = parse_domtree(text), parse_loops(text)
+    mod = module if module is not None else parse_llvm(Path(path).read_bytes(), path=path)
+    for fn in mod.functions:
+        if fn.is_declaration:
+            continue
+        if not fn.name:
+            res.excluded["unnamed"] = res.excluded.get("unnamed", 0) + 1
+            continue
+        cfg = CFG.from_function(fn)
+        dt = DominatorTree(cfg)
+        spell = [cfg.spelling(b) for b in range(len(cfg))]
+        ours = {spell[b]: (spell[d] if d is not None else None) for b, d in enumerate(dt.idom) if dt.is_reachable(b)}
+        res.compared += 1
+        diff = {}
+        if ours != doms.get(fn.name):
+            diff["domtree"] = (len(ours), len(doms.get(fn.name, {})))
+        if LoopInfo(cfg, dt).format_llvm() != loops.get(fn.name):
+            diff["loops"] = (None, None)
+        if diff:
+            res.mismatches.append((fn.name, diff))
+    return res
+
+
 def sample_files(root: Path, n: int | None = None) -> list[Path]:
     files = sorted(root.rglob("*.ll"), key=lambda p: hashlib.sha1(p.relative_to(root).as_posix().encode()).digest())
     return files if n is None else files[:n]
@@ -89,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--files", type=int, help="files per folder, in sha1 order (default: all)")
     ap.add_argument("--per-file", type=int, help="functions per file, first by sha1 of name (default: all)")
     ap.add_argument("--json", type=Path, help="write the totals and mismatches here")
+    ap.add_argument("--cfg", action="store_true",
+                    help="compare dominator trees and loops (print<domtree>, print<loops>) instead")
     args = ap.parse_args(argv)
 
     from irtools import parse_llvm
@@ -104,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.per_file:
             names = set(sorted((f.name for f in mod.functions if not f.is_declaration),
                                key=lambda s: hashlib.sha1(s.encode()).digest())[:args.per_file])
-        r = compare_file(path, names, mod)
+        r = compare_cfg_file(path, mod) if args.cfg else compare_file(path, names, mod)
         if r.opt_error:
             rejected.append(str(path))
             continue

@@ -173,7 +173,7 @@ class LoopInfo:
             parts = []
             latches = set(loop.latches)
             for b in loop.blocks:
-                s = "%" + llvm_local_name(self.cfg.names[b])
+                s = self.cfg.spelling(b)
                 if b == loop.header:
                     s += "<header>"
                 if b in latches:
@@ -196,9 +196,9 @@ _BARE_NAME = re.compile(r"[-a-zA-Z._0-9]+\Z")
 def llvm_local_name(name: str) -> str:
     """A block or value name as LLVM prints it after ``%``: bare, or quoted with escapes.
 
-    An all-digit name is taken to be a slot number (an unnamed value), printed bare.
+    A name that starts with a digit is quoted (``%"3"`` is a name, ``%3`` a slot number).
     """
-    if name.isdigit() or (_BARE_NAME.match(name) and not name[0].isdigit()):
+    if _BARE_NAME.match(name) and not name[0].isdigit():
         return name
     out = []
     for ch in name.encode("utf-8"):
