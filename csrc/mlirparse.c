@@ -434,11 +434,14 @@ static void scratch_push(P *p, int kind, int32_t a, int32_t b, int32_t c) {
 static void parse_type(P *p);
 static void parse_attr(P *p);
 
-/* Current token opens a bracket; consume through its partner (strings and `->` lexed away). */
+/* Current token opens a bracket; consume through its partner (strings and `->` lexed away).  Alias
+   uses inside are not checked: the body of a dialect type or attribute is that dialect's text, and
+   mlir-opt keeps it verbatim when the dialect is not loaded. */
 static void skip_balanced(P *p) {
     char stack[512];
     int n = 0;
     int32_t start = p->t.off;
+    p->peeking++;
     for (;;) {
         int k = p->t.kind;
         char want = 0;
@@ -459,7 +462,7 @@ static void skip_balanced(P *p) {
             fail(p, p->t.off, "unexpected file metadata delimiter");
         }
         next(p);
-        if (n == 0) return;
+        if (n == 0) { p->peeking--; return; }
     }
 }
 
@@ -1355,6 +1358,7 @@ static void parse_pretty_body(P *p, int32_t op, int32_t scope, int32_t base) {
     /* current is the op name (already recorded) */
     int depth = 0, sig_depth = -1, after_at = 0;
     int32_t type_start = -1, type_end = -1;
+    int type_done = 0;
     int prev = T_BARE;
     int32_t last_end = p->t.off + p->t.len;
     int32_t hdr_end = -1;
@@ -1388,7 +1392,7 @@ static void parse_pretty_body(P *p, int32_t op, int32_t scope, int32_t base) {
             scan_pretty_group(p, scope);
             prev = T_GT;
             last_end = p->prev_end;
-            if (type_start >= 0) type_end = last_end;
+            if (type_start >= 0 && !type_done) type_end = last_end;
             continue;
         case T_LSQ:
             depth++;
@@ -1403,6 +1407,7 @@ static void parse_pretty_body(P *p, int32_t op, int32_t scope, int32_t base) {
                            (pe - 10 == p->begin || !is_bare(at(p, pe - 11)));
             if (!is_attrs && looks_like_region(p)) {
                 if (hdr_end < 0) hdr_end = p->prev_end;
+                if (type_start >= 0) type_done = 1;  /* a region ends the trailing type */
                 int32_t region = parse_region(p, op, base, 0);
                 add_implicit_terminator(p, op, region);
                 prev = T_RBRACE;
@@ -1454,7 +1459,7 @@ static void parse_pretty_body(P *p, int32_t op, int32_t scope, int32_t base) {
             parse_use(p, scope);
             prev = T_PERCENT;
             last_end = p->prev_end;
-            if (type_start >= 0) type_end = last_end;
+            if (type_start >= 0 && !type_done) type_end = last_end;
             continue;
         }
         case T_CARET:
@@ -1467,7 +1472,7 @@ static void parse_pretty_body(P *p, int32_t op, int32_t scope, int32_t base) {
             break;
         }
         case T_COLON:
-            if (depth == 0) { type_start = p->pos; type_end = -1; }
+            if (depth == 0) { type_start = p->pos; type_end = -1; type_done = 0; }
             break;
         case T_BARE:
             if (tok_is(p, t, "loc") && at(p, t.off + t.len) == '(') {
@@ -1493,7 +1498,7 @@ static void parse_pretty_body(P *p, int32_t op, int32_t scope, int32_t base) {
         prev = t.kind;
         next(p);
         last_end = p->prev_end;
-        if (type_start >= 0) type_end = last_end;
+        if (type_start >= 0 && !type_done) type_end = last_end;
     }
     if (depth > 0) fail(p, p->t.off, "unbalanced brackets at the end of operation '%.*s'",
                         (int)ROW(p, MLP_OPS, op)[MLP_OP_NAME_LEN], p->s + ROW(p, MLP_OPS, op)[MLP_OP_NAME_OFF]);

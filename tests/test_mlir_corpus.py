@@ -65,6 +65,35 @@ def _mlir_opt(opt: str, path: Path | None, text: bytes | None = None) -> subproc
     return subprocess.run(args, input=text, capture_output=True, timeout=120)
 
 
+def _type_agreement(ours, ref):
+    """(known, unknown, wrong) over results and block arguments of our pretty ops vs mlir-opt's print."""
+    known = unknown = 0
+    wrong = []
+    if len(ours) != len(ref):
+        return 0, 0, []
+    for a_top, b_top in zip(ours, ref, strict=True):
+        wa, wb = list(a_top.walk()), list(b_top.walk())
+        if [o.name for o in wa] != [o.name for o in wb]:
+            continue  # regions stored in another order than written (scf.index_switch)
+        for a, b in zip(wa, wb, strict=True):
+            if a.is_generic:
+                continue
+            values = list(zip(a.results, b.results, strict=True))
+            # a declaration written without a body has no region here, an empty one in MLIR
+            # a declaration written without a body has no region here, an empty one in MLIR
+        for ra, rb in zip(a.regions, b.regions, strict=False):
+                for ba, bb in zip(ra.blocks, rb.blocks, strict=False):
+                    values += list(zip(ba.arguments, bb.arguments, strict=True))
+            for x, y in values:
+                if x.type is None:
+                    unknown += 1
+                elif x.type == y.type:
+                    known += 1
+                else:
+                    wrong.append((a.name, str(x.type), str(y.type)))
+    return known, unknown, wrong
+
+
 @pytest.mark.slow
 def test_op_counts_and_generic_round_trip_match_mlir_opt():
     root = corpus_dir("mlir")
@@ -79,15 +108,22 @@ def test_op_counts_and_generic_round_trip_match_mlir_opt():
         got = [op.name for top in tops for op in top.walk()]
         printed = "\n// -----\n".join(print_generic(t) for t in tops).encode()
         again = _mlir_opt(opt, None, printed)
-        return name, want, got, again.returncode == 0 and again.stdout == ref.stdout, again.stderr[:300]
+        return (name, want, got, again.returncode == 0 and again.stdout == ref.stdout, again.stderr[:300],
+                _type_agreement(tops, parse_mlir(ref.stdout, split_input_file=True)))
 
-    count_mismatch, round_trip_fail = [], []
+    count_mismatch, round_trip_fail, wrong_types = [], [], []
+    known = unknown = 0
     with ThreadPoolExecutor(2) as pool:
-        for name, want, got, same, err in pool.map(check, names):
+        for name, want, got, same, err, (k, u, wrong) in pool.map(check, names):
+            known, unknown = known + k, unknown + u
+            wrong_types += [(name, *w) for w in wrong]
             if Counter(want) != Counter(got):
                 count_mismatch.append((name, len(got), len(want), Counter(want) - Counter(got), Counter(got) - Counter(want)))
             if not same:
                 round_trip_fail.append((name, err))
     assert count_mismatch == []
     assert round_trip_fail == []
+    # types read from pretty forms are those mlir-opt gives, or left unknown
+    assert wrong_types == []
+    assert known > unknown
     assert len(names) >= 400

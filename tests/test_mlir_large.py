@@ -49,3 +49,27 @@ def test_large_import_op_counts_match_mlir_opt(big):
         s = summarize(mod)
         assert s["operations"] == want_total and s["functions"] + s["declarations"] == stats["llvm.func"]
         assert s["bytes"] == path.stat().st_size
+
+
+@pytest.mark.slow
+def test_pretty_types_agree_with_the_generic_form(big):
+    """Where the pretty form states a type, it is the type the generic form gives; elsewhere it is unknown."""
+    pretty, generic = big
+    known = unknown = 0
+    wrong = []
+    for a, b in zip(parse_mlir(pretty).walk(), parse_mlir(generic).walk(), strict=True):
+        assert a.name == b.name
+        values = list(zip(a.results, b.results, strict=True))
+        # a declaration written without a body has no region here, an empty one in MLIR
+        for ra, rb in zip(a.regions, b.regions, strict=False):
+            for ba, bb in zip(ra.blocks, rb.blocks, strict=False):
+                values += list(zip(ba.arguments, bb.arguments, strict=True))
+        for x, y in values:
+            if x.type is None:
+                unknown += 1
+            elif x.type == y.type:
+                known += 1
+            else:
+                wrong.append((a.name, str(x.type), str(y.type)))
+    assert wrong == []
+    assert known >= 0.9 * (known + unknown)

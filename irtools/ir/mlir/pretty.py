@@ -13,7 +13,12 @@ from . import attrs as A
 _TYPED_DIALECTS = {"arith", "math", "memref", "tensor", "vector", "llvm", "index", "func", "gpu", "scf",
                    "affine", "linalg", "builtin", "cf", "complex", "bufferization", "ub"}
 _CMP = {"arith.cmpi", "arith.cmpf", "llvm.icmp", "llvm.fcmp", "index.cmp"}
-_LOADS = {"memref.load", "affine.load"}
+_LOADS = {"memref.load", "affine.load", "tensor.extract"}
+_INDEX = {"memref.dim", "tensor.dim", "memref.rank", "tensor.rank"}
+# ops whose one result has exactly the (last) type after ':'
+_AS_WRITTEN = {"memref.alloc", "memref.alloca", "memref.get_global", "tensor.empty", "tensor.splat",
+               "vector.splat", "memref.realloc", "tensor.generate", "tensor.from_elements", "vector.load",
+               "vector.transfer_read", "vector.maskedload", "affine.vector_load"}
 
 
 def _top_split(text: str, sep: str) -> list[str]:
@@ -33,7 +38,7 @@ def _top_split(text: str, sep: str) -> list[str]:
             depth += 1
         elif c in ")]}>" and not (c == ">" and i and text[i - 1] == "-"):
             depth -= 1
-        elif depth == 0 and text.startswith(sep, i) and (sep != " to " or True):
+        elif depth == 0 and text.startswith(sep, i):
             out.append(text[start:i])
             start = i + n
             i += n
@@ -44,14 +49,33 @@ def _top_split(text: str, sep: str) -> list[str]:
 
 
 def _types(text: str, aliases) -> list:
+    """Types of a comma list (optionally parenthesised); ValueError when one is not a type."""
     text = text.strip()
     if text.startswith("(") and text.endswith(")") and len(_top_split(text, ",")) == 1:
-        inner = text[1:-1]
-        return A.parse_type_list(inner, aliases) if inner.strip() else []
-    return A.parse_type_list(text, aliases)
+        text = text[1:-1]
+    out = []
+    for part in _top_split(text, ","):
+        if not part.strip():
+            continue
+        t = A.parse_type(part, aliases)
+        if isinstance(t, A.OpaqueType) and not part.strip().startswith("!"):
+            raise ValueError(part)  # not a type: some other custom syntax
+        out.append(t)
+    return out
+
+
+_LLVM_SAME = {f"llvm.{n}" for n in ("add", "sub", "mul", "udiv", "sdiv", "urem", "srem", "and", "or", "xor", "shl",
+                                     "lshr", "ashr", "fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "freeze")}
 
 
 def result_types(op) -> list | None:
+    try:
+        return _result_types(op)
+    except ValueError:
+        return None
+
+
+def _result_types(op) -> list | None:
     nres = len(op.results)
     if nres == 0:
         return []
@@ -60,22 +84,27 @@ def result_types(op) -> list | None:
     dialect = op.dialect
     text = op.type_text
     header = op.chunk.text(op._col(22), op._col(27) - op._col(22))
-    # `-> T` at the top level of the header (scf.for iter_args, linalg on tensors, llvm.load...)
+    # `-> T` at the top level of the type (func.call, llvm.load, llvm.getelementptr...)
     if text and len(_top_split(text, "->")) > 1:
         res = _types(_top_split(text, "->")[-1], aliases)
         return res[:nres] if len(res) >= nres else None
     if dialect not in _TYPED_DIALECTS:
         return None
     parts = _top_split(header, "->")
-    if len(parts) > 1 and not text:
-        res = _types(parts[-1].split("{")[0] if "{" in parts[-1] and "<{" not in parts[-1] else parts[-1], aliases)
+    if len(parts) > 1 and not text:  # scf.for iter_args / scf.if / linalg on tensors: `-> (T)` before the region
+        res = _types(parts[-1], aliases)
         return res if len(res) == nres else None
     if not text:
         return None
-    to = _top_split(text, " to ")
-    if len(to) > 1:
-        res = _types(to[-1], aliases)
+    frm = _top_split(text, " from ")
+    if len(frm) > 1:  # vector.extract %v[0] : f32 from vector<4xf32>
+        res = _types(frm[0], aliases)
         return res if len(res) == nres else None
+    for sep in (" to ", " into "):  # casts; vector.insert, vector.reduction, tensor.expand_shape
+        to = _top_split(text, sep)
+        if len(to) > 1:
+            res = _types(to[-1], aliases)
+            return res if len(res) == nres else None
     types = _types(text, aliases)
     if not types:
         return None
@@ -89,9 +118,15 @@ def result_types(op) -> list | None:
         return [i1] if isinstance(t, (A.IntegerType, A.FloatType, A.IndexType)) else None
     if name in _LOADS:
         t = types[0]
-        return [t.element_type] if isinstance(t, A.MemRefType) else None
-    if len(types) == nres:
-        return types
-    if nres == 1 and (dialect in ("arith", "math", "index", "complex", "vector", "tensor", "memref")):
+        return [t.element_type] if isinstance(t, (A.MemRefType, A.RankedTensorType)) else None
+    if name in _INDEX:
+        return [A.IndexType()]
+    if name in ("llvm.select", "arith.select") and nres == 1:  # `: i1, T` (condition type first)
         return [types[-1]]
+    if (name in _AS_WRITTEN or name in _LLVM_SAME or name.startswith("llvm.mlir.")
+            or dialect in ("arith", "math", "index")):
+        if len(types) == 1 and nres == 1:
+            return types
+        if len(types) == nres and dialect != "math":
+            return types
     return None
