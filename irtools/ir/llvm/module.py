@@ -577,7 +577,11 @@ class Instruction(Value):
     @property
     def index(self) -> int:
         """Position in the block's instruction list."""
-        return self.block.instructions.index(self)
+        m = self._m
+        b = m._t["insts"].block[self._i]
+        lst = m._blists[b]
+        k = self._i - m._t["blocks"].inst_start[b]
+        return k if 0 <= k < len(lst) and lst[k] is self else lst.index(self)
 
     @property
     def flags(self) -> frozenset[str]:
@@ -781,7 +785,11 @@ class Block(Value):
 
     @property
     def index(self) -> int:
-        return self.function.blocks.index(self)
+        m = self._m
+        f = m._t["blocks"].func[self._i]
+        lst = m._fblists[f]
+        k = self._i - m._t["funcs"].block_start[f]
+        return k if 0 <= k < len(lst) and lst[k] is self else lst.index(self)
 
     @property
     def instructions(self) -> list[Instruction]:
