@@ -80,8 +80,7 @@ def _type_agreement(ours, ref):
                 continue
             values = list(zip(a.results, b.results, strict=True))
             # a declaration written without a body has no region here, an empty one in MLIR
-            # a declaration written without a body has no region here, an empty one in MLIR
-        for ra, rb in zip(a.regions, b.regions, strict=False):
+            for ra, rb in zip(a.regions, b.regions, strict=False):
                 for ba, bb in zip(ra.blocks, rb.blocks, strict=False):
                     values += list(zip(ba.arguments, bb.arguments, strict=True))
             for x, y in values:
