@@ -474,3 +474,15 @@ def test_summarize(sink):
     assert s["instructions"] == len(list(sink.instructions())) == sum(s["opcodes"].values())
     assert s["opcodes"]["phi"] == 2 and s["opcodes"]["invoke"] == 2
     assert s["bytes"] == len(KITCHEN_SINK.encode())
+
+
+def test_index_follows_list_edits(sink):
+    m = parse_llvm(KITCHEN_SINK)
+    for f in m.functions:
+        for b in f.blocks:
+            assert f.blocks[b.index] is b
+            assert all(b.instructions[i.index] is i for i in b.instructions)
+    entry = m.get_function("f").blocks[0]
+    second = entry.instructions[1]
+    entry.instructions.pop(0)
+    assert second.index == 0
