@@ -125,6 +125,7 @@ struct llp_module {
     int32_t cur_func, cur_block, next_local, next_global;
     int32_t t_i1, t_i32, t_ptr, t_void, t_label, t_token, t_metadata;
     int alloca_as;
+    size_t nfwd;                                 /* placeholders made so far */
     size_t func_op_start, func_ref_start, func_val_start;
 };
 
@@ -659,6 +660,7 @@ static int32_t use_name(llp_module *m, tok_t *t, int local, int32_t type) {
         /* placeholder: index column -2 = unresolved local, -1 = unresolved global */
         vid = new_value(m, LLP_V_FWD, local ? -2 : -1, type);
         name_put(m, t, local, slot, vid);
+        m->nfwd++;
     }
     add_ref(m, t, vid);
     return vid;
@@ -2092,6 +2094,7 @@ static void parse_function(llp_module *m, int is_define) {
     m->func_op_start = m->t[LLP_OPERANDS].n;
     m->func_ref_start = ref_start;
     m->func_val_start = m->t[LLP_VALUES].n;
+    size_t nfwd0 = m->nfwd;
     int32_t vid = new_value(m, LLP_V_FUNC, fi, m->t_ptr);
     int32_t *f = row(m, LLP_FUNCS);
     uint32_t ko, kl;
@@ -2183,8 +2186,10 @@ static void parse_function(llp_module *m, int is_define) {
     if (is_define) {
         parse_function_body(m);
     }
-    check_fwd(m, m->func_val_start, 1);
-    patch(m, m->func_op_start, m->func_ref_start);
+    if (m->nfwd != nfwd0) {   /* a function without forward references has nothing to patch */
+        check_fwd(m, m->func_val_start, 1);
+        patch(m, m->func_op_start, m->func_ref_start);
+    }
     f = ROW(m, LLP_FUNCS, fi);
     f[11] = (int32_t)prev_end(m);
     m->cur_func = -1;
