@@ -495,25 +495,30 @@ static int is_shaped_kw(const char *s, int32_t n) {
     return 0;
 }
 
-static void parse_type_list_parens(P *p) {
-    /* current is '(' */
+static int32_t parse_type_list_parens(P *p) {
+    /* current is '('; returns the number of types */
+    int32_t n = 0;
     next(p);
     if (p->t.kind != T_RPAREN) {
         for (;;) {
             parse_type(p);
+            n++;
             if (p->t.kind == T_COMMA) { next(p); continue; }
             break;
         }
     }
     expect(p, T_RPAREN, "')' in type list");
+    return n;
 }
 
-static void parse_function_type(P *p) {
+/* Returns the number of result types. */
+static int32_t parse_function_type(P *p) {
     if (p->t.kind != T_LPAREN) fail(p, p->t.off, "expected '('");
     parse_type_list_parens(p);
     expect(p, T_ARROW, "'->' in function type");
-    if (p->t.kind == T_LPAREN) parse_type_list_parens(p);
-    else parse_type(p);
+    if (p->t.kind == T_LPAREN) return parse_type_list_parens(p);
+    parse_type(p);
+    return 1;
 }
 
 /* Skip spaces and newlines from byte i (dimension lists are read byte by byte: `4x?xf32` is one token
@@ -1175,7 +1180,14 @@ static void parse_generic_body(P *p, int32_t op, int32_t scope, int32_t base) {
     expect(p, T_COLON, "':' followed by operation type");
     int32_t toff = p->t.off;
     if (p->t.kind != T_LPAREN) fail(p, p->t.off, "expected function type");
-    parse_function_type(p);
+    int32_t ntypes = parse_function_type(p);
+    if (ROW(p, MLP_OPS, op)[MLP_OP_RES_COUNT] == 0 && ntypes > 0) {
+        /* results nobody names (`"a.b"() : () -> i32`) still exist */
+        int32_t first = p->r->t[MLP_VALUES].n;
+        for (int32_t k = 0; k < ntypes; k++) new_value(p, 0, op, k, -1, 0);
+        ROW(p, MLP_OPS, op)[MLP_OP_RES_FIRST] = first;
+        ROW(p, MLP_OPS, op)[MLP_OP_RES_COUNT] = ntypes;
+    }
     int32_t *o = ROW(p, MLP_OPS, op);
     o[MLP_OP_TYPE_OFF] = toff; o[MLP_OP_TYPE_LEN] = p->prev_end - toff;
     o[MLP_OP_HDR_END] = p->prev_end;

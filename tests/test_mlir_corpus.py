@@ -78,11 +78,11 @@ def _type_agreement(ours, ref):
         for a, b in zip(wa, wb, strict=True):
             if a.is_generic:
                 continue
-            values = list(zip(a.results, b.results, strict=True))
+            values = list(zip(a.results, b.results, strict=False))
             # a declaration written without a body has no region here, an empty one in MLIR
             for ra, rb in zip(a.regions, b.regions, strict=False):
                 for ba, bb in zip(ra.blocks, rb.blocks, strict=False):
-                    values += list(zip(ba.arguments, bb.arguments, strict=True))
+                    values += list(zip(ba.arguments, bb.arguments, strict=False))
             for x, y in values:
                 if x.type is None:
                     unknown += 1

@@ -475,6 +475,8 @@ class Value:
     def name(self) -> str:
         """The name as written (``%x`` or ``%x#1`` for one of several results of ``%x:2``)."""
         v = self._c.vals
+        if v[self._i * 7 + 4] <= 0:
+            return ""  # a result the text does not name
         base = self._c.text(v[self._i * 7 + 3], v[self._i * 7 + 4])
         if v[self._i * 7] == 0:
             op = v[self._i * 7 + 1]

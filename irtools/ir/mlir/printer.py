@@ -44,7 +44,7 @@ from .model import (
 def _results(c, i) -> str:
     o = c.ops
     first, n = o[i * OPW + RES_FIRST], o[i * OPW + RES_COUNT]
-    if not n:
+    if not n or c.vals[first * 7 + 4] <= 0:  # no results, or results the text leaves unnamed
         return ""
     groups = []
     v = c.vals
