@@ -980,6 +980,26 @@ static void add_linalg_body(P *p, int32_t op) {
     for (int i = 0; i < nb; i++) add_implicit_op(p, block, body[i], at_off);
 }
 
+/* A function declaration written without a body still has its (empty) region, as in MLIR. */
+static void add_empty_body(P *p, int32_t op) {
+    int32_t *o = ROW(p, MLP_OPS, op);
+    if ((o[MLP_OP_FLAGS] & MLP_F_GENERIC) || o[MLP_OP_REG_COUNT] > 0) return;
+    const char *pre = PREFIXES[o[MLP_OP_PREFIX]];
+    size_t pl = strlen(pre), n = (size_t)o[MLP_OP_NAME_LEN];
+    char name[32];
+    if (pl + n >= sizeof name) return;
+    memcpy(name, pre, pl);
+    memcpy(name + pl, p->s + o[MLP_OP_NAME_OFF], n);
+    name[pl + n] = 0;
+    if (strcmp(name, "func.func") && strcmp(name, "llvm.func") && strcmp(name, "gpu.func")) return;
+    int32_t *rg = row_add(p, &p->r->t[MLP_REGIONS]);
+    int32_t region = p->r->t[MLP_REGIONS].n - 1;
+    rg[0] = op; rg[1] = -1; rg[2] = 0; rg[3] = -1; rg[4] = ROW(p, MLP_OPS, op)[MLP_OP_END];
+    o = ROW(p, MLP_OPS, op);
+    o[MLP_OP_REG_FIRST] = region;
+    o[MLP_OP_REG_COUNT] = 1;
+}
+
 static void add_implicit_terminator(P *p, int32_t op, int32_t region) {
     int code = implicit_terminator(p, op);
     if (code < 0) return;
@@ -1523,6 +1543,7 @@ static void parse_pretty_body(P *p, int32_t op, int32_t scope, int32_t base) {
     } else o[MLP_OP_TYPE_LEN] = 0;
     finish_op(p, op, base);
     add_linalg_body(p, op);
+    add_empty_body(p, op);
     /* defs never consumed by a region (no region followed) are dropped */
 }
 

@@ -100,7 +100,7 @@ def test_summarize(mod):
     assert s["functions"] == 1 and s["declarations"] == 1
     assert s["dialects"]["scf"] == 6 and s["ops"]["func.func"] == 2
     assert s["bytes"] == len(KERNEL.encode())
-    assert s["regions"] == 7 and s["blocks"] == 7  # the declaration has no body in the text
+    assert s["regions"] == 8 and s["blocks"] == 7  # the declaration's region is empty
     chunks = parse_mlir(KERNEL + "// -----\n" + '"x.y"() : () -> ()\n', split_input_file=True)
     s2 = summarize(chunks)
     assert s2["chunks"] == 2 and s2["operations"] == s["operations"] + 2

@@ -79,7 +79,7 @@ def _type_agreement(ours, ref):
             if a.is_generic:
                 continue
             values = list(zip(a.results, b.results, strict=False))
-            # a declaration written without a body has no region here, an empty one in MLIR
+            # some custom forms leave regions or block arguments implicit (linalg named ops' bodies)
             for ra, rb in zip(a.regions, b.regions, strict=False):
                 for ba, bb in zip(ra.blocks, rb.blocks, strict=False):
                     values += list(zip(ba.arguments, bb.arguments, strict=False))

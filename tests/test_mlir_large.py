@@ -60,7 +60,7 @@ def test_pretty_types_agree_with_the_generic_form(big):
     for a, b in zip(parse_mlir(pretty).walk(), parse_mlir(generic).walk(), strict=True):
         assert a.name == b.name
         values = list(zip(a.results, b.results, strict=True))
-        # a declaration written without a body has no region here, an empty one in MLIR
+        # some custom forms leave regions or block arguments implicit (linalg named ops' bodies)
         for ra, rb in zip(a.regions, b.regions, strict=False):
             for ba, bb in zip(ra.blocks, rb.blocks, strict=False):
                 values += list(zip(ba.arguments, bb.arguments, strict=True))

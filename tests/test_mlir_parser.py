@@ -106,7 +106,8 @@ def test_pretty_forms_structure():
     assert len(ifop.regions) == 2 and ifop.results[0].type == A.IntegerType(32)
     assert ops[12].successors[0].name == "^bb1"
     assert ops[13].operands[0] == ops[12].successors[0].arguments[0]
-    assert mod.lookup_symbol("decl").regions == []
+    decl = mod.lookup_symbol("decl")
+    assert len(decl.regions) == 1 and decl.regions[0].blocks == []  # a declaration: one empty region
 
 
 def test_implicit_module_and_single_module():
