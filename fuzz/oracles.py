@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_FRAME_RE = re.compile(r'in ((?:tvm|llvm)::[^\n(]{3,200})')
+_FRAME_RE = re.compile(r"line \d+, in ([^\n]*?(?:tvm|llvm)::[^\n]*)")
 # Errors that say the *input* program is outside what TVM supports (mutated IR can do that), not
 # that TVM is wrong: expected, counted, never reported.
 INPUT_LIMITATIONS = (
@@ -46,14 +46,34 @@ def normalise(msg: str) -> str:
     return re.sub(r"\s+", " ", line)[:240]
 
 
-def top_frames(log: str, n: int = 3) -> tuple[str, ...]:
-    frames = []
-    for f in _FRAME_RE.findall(log):
-        f = re.sub(r"\s+", " ", f).strip()
-        if any(s in f for s in ("Backtrace", "LogFatal", "FatalError", "Segfault", "signal", "ErrorBuilder")):
+_GENERIC = ("ObjectVisitor", "ObjectMutator", "DispatchNode", "StmtExprVisitor", "StmtExprMutator", "StmtVisitor",
+            "StmtMutator", "ExprVisitor", "ExprMutator", "Structural", "Backtrace", "LogFatal", "FatalError",
+            "Segfault", "signal", "ErrorBuilder", "ffi::details", "ffi::Function", "FunctionObj", "TypedFunction",
+            "PassNode", "Pass::operator", "SequentialNode", "__libc", "_start")
+
+
+def _short(frame: str) -> str:
+    """A frame's function name without template arguments or parameter lists."""
+    f = re.sub(r"\s+", " ", frame).strip()
+    prev = None
+    while prev != f:  # innermost <...> first, until none is left
+        prev, f = f, re.sub(r"<[^<>]*>", "", f)
+    f = f.split("(", 1)[0].strip()
+    return f.split(" ")[-1] if " " in f else f
+
+
+def top_frames(log: str, n: int = 3, *, innermost_first: bool = False) -> tuple[str, ...]:
+    """The ``n`` innermost TVM/LLVM frames that are not generic visitor/dispatch machinery.
+
+    TVM's exception tracebacks list the throw site last; its signal backtraces list it first."""
+    found = [_short(f) for f in _FRAME_RE.findall(log)]
+    if not innermost_first:
+        found.reverse()
+    frames: list[str] = []
+    for f in found:
+        if any(g in f for g in _GENERIC) or f in frames:
             continue
-        if f not in frames:
-            frames.append(f)
+        frames.append(f)
         if len(frames) == n:
             break
     return tuple(frames)
@@ -67,8 +87,11 @@ def classify(reply: dict) -> Verdict | None:
     if ex.get("kind") == "signal":
         if stage.startswith("run-default"):
             return None
-        msg = f"{ex.get('name')} in stage {stage.split(':')[0] or 'start'}"
-        return Verdict(f"signal-{ex.get('name', 'SIG').lower()}", msg, top_frames(stderr), stderr)
+        parts = stage.split(":")
+        where = parts[2] if parts[0] == "pass" and len(parts) > 2 else (parts[0] or "start")
+        msg = f"{ex.get('name')} in {where}"
+        return Verdict(f"signal-{ex.get('name', 'SIG').lower()}", msg,
+                       top_frames(stderr, innermost_first=True), stderr)
     if ex.get("kind") == "hang":
         return Verdict("hang", f"no result after {ex.get('timeout')} s in stage {stage.split(':')[0]}", (), stderr)
     if ex.get("kind") == "server_died":

@@ -56,7 +56,7 @@ def _child(req: dict, wfd: int, func=None) -> None:
 
         def stage(name):
             send({"stage": name, "t": time.monotonic()})
-            if inject and name == "pass:0":
+            if inject and name.startswith("pass:0:"):
                 os.kill(os.getpid(), int(inject))  # a real signal, delivered to this child
 
         ir_mutated = bool(applied) or bool(req.get("ir_mutated"))

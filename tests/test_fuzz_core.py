@@ -74,3 +74,14 @@ def test_classify_signals_and_explained_errors():
     assert classify(explained) is None
     explained["result"]["explained"] = False
     assert classify(explained).kind == "internal-error"
+
+
+def test_frames_skip_visitor_machinery_and_templates():
+    from fuzz.oracles import top_frames
+
+    log = """
+  File "<unknown>", line 0, in tvm::ffi::Optional<tvm::ffi::VisitInterrupt, void> tvm::ObjectVisitor::DispatchNode<tvm::tirx::StmtExprVisitor, tvm::tirx::ForNode>(tvm::ffi::Object const*)
+  File "<unknown>", line 0, in tvm::tirx::StmtExprVisitor::Visit_(tvm::tirx::ForNode const*)
+  File "/project/src/s_tir/transform/loop_partition.cc", line 172, in virtual tvm::ffi::Optional<tvm::ffi::VisitInterrupt> tvm::s_tir::CandidateSelector::Visit_(const tvm::tirx::AttrStmtNode*)
+"""
+    assert top_frames(log) == ("tvm::s_tir::CandidateSelector::Visit_",)

@@ -105,9 +105,10 @@ def test_real_tvm_segfault_is_isolated_and_classified(pool, seeds):
     pool.submit(0, _req(seeds[1], passes=P.to_json([P.call("tirx.NarrowDataType", target_bits=32)])))
     (_, rep), = pool.collect(timeout=120)
     assert rep["exit"]["kind"] == "signal" and rep["exit"]["name"] == "SIGSEGV"
-    assert rep["stage"] == "pass:0"
+    assert rep["stage"].startswith("pass:0:tirx.NarrowDataType")
+    assert "tvm::" in rep["stderr"]  # TVM's own backtrace of the crash is kept
     v = classify(rep)
-    assert v.kind == "signal-sigsegv" and any("tvm::" in f for f in v.frames)
+    assert v.kind == "signal-sigsegv" and "NarrowDataType" in v.message
     pool.submit(0, _req(seeds[1]))
     (_, rep), = pool.collect(timeout=120)
     assert rep["result"]["status"] == "ok"

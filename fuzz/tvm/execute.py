@@ -207,7 +207,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     res["violations"] = [v.explain() for v in violations]
     instrument = make_instrument(signal)
     for i, pc in enumerate(pass_list):
-        stage(f"pass:{i}")
+        stage(f"pass:{i}:{P.pass_label(pc)}")
         try:
             with tvm.transform.PassContext(opt_level=3, instruments=[instrument]):
                 mod = P.instantiate(pc)(mod)
