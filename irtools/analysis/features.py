@@ -214,6 +214,8 @@ def counted_operands(inst):
             return ops[:drop[0]] + ops[drop[0] + 1:]
         if name.startswith(("llvm.memcpy.", "llvm.memmove.", "llvm.memset.")) and nargs == 5:
             return ops[:3] + ops[4:]  # the old i32 alignment argument became an attribute
+        if name.startswith(("llvm.var.annotation", "llvm.ptr.annotation.")) and nargs == 4:
+            return ops[:4] + [_NULLPTR] + ops[4:]  # the annotation-attributes argument, null when upgraded
         if name.startswith(("llvm.ctlz.", "llvm.cttz.")) and nargs == 1:
             return ops[:1] + [_FALSE] + ops[1:]  # the is_zero_poison flag, false when upgraded
         if name.startswith("llvm.objectsize.") and nargs in (2, 3):
@@ -231,13 +233,17 @@ def counted_arguments(inst, ops) -> list:
 
 
 class _UpgradeConstant:
-    """A constant LLVM's upgrader adds to a call (the new ``i1 false`` flags of objectsize)."""
+    """A constant LLVM's upgrader adds to a call (``i1 false`` flags, a ``ptr null``)."""
 
-    cls = "ConstantInt"
-    type = lt.IntType(1)
+    def __init__(self):
+        self.cls = "ConstantInt"
+        self.type = lt.IntType(1)
 
 
 _FALSE = _UpgradeConstant()
+_NULLPTR = _UpgradeConstant()
+_NULLPTR.cls = "Constant"
+_NULLPTR.type = lt.PointerType()
 
 # llvm.masked.<name>: (index of the old i32 alignment argument, argument count with it)
 _DROPPED_ALIGN = {"load": (1, 4), "store": (2, 4), "gather": (1, 4), "scatter": (2, 4)}
@@ -497,24 +503,26 @@ def _text_refs(g) -> list[str]:
     return out
 
 
+_HEADER_CLAUSE = re.compile(r"\b(?:personality|prefix|prologue)\b")
+_COMMENT = re.compile(r";[^\n]*")
+
+
 def _header_function_refs(fn) -> list[str]:
     """Functions named by ``personality``, ``prefix`` and ``prologue`` in a definition's header."""
     try:
-        after = fn._split_header()[1]
-    except Exception:  # a header the model cannot split has no such clauses for us
+        header = fn.header
+    except Exception:  # a header the model cannot give has no such clauses for us
         return []
+    header = _COMMENT.sub("", header)
     out = []
-    words = [w.decode("utf-8", "replace") for w in after]
-    for k, w in enumerate(words):
-        if w in ("personality", "prefix", "prologue"):
-            for x in words[k + 1:]:
-                if x.startswith("@"):
-                    target = fn.module.get_function(x[1:])
-                    if target is not None:
-                        out.append(target.name)
-                    break
-                if x in ("personality", "prefix", "prologue", "{"):
-                    break
+    for m in _HEADER_CLAUSE.finditer(header):
+        ref = _GLOBAL_REF.search(header, m.end())
+        if ref is None:
+            continue
+        name = ref.group(1) if ref.group(1) is not None else ref.group(2)
+        target = fn.module.get_function(name)
+        if target is not None:
+            out.append(target.name)
     return out
 
 
@@ -606,6 +614,8 @@ def function_properties(fn, *, uses: int | None = None, cfg: CFG | None = None,
         for inst, ops in counted:
             op = inst.opcode
             t = _resolve(inst.type, module)
+            if isinstance(t, lt.FunctionType):  # `call %FnTy @f()` names the callee's type
+                t = t.return_type
             if op in CAST_OPCODES:
                 p["CastInstructionCount"] += 1
             if _is_float_ty(t):
