@@ -39,6 +39,8 @@ def normalise(msg: str) -> str:
     """Drop what varies between two occurrences of one bug: numbers, addresses, names, paths."""
     m = msg.strip().splitlines()
     line = next((x for x in m if "Check failed" in x), m[-1] if m else "")
+    line = re.sub(r"<root>[\w.\[\]]*", "<root>", line)        # IR paths
+    line = re.sub(r"\b(variables?|var) \(?[\w, ]+\)?", r"\1 ?", line)  # variable names
     line = re.sub(r"0x[0-9a-fA-F]+", "0x?", line)
     line = re.sub(r"\b\d+(\.\d+)?\b", "N", line)
     line = re.sub(r"[\"'][^\"']{0,80}[\"']", "'?'", line)

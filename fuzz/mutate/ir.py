@@ -74,10 +74,20 @@ def collect_value_exprs(body) -> list:
     """Expressions on the value side of buffer stores."""
     _, tvm_ffi, tirx, _ = _tvm()
     out = []
+    skip = tvm_ffi.WalkResult.SKIP
+
+    def visit(o):
+        if _dtype(o):
+            out.append(o)
+        # a load is a leaf here: its indices decide where memory is touched, and a Var's type holds
+        # a buffer's shape and offset; neither is the value side
+        if type(o).__name__ in ("TensorLoad", "BufferLoad", "Var") or not isinstance(o, tvm_ffi.Object):
+            return skip
+        return None
+
     for site in collect_stmts(body):
         if type(site.stmt).__name__ == "BufferStore":
-            tvm_ffi.structural_walk(site.stmt.value, lambda o: out.append(o) if _dtype(o) else None,
-                                    order="pre")
+            tvm_ffi.structural_walk(site.stmt.value, visit, order="pre")
     return out
 
 
