@@ -30,7 +30,7 @@ from . import cgen
 from .labellers import CallgrindLabeller, LabelError, LlcStaticLabeller
 
 SCHEMA = 1
-_SETTINGS = ("per_shard", "configs_per_program", "dynamic", "seed_offset")
+_SETTINGS = ("generator", "per_shard", "configs_per_program", "dynamic", "seed_offset")
 
 
 def _sha(text: str) -> str:
@@ -87,18 +87,52 @@ def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bo
     return rows
 
 
+def tvm_cuda_rows(seed: int, out: Path, *, configs_per_program: int = 4) -> list[dict]:
+    """Rows of one TVM workload under a few sampled CUDA schedules (a rejected schedule is skipped)."""
+    from . import tvmgen
+
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="costmodel-gpu-") as td:
+        for j in range(configs_per_program):
+            try:
+                origin, ll, knobs, _src, labels = tvmgen.sample(seed, seed * 1000 + j, Path(td, f"s{j}"))
+            except LabelError:
+                continue
+            rel, sha = _store_ir(out, ll)
+            for fn, vals in sorted(labels.values.items()):
+                rows.append({
+                    "schema": SCHEMA, "source": "tvm-cuda", "origin": origin, "origin_hash": origin,
+                    "family": origin.split("_")[1], "config": knobs,
+                    "producer": {"tool": "tvm+clang-22", "version": f"{_tvm_version()}; "
+                                 f"{tools.version('clang-22')}", "flags": ["cuda sm_90", "--cuda-device-only",
+                                                                          "-O3"]},
+                    "ir_file": rel, "ir_sha256": sha, "function": fn, "labels": vals,
+                    "provenance": {t: labels.provenance[t].to_json() for t in vals if t in labels.provenance},
+                })
+    return rows
+
+
+def _tvm_version() -> str:
+    import tvm
+
+    return f"apache-tvm {tvm.__version__}"
+
+
 def _shard_path(out: Path, idx: int) -> Path:
     return out / "shards" / f"shard-{idx:05d}.jsonl"
 
 
-def _build_shard(args: tuple[str, int, int, int, bool, int]) -> tuple[int, int, list[str]]:
-    out_s, idx, per_shard, cfgs, dynamic, seed0 = args
+def _build_shard(args: tuple[str, int, int, int, bool, int, str]) -> tuple[int, int, list[str]]:
+    out_s, idx, per_shard, cfgs, dynamic, seed0, source = args
     out = Path(out_s)
     rows: list[dict] = []
     errors: list[str] = []
     for seed in range(seed0 + idx * per_shard, seed0 + (idx + 1) * per_shard):
         try:
-            rows.extend(cgen_rows(seed, out, configs_per_program=cfgs, dynamic=dynamic))
+            if source == "tvm-cuda":
+                rows.extend(tvm_cuda_rows(seed, out, configs_per_program=cfgs))
+            else:
+                rows.extend(cgen_rows(seed, out, configs_per_program=cfgs, dynamic=dynamic))
         except IrtoolsError as e:
             # a program a tool rejects is recorded and skipped: one bad sample must not stop a build
             errors.append(f"seed {seed}: {e}")
@@ -114,18 +148,25 @@ def _build_shard(args: tuple[str, int, int, int, bool, int]) -> tuple[int, int, 
 
 
 def build(out: str | os.PathLike, *, shards: int, per_shard: int = 4, configs_per_program: int = 3,
-          dynamic: bool = True, jobs: int = 1, progress: bool = True, seed_offset: int = 0) -> dict:
-    """Build (or resume) a dataset of generated C programs; returns a summary.
+          dynamic: bool = True, jobs: int = 1, progress: bool = True, seed_offset: int = 0,
+          source: str = "cgen") -> dict:
+    """Build (or resume) a dataset; returns a summary.
+
+    ``source`` is ``"cgen"`` (generated C kernels, CPU labels) or ``"tvm-cuda"`` (TVM workloads × sampled
+    CUDA schedules, ptxas labels; ``configs_per_program`` schedules per workload).
 
     Shard ``i`` holds the programs of seeds ``seed_offset + i*per_shard ...``; a different
     ``seed_offset`` gives programs never seen by a model trained on another offset."""
     outp = Path(out)
     (outp / "ir").mkdir(parents=True, exist_ok=True)
     (outp / "shards").mkdir(exist_ok=True)
-    meta = {"schema": SCHEMA, "generator": "costmodel.dataset.cgen", "per_shard": per_shard,
+    if source not in ("cgen", "tvm-cuda"):
+        raise IrtoolsError(f"unknown dataset source {source!r} (cgen, tvm-cuda)")
+    gen = "costmodel.dataset.cgen" if source == "cgen" else "costmodel.dataset.tvmgen"
+    meta = {"schema": SCHEMA, "generator": gen, "per_shard": per_shard,
             "configs_per_program": configs_per_program, "dynamic": dynamic, "seed_offset": seed_offset,
-            "tools": {t: tools.version(t) for t in ["clang-22", "llc-22", "llvm-nm-22"]
-                      + (["valgrind"] if dynamic else [])}}
+            "tools": {t: tools.version(t) for t in ["clang-22", "llc-22"]
+                      + (["llvm-nm-22"] + (["valgrind"] if dynamic else []) if source == "cgen" else ["ptxas"])}}
     meta_path = outp / "meta.json"
     if meta_path.exists():
         old = json.loads(meta_path.read_text())
@@ -134,7 +175,7 @@ def build(out: str | os.PathLike, *, shards: int, per_shard: int = 4, configs_pe
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     todo = [i for i in range(shards) if not _shard_path(outp, i).exists()]
     summary = {"shards": shards, "skipped": shards - len(todo), "rows": 0, "errors": []}
-    work = [(str(outp), i, per_shard, configs_per_program, dynamic, seed_offset) for i in todo]
+    work = [(str(outp), i, per_shard, configs_per_program, dynamic, seed_offset, source) for i in todo]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     cols = [TextColumn("[bold]dataset"), BarColumn(), MofNCompleteColumn(), TextColumn("shards"),
