@@ -31,7 +31,9 @@ def write_markdown(report: dict, path: Path) -> None:
              f"Data: {report['data']['n_rows']} function rows from {report['data']['n_origins']} generated C "
              f"programs (costmodel.dataset.cgen), each compiled by clang-22 under "
              f"{report['data']['configs_per_program']} sampled (-O, -march, unroll) configurations; labels by "
-             "llc-22 -O2 remarks, llvm-nm-22 symbol sizes and valgrind callgrind.", "",
+             "llc-22 -O2 remarks, llvm-nm-22 symbol sizes and valgrind callgrind; plus "
+             f"{report['data'].get('gpu_rows', 0)} GPU kernels from TVM workloads x sampled CUDA schedules "
+             "(NVPTX IR via clang-22, labels by ptxas -v for sm_80/sm_90).", "",
              f"Split by origin program: {report['split']['train_origins']} training programs "
              f"({report['split']['train_rows']} rows), {report['split']['test_origins']} held-out programs "
              f"({report['split']['test_rows']} rows). Figures below are on the held-out programs.", "",
@@ -46,6 +48,9 @@ def write_markdown(report: dict, path: Path) -> None:
                      f"{_fmt(m['top10_recall'], True)} | {_fmt(m.get('interval_coverage'), True)} | "
                      f"{_fmt(t.get('baseline_mean', {}).get('mape'), True)} | "
                      f"{_fmt(t.get('baseline_ir_inst_count', {}).get('mape'), True)} |")
+    for name in [n for n in ev["targets"] if n.startswith("gpu_registers")]:
+        lines.append(f"\n{name}: MAE {_fmt(ev['targets'][name]['model']['mae'])} registers/thread "
+                     f"(mean baseline {_fmt(ev['targets'][name].get('baseline_mean', {}).get('mae'))}).")
     sp = ev["targets"].get("spills", {}).get("model", {}).get("spill_classification")
     if sp:
         lines += ["", f"Spill / no-spill (predicted spills > 0.5): F1 {_fmt(sp['f1'])}, precision "
@@ -63,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default="build/costmodel-dataset", help="dataset folder (built or resumed here)")
     ap.add_argument("--shards", type=int, default=75, help="shards of 4 programs each")
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--gpu-data", default="build/costmodel-gpu",
+                    help="TVM CUDA dataset folder (built or resumed here; '' to leave GPU targets out)")
+    ap.add_argument("--gpu-shards", type=int, default=20, help="shards of 4 TVM workloads x 4 schedules")
     ap.add_argument("--out", default=str(DEFAULT_MODEL), help="model folder to write")
     ap.add_argument("--project-features", action="store_true",
                     help="add irtools.analysis.features (needs irtools.parse_llvm)")
@@ -77,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"dataset: {summary['rows']} new rows, {summary['skipped']} shards already done, "
           f"{len(summary['errors'])} programs skipped", file=sys.stderr)
     rows, feats = load_dataset(args.data, use_project=args.project_features)
+    if args.gpu_data:
+        gsum = build(args.gpu_data, shards=args.gpu_shards, per_shard=4, configs_per_program=4,
+                     source="tvm-cuda", jobs=args.jobs)
+        print(f"gpu dataset: {gsum['rows']} new rows, {gsum['skipped']} shards already done", file=sys.stderr)
+        grows, gfeats = load_dataset(args.gpu_data, use_project=args.project_features)
+        rows, feats = rows + grows, feats + gfeats
     test = split_by_origin(rows)
     tr = [i for i in range(len(rows)) if not test[i]]
     te = [i for i in range(len(rows)) if test[i]]
@@ -85,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = json.loads(Path(args.data, "meta.json").read_text())
     data = {"n_rows": len(rows), "n_origins": len({r["origin"] for r in rows}), "generator": meta["generator"],
             "configs_per_program": meta["configs_per_program"], "tools": meta["tools"],
+            "gpu_rows": sum(1 for r in rows if r["source"] == "tvm-cuda"),
             "families": sorted({r["family"] for r in rows})}
     split = {"by": "origin program (sha256 of name, 20% test)",
              "train_origins": len({r["origin"] for r in train_rows}), "train_rows": len(train_rows),
