@@ -268,10 +268,16 @@ static void on_trap(int sig, siginfo_t *si, void *vctx) {
     uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP] - 1;
     long i = g_sites ? find_site(pc) : -1;
     (void)si;
-    if (i < 0 || *(volatile uint8_t *)pc != 0xCC) {
+    if (i < 0) {
         /* Not ours: a genuine trap keeps its meaning. */
         sigaction(SIGTRAP, &g_old_trap, NULL);
         raise(sig);
+        return;
+    }
+    if (*(volatile uint8_t *)pc != 0xCC) {
+        /* The text is shared: another process or thread restored this site between our fetch of
+         * 0xCC and now.  Run the original instruction. */
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)pc;
         return;
     }
     *(volatile uint8_t *)pc = g_orig[i];
@@ -307,6 +313,56 @@ int covtrace_open_bitmap(const char *path, size_t nsites) {
 static void free_sites(void) {
     free(g_sites); free(g_orig); free(g_armed);
     g_sites = NULL; g_orig = g_armed = NULL; g_n = 0;
+}
+
+/* Replace every executable mapping that holds a site by a MAP_SHARED memfd copy of itself.  A
+ * privately patched text would become hundreds of MB of dirty anonymous pages whose page tables
+ * every fork copies (about 60 ms per fork for TVM); a shared mapping is not copied at fork, and a
+ * site a child restores is restored for the fork server and all its later children at once. */
+#define MAX_TEXT_MAPS 64
+static int share_text(void) {
+    uint64_t lo[MAX_TEXT_MAPS], hi[MAX_TEXT_MAPS];
+    int nm = 0;
+    char line[4096];
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f) return fail(COVTRACE_ESYS, "cannot read /proc/self/maps: %s", strerror(errno));
+    while (fgets(line, sizeof line, f) && nm < MAX_TEXT_MAPS) {
+        unsigned long long a, b;
+        char perms[8];
+        if (sscanf(line, "%llx-%llx %7s", &a, &b, perms) != 3 || perms[2] != 'x') continue;
+        size_t k = 0, h = g_n;
+        while (k < h) { /* first site >= a */
+            size_t mid = k + (h - k) / 2;
+            if (g_sites[mid] < a) k = mid + 1;
+            else h = mid;
+        }
+        if (k < g_n && g_sites[k] < b && perms[3] == 'p') {
+            lo[nm] = a;
+            hi[nm] = b;
+            nm++;
+        }
+    }
+    fclose(f);
+    for (int m = 0; m < nm; m++) {
+        size_t len = (size_t)(hi[m] - lo[m]);
+        int fd = memfd_create("covtrace-text", MFD_CLOEXEC);
+        if (fd < 0) return fail(COVTRACE_ESYS, "memfd_create: %s", strerror(errno));
+        if (ftruncate(fd, (off_t)len) < 0) {
+            close(fd);
+            return fail(COVTRACE_ESYS, "ftruncate text copy: %s", strerror(errno));
+        }
+        void *copy = mmap(NULL, len, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_SHARED, fd, 0);
+        close(fd);
+        if (copy == MAP_FAILED) return fail(COVTRACE_ESYS, "mmap text copy: %s", strerror(errno));
+        memcpy(copy, (const void *)lo[m], len);
+        /* mremap onto the old range replaces it in one step; on failure the original stays */
+        if (mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)lo[m]) == MAP_FAILED) {
+            int e = errno;
+            munmap(copy, len);
+            return fail(COVTRACE_ESYS, "mremap text %#llx: %s", (unsigned long long)lo[m], strerror(e));
+        }
+    }
+    return COVTRACE_OK;
 }
 
 /* Make [lo, hi) writable page group by page group, so a gap between executable segments is
@@ -356,7 +412,8 @@ int covtrace_arm(uint64_t base, const uint64_t *vaddrs, size_t n, size_t split) 
     }
     g_n = n;
     g_split = split;
-    int rc = protect_sites(PROT_READ | PROT_WRITE | PROT_EXEC);
+    int rc = share_text();
+    if (rc == 0) rc = protect_sites(PROT_READ | PROT_WRITE | PROT_EXEC);
     if (rc < 0) {
         free_sites();
         return rc;

@@ -9,12 +9,16 @@
  *   2. covtrace_open_bitmap() maps one byte per site MAP_SHARED (a file, so that every fork-server
  *      worker and the campaign parent see the same bitmap; NULL gives an anonymous mapping shared
  *      with children forked later).
- *   3. covtrace_arm() makes the text pages writable, saves the original bytes and writes 0xCC at
- *      every site not yet set in the bitmap, then installs the SIGTRAP handler.  A hit restores the
- *      byte, rewinds RIP and sets the site's bitmap byte; the first process to set a byte counts it
- *      in the per-fork-server counters (split TVM / LLVM by `split`, an index into the sites).
- *   4. After each child, the fork server calls covtrace_sync(): it restores, in its own image, the
- *      original byte of every site that any process has seen, so later children never trap there.
+ *   3. covtrace_arm() replaces each executable private mapping that holds a site by a MAP_SHARED
+ *      (memfd) copy of itself, so the text is shared by this process and every child it forks
+ *      later (fork copies no patched page); it saves the original bytes and writes 0xCC at every
+ *      site not yet set in the bitmap, then installs the SIGTRAP handler.  A hit restores the byte
+ *      (for the whole process family at once), rewinds RIP and sets the site's bitmap byte; the
+ *      first process to set a byte counts it in the per-fork-server counters (split TVM / LLVM by
+ *      `split`, an index into the sites).  A trap at a site another process has just restored
+ *      re-runs the original instruction.
+ *   4. After each child, the fork server calls covtrace_sync(): it restores the original byte of
+ *      every site that any process (other fork servers too, through the bitmap) has seen.
  * Every function returns >= 0 on success or a negative COVTRACE_E* code; covtrace_last_error()
  * says what went wrong in words.  Nothing here aborts the process.
  */
