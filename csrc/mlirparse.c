@@ -59,6 +59,7 @@ typedef struct {
     table defstack;          /* scope, off, len of SSA names defined in open regions (removed at close) */
     table pending;           /* operand rows not resolved yet; their scope column climbs as regions close */
     int32_t bad_result_off;  /* first `%x#N` with N out of range, -1 if none */
+    table rlast;             /* per region: its last block */
     table psuccs;            /* successor rows waiting for their region to close */
     int32_t bad_succ_off;    /* first successor naming no block of its region, -1 if none */
     int any_pretty;
@@ -105,15 +106,17 @@ static void fail(P *p, int32_t off, const char *fmt, ...) {
     longjmp(p->jb, 1);
 }
 
-static int32_t *row_add(P *p, table *t) {
-    if (t->n == t->cap) {
-        int32_t cap = t->cap ? t->cap * 2 : 64;
-        if (cap > (1 << 28) / t->width) fail(p, p->t.off, "input too large");
-        int32_t *v = realloc(t->v, (size_t)cap * t->width * sizeof(int32_t));
-        if (!v) fail(p, p->t.off, "out of memory");
-        t->v = v;
-        t->cap = cap;
-    }
+static void grow(P *p, table *t) {
+    int32_t cap = t->cap ? t->cap * 2 : 64;
+    if (cap > (1 << 28) / t->width) fail(p, p->t.off, "input too large");
+    int32_t *v = realloc(t->v, (size_t)cap * t->width * sizeof(int32_t));
+    if (!v) fail(p, p->t.off, "out of memory");
+    t->v = v;
+    t->cap = cap;
+}
+
+static inline int32_t *row_add(P *p, table *t) {
+    if (t->n == t->cap) grow(p, t);
     int32_t *row = t->v + (size_t)t->n * t->width;
     for (int i = 0; i < t->width; i++) row[i] = -1;
     t->n++;
@@ -126,9 +129,31 @@ static int32_t *row_add(P *p, table *t) {
 /* character classes, indexed by byte + 1 so that -1 (end of input) maps to no class */
 enum { C_ALPHA = 1, C_DIGIT = 2, C_HEX = 4, C_BARE = 8, C_SUFFIX = 16, C_SPACE = 32 };
 static unsigned char CLS[257];
+/* How a token starting with byte c is lexed: one of TS_*, or TS_ONE + the kind of a one-byte token. */
+enum { TS_BAD, TS_BARE, TS_DIGIT, TS_QUOTE, TS_SIGIL, TS_MULTI, TS_PUNCT, TS_ONE };
+static unsigned char TSTART[256];
+static volatile int classes_ready;
 static void init_classes(void) {
-    if (CLS['a' + 1]) return;
+    if (classes_ready) return;
     for (int c = 0; c < 256; c++) {
+        unsigned char ts = TS_BAD;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') ts = TS_BARE;
+        else if (c >= '0' && c <= '9') ts = TS_DIGIT;
+        else if (c == '"') ts = TS_QUOTE;
+        else if (c == '%' || c == '^' || c == '#' || c == '!' || c == '@') ts = TS_SIGIL;
+        else if (c == '{' || c == '<' || c == '>' || c == ':' || c == '-') ts = TS_MULTI;
+        else if (c == '(') ts = TS_ONE + T_LPAREN;
+        else if (c == ')') ts = TS_ONE + T_RPAREN;
+        else if (c == '[') ts = TS_ONE + T_LSQ;
+        else if (c == ']') ts = TS_ONE + T_RSQ;
+        else if (c == '}') ts = TS_ONE + T_RBRACE;
+        else if (c == ',') ts = TS_ONE + T_COMMA;
+        else if (c == '=') ts = TS_ONE + T_EQ;
+        else if (c == '?') ts = TS_ONE + T_QUESTION;
+        else if (c == '*') ts = TS_ONE + T_STAR;
+        else if (c == '+') ts = TS_ONE + T_PLUS;
+        else if (c > 32 && c < 127) ts = TS_PUNCT;
+        TSTART[c] = ts;
         unsigned char k = 0;
         int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'), digit = c >= '0' && c <= '9';
         if (alpha) k |= C_ALPHA;
@@ -139,6 +164,7 @@ static void init_classes(void) {
         if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') k |= C_SPACE;
         CLS[c + 1] = k;
     }
+    classes_ready = 1;
 }
 static inline int is_alpha(int c) { return CLS[c + 1] & C_ALPHA; }
 static inline int is_digit(int c) { return CLS[c + 1] & C_DIGIT; }
@@ -163,9 +189,11 @@ static void note_alias_use(P *p) {
 
 static int32_t lex_string(P *p, int32_t i) {
     /* i is at the opening quote; returns the index after the closing quote */
+    const char *s = p->s;
+    const int32_t end = p->end;
     int32_t start = i++;
     for (;;) {
-        while (i < p->end && p->s[i] != '"' && p->s[i] != '\\' && p->s[i] != '\n') i++;
+        while (i < end && s[i] != '"' && s[i] != '\\' && s[i] != '\n') i++;
         int c = at(p, i);
         if (c < 0 || c == '\n') fail(p, start, "expected '\"' in string literal");
         if (c == '"') return i + 1;
@@ -178,82 +206,100 @@ static int32_t lex_string(P *p, int32_t i) {
     }
 }
 
+/* The hot loop of the parser: everything it reads lives in locals (p's fields would be reloaded after
+   every store through p), and each class of token is scanned by a tight loop over a bounds-checked
+   local index. */
 static void next(P *p) {
+    const unsigned char *s = (const unsigned char *)p->s;
+    const int32_t end = p->end;
     int32_t i = p->pos;
+    int32_t line = p->line;
     int nl = 0;
     p->prev_end = p->t.off + p->t.len;
-    for (;;) {
-        int c = at(p, i);
-        if (CLS[c + 1] & C_SPACE) i++;
-        else if (c == '\n') { nl = 1; p->line++; i++; }
-        else if (c == '/' && at(p, i + 1) == '/') {
-            const char *nlp = memchr(p->s + i, '\n', (size_t)(p->end - i));
-            i = nlp ? (int32_t)(nlp - p->s) : p->end;
+    while (i < end) {
+        unsigned c = s[i];
+        if (c == ' ') { i++; continue; }
+        if (c == '\n') { nl = 1; line++; i++; continue; }
+        if (CLS[c + 1] & C_SPACE) { i++; continue; }
+        if (c == '/' && i + 1 < end && s[i + 1] == '/') {
+            const unsigned char *nlp = memchr(s + i, '\n', (size_t)(end - i));
+            i = nlp ? (int32_t)(nlp - s) : end;
+            continue;
         }
-        else break;
+        break;
     }
-    tok t = {T_EOF, nl, i, 0, p->line};
-    int c = at(p, i);
+    p->line = line;
+    tok t = {T_EOF, nl, i, 0, line};
+#define AT(k) ((k) < end ? (int)s[k] : -1)
     int32_t j = i + 1;
-    if (c < 0) { t.kind = T_EOF; j = i; }
-    else if (is_alpha(c) || c == '_') { while (is_bare(at(p, j))) j++; t.kind = T_BARE; }
-    else if (is_digit(c)) {
-        if (c == '0' && at(p, j) == 'x' && is_hex(at(p, j + 1))) {
-            j += 1;
-            while (is_hex(at(p, j))) j++;
-            t.kind = T_INT;
-        } else {
-            while (is_digit(at(p, j))) j++;
-            t.kind = T_INT;
-            if (at(p, j) == '.') {
-                j++;
-                t.kind = T_FLOAT;
-                while (is_digit(at(p, j))) j++;
-                if ((at(p, j) == 'e' || at(p, j) == 'E') &&
-                    (is_digit(at(p, j + 1)) || ((at(p, j + 1) == '-' || at(p, j + 1) == '+') && is_digit(at(p, j + 2))))) {
-                    j += 2;
-                    while (is_digit(at(p, j))) j++;
-                }
-            }
-        }
-    } else if (c == '"') { j = lex_string(p, i); t.kind = T_STRING; }
-    else if (c == '%' || c == '^' || c == '#' || c == '!' || c == '@') {
-        int d = at(p, j);
-        if (c == '#' && d == '-' && at(p, j + 1) == '}') { j += 2; t.kind = T_MEND; }
+    if (i >= end) { t.kind = T_EOF; j = i; goto done; }
+    int c = s[i];
+    unsigned ts = TSTART[c];
+    if (ts >= TS_ONE) { t.kind = (int)(ts - TS_ONE); goto done; }
+    switch (ts) {
+    case TS_BARE:
+        while (j < end && (CLS[s[j] + 1] & C_BARE)) j++;
+        t.kind = T_BARE;
+        break;
+    case TS_SIGIL: {
+        int d = AT(j);
+        if (c == '#' && d == '-' && AT(j + 1) == '}') { j += 2; t.kind = T_MEND; }
         else if (c == '@' && d == '"') { j = lex_string(p, j); t.kind = T_AT; }
         else if ((c == '%' || c == '^' || c == '#') && (is_suffix(d))) {
-            while (is_suffix(at(p, j))) j++;
+            while (j < end && (CLS[s[j] + 1] & C_SUFFIX)) j++;
             t.kind = c == '%' ? T_PERCENT : c == '^' ? T_CARET : T_HASH;
         } else if ((c == '!' || c == '@') && (is_alpha(d) || d == '_' || (c == '@' && is_suffix(d)))) {
-            while (c == '!' ? is_bare(at(p, j)) : is_suffix(at(p, j))) j++;
+            int cls = c == '!' ? C_BARE : C_SUFFIX;
+            while (j < end && (CLS[s[j] + 1] & cls)) j++;
             t.kind = c == '!' ? T_EXCL : T_AT;
         } else if (c == '!' && d == '"') { j = lex_string(p, j); t.kind = T_EXCL; }
         else fail(p, i, "invalid identifier after '%c'", c);
-    } else {
+        break;
+    }
+    case TS_DIGIT:
+        if (c == '0' && AT(j) == 'x' && is_hex(AT(j + 1))) {
+            j += 1;
+            while (is_hex(AT(j))) j++;
+            t.kind = T_INT;
+        } else {
+            while (is_digit(AT(j))) j++;
+            t.kind = T_INT;
+            if (AT(j) == '.') {
+                j++;
+                t.kind = T_FLOAT;
+                while (is_digit(AT(j))) j++;
+                if ((AT(j) == 'e' || AT(j) == 'E') &&
+                    (is_digit(AT(j + 1)) || ((AT(j + 1) == '-' || AT(j + 1) == '+') && is_digit(AT(j + 2))))) {
+                    j += 2;
+                    while (is_digit(AT(j))) j++;
+                }
+            }
+        }
+        break;
+    case TS_QUOTE:
+        j = lex_string(p, i);
+        t.kind = T_STRING;
+        break;
+    case TS_MULTI:
         switch (c) {
-        case '(': t.kind = T_LPAREN; break;
-        case ')': t.kind = T_RPAREN; break;
-        case '[': t.kind = T_LSQ; break;
-        case ']': t.kind = T_RSQ; break;
         case '{':
-            if (at(p, j) == '-' && at(p, j + 1) == '#') { j += 2; t.kind = T_MBEGIN; }
+            if (AT(j) == '-' && AT(j + 1) == '#') { j += 2; t.kind = T_MBEGIN; }
             else t.kind = T_LBRACE;
             break;
-        case '}': t.kind = T_RBRACE; break;
-        case '<': if (at(p, j) == '=') { j++; t.kind = T_LE; } else t.kind = T_LT; break;
-        case '>': if (at(p, j) == '=') { j++; t.kind = T_GE; } else t.kind = T_GT; break;
-        case ',': t.kind = T_COMMA; break;
-        case ':': if (at(p, j) == ':') { j++; t.kind = T_DCOLON; } else t.kind = T_COLON; break;
-        case '=': t.kind = T_EQ; break;
-        case '-': if (at(p, j) == '>') { j++; t.kind = T_ARROW; } else t.kind = T_MINUS; break;
-        case '?': t.kind = T_QUESTION; break;
-        case '*': t.kind = T_STAR; break;
-        case '+': t.kind = T_PLUS; break;
-        default:
-            if (c > 32 && c < 127) t.kind = T_PUNCT;
-            else fail(p, i, "unexpected character");
+        case '<': if (AT(j) == '=') { j++; t.kind = T_LE; } else t.kind = T_LT; break;
+        case '>': if (AT(j) == '=') { j++; t.kind = T_GE; } else t.kind = T_GT; break;
+        case ':': if (AT(j) == ':') { j++; t.kind = T_DCOLON; } else t.kind = T_COLON; break;
+        default: if (AT(j) == '>') { j++; t.kind = T_ARROW; } else t.kind = T_MINUS; break;
         }
+        break;
+    case TS_PUNCT:
+        t.kind = T_PUNCT;
+        break;
+    default:
+        fail(p, i, "unexpected character");
     }
+done:
+#undef AT
     t.len = j - i;
     p->pos = j;
     p->t = t;
@@ -288,12 +334,33 @@ static void enter(P *p) {
 
 /* ---------------------------------------------------------------- names */
 
-static uint32_t hash_bytes(const char *s, int32_t n, int32_t scope) {
-    uint32_t h = 2166136261u ^ (uint32_t)scope;
-    for (int32_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-    /* FNV's low bits follow the last bytes too closely (%10, %11... in thousands of scopes): mix */
-    h ^= h >> 16; h *= 0x85ebca6bu; h ^= h >> 13; h *= 0xc2b2ae35u; h ^= h >> 16;
-    return h ? h : 1;
+static inline uint64_t load64(const char *s) { uint64_t v; memcpy(&v, s, 8); return v; }
+
+/* Eight bytes at a time; a short tail is read as the last eight bytes ending at it when they lie inside
+   the chunk (names are rarely at its very start), so a typical `%1234` costs one load. */
+static uint32_t hash_bytes(P *p, int32_t off, int32_t n, int32_t scope) {
+    const char *s = p->s + off;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uint32_t)scope ^ ((uint64_t)(uint32_t)n << 32);
+    while (n >= 8) {
+        h = (h ^ load64(s)) * 0xff51afd7ed558ccdull;
+        h ^= h >> 29;
+        s += 8; off += 8; n -= 8;
+    }
+    if (n > 0) {
+        uint64_t v;
+        if (off + n - 8 >= p->begin) v = load64(s + n - 8) >> (8 * (8 - n));
+        else { v = 0; for (int32_t i = 0; i < n; i++) v |= (uint64_t)(unsigned char)s[i] << (8 * i); }
+        h = (h ^ v) * 0xff51afd7ed558ccdull;
+    }
+    h ^= h >> 33; h *= 0xc4ceb9fe1a85ec53ull; h ^= h >> 33;
+    uint32_t r = (uint32_t)h;
+    return r ? r : 1;
+}
+
+static inline int same_bytes(const char *a, const char *b, int32_t n) {
+    while (n >= 8) { if (load64(a) != load64(b)) return 0; a += 8; b += 8; n -= 8; }
+    while (n-- > 0) if (*a++ != *b++) return 0;
+    return 1;
 }
 
 static hentry *hfind(P *p, int32_t scope, int32_t off, int32_t len, int create) {
@@ -312,11 +379,11 @@ static hentry *hfind(P *p, int32_t scope, int32_t off, int32_t len, int create) 
         p->hcap = cap;
     }
     if (!p->hcap) return NULL;
-    uint32_t hv = hash_bytes(p->s + off, len, scope);
+    uint32_t hv = hash_bytes(p, off, len, scope);
     uint32_t k = hv & (uint32_t)(p->hcap - 1);
     while (p->h[k].hash) {
         hentry *e = &p->h[k];
-        if (e->hash == hv && e->scope == scope && e->len == len && memcmp(p->s + e->off, p->s + off, (size_t)len) == 0)
+        if (e->hash == hv && e->scope == scope && e->len == len && same_bytes(p->s + e->off, p->s + off, len))
             return e;
         k = (k + 1) & (uint32_t)(p->hcap - 1);
     }
@@ -737,13 +804,13 @@ static int32_t new_block(P *p, int32_t region, int32_t name_off, int32_t name_le
     b[0] = region; b[2] = p->r->t[MLP_VALUES].n; b[3] = 0; b[6] = 0;
     b[7] = name_off; b[8] = name_len; b[9] = line;
     if (name_len <= 0) { b[7] = -1; b[8] = 0; }
+    /* the region's last block, kept aside: walking the list made functions with thousands of blocks quadratic */
+    while (p->rlast.n <= region) row_add(p, &p->rlast);
     int32_t *rg = ROW(p, MLP_REGIONS, region);
+    int32_t last = p->rlast.v[region];
     if (rg[1] < 0) rg[1] = idx;
-    else {
-        int32_t k = rg[1];
-        while (ROW(p, MLP_BLOCKS, k)[1] >= 0) k = ROW(p, MLP_BLOCKS, k)[1];
-        ROW(p, MLP_BLOCKS, k)[1] = idx;
-    }
+    else ROW(p, MLP_BLOCKS, last)[1] = idx;
+    p->rlast.v[region] = idx;
     rg[2]++;
     return idx;
 }
@@ -1777,6 +1844,7 @@ mlp_result *mlp_parse(const char *src, size_t begin, size_t end) {
     p->pending.width = 1;
     p->bad_result_off = -1;
     p->psuccs.width = 1;
+    p->rlast.width = 1;
     p->bad_succ_off = -1;
     if (!run(p)) {
         free_tables(r);
@@ -1789,6 +1857,7 @@ mlp_result *mlp_parse(const char *src, size_t begin, size_t end) {
     free(p->defstack.v);
     free(p->pending.v);
     free(p->psuccs.v);
+    free(p->rlast.v);
     free(p);
     return r;
 }
