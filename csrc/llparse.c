@@ -103,9 +103,12 @@ struct llp_module {
     tab_t t[LLP_NTABLES];
     char *ttext; size_t ttext_n, ttext_cap;   /* type text pool */
     /* parser state */
-    tok_t ring[16];                             /* tokens are lexed on demand; lookahead is at most 2 */
+    tok_t ring[64];                             /* RING tokens lexed ahead; lookahead is at most 2 */
     size_t nlexed, lex_i, prev_end;
-    int emitted;
+    jmp_buf lex_jb;                             /* a lexical error, held back until its token is wanted */
+    int lex_err;
+    size_t lex_err_off;
+    char lex_msg[128];
     size_t pos;
     int depth;
     int32_t *scr; size_t scr_n, scr_cap;        /* int scratch stack */
@@ -121,6 +124,7 @@ struct llp_module {
     int32_t *tnum; size_t tnum_n, tnum_cap;      /* %N type -> NAMED row */
     uint32_t *keyoff; uint32_t *keylen; size_t key_cap;   /* name key for FWD and defs, per vid */
     int32_t kwtype[KW_END];
+    int32_t vcache[256][4];                      /* (element, count, scalable, id + 1) of vector types */
     int32_t inttype[129];
     int32_t cur_func, cur_block, next_local, next_global;
     int32_t t_i1, t_i32, t_ptr, t_void, t_label, t_token, t_metadata;
@@ -155,12 +159,16 @@ static inline void *grow(llp_module *m, void *p, size_t *cap, size_t need, size_
     return grow_slow(m, p, cap, need, elt);
 }
 
-static inline int32_t *row(llp_module *m, int which) {
+static const int WIDTHS[LLP_NTABLES] = {3, 18, 8, 16, 6, 12, 8, 1, 4, 8, 1, 3, 7, 5, 1};
+
+/* `which` is a constant at every call, so the width folds and the -1 fill unrolls */
+static inline __attribute__((always_inline)) int32_t *row(llp_module *m, int which) {
     tab_t *t = &m->t[which];
-    t->d = grow(m, t->d, &t->cap, (t->n + 1) * (size_t)t->w, sizeof(int32_t));
-    int32_t *r = t->d + t->n * t->w;
+    const size_t w = (size_t)WIDTHS[which];
+    if (__builtin_expect((t->n + 1) * w > t->cap, 0)) t->d = grow_slow(m, t->d, &t->cap, (t->n + 1) * w, sizeof(int32_t));
+    int32_t *r = t->d + t->n * w;
     t->n++;
-    for (int i = 0; i < t->w; i++) r[i] = -1;
+    for (size_t i = 0; i < w; i++) r[i] = -1;
     return r;
 }
 #define NROWS(m, tb) ((int32_t)(m)->t[tb].n)
@@ -179,7 +187,7 @@ static void cputs(llp_module *m, const char *s) { cpush(m, s, strlen(s)); }
 
 /* ------------------------------------------------------------------ keyword table */
 static int16_t kw_hash[1024];
-static uint8_t id_tab[256], ws_tab[256];
+static uint8_t id_tab[256], ws_tab[256], kwc_tab[256];
 static int kw_ready;
 
 static uint32_t hash_bytes(const char *s, size_t n) {
@@ -202,6 +210,7 @@ static void kw_init(void) {
     for (int c = 0; c < 256; c++)
         id_tab[c] = (uint8_t)((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                               c == '-' || c == '$' || c == '.' || c == '_');
+    for (int c = 0; c < 256; c++) kwc_tab[c] = (uint8_t)(id_tab[c] && c != '-' && c != '$' && c != '.');
     for (int k = 1; k < KW_END; k++) kw_len[k] = (uint8_t)strlen(KW_TEXT[k]);
     ws_tab[' '] = ws_tab['\t'] = ws_tab['\n'] = ws_tab['\r'] = ws_tab['\f'] = ws_tab['\v'] = 1;
     memset(kw_hash, 0, sizeof kw_hash);
@@ -216,161 +225,200 @@ static void kw_init(void) {
 }
 __attribute__((constructor)) static void kw_ctor(void) { kw_init(); }
 
-static int kw_lookup(const char *s, size_t n) {
+static inline int kw_lookup(const char *s, size_t n) {
     if (n == 0 || n > 40) return KW_NONE;
     uint32_t h = kw_hash_of(s, n);
-    while (kw_hash[h]) {
-        int k = kw_hash[h];
-        if (kw_len[k] == n && KW_TEXT[k][0] == s[0] && memcmp(KW_TEXT[k], s, n) == 0) return k;
-        h = (h + 1) & 1023;
+    for (int k; (k = kw_hash[h]); h = (h + 1) & 1023) {
+        if (kw_len[k] != n) continue;
+        const char *w = KW_TEXT[k];   /* keywords are short: a byte loop beats a memcmp call */
+        size_t i = 0;
+        while (i < n && w[i] == s[i]) i++;
+        if (i == n) return k;
     }
     return KW_NONE;
 }
 
 /* ------------------------------------------------------------------ lexer */
+/* Lexing runs ahead of the parser in batches (one call per ~56 tokens instead of one per token).
+ * A lexical error is held back until the parser asks for the token it stopped at, so errors come
+ * out exactly where and in the order that lexing each token on demand would give them. */
+#define RING 64
+#define RING_MASK (RING - 1)
+#define RING_KEEP 8   /* tokens behind the cursor that stay valid (callers hold pointers briefly) */
+
 static inline int is_id(int c) { return id_tab[c & 255]; }
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
+static inline int is_digit(int c) { return (unsigned)(c - '0') < 10u; }
 static int is_hex(int c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-static inline void addtok(llp_module *m, int kind, int kw, size_t off, size_t len) {
-    tok_t *t = &m->ring[m->nlexed++ & 15];
-    m->emitted = 1;
+static void lex_fail(llp_module *m, size_t off, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+static void lex_fail(llp_module *m, size_t off, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->lex_msg, sizeof m->lex_msg, fmt, ap);
+    va_end(ap);
+    m->lex_err_off = off;
+    longjmp(m->lex_jb, 1);
+}
+
+static inline void put(llp_module *m, int kind, int kw, size_t off, size_t len) {
+    tok_t *t = &m->ring[m->nlexed & RING_MASK];
     t->kind = (uint8_t)kind;
     t->kw = (uint16_t)kw;
     t->off = (uint32_t)off;
     t->len = (uint32_t)len;
+    m->nlexed++;
 }
 
 /* a "..." string starting at i (the quote); returns the index after the closing quote */
 static size_t lex_string_at(llp_module *m, size_t i, size_t tok_start) {
     const char *q = memchr(m->src + i + 1, '"', m->len - i - 1);
-    if (!q) fail(m, tok_start, "end of file in string constant");
+    if (!q) lex_fail(m, tok_start, "end of file in string constant");
     return (size_t)(q - m->src) + 1;
 }
-static size_t lex_string(llp_module *m, size_t i) { return lex_string_at(m, i, i); }
 
-/* a name after a sigil (%, @, $, !): bare identifier chars, digits or a quoted string */
-static size_t lex_name(llp_module *m, size_t i, int meta) {
-    const char *s = m->src;
-    if (i < m->len && s[i] == '"' && !meta) return lex_string(m, i);
-    size_t j = i;
-    while (j < m->len && (is_id((unsigned char)s[j]) || (meta && s[j] == '\\'))) j++;
-    return j;
-}
+/* lex tokens into the ring until m->nlexed == upto (T_EOF, again and again, at the end) */
+/* Input that ends in a newline stops every identifier, digit, name and space scan before its end,
+ * so those scans can drop the bounds check. */
+#define SCAN(e, cond) do { if (safe) { while (cond) (e)++; } else { while ((e) < n && (cond)) (e)++; } } while (0)
 
-/* lex one token at m->lex_i into the ring (T_EOF, again and again, at the end) */
-static void lex_one(llp_module *m) {
+static void lex_batch(llp_module *m, size_t upto) {
     const char *s = m->src;
     size_t n = m->len, i = m->lex_i;
-    m->emitted = 0;
-    while (i < n && !m->emitted) {
-        unsigned char c = (unsigned char)s[i];
-        if (ws_tab[c]) {
-            do i++; while (i < n && ws_tab[(unsigned char)s[i]]);
-            continue;
+    const int safe = n > 0 && s[n - 1] == '\n';
+    while (m->nlexed < upto) {
+        unsigned char c;
+        for (;;) {   /* whitespace and comments */
+            if (i >= n) goto eof;
+            c = (unsigned char)s[i];
+            if (c == ' ') {   /* long runs of spaces pad block labels: 8 bytes at a time */
+                i++;
+                for (uint64_t w; i + 8 <= n && (memcpy(&w, s + i, 8), w == 0x2020202020202020ull);) i += 8;
+                SCAN(i, s[i] == ' ');
+                continue;
+            }
+            if (ws_tab[c]) { i++; continue; }
+            if (c == ';') {
+                const char *q = memchr(s + i, '\n', n - i);
+                i = q ? (size_t)(q - s) : n;
+                continue;
+            }
+            break;
         }
-        if (c == ';') { while (i < n && s[i] != '\n') i++; continue; }
         size_t st = i, e;
         switch (c) {
-        case '%': case '@': case '$': {
-            e = lex_name(m, i + 1, 0);
-            if (e == i + 1) fail(m, st, "invalid %c name", c == '%' ? '%' : c);
-            if (c == '$' && e < n && s[e] == ':' && s[i + 1] != '"') { addtok(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
-            addtok(m, c == '%' ? T_LOCAL : c == '@' ? T_GLOBAL : T_COMDAT, 0, st, e - st);
+        case '%': case '@': case '$':
+            e = i + 1;
+            if (e < n && s[e] == '"') e = lex_string_at(m, e, e);
+            else SCAN(e, is_id((unsigned char)s[e]));
+            if (e == i + 1) lex_fail(m, st, "invalid %c name", c);
+            if (c == '$' && e < n && s[e] == ':' && s[i + 1] != '"') { put(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
+            put(m, c == '%' ? T_LOCAL : c == '@' ? T_GLOBAL : T_COMDAT, 0, st, e - st);
             i = e;
             continue;
-        }
         case '!':
-            e = lex_name(m, i + 1, 1);
-            addtok(m, e == i + 1 ? T_EXCLAIM : T_METAVAR, 0, st, e - st);
+            e = i + 1;
+            SCAN(e, is_id((unsigned char)s[e]) || s[e] == '\\');
+            put(m, e == i + 1 ? T_EXCLAIM : T_METAVAR, 0, st, e - st);
             i = e;
             continue;
         case '#': case '^':
             e = i + 1;
             if (c == '#' && e < n && !is_digit((unsigned char)s[e])) {
                 while (e < n && is_id((unsigned char)s[e])) e++;
-                if (e == i + 1) fail(m, st, "invalid '#' token");
-                addtok(m, T_HASHKW, kw_lookup(s + i + 1, e - i - 1), st, e - st);
+                if (e == i + 1) lex_fail(m, st, "invalid '#' token");
+                put(m, T_HASHKW, kw_lookup(s + i + 1, e - i - 1), st, e - st);
             } else {
                 while (e < n && is_digit((unsigned char)s[e])) e++;
-                if (e == i + 1) fail(m, st, "invalid '%c' token", c);
-                addtok(m, c == '#' ? T_ATTRGRP : T_SUMMARY, 0, st, e - st);
+                if (e == i + 1) lex_fail(m, st, "invalid '%c' token", c);
+                put(m, c == '#' ? T_ATTRGRP : T_SUMMARY, 0, st, e - st);
             }
             i = e;
             continue;
         case '"':
-            e = lex_string(m, i);
-            if (e < n && s[e] == ':') { addtok(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; }
-            else { addtok(m, T_STRING, 0, st, e - st); i = e; }
+            e = lex_string_at(m, i, i);
+            if (e < n && s[e] == ':') { put(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; }
+            else { put(m, T_STRING, 0, st, e - st); i = e; }
             continue;
-        case '(': addtok(m, T_LPAREN, 0, i, 1); i++; continue;
-        case ')': addtok(m, T_RPAREN, 0, i, 1); i++; continue;
-        case '[': addtok(m, T_LSQ, 0, i, 1); i++; continue;
-        case ']': addtok(m, T_RSQ, 0, i, 1); i++; continue;
-        case '{': addtok(m, T_LBRACE, 0, i, 1); i++; continue;
-        case '}': addtok(m, T_RBRACE, 0, i, 1); i++; continue;
-        case '<': addtok(m, T_LT, 0, i, 1); i++; continue;
-        case '>': addtok(m, T_GT, 0, i, 1); i++; continue;
-        case ',': addtok(m, T_COMMA, 0, i, 1); i++; continue;
-        case '=': addtok(m, T_EQ, 0, i, 1); i++; continue;
-        case '*': addtok(m, T_STAR, 0, i, 1); i++; continue;
-        case '|': addtok(m, T_BAR, 0, i, 1); i++; continue;
-        case ':': addtok(m, T_COLON, 0, i, 1); i++; continue;
-        default: break;
-        }
-        if (c == '.' && i + 2 < n && s[i + 1] == '.' && s[i + 2] == '.') { addtok(m, T_DOTS, 0, i, 3); i += 3; continue; }
-        if (is_digit(c) || c == '-' || c == '+') {
+        case '(': put(m, T_LPAREN, 0, i, 1); i++; continue;
+        case ')': put(m, T_RPAREN, 0, i, 1); i++; continue;
+        case '[': put(m, T_LSQ, 0, i, 1); i++; continue;
+        case ']': put(m, T_RSQ, 0, i, 1); i++; continue;
+        case '{': put(m, T_LBRACE, 0, i, 1); i++; continue;
+        case '}': put(m, T_RBRACE, 0, i, 1); i++; continue;
+        case '<': put(m, T_LT, 0, i, 1); i++; continue;
+        case '>': put(m, T_GT, 0, i, 1); i++; continue;
+        case ',': put(m, T_COMMA, 0, i, 1); i++; continue;
+        case '=': put(m, T_EQ, 0, i, 1); i++; continue;
+        case '*': put(m, T_STAR, 0, i, 1); i++; continue;
+        case '|': put(m, T_BAR, 0, i, 1); i++; continue;
+        case ':': put(m, T_COLON, 0, i, 1); i++; continue;
+        case '.':
+            if (i + 2 < n && s[i + 1] == '.' && s[i + 2] == '.') { put(m, T_DOTS, 0, i, 3); i += 3; continue; }
+            goto ident;
+        case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
+        case '-': case '+':
             /* LLVM's [-a-zA-Z$._0-9]+: label, e.g. 3: or -3: */
-            e = i;
-            while (e < n && is_id((unsigned char)s[e])) e++;
-            if (e < n && s[e] == ':' && c != '+') { addtok(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
-        }
-        if (is_digit(c) || ((c == '-' || c == '+') && i + 1 < n && is_digit((unsigned char)s[i + 1]))) {
             e = i + 1;
-            if (c == '0' && e < n && s[e] == 'x') {  /* hex float: 0x, 0xK, 0xL, 0xM, 0xH, 0xR */
-                e++;
-                if (e < n && s[e] && strchr("KLMHR", s[e])) e++;
-                size_t h = e;
-                while (e < n && is_hex((unsigned char)s[e])) e++;
-                if (e == h) fail(m, st, "bad hexadecimal floating point constant");
-                addtok(m, T_FP, 0, st, e - st);
+            SCAN(e, is_digit((unsigned char)s[e]));
+            if (c != '+' && e < n && (s[e] == ':' || is_id((unsigned char)s[e]))) {
+                SCAN(e, is_id((unsigned char)s[e]));
+                if (e < n && s[e] == ':') { put(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
+            }
+            if (is_digit(c) || (i + 1 < n && is_digit((unsigned char)s[i + 1]))) {
+                e = i + 1;
+                if (c == '0' && e < n && s[e] == 'x') {  /* hex float: 0x, 0xK, 0xL, 0xM, 0xH, 0xR */
+                    e++;
+                    if (e < n && s[e] && strchr("KLMHR", s[e])) e++;
+                    size_t h = e;
+                    while (e < n && is_hex((unsigned char)s[e])) e++;
+                    if (e == h) lex_fail(m, st, "bad hexadecimal floating point constant");
+                    put(m, T_FP, 0, st, e - st);
+                    i = e;
+                    continue;
+                }
+                while (e < n && is_digit((unsigned char)s[e])) e++;
+                if (e < n && s[e] == '.') {
+                    e++;
+                    while (e < n && is_digit((unsigned char)s[e])) e++;
+                    if (e < n && (s[e] == 'e' || s[e] == 'E')) {
+                        size_t k = e + 1;
+                        if (k < n && (s[k] == '-' || s[k] == '+')) k++;
+                        if (k < n && is_digit((unsigned char)s[k])) {
+                            while (k < n && is_digit((unsigned char)s[k])) k++;
+                            e = k;
+                        }
+                    }
+                    put(m, T_FP, 0, st, e - st);
+                } else {
+                    put(m, T_INT, 0, st, e - st);
+                }
                 i = e;
                 continue;
             }
-            while (e < n && is_digit((unsigned char)s[e])) e++;
-            if (e < n && s[e] == '.') {
-                e++;
-                while (e < n && is_digit((unsigned char)s[e])) e++;
-                if (e < n && (s[e] == 'e' || s[e] == 'E')) {
-                    size_t k = e + 1;
-                    if (k < n && (s[k] == '-' || s[k] == '+')) k++;
-                    if (k < n && is_digit((unsigned char)s[k])) {
-                        while (k < n && is_digit((unsigned char)s[k])) k++;
-                        e = k;
-                    }
-                }
-                addtok(m, T_FP, 0, st, e - st);
-            } else {
-                addtok(m, T_INT, 0, st, e - st);
-            }
-            i = e;
-            continue;
+            if (c == '+') lex_fail(m, st, "invalid character in input");
+            goto ident;
+        default:
+            if (!is_id(c)) lex_fail(m, st, "invalid character in input");
+            goto ident;
         }
-        if (is_id(c)) {
+    ident: {
+            /* one scan: the keyword part ([a-zA-Z0-9_]) and the whole identifier run */
             e = i;
-            while (e < n && is_id((unsigned char)s[e])) e++;
-            if (e < n && s[e] == ':') { addtok(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
+            SCAN(e, kwc_tab[(unsigned char)s[e]]);
+            size_t kend = e;
+            SCAN(e, is_id((unsigned char)s[e]));
+            if (e < n && s[e] == ':') { put(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
             size_t L = e - st;
             if (L == 1 && c == 'c' && e < n && s[e] == '"') {
                 e = lex_string_at(m, e, st);
-                addtok(m, T_CSTRING, 0, st, e - st);
+                put(m, T_CSTRING, 0, st, e - st);
                 i = e;
                 continue;
             }
             if (L >= 3 && (c == 'u' || c == 's') && s[i + 1] == '0' && s[i + 2] == 'x') {
                 for (size_t k = i + 3; k < e; k++)
-                    if (!is_hex((unsigned char)s[k])) fail(m, st, "invalid hexadecimal integer");
-                addtok(m, T_INT, 0, st, L);
+                    if (!is_hex((unsigned char)s[k])) lex_fail(m, st, "invalid hexadecimal integer");
+                put(m, T_INT, 0, st, L);
                 i = e;
                 continue;
             }
@@ -381,48 +429,55 @@ static void lex_one(llp_module *m) {
                     if (w <= 100000000) w = w * 10 + (s[k] - '0');
                     k++;
                 }
-                if (w < 1 || w > 8388608) fail(m, st, "bitwidth for integer type out of range");
-                addtok(m, T_INTTYPE, w <= 65535 ? (int)w : 0, st, k - st);
+                if (w < 1 || w > 8388608) lex_fail(m, st, "bitwidth for integer type out of range");
+                put(m, T_INTTYPE, w <= 65535 ? (int)w : 0, st, k - st);
                 i = k;
                 continue;
             }
             /* keywords are [a-zA-Z_][a-zA-Z0-9_]*; the rest of the run lexes on its own */
-            {
-                size_t k = i;
-                while (k < e && s[k] != '-' && s[k] != '.' && s[k] != '$') k++;
-                if (k > i) { e = k; L = e - st; }
-            }
-            addtok(m, T_KW, kw_lookup(s + st, L), st, L);
+            if (kend > i) { e = kend; L = e - st; }
+            put(m, T_KW, kw_lookup(s + st, L), st, L);
             i = e;
             continue;
         }
-        fail(m, st, "invalid character in input");
     }
     m->lex_i = i;
-    if (!m->emitted) addtok(m, T_EOF, 0, n, 0);
+    return;
+eof:
+    m->lex_i = n;
+    while (m->nlexed < upto) put(m, T_EOF, 0, n, 0);
+}
+
+/* make token `need` (an absolute token index, at most RING_KEEP past the cursor) available */
+static __attribute__((noinline)) void refill(llp_module *m, size_t need) {
+    if (m->lex_err) fail(m, m->lex_err_off, "%s", m->lex_msg);
+    if (setjmp(m->lex_jb)) {   /* tokens before the bad one stay usable */
+        m->lex_err = 1;
+        if (m->nlexed <= need) fail(m, m->lex_err_off, "%s", m->lex_msg);
+        return;
+    }
+    lex_batch(m, m->pos + RING - RING_KEEP);
 }
 
 /* ------------------------------------------------------------------ token helpers */
 static inline tok_t *cur(llp_module *m) {
-    while (m->nlexed <= m->pos) lex_one(m);
-    return &m->ring[m->pos & 15];
+    if (__builtin_expect(m->pos >= m->nlexed, 0)) refill(m, m->pos);
+    return &m->ring[m->pos & RING_MASK];
 }
 static inline tok_t *peekn(llp_module *m, size_t k) {
-    while (m->nlexed <= m->pos + k) lex_one(m);
-    tok_t *t = &m->ring[(m->pos + k) & 15];
-    /* past the end every token is T_EOF */
-    return t;
+    if (__builtin_expect(m->pos + k >= m->nlexed, 0)) refill(m, m->pos + k);
+    return &m->ring[(m->pos + k) & RING_MASK];   /* past the end every token is T_EOF */
 }
 static inline void adv(llp_module *m) {
-    tok_t t_v = *cur(m), *t = &t_v;
+    tok_t *t = cur(m);
     if (t->kind == T_EOF) return;
     m->prev_end = t->off + t->len;
     m->pos++;
 }
 static inline int at(llp_module *m, int kind) { return cur(m)->kind == kind; }
-static inline int atkw(llp_module *m, int kw) { return cur(m)->kind == T_KW && cur(m)->kw == kw; }
-static int eat(llp_module *m, int kind) { if (at(m, kind)) { adv(m); return 1; } return 0; }
-static int eatkw(llp_module *m, int kw) { if (atkw(m, kw)) { adv(m); return 1; } return 0; }
+static inline int atkw(llp_module *m, int kw) { tok_t *t = cur(m); return t->kind == T_KW && t->kw == kw; }
+static inline int eat(llp_module *m, int kind) { if (at(m, kind)) { adv(m); return 1; } return 0; }
+static inline int eatkw(llp_module *m, int kw) { if (atkw(m, kw)) { adv(m); return 1; } return 0; }
 
 static const char *tokdesc(int kind) {
     switch (kind) {
@@ -434,11 +489,13 @@ static const char *tokdesc(int kind) {
     default: return "token";
     }
 }
-static void expect(llp_module *m, int kind, const char *what) {
-    if (!eat(m, kind)) {
-        if (what) fail(m, cur(m)->off, "expected %s", what);
-        fail(m, cur(m)->off, "expected %s here", tokdesc(kind));
-    }
+static void expect_failed(llp_module *m, int kind, const char *what) __attribute__((noreturn, cold));
+static void expect_failed(llp_module *m, int kind, const char *what) {
+    if (what) fail(m, cur(m)->off, "expected %s", what);
+    fail(m, cur(m)->off, "expected %s here", tokdesc(kind));
+}
+static inline void expect(llp_module *m, int kind, const char *what) {
+    if (__builtin_expect(!eat(m, kind), 0)) expect_failed(m, kind, what);
 }
 static void expectkw(llp_module *m, int kw) {
     if (!eatkw(m, kw)) fail(m, cur(m)->off, "expected '%s'", KW_TEXT[kw]);
@@ -587,6 +644,17 @@ static int32_t new_value(llp_module *m, int kind, int32_t index, int32_t type) {
 static int32_t *name_slot(llp_module *m, tok_t *t, int local) {
     uint32_t off, len;
     long long num;
+    const char *s = m->src + t->off;
+    if (t->kind != T_LABEL && t->len >= 2 && t->len <= 10 && is_digit((unsigned char)s[1])) {
+        /* %N / @N, the common case at -O2: the slot number straight from the token */
+        num = s[1] - '0';
+        uint32_t i = 2;
+        while (i < t->len && is_digit((unsigned char)s[i])) num = num * 10 + (s[i++] - '0');
+        if (i == t->len) {
+            if (local) return num_slot(m, &m->lnum, &m->lnum_n, &m->lnum_cap, num);
+            return num_slot(m, &m->gnum, &m->gnum_n, &m->gnum_cap, num);
+        }
+    }
     name_key(m, t, &off, &len);
     if (key_is_num(m, off, len, &num)) {
         if (local) return num_slot(m, &m->lnum, &m->lnum_n, &m->lnum_cap, num);
@@ -752,13 +820,18 @@ static int32_t ptr_type(llp_module *m, long as) {
     return simple_type(m, LLP_T_PTR, (int)as, buf);
 }
 static int32_t vec_type(llp_module *m, int32_t elt, long n, int scalable) {
+    /* vector types recur (every vector compare asks for <N x i1>): skip the text build for them */
+    int32_t *vc = m->vcache[((uint32_t)elt * 31u + (uint32_t)n * 7u + (uint32_t)scalable) & 255];
+    if (vc[3] && vc[0] == elt && vc[1] == (int32_t)n && vc[2] == scalable) return vc[3] - 1;
     size_t tb = m->cscr_n, lb = m->scr_n;
     char buf[48];
     snprintf(buf, sizeof buf, scalable ? "<vscale x %ld x " : "<%ld x ", n);
     cputs(m, buf);
     cpush_type(m, elt);
     cputs(m, ">");
-    return type_intern(m, LLP_T_VECTOR, elt, (int32_t)n, scalable, lb, tb);
+    int32_t id = type_intern(m, LLP_T_VECTOR, elt, (int32_t)n, scalable, lb, tb);
+    if (n == (int32_t)n) { vc[0] = elt; vc[1] = (int32_t)n; vc[2] = scalable; vc[3] = id + 1; }
+    return id;
 }
 /* a literal struct whose element types are the scratch entries from lb up */
 static int32_t struct_scr(llp_module *m, size_t lb, int packed) {
@@ -1020,7 +1093,10 @@ static int32_t parse_type_noexcept(llp_module *m, int allow_suffix) {
     default:
         fail(m, t->off, "expected type");
     }
-    if (allow_suffix) ty = type_suffix(m, ty);
+    if (allow_suffix) {
+        int k = cur(m)->kind;
+        if (k == T_STAR || k == T_KW || k == T_LPAREN) ty = type_suffix(m, ty);
+    }
     m->depth--;
     return ty;
 }
@@ -2027,10 +2103,12 @@ static void check_fwd(llp_module *m, size_t val_start, int local) {
 }
 static void patch(llp_module *m, size_t op_start, size_t ref_start) {
     int32_t *ops = m->t[LLP_OPERANDS].d;
-    for (size_t i = op_start; i < m->t[LLP_OPERANDS].n; i++) ops[i] = final_vid(m, ops[i]);
-    for (size_t i = ref_start; i < m->t[LLP_REFS].n; i++) {
+    const int32_t *V = m->t[LLP_VALUES].d;   /* final_vid allocates nothing: V stays put */
+    for (size_t i = op_start, n = m->t[LLP_OPERANDS].n; i < n; i++)
+        if (V[(size_t)ops[i] * 3] == LLP_V_FWD) ops[i] = final_vid(m, ops[i]);
+    for (size_t i = ref_start, n = m->t[LLP_REFS].n; i < n; i++) {
         int32_t *r = ROW(m, LLP_REFS, i);
-        r[2] = final_vid(m, r[2]);
+        if (V[(size_t)r[2] * 3] == LLP_V_FWD) r[2] = final_vid(m, r[2]);
     }
     if (op_start == 0) {   /* module end: initializers and callees kept outside the operand table */
         for (int32_t i = 0; i < NROWS(m, LLP_GLOBALS); i++) {
@@ -2450,8 +2528,6 @@ static void finish_types(llp_module *m) {
 }
 
 /* ------------------------------------------------------------------ API */
-static const int WIDTHS[LLP_NTABLES] = {3, 18, 8, 16, 6, 12, 8, 1, 4, 8, 1, 3, 7, 5, 1};
-
 API int llparse_abi_version(void) { return LLP_ABI; }
 
 API llp_module *llp_parse(const char *src, size_t len) {
