@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__
@@ -33,14 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"irtools {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for modname in COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(modname)
-        except ModuleNotFoundError as e:
-            # a capability that is not built yet must not take the others down
-            if e.name and modname.startswith(e.name):
-                continue
-            raise
-        mod.register(sub)
+        importlib.import_module(modname).register(sub)
     return parser
 
 
@@ -52,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     except IrtoolsError as e:
         print(f"irtools: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `irtools ... | head`: the reader left; say nothing, as cat and grep do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("irtools: interrupted", file=sys.stderr)
         return 130

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-console = Console(highlight=False)
+console = Console(highlight=False, width=max(110, shutil.get_terminal_size().columns))
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -152,21 +153,24 @@ def demo_cost(out: Path) -> None:
     preds = model.predict(path.read_text())
     t = Table(title=f"{path.name}: predicted by the shipped model")
     t.add_column("function")
-    names = model.target_names[:4]
+    names = [n for n in ("machine_instructions", "text_bytes", "spills", "instructions_executed")
+             if n in model.target_names]
     for n in names:
         t.add_column(n, justify="right")
     for p in preds[:8]:
         d = p.to_json()
-        t.add_row(d["function"], *[_fmt(d.get(n)) for n in names])
+        flag = " [yellow](outside training data)[/yellow]" if d.get("out_of_distribution") else ""
+        t.add_row(d["function"] + flag, *[_fmt(d.get(n)) for n in names])
     console.print(t)
+    console.print("values are the model's point predictions with their 10%-90% interval in brackets")
 
 
 def _fmt(v) -> str:
     if isinstance(v, dict):
-        lo, hi = v.get("low"), v.get("high")
+        lo, hi = v.get("lo"), v.get("hi")
         s = f"{v.get('value', 0):.1f}"
         return s + (f" [{lo:.0f}, {hi:.0f}]" if lo is not None and hi is not None else "") + (
-            " (far from training data)" if v.get("ood") else "")
+            " (far from training data)" if v.get("out_of_distribution") else "")
     return "-" if v is None else f"{v:.1f}" if isinstance(v, float) else str(v)
 
 
