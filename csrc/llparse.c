@@ -197,6 +197,9 @@ static uint32_t hash_bytes(const char *s, size_t n) {
 }
 
 static uint8_t kw_len[KW_END];
+#define KW_MAXLEN 24
+static uint64_t kw_words[KW_END][3];   /* keyword text, zero-padded, loaded as words */
+static uint64_t kw_mask[9];            /* low n bytes set */
 
 /* keywords differ enough in (first, second, last byte, length) for a 1024-slot table */
 static inline uint32_t kw_hash_of(const char *s, size_t n) {
@@ -211,7 +214,17 @@ static void kw_init(void) {
         id_tab[c] = (uint8_t)((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                               c == '-' || c == '$' || c == '.' || c == '_');
     for (int c = 0; c < 256; c++) kwc_tab[c] = (uint8_t)(id_tab[c] && c != '-' && c != '$' && c != '.');
-    for (int k = 1; k < KW_END; k++) kw_len[k] = (uint8_t)strlen(KW_TEXT[k]);
+    for (int k = 1; k < KW_END; k++) {
+        kw_len[k] = (uint8_t)strlen(KW_TEXT[k]);
+        unsigned char pad[24] = {0};
+        memcpy(pad, KW_TEXT[k], kw_len[k] < 24 ? kw_len[k] : 24);
+        memcpy(kw_words[k], pad, 24);
+    }
+    for (int b = 0; b <= 8; b++) {   /* the first b bytes in memory order, whatever the byte order */
+        unsigned char ff[8] = {0};
+        memset(ff, 0xff, (size_t)b);
+        memcpy(&kw_mask[b], ff, 8);
+    }
     ws_tab[' '] = ws_tab['\t'] = ws_tab['\n'] = ws_tab['\r'] = ws_tab['\f'] = ws_tab['\v'] = 1;
     memset(kw_hash, 0, sizeof kw_hash);
     for (int k = 1; k < KW_END; k++) {
@@ -225,12 +238,23 @@ static void kw_init(void) {
 }
 __attribute__((constructor)) static void kw_ctor(void) { kw_init(); }
 
-static inline int kw_lookup(const char *s, size_t n) {
-    if (n == 0 || n > 40) return KW_NONE;
+/* `room`: bytes readable from s (at least n); with 24 of them a keyword compares as 3 words */
+static inline int kw_lookup(const char *s, size_t n, size_t room) {
+    if (n == 0 || n > KW_MAXLEN) return KW_NONE;
     uint32_t h = kw_hash_of(s, n);
     for (int k; (k = kw_hash[h]); h = (h + 1) & 1023) {
         if (kw_len[k] != n) continue;
-        const char *w = KW_TEXT[k];   /* keywords are short: a byte loop beats a memcmp call */
+        if (room >= 24) {
+            uint64_t a[3];
+            memcpy(a, s, 24);
+            const uint64_t *w = kw_words[k];
+            if (n <= 8) { if ((a[0] & kw_mask[n]) == w[0]) return k; continue; }
+            if (a[0] != w[0]) continue;
+            if (n <= 16) { if ((a[1] & kw_mask[n - 8]) == w[1]) return k; continue; }
+            if (a[1] == w[1] && (a[2] & kw_mask[n - 16]) == w[2]) return k;
+            continue;
+        }
+        const char *w = KW_TEXT[k];
         size_t i = 0;
         while (i < n && w[i] == s[i]) i++;
         if (i == n) return k;
@@ -260,20 +284,11 @@ static void lex_fail(llp_module *m, size_t off, const char *fmt, ...) {
     longjmp(m->lex_jb, 1);
 }
 
-static inline void put(llp_module *m, int kind, int kw, size_t off, size_t len) {
-    tok_t *t = &m->ring[m->nlexed & RING_MASK];
-    t->kind = (uint8_t)kind;
-    t->kw = (uint16_t)kw;
-    t->off = (uint32_t)off;
-    t->len = (uint32_t)len;
-    m->nlexed++;
-}
 
-/* a "..." string starting at i (the quote); returns the index after the closing quote */
-static size_t lex_string_at(llp_module *m, size_t i, size_t tok_start) {
+/* a "..." string starting at i (the quote); the index after the closing quote, or 0 if none */
+static inline size_t lex_string_end(llp_module *m, size_t i) {
     const char *q = memchr(m->src + i + 1, '"', m->len - i - 1);
-    if (!q) lex_fail(m, tok_start, "end of file in string constant");
-    return (size_t)(q - m->src) + 1;
+    return q ? (size_t)(q - m->src) + 1 : 0;
 }
 
 /* lex tokens into the ring until m->nlexed == upto (T_EOF, again and again, at the end) */
@@ -285,75 +300,79 @@ static void lex_batch(llp_module *m, size_t upto) {
     const char *s = m->src;
     size_t n = m->len, i = m->lex_i;
     const int safe = n > 0 && s[n - 1] == '\n';
-    while (m->nlexed < upto) {
+    size_t nl = m->nlexed;   /* in a register; stored back before any lex_fail */
+#define PUT(K, W, O, L) do { tok_t *t_ = &m->ring[nl & RING_MASK]; t_->kind = (uint8_t)(K); \
+        t_->kw = (uint16_t)(W); t_->off = (uint32_t)(O); t_->len = (uint32_t)(L); nl++; } while (0)
+#define LFAIL(...) do { m->nlexed = nl; lex_fail(m, __VA_ARGS__); } while (0)
+#define STRING_END(e, at, st) do { size_t q_ = lex_string_end(m, (at)); \
+        if (!q_) LFAIL((st), "end of file in string constant"); (e) = q_; } while (0)
+    while (nl < upto) {
         unsigned char c;
-        for (;;) {   /* whitespace and comments */
+        for (;;) {   /* whitespace: most tokens follow one space, block labels are padded with many */
             if (i >= n) goto eof;
             c = (unsigned char)s[i];
-            if (c == ' ') {   /* long runs of spaces pad block labels: 8 bytes at a time */
-                i++;
+            if (c > ' ' || !ws_tab[c]) break;
+            i++;
+            if (c == ' ' && i < n && s[i] == ' ') {
                 for (uint64_t w; i + 8 <= n && (memcpy(&w, s + i, 8), w == 0x2020202020202020ull);) i += 8;
                 SCAN(i, s[i] == ' ');
-                continue;
             }
-            if (ws_tab[c]) { i++; continue; }
-            if (c == ';') {
-                const char *q = memchr(s + i, '\n', n - i);
-                i = q ? (size_t)(q - s) : n;
-                continue;
-            }
-            break;
         }
         size_t st = i, e;
         switch (c) {
+        case ';': {
+            const char *q = memchr(s + i, '\n', n - i);
+            i = q ? (size_t)(q - s) : n;
+            continue;
+        }
         case '%': case '@': case '$':
             e = i + 1;
-            if (e < n && s[e] == '"') e = lex_string_at(m, e, e);
+            if (e < n && s[e] == '"') STRING_END(e, e, e);
             else SCAN(e, is_id((unsigned char)s[e]));
-            if (e == i + 1) lex_fail(m, st, "invalid %c name", c);
-            if (c == '$' && e < n && s[e] == ':' && s[i + 1] != '"') { put(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
-            put(m, c == '%' ? T_LOCAL : c == '@' ? T_GLOBAL : T_COMDAT, 0, st, e - st);
+            if (e == i + 1) LFAIL(st, "invalid %c name", c);
+            if (c == '$' && e < n && s[e] == ':' && s[i + 1] != '"') { PUT(T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
+            PUT(c == '%' ? T_LOCAL : c == '@' ? T_GLOBAL : T_COMDAT, 0, st, e - st);
             i = e;
             continue;
         case '!':
             e = i + 1;
             SCAN(e, is_id((unsigned char)s[e]) || s[e] == '\\');
-            put(m, e == i + 1 ? T_EXCLAIM : T_METAVAR, 0, st, e - st);
+            PUT(e == i + 1 ? T_EXCLAIM : T_METAVAR, 0, st, e - st);
             i = e;
             continue;
         case '#': case '^':
             e = i + 1;
             if (c == '#' && e < n && !is_digit((unsigned char)s[e])) {
                 while (e < n && is_id((unsigned char)s[e])) e++;
-                if (e == i + 1) lex_fail(m, st, "invalid '#' token");
-                put(m, T_HASHKW, kw_lookup(s + i + 1, e - i - 1), st, e - st);
+                if (e == i + 1) LFAIL(st, "invalid '#' token");
+                PUT(T_HASHKW, kw_lookup(s + i + 1, e - i - 1, n - i - 1), st, e - st);
             } else {
                 while (e < n && is_digit((unsigned char)s[e])) e++;
-                if (e == i + 1) lex_fail(m, st, "invalid '%c' token", c);
-                put(m, c == '#' ? T_ATTRGRP : T_SUMMARY, 0, st, e - st);
+                if (e == i + 1) LFAIL(st, "invalid '%c' token", c);
+                PUT(c == '#' ? T_ATTRGRP : T_SUMMARY, 0, st, e - st);
             }
             i = e;
             continue;
         case '"':
-            e = lex_string_at(m, i, i);
-            if (e < n && s[e] == ':') { put(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; }
-            else { put(m, T_STRING, 0, st, e - st); i = e; }
+            STRING_END(e, i, i);
+            if (e < n && s[e] == ':') { PUT(T_LABEL, 0, st, e + 1 - st); i = e + 1; }
+            else { PUT(T_STRING, 0, st, e - st); i = e; }
             continue;
-        case '(': put(m, T_LPAREN, 0, i, 1); i++; continue;
-        case ')': put(m, T_RPAREN, 0, i, 1); i++; continue;
-        case '[': put(m, T_LSQ, 0, i, 1); i++; continue;
-        case ']': put(m, T_RSQ, 0, i, 1); i++; continue;
-        case '{': put(m, T_LBRACE, 0, i, 1); i++; continue;
-        case '}': put(m, T_RBRACE, 0, i, 1); i++; continue;
-        case '<': put(m, T_LT, 0, i, 1); i++; continue;
-        case '>': put(m, T_GT, 0, i, 1); i++; continue;
-        case ',': put(m, T_COMMA, 0, i, 1); i++; continue;
-        case '=': put(m, T_EQ, 0, i, 1); i++; continue;
-        case '*': put(m, T_STAR, 0, i, 1); i++; continue;
-        case '|': put(m, T_BAR, 0, i, 1); i++; continue;
-        case ':': put(m, T_COLON, 0, i, 1); i++; continue;
+        case '(': PUT(T_LPAREN, 0, i, 1); i++; continue;
+        case ')': PUT(T_RPAREN, 0, i, 1); i++; continue;
+        case '[': PUT(T_LSQ, 0, i, 1); i++; continue;
+        case ']': PUT(T_RSQ, 0, i, 1); i++; continue;
+        case '{': PUT(T_LBRACE, 0, i, 1); i++; continue;
+        case '}': PUT(T_RBRACE, 0, i, 1); i++; continue;
+        case '<': PUT(T_LT, 0, i, 1); i++; continue;
+        case '>': PUT(T_GT, 0, i, 1); i++; continue;
+        case ',': PUT(T_COMMA, 0, i, 1); i++; continue;
+        case '=': PUT(T_EQ, 0, i, 1); i++; continue;
+        case '*': PUT(T_STAR, 0, i, 1); i++; continue;
+        case '|': PUT(T_BAR, 0, i, 1); i++; continue;
+        case ':': PUT(T_COLON, 0, i, 1); i++; continue;
         case '.':
-            if (i + 2 < n && s[i + 1] == '.' && s[i + 2] == '.') { put(m, T_DOTS, 0, i, 3); i += 3; continue; }
+            if (i + 2 < n && s[i + 1] == '.' && s[i + 2] == '.') { PUT(T_DOTS, 0, i, 3); i += 3; continue; }
             goto ident;
         case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
         case '-': case '+':
@@ -362,7 +381,7 @@ static void lex_batch(llp_module *m, size_t upto) {
             SCAN(e, is_digit((unsigned char)s[e]));
             if (c != '+' && e < n && (s[e] == ':' || is_id((unsigned char)s[e]))) {
                 SCAN(e, is_id((unsigned char)s[e]));
-                if (e < n && s[e] == ':') { put(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
+                if (e < n && s[e] == ':') { PUT(T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
             }
             if (is_digit(c) || (i + 1 < n && is_digit((unsigned char)s[i + 1]))) {
                 e = i + 1;
@@ -371,8 +390,8 @@ static void lex_batch(llp_module *m, size_t upto) {
                     if (e < n && s[e] && strchr("KLMHR", s[e])) e++;
                     size_t h = e;
                     while (e < n && is_hex((unsigned char)s[e])) e++;
-                    if (e == h) lex_fail(m, st, "bad hexadecimal floating point constant");
-                    put(m, T_FP, 0, st, e - st);
+                    if (e == h) LFAIL(st, "bad hexadecimal floating point constant");
+                    PUT(T_FP, 0, st, e - st);
                     i = e;
                     continue;
                 }
@@ -388,17 +407,17 @@ static void lex_batch(llp_module *m, size_t upto) {
                             e = k;
                         }
                     }
-                    put(m, T_FP, 0, st, e - st);
+                    PUT(T_FP, 0, st, e - st);
                 } else {
-                    put(m, T_INT, 0, st, e - st);
+                    PUT(T_INT, 0, st, e - st);
                 }
                 i = e;
                 continue;
             }
-            if (c == '+') lex_fail(m, st, "invalid character in input");
+            if (c == '+') LFAIL(st, "invalid character in input");
             goto ident;
         default:
-            if (!is_id(c)) lex_fail(m, st, "invalid character in input");
+            if (!is_id(c)) LFAIL(st, "invalid character in input");
             goto ident;
         }
     ident: {
@@ -407,18 +426,18 @@ static void lex_batch(llp_module *m, size_t upto) {
             SCAN(e, kwc_tab[(unsigned char)s[e]]);
             size_t kend = e;
             SCAN(e, is_id((unsigned char)s[e]));
-            if (e < n && s[e] == ':') { put(m, T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
+            if (e < n && s[e] == ':') { PUT(T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
             size_t L = e - st;
             if (L == 1 && c == 'c' && e < n && s[e] == '"') {
-                e = lex_string_at(m, e, st);
-                put(m, T_CSTRING, 0, st, e - st);
+                STRING_END(e, e, st);
+                PUT(T_CSTRING, 0, st, e - st);
                 i = e;
                 continue;
             }
             if (L >= 3 && (c == 'u' || c == 's') && s[i + 1] == '0' && s[i + 2] == 'x') {
                 for (size_t k = i + 3; k < e; k++)
-                    if (!is_hex((unsigned char)s[k])) lex_fail(m, st, "invalid hexadecimal integer");
-                put(m, T_INT, 0, st, L);
+                    if (!is_hex((unsigned char)s[k])) LFAIL(st, "invalid hexadecimal integer");
+                PUT(T_INT, 0, st, L);
                 i = e;
                 continue;
             }
@@ -429,23 +448,28 @@ static void lex_batch(llp_module *m, size_t upto) {
                     if (w <= 100000000) w = w * 10 + (s[k] - '0');
                     k++;
                 }
-                if (w < 1 || w > 8388608) lex_fail(m, st, "bitwidth for integer type out of range");
-                put(m, T_INTTYPE, w <= 65535 ? (int)w : 0, st, k - st);
+                if (w < 1 || w > 8388608) LFAIL(st, "bitwidth for integer type out of range");
+                PUT(T_INTTYPE, w <= 65535 ? (int)w : 0, st, k - st);
                 i = k;
                 continue;
             }
             /* keywords are [a-zA-Z_][a-zA-Z0-9_]*; the rest of the run lexes on its own */
             if (kend > i) { e = kend; L = e - st; }
-            put(m, T_KW, kw_lookup(s + st, L), st, L);
+            PUT(T_KW, kw_lookup(s + st, L, n - st), st, L);
             i = e;
             continue;
         }
     }
     m->lex_i = i;
+    m->nlexed = nl;
     return;
 eof:
     m->lex_i = n;
-    while (m->nlexed < upto) put(m, T_EOF, 0, n, 0);
+    while (nl < upto) PUT(T_EOF, 0, n, 0);
+    m->nlexed = nl;
+#undef PUT
+#undef LFAIL
+#undef STRING_END
 }
 
 /* make token `need` (an absolute token index, at most RING_KEEP past the cursor) available */
@@ -460,7 +484,7 @@ static __attribute__((noinline)) void refill(llp_module *m, size_t need) {
 }
 
 /* ------------------------------------------------------------------ token helpers */
-static inline tok_t *cur(llp_module *m) {
+static inline __attribute__((always_inline)) tok_t *cur(llp_module *m) {
     if (__builtin_expect(m->pos >= m->nlexed, 0)) refill(m, m->pos);
     return &m->ring[m->pos & RING_MASK];
 }
@@ -468,7 +492,7 @@ static inline tok_t *peekn(llp_module *m, size_t k) {
     if (__builtin_expect(m->pos + k >= m->nlexed, 0)) refill(m, m->pos + k);
     return &m->ring[(m->pos + k) & RING_MASK];   /* past the end every token is T_EOF */
 }
-static inline void adv(llp_module *m) {
+static inline __attribute__((always_inline)) void adv(llp_module *m) {
     tok_t *t = cur(m);
     if (t->kind == T_EOF) return;
     m->prev_end = t->off + t->len;
