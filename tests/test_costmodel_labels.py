@@ -96,6 +96,14 @@ def test_occupancy_matches_calculator():
     assert occupancy("sm_80", 128, 32, 100 * 1024) == 1 * 4 / 64
 
 
+def test_occupancy_register_file_is_split_in_four():
+    # What cuOccupancyMaxActiveBlocksPerMultiprocessor answered on an H200 (driver 580.159.04) for
+    # TVM kernels of the GPU dataset (benchmarks/gpu_label_check.py): a whole-SM register pool would
+    # give 21, 21, 25 blocks.  (block, registers) → active blocks
+    for block, regs, blocks in ((64, 47, 20), (32, 94, 20), (64, 40, 24), (1024, 30, 2)):
+        assert occupancy("sm_90", block, regs, 0) == blocks * -(-block // 32) / 64
+
+
 def test_ptxas_output_parser():
     text = """ptxas info    : Compiling entry function 'k' for 'sm_90'
 ptxas info    : Function properties for k
