@@ -1047,7 +1047,8 @@ static void add_linalg_body(P *p, int32_t op) {
     for (int i = 0; i < nb; i++) add_implicit_op(p, block, body[i], at_off);
 }
 
-/* A function declaration written without a body still has its (empty) region, as in MLIR. */
+/* Ops whose pretty form may leave their region out (function declarations, globals given by a value)
+   still have it, empty, as in MLIR. */
 static void add_empty_body(P *p, int32_t op) {
     int32_t *o = ROW(p, MLP_OPS, op);
     if ((o[MLP_OP_FLAGS] & MLP_F_GENERIC) || o[MLP_OP_REG_COUNT] > 0) return;
@@ -1058,7 +1059,8 @@ static void add_empty_body(P *p, int32_t op) {
     memcpy(name, pre, pl);
     memcpy(name + pl, p->s + o[MLP_OP_NAME_OFF], n);
     name[pl + n] = 0;
-    if (strcmp(name, "func.func") && strcmp(name, "llvm.func") && strcmp(name, "gpu.func")) return;
+    if (strcmp(name, "func.func") && strcmp(name, "llvm.func") && strcmp(name, "gpu.func") &&
+        strcmp(name, "llvm.mlir.global")) return;
     int32_t *rg = row_add(p, &p->r->t[MLP_REGIONS]);
     int32_t region = p->r->t[MLP_REGIONS].n - 1;
     rg[0] = op; rg[1] = -1; rg[2] = 0; rg[3] = -1; rg[4] = ROW(p, MLP_OPS, op)[MLP_OP_END];
@@ -1362,6 +1364,9 @@ static int looks_like_region(P *p) {
     tok n = p->t;
     int res;
     if (n.kind == T_CARET || n.kind == T_RBRACE) res = 1;
+    /* no op starts with these: `{ @a -> @b }` and `{ 0, 1 }` are attribute-like groups even when wrapped */
+    else if (n.kind == T_AT || n.kind == T_INT || n.kind == T_FLOAT || n.kind == T_HASH || n.kind == T_EXCL ||
+             n.kind == T_LSQ || n.kind == T_LPAREN || n.kind == T_MINUS) res = 0;
     else if (n.kind == T_PERCENT) res = results_ahead(p);
     else if (n.kind == T_STRING) { next(p); res = p->t.kind == T_LPAREN; }
     else if (n.kind == T_BARE && n.nl && memchr(p->s + n.off, '.', (size_t)n.len)) res = 1;

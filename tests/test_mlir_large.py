@@ -1,26 +1,47 @@
-"""A large real input: generated C -> clang-22 -O2 -> mlir-translate-22 --import-llvm, pretty and generic."""
+"""The issue's large input: the llvm dialect import (mlir-translate-22 --import-llvm) of the LLVM benchmark's
+module (the SQLite3MC amalgamation compiled by clang-22 -O2, ``benchmarks/_data.py``), pretty and generic.
+
+The module is fetched from PyPI and compiled once, then cached under build/bench-data/ with its imports.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import re
 import subprocess
+import sys
+import urllib.error
+from pathlib import Path
 
 import pytest
-from conftest import need_tool
+from conftest import ROOT, need_tool
 
 from irtools import parse_mlir
 from irtools.ir.mlir.analysis import op_histogram
-from irtools.ir.mlir.samples import generate_c, llvm_dialect_from_c
+from irtools.ir.mlir.samples import llvm_dialect_from_ll
 from irtools.ir.mlir.stats import summarize
 
 GENERIC_OP = re.compile(rb'^\s*(?:%[^\s=]+(?:\s*,\s*%[^\s=]+)*\s*=\s*)?"([^"]+)"\(', re.M)
 
 
 @pytest.fixture(scope="module")
-def big(tmp_path_factory):
+def big() -> tuple[Path, Path]:
     for tool in ("clang-22", "mlir-translate-22", "mlir-opt-22"):
         need_tool(tool)
-    return llvm_dialect_from_c(generate_c(400, seed=1), tmp_path_factory.mktemp("big"))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from _data import CACHE, large_module
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # both tests of this module may start on different xdist workers: one builds, the other waits
+    with open(CACHE / ".mlir-large.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            ll = large_module("O2")
+        except (OSError, urllib.error.URLError, subprocess.CalledProcessError, RuntimeError) as e:
+            pytest.skip(f"the LLVM benchmark's module (sqlite3mc from PyPI, clang-22 -O2) is not available: {e}")
+        return llvm_dialect_from_ll(ll, CACHE)
 
 
 def _op_stats(path) -> dict[str, int]:
@@ -40,11 +61,10 @@ def test_large_import_op_counts_match_mlir_opt(big):
     pretty, generic = big
     want_total = len(GENERIC_OP.findall(generic.read_bytes()))
     stats = _op_stats(pretty)
-    assert sum(stats.values()) == want_total
+    assert sum(stats.values()) == want_total > 100_000
     for path in (pretty, generic):
         mod = parse_mlir(path)
         hist = op_histogram(mod)
-        assert sum(hist.values()) == want_total
         assert dict(hist) == stats
         s = summarize(mod)
         assert s["operations"] == want_total and s["functions"] + s["declarations"] == stats["llvm.func"]
@@ -53,23 +73,33 @@ def test_large_import_op_counts_match_mlir_opt(big):
 
 @pytest.mark.slow
 def test_pretty_types_agree_with_the_generic_form(big):
-    """Where the pretty form states a type, it is the type the generic form gives; elsewhere it is unknown."""
+    """Where the pretty form states a type, it is the type the generic form gives; elsewhere it is unknown.
+
+    Every op is compared by name and shape; the types (parsed in Python) of a fixed sample of functions.
+    """
     pretty, generic = big
     known = unknown = 0
     wrong = []
-    for a, b in zip(parse_mlir(pretty).walk(), parse_mlir(generic).walk(), strict=True):
-        assert a.name == b.name
-        values = list(zip(a.results, b.results, strict=True))
-        # some custom forms leave regions or block arguments implicit (linalg named ops' bodies)
-        for ra, rb in zip(a.regions, b.regions, strict=False):
-            for ba, bb in zip(ra.blocks, rb.blocks, strict=False):
-                values += list(zip(ba.arguments, bb.arguments, strict=True))
-        for x, y in values:
-            if x.type is None:
-                unknown += 1
-            elif x.type == y.type:
-                known += 1
-            else:
-                wrong.append((a.name, str(x.type), str(y.type)))
+    a_funcs = [op for op in parse_mlir(pretty).regions[0].blocks[0].operations]
+    b_funcs = [op for op in parse_mlir(generic).regions[0].blocks[0].operations]
+    assert [f.name for f in a_funcs] == [f.name for f in b_funcs]
+    for k, (fa, fb) in enumerate(zip(a_funcs, b_funcs, strict=True)):
+        typed = k % 25 == 0
+        for a, b in zip(fa.walk(), fb.walk(), strict=True):
+            assert a.name == b.name
+            assert len(a.results) == len(b.results) and len(a.operands) == len(b.operands)
+            if not typed:
+                continue
+            values = list(zip(a.results, b.results, strict=True))
+            for ra, rb in zip(a.regions, b.regions, strict=True):
+                for ba, bb in zip(ra.blocks, rb.blocks, strict=True):
+                    values += list(zip(ba.arguments, bb.arguments, strict=True))
+            for x, y in values:
+                if x.type is None:
+                    unknown += 1
+                elif x.type == y.type:
+                    known += 1
+                else:
+                    wrong.append((a.name, str(x.type), str(y.type)))
     assert wrong == []
-    assert known >= 0.9 * (known + unknown)
+    assert known > 10_000 and known >= 0.9 * (known + unknown)

@@ -1,11 +1,14 @@
-"""Large real MLIR for tests and benchmarks: generated C -> clang-22 -> mlir-translate-22 --import-llvm.
+"""Real MLIR for tests and benchmarks: LLVM IR -> mlir-translate-22 --import-llvm, pretty and generic.
 
-The C is generated (loops, branches, structs, calls, floating point) so that the llvm dialect output
-has every kind of op the importer makes; nothing here is MLIR written by hand.
+The large input is the import of the LLVM benchmark's module (``benchmarks/_data.py``: the SQLite3MC
+amalgamation compiled by clang-22 -O2), cached beside it.  Small inputs come from generated C (loops,
+branches, structs, calls, floating point) so that the output has every kind of op the importer makes;
+nothing here is MLIR written by hand.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import subprocess
@@ -87,4 +90,29 @@ def llvm_dialect_from_c(c_source: str, workdir: Path) -> tuple[Path, Path]:
     subprocess.run([TOOLS["translate"], "--import-llvm", str(ll), "-o", str(pretty)], check=True)
     subprocess.run([TOOLS["opt"], "--allow-unregistered-dialect", "--mlir-print-op-generic", str(pretty), "-o",
                     str(generic)], check=True)
+    return pretty, generic
+
+
+def llvm_dialect_from_ll(ll: Path, outdir: Path) -> tuple[Path, Path]:
+    """(pretty, generic) MLIR of the llvm dialect import of ``ll``, cached in ``outdir`` next to its stem.
+
+    A cached pair is reused while it is newer than ``ll``; files are written under a temporary name
+    and renamed, so parallel test workers never read half a file.
+    """
+    ll, outdir = Path(ll), Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    pretty = outdir / f"{ll.stem}.mlir"
+    generic = outdir / f"{ll.stem}.generic.mlir"
+    src_time = ll.stat().st_mtime
+    for out, make in ((pretty, lambda tmp: [TOOLS["translate"], "--import-llvm", str(ll), "-o", tmp]),
+                      (generic, lambda tmp: [TOOLS["opt"], "--allow-unregistered-dialect",
+                                             "--mlir-print-op-generic", str(pretty), "-o", tmp])):
+        if out.exists() and out.stat().st_mtime >= src_time:
+            continue
+        tmp = out.with_name(f"{out.name}.{os.getpid()}.part")
+        try:
+            subprocess.run(make(str(tmp)), check=True, capture_output=True)
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
     return pretty, generic
