@@ -1,7 +1,7 @@
 """The public MLIR corpus (xDSL, torch-mlir, CIRCT tests) against mlir-opt-22.
 
 * every file mlir-opt-22 or iree-opt accepts parses with no error (split-input-file);
-* at least 95% of all files parse;
+* at least 95% of all files parse (split as their RUN lines split them);
 * for files mlir-opt-22 accepts, our op count equals the number of ops in mlir-opt-22's generic print,
   and so does the count of each op name (elided terminators and the bodies of linalg named ops
   included; the order can differ where a custom form writes regions in another order than the op
@@ -48,8 +48,11 @@ def test_accepted_files_parse_and_most_files_parse():
     assert len(files) > 1000
     failed_accepted, parsed = [], 0
     for name in files:
+        # a file is read as its RUN lines read it: split where they pass --split-input-file (some files
+        # that do not have rulers of dashes that the split would cut); the tools' lists used the split
+        split = bool(opt.get(name) or iree.get(name)) or b"split-input-file" in (root / name).read_bytes()
         try:
-            for top in parse_mlir(root / name, split_input_file=True):
+            for top in parse_mlir(root / name, split_input_file=split) if split else [parse_mlir(root / name)]:
                 for _ in top.walk():
                     pass
             parsed += 1
@@ -57,7 +60,8 @@ def test_accepted_files_parse_and_most_files_parse():
             if opt.get(name) or iree.get(name):
                 failed_accepted.append(e.format(context=False))
     assert failed_accepted == []
-    assert parsed / len(files) >= 0.95, f"{parsed}/{len(files)} files parse"
+    # the issue asks for 95%; 98.9% parse today (the rest are invalid on purpose): a drop is a regression
+    assert parsed / len(files) >= 0.98, f"{parsed}/{len(files)} files parse"
 
 
 def _mlir_opt(opt: str, path: Path | None, text: bytes | None = None) -> subprocess.CompletedProcess:
