@@ -305,18 +305,20 @@ static void lex_batch(llp_module *m, size_t upto) {
         t_->kw = (uint16_t)(W); t_->off = (uint32_t)(O); t_->len = (uint32_t)(L); nl++; } while (0)
 #define LFAIL(...) do { m->nlexed = nl; lex_fail(m, __VA_ARGS__); } while (0)
 #define STRING_END(e, at, st) do { size_t q_ = lex_string_end(m, (at)); \
-        if (!q_) LFAIL((st), "end of file in string constant"); (e) = q_; } while (0)
+        if (!q_) { LFAIL((st), "end of file in string constant"); } (e) = q_; } while (0)
     while (nl < upto) {
         unsigned char c;
-        for (;;) {   /* whitespace: most tokens follow one space, block labels are padded with many */
-            if (i >= n) goto eof;
-            c = (unsigned char)s[i];
-            if (c > ' ' || !ws_tab[c]) break;
+        if (i >= n) goto eof;
+        c = (unsigned char)s[i];
+        if (c == ' ' && safe) c = (unsigned char)s[++i];   /* most tokens follow one space */
+        while (c <= ' ' && ws_tab[c]) {   /* newlines, indentation, the padding of block labels */
             i++;
             if (c == ' ' && i < n && s[i] == ' ') {
                 for (uint64_t w; i + 8 <= n && (memcpy(&w, s + i, 8), w == 0x2020202020202020ull);) i += 8;
                 SCAN(i, s[i] == ' ');
             }
+            if (i >= n) goto eof;
+            c = (unsigned char)s[i];
         }
         size_t st = i, e;
         switch (c) {
@@ -373,6 +375,21 @@ static void lex_batch(llp_module *m, size_t upto) {
         case ':': PUT(T_COLON, 0, i, 1); i++; continue;
         case '.':
             if (i + 2 < n && s[i + 1] == '.' && s[i + 2] == '.') { PUT(T_DOTS, 0, i, 3); i += 3; continue; }
+            goto ident;
+        case 'i':   /* iN standing alone (the usual case); glued or odd forms take the general path */
+            if (i + 1 < n && is_digit((unsigned char)s[i + 1])) {
+                size_t k = i + 1;
+                long w = 0;
+                while (k < n && is_digit((unsigned char)s[k])) {
+                    if (w <= 100000000) w = w * 10 + (s[k] - '0');
+                    k++;
+                }
+                if (k < n && (is_id((unsigned char)s[k]) || s[k] == ':')) goto ident;
+                if (w < 1 || w > 8388608) LFAIL(st, "bitwidth for integer type out of range");
+                PUT(T_INTTYPE, w <= 65535 ? (int)w : 0, st, k - st);
+                i = k;
+                continue;
+            }
             goto ident;
         case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
         case '-': case '+':
