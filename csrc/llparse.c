@@ -1642,11 +1642,12 @@ static void parse_instruction_body(llp_module *m, inst_t *in) {
             push(m, c); push(m, ff); push(m, tt);
         }
         break;
-    case OP_switch:
+    case OP_switch: {
         push(m, parse_typed_value(m));
         expect(m, T_COMMA, NULL);
         push(m, label_operand(m));
         expect(m, T_LSQ, "'[' with switch table");
+        size_t cb = m->scr_n;
         while (!at(m, T_RSQ)) {
             push(m, parse_typed_value(m));
             expect(m, T_COMMA, NULL);
@@ -1654,7 +1655,19 @@ static void parse_instruction_body(llp_module *m, inst_t *in) {
             if (at(m, T_EOF)) fail(m, cur(m)->off, "expected ']'");
         }
         adv(m);
+        /* LLVM 22's operands: condition, default, the case destinations; the case values
+           follow them, outside the operand count, as a phi's incoming blocks do */
+        size_t n = (m->scr_n - cb) / 2;
+        if (n) {
+            int32_t *tmp = malloc(n * 2 * sizeof(int32_t));
+            if (!tmp) fail(m, cur(m)->off, "out of memory");
+            for (size_t i = 0; i < n; i++) { tmp[i] = m->scr[cb + 2 * i + 1]; tmp[n + i] = m->scr[cb + 2 * i]; }
+            memcpy(m->scr + cb, tmp, n * 2 * sizeof(int32_t));
+            free(tmp);
+        }
+        in->nops = 2 + n;
         break;
+    }
     case OP_indirectbr:
         push(m, parse_typed_value(m));
         expect(m, T_COMMA, NULL);

@@ -22,6 +22,8 @@ enum {
     LLP_VALUES = 0,   /* kind, index (row in that kind's table), type */
     LLP_INSTS = 1,    /* opcode, flags, type, block, op_start, nops, nops_total, off, end, name_off,
                          name_len, key, ref_start, ref_end, md_off, vid, aux, nargs
+                         operands nops_total - nops past the operands: a phi's incoming blocks,
+                         a switch's case values (its operands end with the case destinations);
                          key: predicate/atomicrmw-op offset, call signature type, or index count;
                          aux: callee vid, alloca/gep type, shuffle mask vid, or index start */
     LLP_BLOCKS = 2,   /* func, name_off, name_len, inst_start, inst_count, vid, label_off, label_end

@@ -191,7 +191,6 @@ def counted_operands(inst):
     """The operands LLVM 22 sees for ``inst`` after its reader's upgrades, or None if it drops it.
 
     * debug intrinsics and pseudo probes are not instructions;
-    * ``switch`` case values are not operands (LLVM 22 keeps them beside the operand list);
     * ``llvm.lifetime.start/end(i64 size, ptr p)`` of old IR loses its size, and is deleted
       when ``p`` (casts stripped) is not an ``alloca``.
     """
@@ -199,8 +198,6 @@ def counted_operands(inst):
         return None
     ops = inst.operands
     op = inst.opcode
-    if op == "switch":
-        return ops[:2] + ops[3::2]
     if op == "call" and isinstance(ops[-1], lt.Function) and ops[-1].name.startswith("llvm."):
         name = ops[-1].name
         nargs = len(inst.arguments)

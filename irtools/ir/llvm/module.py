@@ -486,7 +486,8 @@ class Value:
 
     @property
     def users(self) -> list[Instruction]:
-        """Instructions that use this value as an operand (phi incoming blocks included)."""
+        """Instructions that use this value as an operand (phi incoming blocks and switch case values
+        included)."""
         return self._m._users().get(self._vid, [])
 
     def __repr__(self) -> str:
@@ -564,6 +565,17 @@ class Instruction(Value):
     @property
     def incoming(self) -> list[tuple]:
         return list(zip(self.operands, self.incoming_blocks, strict=True))
+
+    @property
+    def switch_cases(self) -> list[tuple]:
+        """switch only: ``[(case value, destination)]`` in source order.  As in LLVM 22, the case
+        values are not operands: ``operands`` is condition, default, then the case destinations."""
+        if self.opcode != "switch":
+            return []
+        IT = self._m._t["insts"]
+        s, nops = IT.op_start[self._i], IT.nops[self._i]
+        return list(zip(self._m._vals_of(s + nops, s + IT.ntotal[self._i]), self._m._vals_of(s + 2, s + nops),
+                        strict=True))
 
     @property
     def block(self) -> Block:
