@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ class Entry:
     passes: list
     ir_mutated: bool
     picks: int = 0
+    found: int = 0     # corpus entries its mutants added
+    cov: int = 0       # coverage sites the case that added it found
 
 
 @dataclass
@@ -54,6 +57,8 @@ class Stats:
     cov_own: int = 0
     cov_other: int = 0
     semantic: int = 0
+    builds_skipped: int = 0
+    stage_s: dict = field(default_factory=dict)  # child seconds per stage, summed over cases
 
 
 def _id(text: str, passes) -> str:
@@ -72,6 +77,8 @@ class Campaign:
         self.corpus: list[Entry] = []
         self.semantic: set[str] = set()
         self.signatures: dict[str, int] = {}
+        self._by_id: dict[str, Entry] = {}
+        self._current: dict[int, list] = {}  # worker -> [entry, cases left]: energy, AFL-like
         self._prepare(resume)
 
     # ---------------------------------------------------------------- layout
@@ -107,23 +114,46 @@ class Campaign:
                 d = json.loads(js.read_text())
                 tir = js.with_suffix(".tir")
                 if tir.exists():
-                    self.corpus.append(Entry(js.stem, d["seed_name"], tir.read_text(), d["passes"], d["ir_mutated"]))
+                    e = Entry(js.stem, d["seed_name"], tir.read_text(), d["passes"], d["ir_mutated"])
+                    self.corpus.append(e)
+                    self._by_id[e.id] = e
         if not self.corpus:
             for s in self.seeds.values():
                 self._add_corpus(s.name, s.script, P.to_json(P.default_pipeline()), False)
 
-    def _add_corpus(self, seed_name: str, text: str, passes: list, ir_mutated: bool) -> None:
+    def _add_corpus(self, seed_name: str, text: str, passes: list, ir_mutated: bool, cov: int = 0) -> bool:
         cid = _id(text, passes)
-        if any(e.id == cid for e in self.corpus):
-            return
+        if cid in self._by_id:
+            return False
         F.atomic_write(self.out / "corpus" / f"{cid}.tir", text)
         F.atomic_write(self.out / "corpus" / f"{cid}.json",
                        json.dumps({"seed_name": seed_name, "passes": passes, "ir_mutated": ir_mutated}))
-        self.corpus.append(Entry(cid, seed_name, text, passes, ir_mutated))
+        e = Entry(cid, seed_name, text, passes, ir_mutated, cov=cov)
+        self.corpus.append(e)
+        self._by_id[cid] = e
         self.stats.corpus = len(self.corpus)
+        return True
 
     # ---------------------------------------------------------------- scheduling
-    def next_request(self, rid: int) -> dict:
+    def _pick(self) -> Entry:
+        """AFL-like: entries never fuzzed first, then those whose mutants keep finding new
+        behaviour or that brought much coverage, less and less the more often they were picked."""
+        weights = [(3.0 if e.picks == 0 else 1.0) * (1 + 2 * e.found) * (1 + math.log1p(e.cov) / 4)
+                   / math.sqrt(1 + e.picks) for e in self.corpus]
+        return self.rng.choices(self.corpus, weights)[0]
+
+    def _entry_for(self, worker: int) -> Entry:
+        """One entry serves a worker for several cases in a row (its energy), so the persistent
+        child keeps its parse and its default-pipeline build cached across them."""
+        cur = self._current.get(worker)
+        if cur is None or cur[1] <= 0:
+            e = self._pick()
+            e.picks += 1
+            cur = self._current[worker] = [e, 4 + min(12, 2 * e.found)]
+        cur[1] -= 1
+        return cur[0]
+
+    def next_request(self, rid: int, worker: int = 0) -> dict:
         rng = self.rng
         case_seed = rng.getrandbits(32)
         if self.mode == "random-passes":
@@ -133,11 +163,8 @@ class Campaign:
                 lst = [PM.random_call(rng) for _ in range(rng.randint(5, 50))]
             return {"id": rid, "text": s.script, "passes": P.to_json(lst), "seed": case_seed,
                     "seed_name": s.name, "ir_mutations": 0, "ir_mutated": False, "timeout": self.case_timeout,
-                    "origin": "random"}
-        # favour entries picked less often (new ones first), AFL-style
-        pool = sorted(self.corpus, key=lambda e: e.picks)[: max(4, len(self.corpus) // 3)]
-        e = rng.choice(pool)
-        e.picks += 1
+                    "origin": "random", "skip_seen_lowered": True}
+        e = self._entry_for(worker)
         passes = P.from_json(e.passes)
         n_ir = rng.choice([1, 1, 2, 3])
         if self.mode == "full":
@@ -152,7 +179,8 @@ class Campaign:
             elif r < 0.75:  # joint
                 passes, _ = PM.mutate(passes, rng, other=other, n=rng.choice([1, 1, 2, 3]))
         return {"id": rid, "text": e.text, "passes": P.to_json(passes), "seed": case_seed, "seed_name": e.seed_name,
-                "ir_mutations": n_ir, "ir_mutated": e.ir_mutated, "timeout": self.case_timeout, "origin": e.id}
+                "ir_mutations": n_ir, "ir_mutated": e.ir_mutated, "timeout": self.case_timeout, "origin": e.id,
+                "skip_seen_lowered": True}
 
     # ---------------------------------------------------------------- results
     def handle(self, req: dict, reply: dict) -> str | None:
@@ -176,7 +204,10 @@ class Campaign:
                 self.signatures[path.name] = 1
                 self.stats.findings = len(self.signatures)
                 found = path.name
+        for k, t in (reply.get("times") or {}).items():
+            self.stats.stage_s[k] = round(self.stats.stage_s.get(k, 0.0) + t, 3)
         res = reply.get("result") or {}
+        self.stats.builds_skipped += "build_skipped" in res
         if res.get("status") == "rejected":
             self.stats.rejected += 1
         if expected_error(reply):
@@ -186,24 +217,16 @@ class Campaign:
         new_sem = set(res.get("signal") or []) - self.semantic
         self.semantic |= new_sem
         new_cov = sum(reply.get("new_cov") or [0, 0])
-        if (new_cov > 0 or new_sem) and res.get("status") not in (None, "rejected") and v is None \
-                and self._round_trips(case, reply):
-            self._add_corpus(req["seed_name"], case, req["passes"],
-                             bool(reply.get("applied")) or bool(req.get("ir_mutated")))
+        if (new_cov > 0 or new_sem) and res.get("status") not in (None, "rejected") and v is None:
+            if reply.get("applied") and not reply.get("roundtrip"):
+                # mutated IR enters the corpus only once the child parsed back what it printed
+                self.stats.rejected += reply.get("roundtrip") is False
+            elif self._add_corpus(req["seed_name"], case, req["passes"],
+                                  bool(reply.get("applied")) or bool(req.get("ir_mutated")), new_cov):
+                origin = self._by_id.get(req.get("origin") or "")
+                if origin is not None:
+                    origin.found += 1
         return found
-
-    def _round_trips(self, case: str, reply: dict) -> bool:
-        """Workers skip the parse of mutated IR; whatever enters the corpus must parse back."""
-        if not reply.get("applied"):
-            return True
-        from .mutate.ir import parse
-
-        try:
-            parse(case)
-            return True
-        except Exception:
-            self.stats.rejected += 1
-            return False
 
     def write_stats(self) -> dict:
         from .coverage.tracer import read_bitmap
@@ -235,7 +258,8 @@ class Campaign:
     # ---------------------------------------------------------------- main loop
     def run(self, budget_s: float, *, max_execs: int | None = None, live: bool = True) -> dict:
         pool = WorkerPool(self.workers, bitmap=str(self.out / "coverage.bitmap") if self.coverage else None,
-                          coverage=self.coverage, log_dir=self.out / "logs")
+                          coverage=self.coverage, log_dir=self.out / "logs", lowered=str(self.out / "lowered.bitmap"),
+                          semantic=str(self.out / "semantic.bitmap"))
         self._split = pool.info.get("split") if self.coverage else None
         deadline = time.time() + budget_s
         rid = self.stats.execs
@@ -252,7 +276,7 @@ class Campaign:
                     if max_execs is not None and rid >= max_execs:
                         break
                     rid += 1
-                    pool.submit(i, self.next_request(rid))
+                    pool.submit(i, self.next_request(rid, i))
                 for req, reply in pool.collect(timeout=0.2):
                     self.handle(req, reply)
                 if time.time() - last >= 1.0:

@@ -24,73 +24,191 @@ from pathlib import Path
 STDERR_TAIL = 16000
 
 
-def _child(req: dict, wfd: int, func=None) -> None:
-    """Body of the forked child: never returns."""
+CASES_PER_CHILD = 200   # a persistent child is replaced after this many cases ...
+CHILD_RSS_MB = 1500     # ... or once it has grown this big (JIT'd code, caches)
+PARSED_LRU = 256
+BUILD_SAMPLE = (0.2, 0.4)  # share of new lowered modules with nothing else new that still go
+                           # through codegen: (pass-list mutants, IR mutated in the case)
+
+
+class _Case:
+    """Runs requests inside a persistent child; its caches live as long as the child."""
+
+    def __init__(self, send, stage_buf, server: Server):
+        from .tvm.execute import DefaultCache
+
+        self.send, self.stage_buf, self.server = send, stage_buf, server
+        self.parsed: dict[str, object] = {}
+        self.defaults = DefaultCache()
+
+    def parse(self, text: str):
+        from .mutate.ir import parse
+
+        func = self.parsed.pop(text, None)
+        if func is None:
+            func = parse(text)
+        self.parsed[text] = func
+        while len(self.parsed) > PARSED_LRU:
+            self.parsed.pop(next(iter(self.parsed)))
+        return func
+
+    def _new_coverage(self) -> bool:
+        tr = self.server.tracer
+        return tr is not None and sum(tr.counters()) > 0
+
+    def __call__(self, req: dict) -> dict:
+        """Run one request; returns the final message (result, times, round trip)."""
+        from .mutate.ir import mutate_func
+        from .novelty import BuildGate
+        from .tvm import passes as P
+        from .tvm.execute import run_case
+        from .tvm.seeds import reference
+
+        times: dict[str, float] = {}
+        cpu0 = time.process_time()
+        mark = [time.monotonic(), "parse"]
+
+        def stage(name):
+            now = time.monotonic()
+            key = mark[1].split(":")[0]
+            times[key] = round(times.get(key, 0.0) + now - mark[0], 4)
+            mark[:] = [now, name]
+            b = name.encode()[:4000]
+            self.stage_buf[2:2 + len(b)] = b
+            self.stage_buf[0:2] = len(b).to_bytes(2, "little")
+            if inject and name.startswith("pass:0:"):
+                os.kill(os.getpid(), int(inject))  # a real signal, delivered to this child
+
+        inject = req.get("inject_signal")
+        stage("parse")
+        text = req["text"]
+        applied: list[str] = []
+        try:
+            func = self.parse(text)
+        except Exception as e:  # noqa: BLE001 - an unparsable input is a clean rejection
+            self.send({"case": text, "applied": []})
+            return {"result": {"status": "rejected", "error": {"message": str(e)[-2000:]}, "signal": []}}
+        stage("mutate")
+        if req.get("ir_mutations", 0) > 0:
+            func, text, applied = mutate_func(func, text, req["seed"], req["ir_mutations"],
+                                              check=req.get("check_roundtrip", False))
+        self.send({"case": text, "applied": applied})
+        gate = None
+        if req.get("skip_seen_lowered"):
+            gate = BuildGate(self.server.lowered, self.server.semantic, self._new_coverage,
+                             sample=BUILD_SAMPLE[0], sample_fresh_ir=BUILD_SAMPLE[1], rng_seed=req["seed"])
+        ir_mutated = bool(applied) or bool(req.get("ir_mutated"))
+        res = run_case(text, P.from_json(req["passes"]), stage=stage, rng_seed=req["seed"],
+                       reference=reference(req.get("seed_name", "")), ir_mutated=ir_mutated,
+                       differential=req.get("differential", True), func=func,
+                       fresh_ir=bool(applied), gate=gate, defaults=self.defaults)
+        stage("done")
+        times["cpu"] = round(time.process_time() - cpu0, 4)  # the wall times above move with the load
+        out = {"result": res, "times": times}
+        if applied and res.get("status") != "rejected" and ((gate and gate.novel) or self._new_coverage()):
+            # a candidate for the corpus: it must parse back as what it printed, checked here
+            # rather than in the campaign process, and kept parsed for the next cases
+            try:
+                self.parse(text)
+                out["roundtrip"] = True
+            except Exception:  # noqa: BLE001
+                out["roundtrip"] = False
+        return out
+
+
+def _child_loop(rfd: int, wfd: int, stage_buf, server: Server, max_cases: int) -> None:
+    """Body of a forked child: serve up to ``max_cases`` requests, then exit; never returns."""
+    import resource
+
     def send(obj):
         data = (json.dumps(obj) + "\n").encode()
         while data:
             n = os.write(wfd, data)
             data = data[n:]
 
-    try:
-        from .mutate.ir import mutate_func, parse
-        from .tvm import passes as P
-        from .tvm.execute import run_case
-        from .tvm.seeds import reference
-
-        text = req["text"]
-        applied: list[str] = []
-        if req.get("ir_mutations", 0) > 0:
-            if func is None:
-                try:
-                    func = parse(text)
-                except Exception as e:  # noqa: BLE001 - an unparsable input is a clean rejection
-                    send({"case": text, "applied": [], "t": time.monotonic()})
-                    send({"result": {"status": "rejected", "error": {"message": str(e)[-2000:]}, "signal": []},
-                          "t": time.monotonic()})
-                    os._exit(0)
-            func, text, applied = mutate_func(func, text, req["seed"], req["ir_mutations"],
-                                                check=req.get("check_roundtrip", False))
-        send({"case": text, "applied": applied, "t": time.monotonic()})
-        inject = req.get("inject_signal")
-
-        def stage(name):
-            send({"stage": name, "t": time.monotonic()})
-            if inject and name.startswith("pass:0:"):
-                os.kill(os.getpid(), int(inject))  # a real signal, delivered to this child
-
-        ir_mutated = bool(applied) or bool(req.get("ir_mutated"))
-        res = run_case(text, P.from_json(req["passes"]), stage=stage, rng_seed=req["seed"],
-                       reference=reference(req.get("seed_name", "")), ir_mutated=ir_mutated,
-                       differential=req.get("differential", True), func=func,
-                       fresh_ir=bool(applied))
-        send({"result": res, "t": time.monotonic()})
-        os._exit(0)
-    except BaseException as e:  # noqa: BLE001 - the child reports everything and exits
+    case = _Case(send, stage_buf, server)
+    line = b""
+    for n in range(max_cases):
+        while not line.endswith(b"\n"):
+            chunk = os.read(rfd, 1 << 16)
+            if not chunk:
+                os._exit(0)
+            line += chunk
+        req = json.loads(line)
+        line = b""
+        retire = n + 1 >= max_cases
         try:
+            final = case(req)
+        except BaseException as e:  # noqa: BLE001 - the child reports everything
             import traceback
 
-            send({"harness_error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()[-3000:]})
-        finally:
-            os._exit(3)
+            final = {"harness_error": f"{type(e).__name__}: {e}\n{traceback.format_exc()[-3000:]}"}
+            retire = True  # whatever state that left behind is not inherited by the next case
+        sys.stderr.flush()
+        retire = retire or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 > CHILD_RSS_MB
+        send({**final, "done": True, "retire": retire})
+        if retire:
+            os._exit(0)
+    os._exit(0)
+
+
+class _Child:
+    def __init__(self, pid: int, w: int, r: int, err):
+        self.pid, self.w, self.r, self.err = pid, w, r, err  # err: the child's fd 2, a temp file
+        self.cases = 0
+        self.buf = b""
+
+    def close(self, kill: bool = False, keep_err: bool = False) -> int:
+        if kill:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for fd in (self.w, self.r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        _, status = os.waitpid(self.pid, 0)
+        if not keep_err:
+            self.err.close()
+        return status
 
 
 class Server:
-    def __init__(self, bitmap: str | None, coverage: bool):
+    """Fork server with persistent children: a child serves many cases (AFL's persistent mode), so
+    fork, page copies, parses and the default pipeline's builds are paid once per child, not per
+    case.  A case that kills a child which had already run others is run again in a fresh child,
+    and that run is the one reported: a finding never depends on what an earlier case left.
+
+    The stage a child is in lives in a shared page (a pipe message per pass cost more than the
+    pass), so a crash or hang still says where it struck."""
+
+    def __init__(self, bitmap: str | None, coverage: bool, lowered: str | None = None,
+                 semantic: str | None = None, cases_per_child: int = CASES_PER_CHILD):
+        import mmap
+
         os.environ.setdefault("TVM_NUM_THREADS", "1")
         import tvm  # noqa: F401  (imported once here, inherited by every child)
 
         from .mutate import ir  # noqa: F401  (imported here once, not in every child)
+        from .novelty import SeenSet
         from .tvm.seeds import build_seeds
 
         seeds = build_seeds()
         self._warm_up(seeds[0])
-        self._parsed: dict[str, object] = {}
+        self.cases_per_child = cases_per_child
+        self.lowered, self.semantic = SeenSet(lowered), SeenSet(semantic)
+        self.stage_buf = mmap.mmap(-1, 4096, mmap.MAP_SHARED)
+        self.child: _Child | None = None
         self.tracer = None
         if coverage:
             from .coverage.tracer import Tracer
 
             self.tracer = Tracer("libtvm_compiler.so", bitmap)
+        import gc
+
+        gc.freeze()  # a child's collections never walk (and so copy) the pages the server built
 
     @staticmethod
     def _warm_up(seed) -> None:
@@ -98,92 +216,122 @@ class Server:
         LLVM (target registry, JIT) instead of paying for it per case."""
         from .tvm import passes as P
         from .tvm.execute import run_case
+        from .tvm.seeds import reference
 
-        run_case(seed.script, P.default_pipeline(), stage=lambda s: None, rng_seed=0, ir_mutated=True)
+        run_case(seed.script, P.default_pipeline(), stage=lambda s: None, rng_seed=0, ir_mutated=False,
+                 reference=reference(seed.name))
 
-    def _parse(self, text: str):
-        """Parse corpus entries once, here, so children start from the PrimFunc (LRU of 512)."""
-        func = self._parsed.pop(text, None)
-        if func is None:
-            try:
-                from .mutate.ir import parse
-
-                func = parse(text)
-            except Exception:  # the child parses again and reports the rejection
-                return None
-        self._parsed[text] = func
-        while len(self._parsed) > 512:
-            self._parsed.pop(next(iter(self._parsed)))
-        return func
-
-    def run(self, req: dict) -> dict:
-        func = self._parse(req["text"])
-        timeout = float(req.get("timeout", 10.0))
+    def _fork(self, max_cases: int) -> _Child:
         err = tempfile.TemporaryFile()
-        r, w = os.pipe()
-        if self.tracer:
-            self.tracer.reset_counters()
-        t0 = time.monotonic()
+        r_req, w_req = os.pipe()
+        r_rep, w_rep = os.pipe()
         pid = os.fork()
         if pid == 0:
-            os.close(r)
-            os.dup2(err.fileno(), 2)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            _child(req, w, func)
-        os.close(w)
-        msgs, buf, deadline, hung = [], b"", t0 + timeout, False
-        while True:
+            try:
+                os.close(w_req)
+                os.close(r_rep)
+                os.dup2(err.fileno(), 2)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                _child_loop(r_req, w_rep, self.stage_buf, self, max_cases)
+            finally:
+                os._exit(3)
+        os.close(r_req)
+        os.close(w_rep)
+        return _Child(pid, w_req, r_rep, err)
+
+    def run(self, req: dict) -> dict:
+        reply = self._run_once(req, bool(req.get("fresh")))
+        if reply.get("prior_cases") and reply["exit"]["kind"] == "signal":
+            again = self._run_once(req, True)
+            again["new_cov"] = [a + b for a, b in zip(again["new_cov"], reply["new_cov"], strict=True)]
+            again["rerun_of"] = reply["exit"]
+            reply = again
+        return reply
+
+    def _stage(self) -> str | None:
+        n = int.from_bytes(self.stage_buf[0:2], "little")
+        return self.stage_buf[2:2 + n].decode(errors="replace") if n else None
+
+    def _run_once(self, req: dict, fresh: bool) -> dict:
+        timeout = float(req.get("timeout", 10.0))
+        if self.tracer:
+            self.tracer.reset_counters()
+        self.stage_buf[0:2] = b"\0\0"
+        t0 = time.monotonic()
+        if fresh and self.child is not None:
+            self.child.close(kill=True)
+            self.child = None
+        if self.child is None:
+            self.child = self._fork(1 if fresh else self.cases_per_child)
+        ch = self.child
+        prior = ch.cases
+        ch.cases += 1
+        err_fd = ch.err.fileno()
+        err_start = os.fstat(err_fd).st_size
+        data = (json.dumps(req) + "\n").encode()
+        msgs, deadline, hung, done, dead = [], t0 + timeout, False, None, False
+        try:
+            while data:
+                data = data[os.write(ch.w, data):]
+        except BrokenPipeError:
+            dead = True
+        while done is None and not dead:
+            while b"\n" in ch.buf:
+                line, ch.buf = ch.buf.split(b"\n", 1)
+                try:
+                    m = json.loads(line)
+                except ValueError:
+                    continue
+                if "done" in m:
+                    done = m
+                    break
+                msgs.append(m)
+            if done is not None:
+                break
             left = deadline - time.monotonic()
             if left <= 0:
                 hung = True
-                os.kill(pid, signal.SIGKILL)
                 break
-            ready, _, _ = select.select([r], [], [], left)
+            ready, _, _ = select.select([ch.r], [], [], left)
             if not ready:
                 continue
-            chunk = os.read(r, 1 << 16)
+            chunk = os.read(ch.r, 1 << 16)
             if not chunk:
+                dead = True
                 break
-            buf += chunk
-        os.close(r)
-        _, status = os.waitpid(pid, 0)
+            ch.buf += chunk
         elapsed = time.monotonic() - t0
-        for line in buf.split(b"\n"):
-            if line.strip():
-                try:
-                    msgs.append(json.loads(line))
-                except ValueError:
-                    pass
-        err.seek(0, 2)
-        size = err.tell()
-        err.seek(max(0, size - STDERR_TAIL))
-        stderr = err.read().decode(errors="replace")
-        err.close()
+        status = 0
+        if hung or dead or done.get("retire"):
+            status = ch.close(kill=True, keep_err=True)  # a dying child may still be writing its backtrace
+            self.child = None
+        err_end = os.fstat(err_fd).st_size
+        lo = max(err_start, err_end - STDERR_TAIL)
+        stderr = os.pread(err_fd, err_end - lo, lo).decode(errors="replace")
+        if self.child is None:
+            ch.err.close()
         reply = {"id": req.get("id"), "elapsed": elapsed, "stderr": stderr, "case": None, "applied": [],
-                 "stage": None, "result": None}
-        times, prev = {}, t0
+                 "stage": self._stage(), "result": None, "prior_cases": prior, "times": {}}
         for m in msgs:
-            if "t" in m:
-                key = "mutate" if "case" in m else reply["stage"] or "start"
-                key = key.split(":")[0]
-                times[key] = round(times.get(key, 0.0) + m["t"] - prev, 4)
-                prev = m["t"]
             if "case" in m:
                 reply["case"], reply["applied"] = m["case"], m["applied"]
-            elif "stage" in m:
-                reply["stage"] = m["stage"]
-            elif "result" in m:
-                reply["result"] = m["result"]
-            elif "harness_error" in m:
-                reply["harness_error"] = m["harness_error"] + "\n" + m.get("traceback", "")
-        reply["times"] = times
+        if done is not None:
+            reply["result"] = done.get("result")
+            reply["times"] = done.get("times", {})
+            if "roundtrip" in done:
+                reply["roundtrip"] = done["roundtrip"]
+            if "harness_error" in done:
+                reply["harness_error"] = done["harness_error"]
         if hung:
             reply["exit"] = {"kind": "hang", "timeout": timeout}
-        elif os.WIFSIGNALED(status):
+        elif dead and os.WIFSIGNALED(status) and os.WTERMSIG(status) != signal.SIGKILL:
             reply["exit"] = {"kind": "signal", "signal": os.WTERMSIG(status),
                              "name": signal.Signals(os.WTERMSIG(status)).name}
+        elif dead:
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+            reply["exit"] = {"kind": "exit", "code": code if code else 3}
         else:
-            reply["exit"] = {"kind": "exit", "code": os.WEXITSTATUS(status)}
+            reply["exit"] = {"kind": "exit", "code": 3 if reply.get("harness_error") else 0}
         if self.tracer:
             own, other = self.tracer.counters()
             self.tracer.sync()
@@ -192,6 +340,11 @@ class Server:
             reply["new_cov"] = [0, 0]
         return reply
 
+    def close(self) -> None:
+        if self.child is not None:
+            self.child.close(kill=True)
+            self.child = None
+
 
 def main(argv=None) -> int:
     import argparse
@@ -199,10 +352,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fuzz.worker")
     ap.add_argument("--bitmap", default=None)
     ap.add_argument("--no-coverage", action="store_true")
+    ap.add_argument("--lowered", default=None)
+    ap.add_argument("--semantic", default=None)
     args = ap.parse_args(argv)
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # stray prints from TVM must not corrupt the protocol
-    server = Server(args.bitmap, not args.no_coverage)
+    server = Server(args.bitmap, not args.no_coverage, args.lowered, args.semantic)
     info = {"ready": True, "pid": os.getpid()}
     if server.tracer:
         info.update(sites=len(server.tracer.table.starts), split=server.tracer.table.split)
@@ -212,6 +367,7 @@ def main(argv=None) -> int:
             continue
         req = json.loads(line)
         out.write(json.dumps(server.run(req)) + "\n")
+    server.close()
     return 0
 
 
@@ -222,8 +378,10 @@ class WorkerError(RuntimeError):
 class WorkerPool:
     """N fork servers; :meth:`submit` to an idle one, :meth:`collect` finished replies."""
 
-    def __init__(self, n: int, *, bitmap: str | None, coverage: bool = True, log_dir: str | Path | None = None):
+    def __init__(self, n: int, *, bitmap: str | None, coverage: bool = True, log_dir: str | Path | None = None,
+                 lowered: str | None = None, semantic: str | None = None):
         self.n, self.bitmap, self.coverage = n, bitmap, coverage
+        self.lowered, self.semantic = lowered, semantic
         self.log_dir = Path(log_dir) if log_dir else None
         self.procs: list[subprocess.Popen | None] = [None] * n
         self.busy: dict[int, dict] = {}
@@ -237,6 +395,10 @@ class WorkerPool:
             cmd += ["--bitmap", self.bitmap]
         if not self.coverage:
             cmd.append("--no-coverage")
+        if self.lowered:
+            cmd += ["--lowered", self.lowered]
+        if self.semantic:
+            cmd += ["--semantic", self.semantic]
         log = open(self.log_dir / f"worker{i}.log", "ab") if self.log_dir else subprocess.DEVNULL
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""),

@@ -17,11 +17,10 @@ from . import passes as P
 TARGET = {"kind": "llvm"}
 
 
-def _features(mod) -> str:
-    """A coarse IR feature bucket for the semantic signal: which constructs the input holds."""
+def _features(func) -> str:
+    """A coarse IR feature bucket for the semantic signal: which constructs a function holds."""
     import tvm
     import tvm_ffi
-    from tvm import tirx
 
     seen: set[str] = set()
     skip = tvm_ffi.WalkResult.SKIP
@@ -37,10 +36,27 @@ def _features(mod) -> str:
             return skip
         return None
 
-    for _, func in mod.functions.items():
-        if isinstance(func, tirx.PrimFunc):
-            tvm_ffi.structural_walk(func.body, visit, order="pre")
+    tvm_ffi.structural_walk(func.body, visit, order="pre")
     return ",".join(sorted(seen))
+
+
+def _prim_funcs(mod) -> dict:
+    from tvm import tirx
+
+    return {gv.name_hint: f for gv, f in mod.functions.items() if isinstance(f, tirx.PrimFunc)}
+
+
+def _same_func(a, b) -> bool:
+    """Structurally equal, decided by identity where TVM's copy-on-write kept it (no hashing): a
+    pass that changes nothing mostly hands back the same function or at least the same body."""
+    import tvm_ffi
+
+    if a.same_as(b):
+        return True
+    if a.body.same_as(b.body) and a.attrs.same_as(b.attrs) and len(a.params) == len(b.params) \
+            and all(x.same_as(y) for x, y in zip(a.params, b.params, strict=True)):
+        return True
+    return bool(tvm_ffi.structural_equal(a, b))
 
 
 def make_instrument(signal: set):
@@ -52,28 +68,37 @@ def make_instrument(signal: set):
     class SemanticSignal:
         def __init__(self):
             self.stack = []
-            self.feat_cache = {}
-            self.last = None  # (module, hash): most passes hand back the very object they got
+            self.feats = {}  # function name -> (function, features): the output of one pass is the next's input
 
-        def _hash(self, mod):
-            if self.last is not None and self.last[0].same_as(mod):
-                return self.last[1]
-            h = tvm_ffi.structural_hash(mod)
-            self.last = (mod, h)
-            return h
+        def hash(self, mod):
+            return tvm_ffi.structural_hash(mod)
+
+        def _feature(self, name, func):
+            hit = self.feats.get(name)
+            if hit is not None and hit[0].same_as(func):
+                return hit[1]
+            feat = _features(func)
+            self.feats[name] = (func, feat)
+            return feat
 
         def run_before_pass(self, mod, info):
-            h = self._hash(mod)
-            feat = self.feat_cache.get(h)
-            if feat is None:
-                feat = self.feat_cache[h] = _features(mod)
-            self.stack.append((h, feat))
+            funcs = _prim_funcs(mod)
+            feat = "|".join(sorted({self._feature(n, f) for n, f in funcs.items()}))
+            self.stack.append((funcs, feat))
 
         def run_after_pass(self, mod, info):
             if not self.stack:
                 return
-            h, feat = self.stack.pop()
-            changed = self._hash(mod) != h
+            before, feat = self.stack.pop()
+            after = _prim_funcs(mod)
+            changed = before.keys() != after.keys()
+            for n, f in after.items():
+                if n in before and _same_func(before[n], f):
+                    hit = self.feats.get(n)
+                    if hit is not None and hit[0].same_as(before[n]):
+                        self.feats[n] = (f, hit[1])  # a copy of an unchanged function: no new walk
+                else:
+                    changed = True
             signal.add(f"{info.name}|{feat}|{int(changed)}")
 
     return SemanticSignal()
@@ -139,11 +164,11 @@ def random_args(func, rng: np.random.Generator) -> list[np.ndarray]:
     return out
 
 
-def _run(rt, arrays):
+def _run(main, arrays):
     import tvm
 
     tensors = [tvm.runtime.tensor(a.copy()) for a in arrays]
-    rt["main"](*tensors)
+    main(*tensors)
     return [t.numpy() for t in tensors]
 
 
@@ -161,19 +186,69 @@ def _err(e: BaseException) -> dict:
             "message": str(e)[-4000:], "traceback": traceback.format_exc()[-4000:]}
 
 
+class DefaultCache:
+    """The default pipeline's result per input function (by structural hash), kept for the life
+    of a persistent child: pass-list mutants of one corpus entry share their input, so its
+    default lowering, build and JIT are paid once, not once per mutant."""
+
+    def __init__(self, size: int = 16):
+        self.size = size
+        self.items: dict[int, dict] = {}
+
+    def entry(self, func) -> dict:
+        import tvm_ffi
+
+        h = tvm_ffi.structural_hash(func)
+        e = self.items.pop(h, None) or {}
+        self.items[h] = e
+        while len(self.items) > self.size:
+            self.items.pop(next(iter(self.items)))
+        return e
+
+
+def _lower_default(func, target, entry: dict):
+    """(dmod, None) or (None, error dict) for the default pipeline, through ``entry``'s cache."""
+    import tvm
+    from tvm import tirx
+
+    if "dmod" not in entry and "error" not in entry:
+        try:
+            dmod = tirx.transform.BindTarget(target)(tvm.IRModule({"main": func}))
+            with tvm.transform.PassContext(opt_level=3):
+                dmod = tvm.transform.Sequential([P.instantiate(pc) for pc in P.default_pipeline()])(dmod)
+            entry["dmod"] = dmod
+        except Exception as e:
+            entry["error"] = _err(e)
+    return entry.get("dmod"), entry.get("error")
+
+
+def _build_default(dmod, target, entry: dict):
+    """The default pipeline's runnable ``main`` (cached), or raises."""
+    from tvm.tirx.build import split_host_device_mods, tir_to_runtime
+
+    if "main" not in entry:
+        dhost, ddev = split_host_device_mods(dmod)
+        rt = tir_to_runtime(dhost, ddev, target)
+        entry["main"] = (rt, rt["main"])  # the JIT compiles here; keep the module alive with it
+    return entry["main"][1]
+
+
 def same_tir_known(res: dict) -> bool:
     return bool(res.get("same_tir_as_default"))
 
 
 def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_seed: int,
              reference=None, ir_mutated: bool = True, differential: bool = True, func=None,
-             fresh_ir: bool = False) -> dict:
+             fresh_ir: bool = False, gate=None, defaults: DefaultCache | None = None) -> dict:
     """Execute one case; ``reference`` is a NumPy function for the unmutated seed (or None).
 
     ``func`` is the already parsed PrimFunc of ``text`` when the caller has it (the fork server
     parses corpus entries once, before forking).  ``fresh_ir``: the IR was mutated in this very
     case, so its code generation has never been exercised, even when the lowered TIR is the
-    default pipeline's.
+    default pipeline's.  ``gate`` (a :class:`fuzz.novelty.BuildGate`) may stop a case before code
+    generation (a lowered module built before, or nothing new on a case not sampled); its
+    IR-level signals are collected all the same.  ``defaults`` caches the default pipeline's
+    lowering and build per input function.
     """
     import tvm
     import tvm_ffi
@@ -215,8 +290,12 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
             res.update(status="pass_error", pass_index=i, pass_name=P.pass_label(pc), error=_err(e),
                        explained=any(v.index <= i for v in violations))
             res["signal"] = sorted(signal)
+            if gate is not None:
+                gate.signals(signal)
             return res
     res["signal"] = sorted(signal)
+    if gate is not None:
+        gate.signals(signal)
     explained = bool(violations)
     stage("verify")
     try:
@@ -229,15 +308,18 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     if not P.codegen_ready(pass_list):
         res["status"] = "not_lowered"
         return res
+    if gate is not None:
+        why = gate.build(instrument.hash(mod), fresh_ir)
+        if why:
+            res["build_skipped"] = why
+            return res
     dmod = None
+    entry = defaults.entry(func) if defaults is not None else {}
     if not explained:
         stage("lower-default")
-        try:
-            dmod = tirx.transform.BindTarget(target)(tvm.IRModule({"main": func}))
-            with tvm.transform.PassContext(opt_level=3):
-                dmod = tvm.transform.Sequential([P.instantiate(pc) for pc in P.default_pipeline()])(dmod)
-        except Exception as e:
-            res.update(status="default_error", error=_err(e), explained=False)
+        dmod, derr = _lower_default(func, target, entry)
+        if derr is not None:
+            res.update(status="default_error", error=derr, explained=False)
             return res
         same_tir = bool(tvm_ffi.structural_equal(dmod, mod))
         res["same_tir_as_default"] = same_tir
@@ -254,6 +336,12 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
         return res
     if not differential or explained or oob or res["racy"] or (same_tir_known(res) and (reference is None or ir_mutated)):
         return res
+    stage("jit")  # machine code only for programs the differential runs
+    try:
+        main = rt["main"]
+    except Exception as e:
+        res.update(status="codegen_error", error=_err(e), explained=explained)
+        return res
     rng = np.random.default_rng(rng_seed)
     try:
         args = random_args(func, rng)
@@ -265,20 +353,19 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     if not res["same_tir_as_default"]:
         stage("codegen-default")
         try:
-            dhost, ddev = split_host_device_mods(dmod)
-            ref_rt = tir_to_runtime(dhost, ddev, target)
+            ref_main = _build_default(dmod, target, entry)
         except Exception as e:
             res.update(status="default_error", error=_err(e), explained=False)
             return res
         stage("run-default")
         try:
-            ref_outs = _run(ref_rt, args)
+            ref_outs = _run(ref_main, args)
         except Exception as e:  # the program itself fails at run time (a mutated assert, say)
             res.update(status="run_error_default", error=_err(e))
             return res
     stage("run")
     try:
-        outs = _run(rt, args)
+        outs = _run(main, args)
     except Exception as e:
         res.update(status="run_error", error=_err(e), explained=ref_outs is None)
         return res
