@@ -473,6 +473,9 @@ def test_summarize(sink):
     assert s["globals"] == 13 and s["aliases"] == 1 and s["ifuncs"] == 1
     assert s["blocks"] == sum(len(f.blocks) for f in sink.functions)
     assert s["instructions"] == len(list(sink.instructions())) == sum(s["opcodes"].values())
+    defined = [f for f in sink.functions if not f.is_declaration]
+    assert s["function_sizes"] == [len(list(f.instructions())) for f in defined]
+    assert sum(s["function_sizes"]) == s["instructions"] and min(s["function_sizes"]) > 0
     assert s["opcodes"]["phi"] == 2 and s["opcodes"]["invoke"] == 2
     assert s["bytes"] == len(KITCHEN_SINK.encode())
 
@@ -523,3 +526,18 @@ def test_operands_match_llvmlite_on_clang_output(clang_corpus):
                     assert [o.name for o in a.operands[2:]] == [o.name for o in list(b.operands)[2:]]
                     assert len(a.switch_cases) == len(a.operands) - 2
     assert switches  # the bundled programs have switches; the check above must have run
+
+
+def test_stats_cli_prints_function_sizes(tmp_path):
+    """``irtools stats`` reads ``function_sizes`` from the summary: a real size row, not zeros."""
+    import json
+    import subprocess
+    import sys
+
+    p = tmp_path / "sink.ll"
+    p.write_text(KITCHEN_SINK)
+    r = subprocess.run([sys.executable, "-m", "irtools", "stats", "--json", "-j", "1", str(p)],
+                       capture_output=True, text=True, check=True)
+    size = json.loads(r.stdout)["kinds"]["llvm"]["function_size"]
+    sizes = [len(list(f.instructions())) for f in parse_llvm(KITCHEN_SINK).functions if not f.is_declaration]
+    assert size["max"] == max(sizes) and size["mean"] == pytest.approx(sum(sizes) / len(sizes))
