@@ -1,4 +1,4 @@
-"""``irtools cost``: per-function cost predictions for an LLVM IR file."""
+"""``irtools cost``: per-function cost predictions for an LLVM IR or MLIR file."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import sys
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "cost", help="predict per-function hardware cost (machine instructions, spills, .text bytes, "
-                     "instructions executed, GPU registers...) from LLVM IR text",
-        description="Predict per-function hardware costs of an LLVM IR file with a learned model. "
-                    "Each prediction has an interval and an out-of-distribution flag.")
-    p.add_argument("file", help="LLVM IR text file (.ll), or - for standard input")
+                     "instructions executed, GPU registers...) from LLVM IR or MLIR text",
+        description="Predict per-function hardware costs of an LLVM IR (.ll) or MLIR (.mlir) file with a "
+                    "learned model. Each prediction has an interval and an out_of_distribution flag; "
+                    "text that does not parse is reported as file:line:col.")
+    p.add_argument("file", help="LLVM IR (.ll) or MLIR (.mlir) text file, or - for standard input")
     p.add_argument("--json", action="store_true", help="one JSON array of objects: function + one key per target")
     p.add_argument("--target", action="append", metavar="NAME",
                    help="only this target (repeatable); default: every target of the model")
@@ -29,17 +30,17 @@ def run(args: argparse.Namespace) -> int:
     from .api import load
 
     if args.file == "-":
-        text = sys.stdin.read()
+        text, name = sys.stdin.read(), "<stdin>"
     else:
         path = Path(args.file)
         if not path.is_file():
             raise IrtoolsError(f"{path}: no such file")
         try:
-            text = path.read_text()
+            text, name = path.read_text(), str(path)
         except UnicodeDecodeError:
-            raise IrtoolsError(f"{path}: not LLVM IR text (bitcode? run llvm-dis-22 first)") from None
+            raise IrtoolsError(f"{path}: not IR text (LLVM bitcode? run llvm-dis-22 first)") from None
     model = load(args.model)
-    preds = model.predict(text, target=args.target)
+    preds = model.predict(text, target=args.target, path=name)
     if args.json:
         json.dump([p.to_json() for p in preds], sys.stdout, indent=1)
         sys.stdout.write("\n")

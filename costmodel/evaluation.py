@@ -7,6 +7,7 @@ test score measures programs the model has never seen, not another -O level of a
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -16,20 +17,58 @@ from . import targets as T
 from .dataset.build import load_rows
 from .features import module_features
 
+IR_COUNT = "ir.fp.TotalInstructionCount"     # the static IR-count baseline's one feature
 
-def load_dataset(path: str | Path, *, use_project: bool = False, progress: bool = False):
-    """(rows, features) for every row of a dataset folder whose function the features reader found."""
+
+def _feature_cache(path: Path) -> tuple[Path, dict]:
+    """Features already computed for this dataset by this version of costmodel/features.py."""
+    from . import features
+
+    version = hashlib.sha256(Path(features.__file__).read_bytes()).hexdigest()[:12]
+    f = path / f"features-{version}.json"
+    if f.is_file():
+        try:
+            return f, json.loads(f.read_text())
+        except json.JSONDecodeError:
+            pass
+    return f, {}
+
+
+def load_dataset(path: str | Path, *, progress: bool = False, cache: bool = True):
+    """(rows, features) for every row of a dataset folder whose function the parser found.
+
+    A module the parser rejects is skipped with a note on stderr (its rows are dropped, not guessed).
+    Features are kept next to the dataset, keyed by the features module's hash, so retraining does
+    not parse everything again.
+    """
+    import sys
+
+    from irtools.errors import IrtoolsError
+
+    path = Path(path)
     rows = load_rows(path)
-    cache: dict[str, dict] = {}
+    cache_file, cached = _feature_cache(path) if cache else (None, {})
+    cache_: dict[str, dict] = {}
     out_rows, feats = [], []
     for r in rows:
         key = r["ir_file"]
-        if key not in cache:
-            cache[key] = module_features(Path(path, key).read_text(), use_project=use_project)
-        f = cache[key].get(r["function"])
+        if key not in cache_:
+            if key in cached:
+                cache_[key] = cached[key]
+            else:
+                try:
+                    cache_[key] = module_features(Path(path, key))
+                except IrtoolsError as e:
+                    print(f"skipped {key}: {str(e).splitlines()[0]}", file=sys.stderr)
+                    cache_[key] = {}
+        f = cache_[key].get(r["function"])
         if f is not None:
             out_rows.append(r)
             feats.append(f)
+    if cache_file is not None and set(cache_) - set(cached):
+        tmp = cache_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(cache_))
+        tmp.replace(cache_file)
     return out_rows, feats
 
 
@@ -137,11 +176,11 @@ def evaluate(model, rows: list[dict], feats: list[dict], *, train_rows: list[dic
             t["model"]["spill_classification"] = f1_positive(y, p)
         if train_rows is not None and train_feats is not None:
             ytr = np.array([r["labels"][name] for r in train_rows if name in r["labels"]])
-            ntr = np.array([f["n_insts"] for r, f in zip(train_rows, train_feats, strict=True)
+            ntr = np.array([f[IR_COUNT] for r, f in zip(train_rows, train_feats, strict=True)
                             if name in r["labels"]])
             t["baseline_mean"] = regression_metrics(y, np.full(len(y), ytr.mean()))
             a, b = np.polyfit(np.log1p(ntr), np.log1p(ytr), 1)
-            nte = np.array([feats[i]["n_insts"] for i in idx])
+            nte = np.array([feats[i][IR_COUNT] for i in idx])
             base = np.expm1(a * np.log1p(nte) + b)
             t["baseline_ir_inst_count"] = regression_metrics(y, base)
             if name in ("spills", "reloads"):

@@ -1,437 +1,551 @@
-"""Features of one LLVM IR function, computed without LLVM.
+"""Features of each function of a module, read by the project's own parsers (no LLVM needed).
 
-Four views, all named and fixed in order so that a model's manifest can list them:
-- Autophase-like counts (instructions, blocks, edges, phis, branches, calls, constants, arguments);
-- opcode and type histograms;
-- loops: natural loops from the CFG, depth, constant trip counts read from the latch compare and the
-  induction step, and a static estimate of instructions executed (block size × enclosing trip counts);
-- memory-access pattern counts (loads/stores, vector accesses, inside loops, GEP shapes);
-- a "language" view: hashed n-grams of normalised IR tokens (as in learned MLIR cost models that read
-  the IR as text), into fixed buckets with a stable hash (crc32), so features are deterministic across
-  processes.
-Where ``irtools.analysis.features.feature_vector`` (the project's parser-based features) is
-available, its values are added with an ``ir.`` prefix.
+LLVM IR goes through ``irtools.parse_llvm``; every defined function gets
+- ``ir.*``: :func:`irtools.analysis.features.feature_vector` (LLVM's func-properties, opcode and
+  result-type histograms, CFG and loop shape);
+- ``x.*``: what a cost needs beyond those counts, from the same model: constant trip counts of the
+  natural loops of :mod:`irtools.analysis.loops` and a static estimate of instructions executed
+  (block size × trip counts of the enclosing loops, calls to functions of the module added one level
+  deep), vector widths, memory accesses in loops, memset/memcpy lengths, and register pressure (the
+  most values live at once, in values and in 32-bit registers);
+- ``cpu.*`` from the function's target attributes, ``gpu.*`` for NVPTX kernels (shared-memory
+  bytes, thread-index reads, barriers, launch bounds);
+- a language view: hashed opcode n-grams and hashed bigrams of the normalised tokens of the function's
+  own text span (as learned MLIR cost models read IR as text), with a stable hash (crc32).
+
+MLIR goes through ``irtools.parse_mlir``; each ``func.func``/``llvm.func`` gets
+:func:`irtools.ir.mlir.analysis.feature_vector` as ``mlir.*`` and nothing else: a model trained on
+LLVM IR then sees its LLVM features missing, which its out-of-distribution check reports.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 import zlib
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
-from .irtext import Function, split_functions
+from irtools.analysis.cfg import CFG
+from irtools.analysis.dominators import DominatorTree
+from irtools.analysis.features import FEATURE_VECTOR_KEYS, feature_vector
+from irtools.analysis.features import function_use_counts as _use_counts
+from irtools.analysis.loops import LoopInfo
+from irtools.errors import IrtoolsError
+from irtools.ir import llvm as lt
+from irtools.ir.mlir.analysis import FEATURE_KEYS as MLIR_KEYS
 
-OPCODES = [
-    "ret", "br", "switch", "indirectbr", "invoke", "unreachable", "fneg", "add", "fadd", "sub", "fsub", "mul",
-    "fmul", "udiv", "sdiv", "fdiv", "urem", "srem", "frem", "shl", "lshr", "ashr", "and", "or", "xor",
-    "extractelement", "insertelement", "shufflevector", "extractvalue", "insertvalue", "alloca", "load",
-    "store", "fence", "cmpxchg", "atomicrmw", "getelementptr", "trunc", "zext", "sext", "fptrunc", "fpext",
-    "fptoui", "fptosi", "uitofp", "sitofp", "ptrtoint", "inttoptr", "bitcast", "addrspacecast", "icmp",
-    "fcmp", "phi", "select", "call", "freeze",
-]
-TYPES = ["i1", "i8", "i16", "i32", "i64", "i128", "half", "bfloat", "float", "double", "ptr", "vec"]
-CPU_FEATURES = ["sse4.2", "avx", "avx2", "fma", "avx512f", "bmi2"]
+__all__ = ["FEATURE_NAMES", "featurize", "function_features", "module_features", "to_matrix"]
+
+CPU_FEATURES = ("sse4.2", "avx", "avx2", "fma", "avx512f", "bmi2")
 NGRAM_BUCKETS = 64
 TOKEN_BUCKETS = 64
 DEFAULT_TRIP = 16.0          # assumed trip count of a loop whose bound is not a constant
 
-_CALLEE = re.compile(r'@("[^"]+"|[-\w$.]+)\s*\(')
-_MEMLEN = re.compile(r'@llvm\.mem(?:set|cpy|move)[^(]*\(.*,\s*i64\s+(\d+)\s*,\s*i1')
-_TYPE_RE = re.compile(r"<\s*(\d+)\s*x\s*([a-z0-9]+)\s*>|\b(i1|i8|i16|i32|i64|i128|half|bfloat|float|double|ptr)\b")
-_TOKEN_RE = re.compile(r'%[-\w$.]+|%"[^"]*"|@[-\w$.]+|-?\d+(?:\.\d+)?(?:e[-+]?\d+)?|0x[0-9A-Fa-f]+|[a-z_][\w.]*|[<>\[\](){},=*]')
+EXTRA = ("n_loops_const_trip", "n_loops_unknown_trip", "max_trip", "log_trip_product_max", "insts_depth1",
+         "insts_depth2", "insts_depth3plus", "log_est_dyn_insts", "log_est_dyn_mem", "log_est_dyn_fp",
+         "log_est_dyn_vector", "log_est_dyn_insts_incl", "n_calls_defined", "n_mem_intrinsics", "log_memop_bytes",
+         "max_vector_width", "max_vector_bits", "vector_values", "vector_loads", "vector_stores", "loads_in_loops",
+         "stores_in_loops", "gep_const_only", "gep_multi_index", "const_int_operands", "fp_ops", "int_ops",
+         "max_live", "max_live_regs", "mean_live", "values", "wide_values",
+         "max_phi_per_block", "max_block_insts", "unrolled_chain")
+GPU = ("is_kernel", "shared_bytes", "shared_accesses", "global_loads", "global_stores", "special_reg_reads",
+       "barriers", "max_threads", "fma_ops", "i64_ops")
+
+FEATURE_NAMES: list[str] = (
+    [f"ir.{k}" for k in FEATURE_VECTOR_KEYS] + [f"x.{k}" for k in EXTRA]
+    + [f"cpu.{c}" for c in CPU_FEATURES] + ["cpu.prefer_vector_width"] + [f"gpu.{k}" for k in GPU]
+    + [f"ng.{i}" for i in range(NGRAM_BUCKETS)] + [f"tok.{i}" for i in range(TOKEN_BUCKETS)]
+    + [f"mlir.{k}" for k in MLIR_KEYS])
+
+_FP = frozenset({"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fcmp"})
+_INT = frozenset({"add", "sub", "mul", "udiv", "sdiv", "urem", "srem", "shl", "lshr", "ashr", "and", "or", "xor",
+                  "icmp"})
+_CALLS = frozenset({"call", "invoke", "callbr"})
+_TOKEN_RE = re.compile(r'%[-\w$.]+|%"[^"]*"|@[-\w$.]+|-?\d+(?:\.\d+)?(?:e[-+]?\d+)?|0x[0-9A-Fa-f]+|[a-z_][\w.]*'
+                       r'|[<>\[\](){},=*]')
+_MAXNTID = re.compile(r'"nvvm\.maxntid"="(\d+)(?:,(\d+))?(?:,(\d+))?"|maxntid[xyz]?"?,?\s*i32\s+(\d+)')
+_BUCKET: dict[str, int] = {}
 
 
-def _static_names() -> list[str]:
-    names = ["n_insts", "n_blocks", "n_edges", "n_args", "n_phi", "n_phi_args", "n_cond_br", "n_uncond_br",
-             "n_switch", "n_calls", "n_intrinsic_calls", "n_vector_intrinsics", "n_const_int_ops",
-             "n_const_zero_ops", "n_const_one_ops", "n_blocks_multi_pred", "n_blocks_multi_succ",
-             "max_block_insts", "mean_block_insts", "n_ret", "n_values",
-             "n_loops", "max_loop_depth", "n_loops_const_trip", "n_loops_unknown_trip", "max_trip",
-             "log_trip_product_max", "insts_in_loops", "insts_depth1", "insts_depth2", "insts_depth3plus",
-             "log_est_dyn_insts", "log_est_dyn_mem", "log_est_dyn_fp", "log_est_dyn_vector",
-             "n_loads", "n_stores", "n_vector_loads", "n_vector_stores", "loads_in_loops", "stores_in_loops",
-             "n_gep_const_only", "n_gep_two_idx", "max_vector_width", "n_vector_values", "fp_ops", "int_ops",
-             "vector_ops", "live_phi_in_loops", "max_phi_per_block", "n_calls_in_loops",
-             "n_mem_intrinsics", "log_memop_bytes", "n_calls_defined", "log_est_dyn_insts_incl"]
-    names += [f"op.{o}" for o in OPCODES] + ["op.other"]
-    names += [f"ty.{t}" for t in TYPES]
-    names += [f"cpu.{c}" for c in CPU_FEATURES] + ["cpu.prefer_vector_width"]
-    names += [f"ng.{i}" for i in range(NGRAM_BUCKETS)] + [f"tok.{i}" for i in range(TOKEN_BUCKETS)]
-    return names
+# ----------------------------------------------------------------------------- small helpers
+
+def _bucket(s: str, n: int) -> int:
+    b = _BUCKET.get(s)
+    if b is None:
+        b = zlib.crc32(s.encode())
+        if len(_BUCKET) < 200_000:
+            _BUCKET[s] = b
+    return b % n
 
 
-FEATURE_NAMES: list[str] = _static_names()
+def _bits(t) -> int:
+    if isinstance(t, lt.IntType):
+        return t.width
+    if isinstance(t, lt.FloatType):
+        return {"half": 16, "bfloat": 16, "float": 32, "double": 64, "fp128": 128, "x86_fp80": 80}.get(t.kind, 64)
+    if isinstance(t, lt.PointerType):
+        return 64
+    if isinstance(t, lt.VectorType):
+        return t.count * _bits(t.element)
+    if isinstance(t, lt.ArrayType):
+        return t.count * _bits(t.element)
+    if isinstance(t, lt.StructType):
+        return sum(_bits(e) for e in t.elements)
+    return 0
 
 
-# ----------------------------------------------------------------------------- loops
-
-def _dominators(succ: dict[str, list[str]], order: list[str]) -> dict[str, set[str]]:
-    entry = order[0]
-    preds: dict[str, list[str]] = {b: [] for b in order}
-    for b in order:
-        for s in succ[b]:
-            if s in preds:
-                preds[s].append(b)
-    alls = set(order)
-    dom = {b: set(alls) for b in order}
-    dom[entry] = {entry}
-    changed = True
-    while changed:
-        changed = False
-        for b in order[1:]:
-            ps = [dom[p] for p in preds[b]]
-            new = set.intersection(*ps) if ps else set()
-            new = new | {b}
-            if new != dom[b]:
-                dom[b] = new
-                changed = True
-    return dom
-
-
-def natural_loops(fn: Function) -> list[tuple[str, list[str], set[str]]]:
-    """(header, latches, body) for each natural loop, merged by header."""
-    order = [b.name for b in fn.blocks]
-    succ = {b.name: [s for s in b.successors if s in set(order)] for b in fn.blocks}
-    if len(order) > 2000:
-        return []
-    dom = _dominators(succ, order)
-    preds: dict[str, list[str]] = {b: [] for b in order}
-    for b in order:
-        for s in succ[b]:
-            preds[s].append(b)
-    loops: dict[str, tuple[list[str], set[str]]] = {}
-    for b in order:
-        for s in succ[b]:
-            if s in dom[b]:   # back edge b -> s
-                latches, body = loops.setdefault(s, ([], {s}))
-                latches.append(b)
-                stack = [b]
-                while stack:
-                    x = stack.pop()
-                    if x not in body:
-                        body.add(x)
-                        stack.extend(preds[x])
-    return [(h, lat, body) for h, (lat, body) in loops.items()]
-
-
-def _const(tok: str) -> int | None:
-    try:
-        return int(tok)
-    except ValueError:
-        return None
-
-
-def _add_const(defs: dict, name: str) -> tuple[str, int] | None:
-    """(x, k) when ``name`` is defined as ``add x, k`` (or ``sub x, k`` / ``or disjoint x, k``)."""
-    d = defs.get(name)
-    if d is None or d.opcode not in ("add", "sub", "or"):
-        return None
-    ops = d.operands
-    if len(ops) != 2:
-        return None
-    a, b = ops
-    ka, kb = _const(a), _const(b)
-    if kb is not None and ka is None:
-        return a, (-kb if d.opcode == "sub" else kb)
-    if ka is not None and kb is None and d.opcode != "sub":
-        return b, ka
+def _const_int(v) -> int | None:
+    if isinstance(v, lt.Constant) and v.kind == lt.ConstantKind.INT:
+        try:
+            return int(v.text)
+        except ValueError:
+            return None
     return None
 
 
-def trip_count(fn: Function, header: str, latches: list[str], body: set[str] | None = None) -> float | None:
-    """Constant trip count of a loop from an exiting ``icmp (iv + k), C`` and the phi ``iv = [start], [iv + step]``.
+def _add_const(v):
+    """(x, k) when ``v`` is ``add x, k`` (or ``sub x, k`` / ``or disjoint x, k``)."""
+    if not isinstance(v, lt.Instruction) or v.opcode not in ("add", "sub", "or"):
+        return None
+    ops = v.operands
+    if len(ops) != 2:
+        return None
+    ka, kb = _const_int(ops[0]), _const_int(ops[1])
+    if kb is not None and ka is None:
+        return ops[0], (-kb if v.opcode == "sub" else kb)
+    if ka is not None and kb is None and v.opcode != "sub":
+        return ops[1], ka
+    return None
 
-    Exiting blocks are any block of the loop with a conditional branch out of it (rotated loops exit in
-    the latch, -Os loops in the header), so both shapes are read.
+
+def _trip_count(loop, blocks, index) -> float | None:
+    """Constant trip count from an exiting ``br (icmp (iv + k), C)`` and ``iv = phi [start], [iv + step]``.
+
+    Rotated loops exit in the latch, -Os loops in the header; both are read.  A latch test runs after
+    the body, so it sees one more iteration than the distance.
     """
-    defs = {i.result: i for b in fn.blocks for i in b.insts if i.result}
-    blocks = {b.name: b for b in fn.blocks}
-    body = body or {header, *latches}
-    for bn in [*latches, header, *sorted(body)]:
-        b = blocks.get(bn)
-        if not b or not b.insts or b.insts[-1].opcode != "br" or not b.insts[-1].text.startswith("br i1"):
+    latches = set(loop.latches)
+    for b in loop.exiting_blocks:
+        term = blocks[b].terminator
+        if term is None or term.opcode != "br":
             continue
-        if all(s in body for s in b.successors):
-            continue
-        ops = b.insts[-1].operands
-        cmp = defs.get(ops[0]) if ops else None
-        if cmp is None or cmp.opcode != "icmp" or len(cmp.operands) < 2:
+        ops = term.operands
+        cmp = ops[0] if len(ops) == 3 else None
+        if not isinstance(cmp, lt.Instruction) or cmp.opcode != "icmp":
             continue
         a, c = cmp.operands[:2]
-        bound, var = _const(c), a
+        bound, var = _const_int(c), a
         if bound is None:
-            bound, var = _const(a), c
+            bound, var = _const_int(a), c
         if bound is None:
             continue
         off = 0
-        phi = defs.get(var)
-        if phi is None or phi.opcode != "phi":
-            ac = _add_const(defs, var)
+        if not (isinstance(var, lt.Instruction) and var.opcode == "phi"):
+            ac = _add_const(var)
             if ac is None:
                 continue
             var, off = ac
-            phi = defs.get(var)
-            if phi is None or phi.opcode != "phi":
+            if not (isinstance(var, lt.Instruction) and var.opcode == "phi"):
                 continue
         start, step = 0, 1
-        for val, frm in re.findall(r"\[\s*([^,\]]+?)\s*,\s*(%[-\w$.]+|%\"[^\"]*\")\s*\]", phi.text):
-            if frm.lstrip("%") in body:
-                ac = _add_const(defs, val)
-                if ac is not None and ac[0] == var and ac[1] != 0:
+        for val, frm in var.incoming:
+            if index[id(frm)] in loop.block_set:
+                ac = _add_const(val)
+                if ac is not None and ac[0] is var and ac[1] != 0:
                     step = abs(ac[1])
             else:
-                k = _const(val)
+                k = _const_int(val)
                 if k is not None:
                     start = k
-        n = abs(bound - off - start) / step
-        if bn in latches:
-            n += 1      # the latch tests after the body ran: one more iteration than the distance
+        n = abs(bound - off - start) / step + (1 if b in latches else 0)
         if n >= 1:
             return float(math.ceil(n))
     return None
 
 
-# ----------------------------------------------------------------------------- tokens
-
-def _h(s: str, buckets: int) -> int:
-    return zlib.crc32(s.encode()) % buckets
-
-
-def _norm_tokens(text: str) -> list[str]:
+def _normalised_tokens(text: str) -> list[str]:
     out = []
     for t in _TOKEN_RE.findall(text):
-        if t.startswith("%"):
+        c = t[0]
+        if c == "%":
             out.append("%v")
-        elif t.startswith("@"):
+        elif c == "@":
             out.append(t if t.startswith("@llvm.") else "@f")
-        elif t[0].isdigit() or t[0] == "-":
-            out.append("<c>" if t not in ("0", "1", "-1") else t)
+        elif c.isdigit() or c == "-":
+            out.append(t if t in ("0", "1", "-1") else "<c>")
         else:
             out.append(t)
     return out
 
 
-# ----------------------------------------------------------------------------- features
+# ----------------------------------------------------------------------------- one LLVM function
 
-def _types_of(text: str, counts: Counter) -> int:
-    maxw = 0
-    for m in _TYPE_RE.finditer(text):
-        if m.group(1):
-            counts["vec"] += 1
-            maxw = max(maxw, int(m.group(1)))
-        else:
-            counts[m.group(3)] += 1
-    return maxw
+def function_features(fn, *, uses: int | None = None, groups: dict[int, str] | None = None,
+                      shared: dict[str, int] | None = None) -> dict[str, float]:
+    """The features of one defined function of a parsed module (see the module docstring).
 
+    ``uses`` (the function's use count), ``groups`` (attribute groups) and ``shared`` (bytes of each
+    ``addrspace(3)`` global) are per module: pass them when featurising many functions of one module.
+    """
+    f: dict[str, float] = {f"ir.{k}": v for k, v in feature_vector(fn, uses=uses).items()}
+    x = dict.fromkeys(EXTRA, 0.0)
+    g = dict.fromkeys(GPU, 0.0)
+    blocks = fn.blocks
+    index = {id(b): i for i, b in enumerate(blocks)}
+    cfg = CFG.from_function(fn)
+    li = LoopInfo(cfg, DominatorTree(cfg))
 
-_FP = {"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fcmp"}
-_INT = {"add", "sub", "mul", "udiv", "sdiv", "urem", "srem", "shl", "lshr", "ashr", "and", "or", "xor", "icmp"}
-
-
-def function_features(fn: Function) -> dict[str, float]:
-    f: dict[str, float] = dict.fromkeys(FEATURE_NAMES, 0.0)
-    insts = fn.insts
-    f["n_insts"] = len(insts)
-    f["n_blocks"] = len(fn.blocks)
-    f["n_args"] = fn.n_args
-    names = {b.name for b in fn.blocks}
-    npred: Counter = Counter()
-    for b in fn.blocks:
-        succ = [s for s in b.successors if s in names]
-        f["n_edges"] += len(succ)
-        if len(succ) > 1:
-            f["n_blocks_multi_succ"] += 1
-        for s in succ:
-            npred[s] += 1
-    f["n_blocks_multi_pred"] = sum(1 for v in npred.values() if v > 1)
-    sizes = [len(b.insts) for b in fn.blocks]
-    f["max_block_insts"] = max(sizes) if sizes else 0
-    f["mean_block_insts"] = float(np.mean(sizes)) if sizes else 0.0
-
-    # loops first: the per-instruction pass weights by the trip counts of enclosing loops
-    loops = natural_loops(fn)
-    depth: Counter = Counter()
-    weight: dict[str, float] = {b.name: 1.0 for b in fn.blocks}
-    for h, lat, body in loops:
-        tc = trip_count(fn, h, lat, body)
+    # trip counts weight every block by the loops around it
+    weight = [1.0] * len(blocks)
+    for loop in li.loops():
+        tc = _trip_count(loop, blocks, index)
         if tc is None:
-            f["n_loops_unknown_trip"] += 1
-            tc_used = DEFAULT_TRIP
+            x["n_loops_unknown_trip"] += 1
+            tc = DEFAULT_TRIP
         else:
-            f["n_loops_const_trip"] += 1
-            f["max_trip"] = max(f["max_trip"], tc)
-            tc_used = tc
-        for x in body:
-            depth[x] += 1
-            weight[x] *= tc_used
-    f["n_loops"] = len(loops)
-    f["max_loop_depth"] = max(depth.values()) if depth else 0
-    f["log_trip_product_max"] = math.log1p(max(weight.values())) if weight else 0.0
+            x["n_loops_const_trip"] += 1
+            x["max_trip"] = max(x["max_trip"], tc)
+        for b in loop.blocks:
+            weight[b] *= tc
+    x["log_trip_product_max"] = math.log1p(max(weight, default=1.0))
 
-    tcounts: Counter = Counter()
-    ops: Counter = Counter()
-    ngram: Counter = Counter()
-    toks: Counter = Counter()
+    # one pass over the instructions, in block order, numbering them for the liveness sweep
+    pos: dict[int, int] = {}
+    block_end = [0] * len(blocks)
+    ops_seq: list[str] = []
     est = {"all": 0.0, "mem": 0.0, "fp": 0.0, "vec": 0.0}
     memop_bytes = 0.0
     callsites: list[tuple[str, float]] = []
-    for b in fn.blocks:
-        d = depth[b.name]
-        w = weight[b.name]
+    chain = 0
+    p = 0
+    for bi, block in enumerate(blocks):
+        depth = li.loop_depth(bi)
+        w = weight[bi]
+        insts = block.instructions
+        x["max_block_insts"] = max(x["max_block_insts"], len(insts))
         nphi = 0
-        prev2, prev = "^", "^"
-        for ins in b.insts:
-            op = ins.opcode if ins.opcode in OPCODES else "other"
-            ops[op] += 1
-            ngram[_h(f"{prev}>{op}", NGRAM_BUCKETS)] += 1
-            ngram[_h(f"{prev2}>{prev}>{op}", NGRAM_BUCKETS)] += 1
-            prev2, prev = prev, op
-            nt = _norm_tokens(ins.text)
-            for a, c in zip(nt, nt[1:], strict=False):
-                toks[_h(a + " " + c, TOKEN_BUCKETS)] += 1
-            vw = _types_of(ins.text, tcounts)
-            isvec = vw > 0
-            f["max_vector_width"] = max(f["max_vector_width"], vw)
-            if ins.result:
-                f["n_values"] += 1
-                if isvec:
-                    f["n_vector_values"] += 1
+        prev_op = None
+        for inst in insts:
+            pos[id(inst)] = p
+            p += 1
+            op = inst.opcode
+            ops_seq.append(op)
+            t = inst.type
+            vec = isinstance(t, lt.VectorType)
+            if op == "store":
+                st = getattr(inst.operands[0], "type", None)
+                vec = isinstance(st, lt.VectorType)
+                if vec:
+                    t = st
+            if vec:
+                x["max_vector_width"] = max(x["max_vector_width"], t.count)
+                x["max_vector_bits"] = max(x["max_vector_bits"], _bits(t))
             est["all"] += w
-            if op in ("load", "store"):
-                est["mem"] += w
-            if op in _FP or (isvec and op in ("fadd", "fmul", "call")):
-                est["fp"] += w
-            if isvec:
-                est["vec"] += w
-                f["vector_ops"] += 1
+            if depth:
+                x["insts_depth1" if depth == 1 else "insts_depth2" if depth == 2 else "insts_depth3plus"] += 1
             if op in _FP:
-                f["fp_ops"] += 1
+                x["fp_ops"] += 1
+                est["fp"] += w
             elif op in _INT:
-                f["int_ops"] += 1
-            if d >= 1:
-                f["insts_in_loops"] += 1
-                f["insts_depth1" if d == 1 else "insts_depth2" if d == 2 else "insts_depth3plus"] += 1
+                x["int_ops"] += 1
+                if isinstance(t, lt.IntType) and t.width == 64:
+                    g["i64_ops"] += 1
+            if vec:
+                est["vec"] += w
+            # straight-line runs of one opcode are what unrolling leaves behind
+            chain = chain + 1 if op == prev_op and op not in ("phi", "getelementptr") else 0
+            x["unrolled_chain"] = max(x["unrolled_chain"], chain)
+            prev_op = op
             if op == "phi":
                 nphi += 1
-                f["n_phi"] += 1
-                f["n_phi_args"] += ins.text.count("[")
-                if d >= 1:
-                    f["live_phi_in_loops"] += 1
-            elif op == "br":
-                f["n_cond_br" if ins.text.startswith("br i1") else "n_uncond_br"] += 1
-            elif op == "switch":
-                f["n_switch"] += 1
-            elif op == "ret":
-                f["n_ret"] += 1
-            elif op == "call":
-                f["n_calls"] += 1
-                callee = _CALLEE.search(ins.text)
-                if callee and callee.group(1).startswith(("llvm.memset", "llvm.memcpy", "llvm.memmove")):
-                    f["n_mem_intrinsics"] += 1
-                    ln = _MEMLEN.search(ins.text)
-                    memop_bytes += w * (int(ln.group(1)) if ln else 256)
-                elif callee and not callee.group(1).startswith("llvm."):
-                    callsites.append((callee.group(1).strip('"'), w))
-                if "@llvm." in ins.text:
-                    f["n_intrinsic_calls"] += 1
-                    if isvec:
-                        f["n_vector_intrinsics"] += 1
-                elif d >= 1:
-                    f["n_calls_in_loops"] += 1
-            elif op == "load":
-                f["n_loads"] += 1
-                f["n_vector_loads"] += isvec
-                f["loads_in_loops"] += d >= 1
-            elif op == "store":
-                f["n_stores"] += 1
-                f["n_vector_stores"] += isvec
-                f["stores_in_loops"] += d >= 1
+            elif op == "load" or op == "store":
+                est["mem"] += w
+                load = op == "load"
+                x["vector_loads" if load else "vector_stores"] += vec
+                if depth:
+                    x["loads_in_loops" if load else "stores_in_loops"] += 1
+                ptr = inst.operands[0 if load else 1]
+                pt = getattr(ptr, "type", None)
+                space = pt.addrspace if isinstance(pt, lt.PointerType) else 0
+                if space == 3 or _is_shared(ptr, shared):
+                    g["shared_accesses"] += 1
+                elif space in (0, 1):
+                    g["global_loads" if load else "global_stores"] += 1
             elif op == "getelementptr":
-                idx = ins.text.count(",") - 1
-                if idx >= 2:
-                    f["n_gep_two_idx"] += 1
-                if not re.search(r",\s*i\d+\s+%", ins.text):
-                    f["n_gep_const_only"] += 1
-            if op not in ("phi", "br", "call"):
-                for o in ins.operands:
-                    c = _const(o)
-                    if c is not None:
-                        f["n_const_int_ops"] += 1
-                        f["n_const_zero_ops"] += c == 0
-                        f["n_const_one_ops"] += c == 1
-        f["max_phi_per_block"] = max(f["max_phi_per_block"], nphi)
-    f["log_est_dyn_insts"] = math.log1p(est["all"])
-    f["log_est_dyn_insts_incl"] = f["log_est_dyn_insts"]
-    f["log_memop_bytes"] = math.log1p(memop_bytes)
-    fn.callsites = callsites
-    f["log_est_dyn_mem"] = math.log1p(est["mem"])
-    f["log_est_dyn_fp"] = math.log1p(est["fp"])
-    f["log_est_dyn_vector"] = math.log1p(est["vec"])
-    for o, c in ops.items():
-        f[f"op.{o}"] = float(c)
-    for t in TYPES:
-        f[f"ty.{t}"] = float(tcounts[t])
+                idx = inst.operands[1:]
+                if len(idx) >= 2:
+                    x["gep_multi_index"] += 1
+                if all(isinstance(i, lt.Constant) for i in idx):
+                    x["gep_const_only"] += 1
+            elif op in _CALLS:
+                callee = inst.callee
+                name = callee.name if isinstance(callee, lt.Function) else ""
+                if name.startswith(("llvm.memset", "llvm.memcpy", "llvm.memmove")):
+                    x["n_mem_intrinsics"] += 1
+                    args = inst.arguments
+                    n = _const_int(args[2]) if len(args) > 2 else None
+                    memop_bytes += w * (n if n is not None else 256)
+                elif name.startswith("llvm.nvvm.read.ptx.sreg."):
+                    g["special_reg_reads"] += 1
+                elif name.startswith(("llvm.nvvm.barrier", "llvm.nvvm.bar.")):
+                    g["barriers"] += 1
+                elif name.startswith(("llvm.fma.", "llvm.fmuladd.")):
+                    g["fma_ops"] += 1
+                    est["fp"] += w
+                elif name and not name.startswith("llvm."):
+                    callsites.append((name, w))
+            if op not in ("phi", "br", "call", "switch"):
+                for o in inst.operands:
+                    if isinstance(o, lt.Constant) and o.kind == lt.ConstantKind.INT:
+                        x["const_int_operands"] += 1
+        block_end[bi] = p - 1
+        x["max_phi_per_block"] = max(x["max_phi_per_block"], nphi)
+    x["log_est_dyn_insts"] = x["log_est_dyn_insts_incl"] = math.log1p(est["all"])
+    x["log_est_dyn_mem"] = math.log1p(est["mem"])
+    x["log_est_dyn_fp"] = math.log1p(est["fp"])
+    x["log_est_dyn_vector"] = math.log1p(est["vec"])
+    x["log_memop_bytes"] = math.log1p(memop_bytes)
+    _pressure(fn, blocks, index, li, pos, block_end, x)
+
+    groups = groups if groups is not None else fn.module.attribute_groups
+    attrs = " ".join(groups.get(int(a[1:]), "") if a.startswith("#") and a[1:].isdigit() else a
+                     for a in fn.attributes)
     for c in CPU_FEATURES:
-        f[f"cpu.{c}"] = 1.0 if f"+{c}" in fn.attrs else 0.0
-    m = re.search(r'"prefer-vector-width"="(\d+)"', fn.attrs)
+        f[f"cpu.{c}"] = 1.0 if f"+{c}" in attrs else 0.0
+    m = re.search(r'"prefer-vector-width"="(\d+)"', attrs)
     f["cpu.prefer_vector_width"] = float(m.group(1)) if m else 0.0
-    for i, c in ngram.items():
-        f[f"ng.{i}"] = float(c)
-    for i, c in toks.items():
-        f[f"tok.{i}"] = float(c)
-    return {k: float(v) for k, v in f.items()}
+    if fn.calling_convention == "ptx_kernel" or '"nvvm.kernel"' in attrs:
+        g["is_kernel"] = 1.0
+    m = _MAXNTID.search(attrs)
+    if m:
+        dims = [int(d) for d in m.groups() if d]
+        g["max_threads"] = float(np.prod(dims))
+    if shared:
+        g["shared_bytes"] = float(sum(shared.values()))
+
+    ngram: Counter = Counter()
+    prev2, prev = "^", "^"
+    for op in ops_seq:
+        ngram[_bucket(f"{prev}>{op}", NGRAM_BUCKETS)] += 1
+        ngram[_bucket(f"{prev2}>{prev}>{op}", NGRAM_BUCKETS)] += 1
+        prev2, prev = prev, op
+    toks: Counter = Counter()
+    nt = _normalised_tokens(fn.text)
+    for a, b in zip(nt, nt[1:], strict=False):
+        toks[_bucket(a + " " + b, TOKEN_BUCKETS)] += 1
+
+    f.update({f"x.{k}": float(v) for k, v in x.items()})
+    f.update({f"gpu.{k}": float(v) for k, v in g.items()})
+    f.update({f"ng.{i}": 0.0 for i in range(NGRAM_BUCKETS)})
+    f.update({f"ng.{i}": float(c) for i, c in ngram.items()})
+    f.update({f"tok.{i}": 0.0 for i in range(TOKEN_BUCKETS)})
+    f.update({f"tok.{i}": float(c) for i, c in toks.items()})
+    f["_callsites"] = callsites          # popped by module_features
+    return f
 
 
-def _project_features(text: str) -> dict[str, dict[str, float]]:
-    """The project's parser-based features, per function, when that part is installed."""
-    try:
-        import irtools
-        from irtools.analysis.features import feature_vector  # type: ignore[import-not-found]
-        mod = irtools.parse_llvm(text)
-    except Exception:   # not built yet, or a module it cannot read: our own view still stands
-        return {}
-    out: dict[str, dict[str, float]] = {}
-    try:
-        for fn in getattr(mod, "functions", []):
-            if getattr(fn, "is_declaration", False):
+def _is_shared(ptr, shared) -> bool:
+    if not shared:
+        return False
+    base = ptr
+    for _ in range(8):
+        if isinstance(base, lt.GlobalVariable):
+            return base.name in shared
+        if isinstance(base, lt.Instruction | lt.Constant) and base.opcode in ("getelementptr", "addrspacecast",
+                                                                             "bitcast"):
+            base = base.operands[0]
+            continue
+        return False
+    return False
+
+
+def _pressure(fn, blocks, index, li, pos, block_end, x) -> None:
+    """Most values live at once, over a linear order of the instructions.
+
+    A value lives from its definition to its last use; a use inside a loop that does not contain the
+    definition keeps the value live to the end of that loop (it is needed on every iteration), and a
+    phi's use sits at the end of the incoming block.  Registers count 32-bit units of the type.
+    """
+    loop_last: dict[int, int] = {}
+    for loop in li.loops():
+        loop_last[id(loop)] = max(block_end[b] for b in loop.blocks)
+    events: list[tuple[int, int, int]] = []
+    nvals = wide = 0
+    vals = [(a, -1) for a in fn.arguments]
+    for b in blocks:
+        for inst in b.instructions:
+            if not isinstance(inst.type, lt.VoidType):
+                vals.append((inst, pos[id(inst)]))
+    for v, start in vals:
+        users = v.users
+        if not users:
+            continue
+        end = start
+        def_block = index[id(v.block)] if isinstance(v, lt.Instruction) else -1
+        for u in users:
+            up = pos.get(id(u))
+            if up is None:
+                continue            # a use in another function (constant expressions are shared)
+            if u.opcode == "phi":
+                for val, frm in u.incoming:
+                    if val is v:
+                        end = max(end, block_end[index[id(frm)]])
                 continue
-            out[str(fn.name).lstrip("@")] = {f"ir.{k}": float(v) for k, v in feature_vector(fn).items()}
-    except Exception:
-        return {}
+            end = max(end, up)
+            ub = index[id(u.block)]
+            loop = li.loop_for(ub)
+            while loop is not None and def_block not in loop.block_set:
+                end = max(end, loop_last[id(loop)])
+                loop = loop.parent
+        regs = max(1, -(-_bits(v.type) // 32))
+        nvals += 1
+        wide += regs > 2
+        events.append((max(start, 0), 1, regs))
+        events.append((end + 1, -1, -regs))
+    events.sort()
+    live = regs_live = best = best_regs = 0
+    area = 0.0
+    last = 0
+    for t, d, r in events:
+        area += live * (t - last)
+        last = t
+        live += d
+        regs_live += r
+        best = max(best, live)
+        best_regs = max(best_regs, regs_live)
+    n = max(len(pos), 1)
+    x["max_live"] = float(best)
+    x["max_live_regs"] = float(best_regs)
+    x["mean_live"] = area / n
+    x["values"] = float(nvals)
+    x["wide_values"] = float(wide)
+
+
+# ----------------------------------------------------------------------------- modules
+
+def _shared_globals(mod) -> dict[str, int]:
+    out = {}
+    for gv in mod.globals:
+        if gv.addrspace == 3:
+            out[gv.name] = _bits(gv.value_type) // 8
     return out
 
 
-def module_features(text: str, *, use_project: bool = False) -> dict[str, dict[str, float]]:
-    """Function name → feature dict, for every function defined in an LLVM IR module's text."""
-    fns = split_functions(text)
-    out = {fn.name: function_features(fn) for fn in fns}
-    # calls to functions of the same module: their estimated work joins the caller's (one level deep,
-    # so that recursion cannot loop)
-    for fn in fns:
+def llvm_module_features(mod) -> dict[str, dict[str, float]]:
+    """Function name → features, for every function a parsed LLVM module defines."""
+    uses = _use_counts(mod)
+    groups = mod.attribute_groups
+    shared = _shared_globals(mod)
+    out: dict[str, dict[str, float]] = {}
+    calls: dict[str, list] = {}
+    for fn in mod.functions:
+        if fn.is_declaration:
+            continue
+        f = function_features(fn, uses=uses.get(fn.name, 0), groups=groups, shared=shared)
+        calls[fn.name] = f.pop("_callsites")
+        out[fn.name] = f
+    # calls to functions of the same module: their estimated work joins the caller's, one level deep
+    # so that recursion cannot loop
+    for name, sites in calls.items():
         extra, ndef = 0.0, 0
-        for callee, w in getattr(fn, "callsites", []):
-            if callee in out and callee != fn.name:
+        for callee, w in sites:
+            if callee in out and callee != name:
                 ndef += 1
-                extra += w * math.expm1(out[callee]["log_est_dyn_insts"])
-        f = out[fn.name]
-        f["n_calls_defined"] = float(ndef)
-        f["log_est_dyn_insts_incl"] = math.log1p(math.expm1(f["log_est_dyn_insts"]) + extra)
-    if use_project:
-        for name, extra in _project_features(text).items():
-            if name in out:
-                out[name].update(extra)
+                extra += w * math.expm1(out[callee]["x.log_est_dyn_insts"])
+        f = out[name]
+        f["x.n_calls_defined"] = float(ndef)
+        f["x.log_est_dyn_insts_incl"] = math.log1p(math.expm1(f["x.log_est_dyn_insts"]) + extra)
     return out
+
+
+def mlir_module_features(mod) -> dict[str, dict[str, float]]:
+    """Function name → ``mlir.*`` features, for each function-like op of a parsed MLIR module."""
+    from irtools.ir.mlir.analysis import feature_vector as mlir_vector
+
+    out: dict[str, dict[str, float]] = {}
+    for op in mod.walk():
+        if op.name in ("func.func", "llvm.func", "gpu.func") and op.regions and op.regions[0].blocks:
+            name = op.sym_name or f"<{op.name}#{len(out)}>"
+            out[name] = {f"mlir.{k}": float(v) for k, v in mlir_vector(op).items()}
+    return out
+
+
+_LLVM_HINT = re.compile(r"^\s*(define|declare|target\s+(datalayout|triple)|source_filename|attributes\s+#)", re.M)
+_MLIR_HINT = re.compile(r"^\s*(module\b|func\.func|llvm\.func|gpu\.module|\"[\w.]+\"\s*\(|#\w+\s*=\s*affine_map)",
+                        re.M)
+
+
+def input_kind(text: str, path: str | None = None) -> str:
+    """``llvm`` or ``mlir``: by the file suffix, else by the first top-level keyword in the text."""
+    if path:
+        suffix = Path(path).suffix
+        if suffix == ".ll":
+            return "llvm"
+        if suffix == ".mlir":
+            return "mlir"
+    a, b = _LLVM_HINT.search(text), _MLIR_HINT.search(text)
+    if b and (not a or b.start() < a.start()):
+        return "mlir"
+    return "llvm"
+
+
+def read_source(ir) -> tuple[str | None, object]:
+    """(path or None, text or parsed module) for IR text, a path, bytes or a parsed module."""
+    if isinstance(ir, lt.Module):
+        return None, ir
+    if hasattr(ir, "walk") and hasattr(ir, "regions"):
+        return None, ir
+    if isinstance(ir, os.PathLike) or (isinstance(ir, str) and "\n" not in ir and len(ir) < 4096
+                                       and Path(ir).suffix in (".ll", ".mlir", ".bc")):
+        p = Path(ir)
+        if not p.is_file():
+            raise IrtoolsError(f"{p}: no such file")
+        try:
+            return str(p), p.read_text()
+        except UnicodeDecodeError:
+            raise IrtoolsError(f"{p}: not IR text (LLVM bitcode? run llvm-dis-22 first)") from None
+    if isinstance(ir, bytes):
+        return None, ir.decode("utf-8", errors="replace")
+    if isinstance(ir, str):
+        return None, ir
+    raise IrtoolsError(f"cannot read IR from a {type(ir).__name__}: give text, a path or a parsed module")
+
+
+def featurize(ir, *, path: str | None = None) -> tuple[str, dict[str, dict[str, float]]]:
+    """(``llvm``/``mlir``, function name → features) for IR text, a path or a parsed module.
+
+    Text that does not parse raises :class:`irtools.errors.ParseError` with ``file:line:col``.
+    """
+    import irtools
+
+    p, src = read_source(ir)
+    path = path or p
+    if isinstance(src, lt.Module):
+        return "llvm", llvm_module_features(src)
+    if not isinstance(src, str):
+        return "mlir", mlir_module_features(src)
+    if input_kind(src, path) == "mlir":
+        return "mlir", mlir_module_features(irtools.parse_mlir(src, path=path))
+    return "llvm", llvm_module_features(irtools.parse_llvm(src, path=path))
+
+
+def module_features(ir, *, path: str | None = None) -> dict[str, dict[str, float]]:
+    """Function name → feature dict, for every function defined in a module (text, path or parsed)."""
+    return featurize(ir, path=path)[1]
 
 
 def to_matrix(feats: list[dict[str, float]], names: list[str]) -> np.ndarray:
     """Rows in the order of ``names``; a feature a row lacks is NaN (LightGBM's missing value)."""
+    col = {n: j for j, n in enumerate(names)}
     X = np.full((len(feats), len(names)), np.nan, dtype=np.float64)
     for i, d in enumerate(feats):
-        for j, n in enumerate(names):
-            v = d.get(n)
-            if v is not None:
+        for k, v in d.items():
+            j = col.get(k)
+            if j is not None:
                 X[i, j] = v
     return X
+

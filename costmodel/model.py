@@ -24,7 +24,7 @@ from . import features as F
 from . import targets as T
 
 FORMAT = "irtools-costmodel"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2          # 2: features from the project's parsers (irtools.parse_llvm / parse_mlir)
 
 
 class NotFittedError(IrtoolsError):
@@ -58,7 +58,7 @@ class Prediction:
         d: dict = {"function": self.function}
         for name, tp in self.values.items():
             d[name] = tp.to_json()
-        d["ood"] = self.ood
+        d["out_of_distribution"] = self.ood
         d["ood_score"] = round(self.ood_score, 4)
         d["ood_reasons"] = self.ood_reasons
         return d
@@ -78,13 +78,12 @@ class CostModel:
 
     Parameters are keyword-only and stored as given.  ``quantiles`` bounds the interval each
     prediction carries; ``ood_threshold`` is the importance-weighted share of out-of-range features
-    above which a row is flagged; ``use_project_features`` adds ``irtools.analysis.features``.
+    above which a row is flagged.  Features come from :mod:`costmodel.features` (the project's parsers).
     """
 
     def __init__(self, *, targets: list[str] | None = None, n_estimators: int = 200, learning_rate: float = 0.05,
                  num_leaves: int = 15, min_child_samples: int = 5, quantiles: tuple[float, float] = (0.1, 0.9),
-                 n_estimators_quantile: int = 100, ood_threshold: float = 0.05, random_state: int = 0,
-                 use_project_features: bool = False):
+                 n_estimators_quantile: int = 100, ood_threshold: float = 0.05, random_state: int = 0):
         self.targets = targets
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -94,7 +93,6 @@ class CostModel:
         self.n_estimators_quantile = n_estimators_quantile
         self.ood_threshold = ood_threshold
         self.random_state = random_state
-        self.use_project_features = use_project_features
 
     # ------------------------------------------------------------------ training
     def _params(self, objective: str, alpha: float | None = None) -> dict:
@@ -221,44 +219,67 @@ class CostModel:
         return p, np.minimum(lo, p), np.maximum(hi, p)
 
     def ood(self, X: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
-        """Importance-weighted share of out-of-range features per row, and the worst offenders."""
+        """Importance-weighted share of out-of-range or missing features per row, and the worst offenders.
+
+        A feature the model relies on that the input lacks (an MLIR function has no LLVM features) counts
+        as out of range: a prediction from missing inputs is a guess, and is flagged as one.
+        """
         self._check()
         span = self.feat_max_ - self.feat_min_
         margin = 0.1 * span + 1e-9
+        nan = np.isnan(X)
         below = X < self.feat_min_ - margin
         above = X > self.feat_max_ + margin
-        out = (below | above) & ~np.isnan(X)
+        out = (below | above) & ~nan
         w = self.feat_weight_
-        score = (out * w).sum(axis=1)
+        missing = nan & (w > 0)
+        score = ((out | missing) * w).sum(axis=1)
         scale = np.where(self.feat_std_ > 0, self.feat_std_, np.maximum(np.abs(self.feat_mean_), 1.0))
         z = np.abs(np.nan_to_num(X) - self.feat_mean_) / scale
         reasons: list[list[str]] = []
         for i in range(X.shape[0]):
+            mi = np.flatnonzero(missing[i])
+            r = []
+            if len(mi):
+                top = mi[np.argsort(-w[mi])][:3]
+                r.append(f"{len(mi)} features the model relies on are missing "
+                         f"({', '.join(self.feature_names_[j] for j in top)}...; trained on LLVM IR)")
             idx = np.flatnonzero(out[i] & (w > 0))
             idx = idx[np.argsort(-w[idx])][:5]
-            reasons.append([f"{self.feature_names_[j]}={X[i, j]:g} outside training range "
-                            f"[{self.feat_min_[j]:g}, {self.feat_max_[j]:g}]" for j in idx])
+            r += [f"{self.feature_names_[j]}={X[i, j]:g} outside training range "
+                  f"[{self.feat_min_[j]:g}, {self.feat_max_[j]:g}]" for j in idx]
             if z[i].max() > 50:
                 j = int(z[i].argmax())
-                reasons[-1].append(f"{self.feature_names_[j]}={X[i, j]:g} is {z[i, j]:.0f} std from the training mean")
+                r.append(f"{self.feature_names_[j]}={X[i, j]:g} is {z[i, j]:.0f} std from the training mean")
                 score[i] = max(score[i], 1.0)
+            reasons.append(r)
         return score, reasons
 
-    def featurize(self, ir) -> tuple[list[str], list[dict[str, float]]]:
-        text = _ir_text(ir)
-        feats = F.module_features(text, use_project=self.use_project_features)
+    def featurize(self, ir, *, path: str | None = None) -> tuple[list[str], list[dict[str, float]]]:
+        """(function names, feature dicts) of one module: LLVM IR or MLIR text, a path, or a parsed module."""
+        feats = F.module_features(ir, path=path)
         return list(feats), list(feats.values())
 
-    def predict(self, ir, target: str | list[str] | None = None) -> list[Prediction]:
-        """Per-function predictions for one module (IR text, a path, or a parsed module)."""
+    def predict(self, ir, target: str | list[str] | None = None, *, path: str | None = None) -> list[Prediction]:
+        """Per-function predictions for one module (LLVM IR or MLIR text, a path, or a parsed module)."""
         self._check()
-        names, feats = self.featurize(ir)
+        names, feats = self.featurize(ir, path=path)
         if not names:
             raise IrtoolsError("no function definitions in the IR: nothing to predict")
         return self._predict_feats(names, feats, target)
 
     def predict_batch(self, irs, target: str | list[str] | None = None) -> list[list[Prediction]]:
-        return [self.predict(ir, target) for ir in irs]
+        """Predictions for many modules: features per module, one booster call per target for all."""
+        self._check()
+        per = [self.featurize(ir) for ir in irs]
+        if not any(names for names, _ in per):
+            return [[] for _ in per]
+        flat = self._predict_feats([n for names, _ in per for n in names], [f for _, fs in per for f in fs], target)
+        out, k = [], 0
+        for names, _ in per:
+            out.append(flat[k:k + len(names)])
+            k += len(names)
+        return out
 
     def _predict_feats(self, names: list[str], feats: list[dict[str, float]],
                        target: str | list[str] | None) -> list[Prediction]:
@@ -298,7 +319,7 @@ class CostModel:
                              "top_features": self.feature_importance(name, 10)}
         params = {k: getattr(self, k) for k in ("n_estimators", "learning_rate", "num_leaves", "min_child_samples",
                                                 "quantiles", "n_estimators_quantile", "ood_threshold",
-                                                "random_state", "use_project_features")}
+                                                "random_state")}
         params["quantiles"] = list(self.quantiles)
         params["targets"] = self.targets
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "params": params,
@@ -354,22 +375,3 @@ class CostModel:
 def _safe(name: str) -> str:
     # LightGBM rejects some characters in feature names (JSON specials); keep names readable
     return "".join(c if c.isalnum() or c in "._" else "_" for c in name)
-
-
-def _ir_text(ir) -> str:
-    if isinstance(ir, os.PathLike) or (isinstance(ir, str) and "\n" not in ir and len(ir) < 4096
-                                       and Path(ir).suffix in (".ll", ".bc") and Path(ir).is_file()):
-        p = Path(ir)
-        try:
-            return p.read_text()
-        except UnicodeDecodeError:
-            raise IrtoolsError(f"{p}: not LLVM IR text (bitcode? run llvm-dis-22 first)") from None
-    if isinstance(ir, bytes):
-        return ir.decode("utf-8", errors="replace")
-    if isinstance(ir, str):
-        return ir
-    # a parsed module from irtools.parse_llvm prints back to text
-    text = str(ir)
-    if "define" not in text:
-        raise IrtoolsError(f"cannot read LLVM IR from a {type(ir).__name__}")
-    return text

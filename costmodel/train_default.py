@@ -72,8 +72,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="TVM CUDA dataset folder (built or resumed here; '' to leave GPU targets out)")
     ap.add_argument("--gpu-shards", type=int, default=20, help="shards of 4 TVM workloads x 4 schedules")
     ap.add_argument("--out", default=str(DEFAULT_MODEL), help="model folder to write")
-    ap.add_argument("--project-features", action="store_true",
-                    help="add irtools.analysis.features (needs irtools.parse_llvm)")
     args = ap.parse_args(argv)
 
     from .dataset.build import build
@@ -84,12 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     summary = build(args.data, shards=args.shards, per_shard=4, configs_per_program=3, jobs=args.jobs)
     print(f"dataset: {summary['rows']} new rows, {summary['skipped']} shards already done, "
           f"{len(summary['errors'])} programs skipped", file=sys.stderr)
-    rows, feats = load_dataset(args.data, use_project=args.project_features)
+    rows, feats = load_dataset(args.data)
     if args.gpu_data:
         gsum = build(args.gpu_data, shards=args.gpu_shards, per_shard=4, configs_per_program=4,
                      source="tvm-cuda", jobs=args.jobs)
         print(f"gpu dataset: {gsum['rows']} new rows, {gsum['skipped']} shards already done", file=sys.stderr)
-        grows, gfeats = load_dataset(args.gpu_data, use_project=args.project_features)
+        grows, gfeats = load_dataset(args.gpu_data)
         rows, feats = rows + grows, feats + gfeats
     test = split_by_origin(rows)
     tr = [i for i in range(len(rows)) if not test[i]]
@@ -104,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     split = {"by": "origin program (sha256 of name, 20% test)",
              "train_origins": len({r["origin"] for r in train_rows}), "train_rows": len(train_rows),
              "test_origins": len({r["origin"] for r in test_rows}), "test_rows": len(test_rows)}
-    model = CostModel(use_project_features=args.project_features, random_state=0)
+    model = CostModel(random_state=0)
     model.fit(train_feats, [r["labels"] for r in train_rows],
               summary={"data": data, "split": split,
                        "test_origins": sorted({r["origin"] for r in test_rows})})

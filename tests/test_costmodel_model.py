@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from costmodel import features as F
 from costmodel.dataset.build import build
 from costmodel.evaluation import load_dataset, split_by_origin
 from costmodel.model import CostModel
+from irtools.errors import ParseError
 
 LOOP_IR = """
 define i64 @sum(ptr %a) {
@@ -40,19 +42,34 @@ exit:
 
 def test_loop_features():
     f = F.module_features(LOOP_IR)["sum"]
-    assert f["n_loops"] == 1 and f["max_loop_depth"] == 1 and f["max_trip"] == 1000
-    assert f["n_phi"] == 2 and f["n_loads"] == 1 and f["loads_in_loops"] == 1
+    # the project's analyses (irtools.analysis.features) and the cost model's own view of the same parse
+    assert f["ir.cfg.loops"] == 1 and f["ir.fp.MaxLoopDepth"] == 1 and f["x.max_trip"] == 1000
+    assert f["ir.fn.phis"] == 2 and f["ir.op.load"] == 1 and f["x.loads_in_loops"] == 1
     # the 8 instructions of the loop block run 1000 times, plus the 2 outside it
-    assert abs(f["log_est_dyn_insts"] - np.log1p(8 * 1000 + 2)) < 1e-9
-    assert list(f) == F.FEATURE_NAMES
+    assert abs(f["x.log_est_dyn_insts"] - np.log1p(8 * 1000 + 2)) < 1e-9
+    assert set(f) == {n for n in F.FEATURE_NAMES if not n.startswith("mlir.")}
+
+
+def test_mlir_functions_get_mlir_features_and_parse_errors_have_positions(tmp_path):
+    src = tmp_path / "k.mlir"
+    src.write_text("func.func @add(%a: memref<16xf32>, %b: memref<16xf32>) {\n"
+                   "  affine.for %i = 0 to 16 {\n"
+                   "    %x = affine.load %a[%i] : memref<16xf32>\n"
+                   "    affine.store %x, %b[%i] : memref<16xf32>\n  }\n  return\n}\n")
+    kind, feats = F.featurize(src)
+    assert kind == "mlir" and feats["add"]["mlir.loop_trip_product"] == 16
+    bad = tmp_path / "bad.ll"
+    bad.write_text("define i32 @f() {\nentry:\n  %x = add i32 1,\n  ret i32 %x\n}\n")
+    with pytest.raises(ParseError) as e:
+        F.module_features(bad)
+    assert e.value.path == str(bad) and e.value.line == 4
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.sampled_from("abcdefghxyz"), min_size=1, max_size=6).map("".join))
 def test_features_ignore_value_names(suffix):
-    renamed = LOOP_IR
-    for v in ("%i.next", "%s.next", "%i", "%s", "%p", "%v", "%c"):
-        renamed = renamed.replace(v + " ", f"{v}_{suffix} ").replace(v + ",", f"{v}_{suffix},")
+    renamed = re.sub(r"%(i\.next|s\.next|i|s|p|v|c)(?![\w.])", lambda m: f"%{m.group(1)}_{suffix}", LOOP_IR)
+    assert renamed != LOOP_IR
     assert F.module_features(renamed) == F.module_features(LOOP_IR)
 
 
@@ -150,7 +167,7 @@ def test_cli_cost_json_on_real_file(tmp_path):
     for o in objs:
         for t in manifest["targets"]:
             assert set(o[t]) == {"value", "lo", "hi", "unit"}
-        assert isinstance(o["ood"], bool)
+        assert isinstance(o["out_of_distribution"], bool)
     bad = subprocess.run([sys.executable, "-m", "irtools", "cost", str(tmp_path / "missing.ll")],
                          capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "no such file" in bad.stderr

@@ -3,8 +3,10 @@ record (tool, version, target, options), so a dataset row says exactly how each 
 
 - ``llc_static``: llc-22 -O2 optimisation remarks (regalloc, asm-printer, prologepilog) plus the
   function symbol sizes of the object llc wrote (llvm-nm-22 --print-size).
-- ``callgrind_dynamic``: instructions executed per kernel call under valgrind callgrind, the kernel
-  alone inside client-request toggles (deterministic run after run).
+- ``callgrind_dynamic``: instructions executed per kernel call, counted by the project's callgrind
+  backend (``irtools.measure.callgrind``: its valgrind command in region mode, its dump reader, the
+  pinned environment of ``irtools.measure.Pins``); the harness switches counting on around each kernel
+  call with client requests, so each kernel's count excludes set-up (deterministic run after run).
 - ``ptxas_gpu``: ptxas -v resource usage (registers, spills, shared memory) for sm_80 / sm_90 and the
   theoretical occupancy those imply for the kernel's block size.
 """
@@ -170,12 +172,13 @@ class LlcStaticLabeller:
 
 # ----------------------------------------------------------------------------- callgrind
 
-_SUMMARY = re.compile(r"^(?:summary|totals):\s*(\d+)", re.M)
-_TRIGGER = re.compile(r"^desc:\s*Trigger:\s*Client Request:\s*(\S+)", re.M)
-
-
 class CallgrindLabeller:
-    """Instructions executed per call, for programs whose harness dumps one profile per kernel."""
+    """Instructions executed per call, for programs whose harness dumps one profile per kernel.
+
+    ``irtools.measure.measure_process`` counts a whole process, whose start-up would swamp small
+    kernels, so the region mode of the same backend is used: the harness (cgen) toggles counting
+    around each kernel call and names the dump after the kernel.
+    """
     name = "callgrind_dynamic"
     targets = ("instructions_executed",)
 
@@ -183,27 +186,32 @@ class CallgrindLabeller:
         self.timeout = timeout
 
     def label(self, obj: Path, harness_c: Path, workdir: Path) -> Labels:
-        clang, vg = tools.require("clang-22"), tools.require("valgrind")
+        from irtools.measure import Pins
+        from irtools.measure import callgrind as cg
+
+        clang = tools.require("clang-22")
         exe = workdir / "harness.exe"
         # the harness itself is plain -O1 x86-64: only the kernels' object varies between rows
         # -no-pie: llc writes the static relocation model by default, which a PIE link rejects
         _run([clang, "-O1", "-march=x86-64", "-no-pie", str(harness_c), str(obj), "-o", str(exe)])
-        prefix = workdir / "cg.out"
-        for old in workdir.glob("cg.out*"):
+        dumps = workdir / "cg"
+        dumps.mkdir(exist_ok=True)
+        for old in dumps.iterdir():
             old.unlink()
-        opts = ("--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no")
-        _run([vg, *opts, f"--callgrind-out-file={prefix}.%p", str(exe)], cwd=workdir, timeout=self.timeout,
-             env={**os.environ, "LC_ALL": "C"})
+        argv = cg.command(dumps, regions=True)
+        _run([*argv, str(exe)], cwd=workdir, timeout=self.timeout, env=Pins(warmup=0).environment({
+            **os.environ, "LC_ALL": "C"}))
         values: dict[str, dict[str, float]] = {}
-        for dump in sorted(workdir.glob("cg.out.*")):
-            text = dump.read_text(errors="replace")
-            trig = _TRIGGER.search(text)
-            tot = _SUMMARY.search(text)
-            if trig and tot:
-                values[trig.group(1)] = {"instructions_executed": float(tot.group(1))}
+        prefix = "Client Request: "
+        for dump in sorted(dumps.iterdir()):
+            trigger, total = cg.parse_dump(dump.read_bytes())
+            if trigger.startswith(prefix):
+                values[trigger[len(prefix):].strip()] = {"instructions_executed": float(total)}
         if not values:
-            raise LabelError(f"callgrind wrote no per-kernel dumps in {workdir}")
-        prov = Provenance("valgrind", tools.version("valgrind"), "x86_64 (host, under valgrind)", opts)
+            raise LabelError(f"callgrind wrote no per-kernel dumps in {dumps}")
+        prov = Provenance("valgrind (irtools.measure.callgrind, region mode)", cg.valgrind_version(),
+                          "x86_64 (host, under valgrind)",
+                          tuple(a for a in argv[1:] if not a.startswith("--callgrind-out-file")))
         return Labels(values, {"instructions_executed": prov})
 
 

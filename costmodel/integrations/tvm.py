@@ -1,8 +1,8 @@
 """A TVM MetaSchedule cost model (``PyCostModel``) that scores candidates with irtools features.
 
 Each candidate schedule is lowered by ``tvm.compile`` for the tuning target when that target is LLVM;
-its kernel functions' LLVM IR gives the cost-model features (the same reader as everywhere else in
-``costmodel``), plus hashed tokens of the TIR script.  Before any measurement the score is the shipped
+its kernel functions' LLVM IR, read by ``irtools.parse_llvm``, gives the cost-model features (the same
+:mod:`costmodel.features` as everywhere else), plus hashed tokens of the TIR script.  Before any measurement the score is the shipped
 default model's predicted instructions executed (fewer is better), so the model ranks from the first
 round; once ``update`` has seen results, a LightGBM regressor learns normalised throughput (best time of
 the workload / time), as TVM's own XGBoost model does.  ``frozen=True`` ignores updates.
@@ -45,7 +45,7 @@ def tir_features(script: str) -> dict[str, float]:
 
 def feature_names() -> list[str]:
     names = [f"tir.{k.strip()}" for k in _TIR_KEYS] + ["tir.lines"] + [f"tir.h{i}" for i in range(TIR_BUCKETS)]
-    names += [f"ll.{n}" for n in F.FEATURE_NAMES] + ["prior.log_instructions_executed", "ll.n_kernel_functions"]
+    names += [f"ll.{n}" for n in F.FEATURE_NAMES if not n.startswith("mlir.")] + ["prior.log_instructions_executed", "ll.n_kernel_functions"]
     return names
 
 
@@ -93,9 +93,9 @@ class IrtoolsCostModel(PyCostModel):
             if is_llvm:
                 try:
                     ll = tvm.compile(mod, target=target).mod.inspect_source("ll")
-                except Exception:   # a candidate TVM cannot lower gets TIR features only
-                    ll = ""
-                fns = {n: v for n, v in F.module_features(ll).items() if not n.startswith(_SKIP_FN)}
+                    fns = {n: v for n, v in F.module_features(ll).items() if not n.startswith(_SKIP_FN)}
+                except Exception:   # a candidate TVM cannot lower (or we cannot read) gets TIR features only
+                    fns = {}
                 f["ll.n_kernel_functions"] = float(len(fns))
                 for v in fns.values():
                     for k, x in v.items():

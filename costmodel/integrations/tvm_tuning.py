@@ -1,0 +1,183 @@
+"""The tuning comparison: MetaSchedule ``tune_tir`` with our cost model, TVM's ``xgb`` and ``random``.
+
+Every (workload, model, seed) is one run with the same trials, search strategy, builder and runner, so
+the cost model is the only thing that differs.  A run writes one JSON file (best latency, the best-so-far
+curve over trials, tuning time), so an interrupted comparison resumes where it stopped.
+
+    .venv/bin/python -m costmodel.integrations.tvm_tuning --all results/costmodel_tuning [--trials 32]
+    .venv/bin/python -m costmodel.integrations.tvm_tuning --one WORKLOAD MODEL SEED OUT.json
+
+``--all`` runs every missing (workload, model, seed) in one process: MetaSchedule's first task setup
+costs over a minute of CPU (it registers the tensor intrinsics), paid once instead of per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORKLOADS = ("matmul", "batch_matmul", "conv2d", "softmax", "layernorm")
+MODELS = ("irtools", "xgb", "random")
+TARGET = {"kind": "llvm", "mcpu": "x86-64", "num-cores": 1}
+
+
+def workload(name: str):
+    """A small TE workload as a PrimFunc; sizes keep one trial in milliseconds on a shared core."""
+    from tvm import te, topi
+
+    if name == "matmul":
+        A, B = te.placeholder((128, 128), name="A"), te.placeholder((128, 128), name="B")
+        k = te.reduce_axis((0, 128), "k")
+        out = te.compute((128, 128), lambda i, j: te.sum(A[i, k] * B[k, j], axis=k), "C")
+        args = [A, B, out]
+    elif name == "batch_matmul":
+        A, B = te.placeholder((4, 64, 64), name="A"), te.placeholder((4, 64, 64), name="B")
+        k = te.reduce_axis((0, 64), "k")
+        out = te.compute((4, 64, 64), lambda b, i, j: te.sum(A[b, i, k] * B[b, k, j], axis=k), "C")
+        args = [A, B, out]
+    elif name == "conv2d":
+        X, W = te.placeholder((1, 16, 28, 28), name="X"), te.placeholder((16, 16, 3, 3), name="W")
+        out = topi.nn.conv2d_nchw(X, W, stride=1, padding=1, dilation=1)
+        args = [X, W, out]
+    elif name == "softmax":
+        X = te.placeholder((128, 256), name="X")
+        out = topi.nn.softmax(X, axis=1)
+        args = [X, out]
+    elif name == "layernorm":
+        X = te.placeholder((128, 256), name="X")
+        g, b = te.placeholder((256,), name="gamma"), te.placeholder((256,), name="beta")
+        out = topi.nn.layer_norm(X, g, b, axis=[1])
+        args = [X, g, b, out]
+    else:
+        raise ValueError(f"unknown workload {name!r}; known: {', '.join(WORKLOADS)}")
+    return te.create_prim_func(args)
+
+
+def build(mod, target, _params):
+    """MetaSchedule's default build without its ``import tvm.s_tir.tensor_intrin``.
+
+    That import registers every tensor intrinsic and takes over a minute of CPU in each fresh builder
+    worker, longer than the builder's timeout on a shared machine; these workloads on plain x86-64
+    never tensorize, so the intrinsics are not needed.
+    """
+    from tvm.driver import build as tvm_build
+    from tvm.s_tir.transform import RemoveWeightLayoutRewriteBlock
+
+    mod = RemoveWeightLayoutRewriteBlock(skip_tensor_rewrite=True)(mod)
+    return tvm_build(mod, target=target)
+
+
+def cost_model(name: str, seed: int):
+    if name == "irtools":
+        from .tvm import IrtoolsCostModel
+
+        return IrtoolsCostModel(seed=seed)
+    if name in ("xgb", "random"):
+        return name
+    raise ValueError(f"unknown cost model {name!r}; known: {', '.join(MODELS)}")
+
+
+def run(workload_name: str, model: str, seed: int, *, trials: int = 32, per_iter: int = 16,
+        population: int = 128) -> dict:
+    """Tune one workload with one cost model; the best latency and the best-so-far curve per trial."""
+    import tvm
+    from tvm.s_tir import meta_schedule as ms
+
+    func = workload(workload_name)
+    mod = tvm.IRModule({"main": func})
+    target = tvm.target.Target(TARGET)
+    # a small population keeps our model's per-candidate lowering affordable; all models share it
+    strategy = ms.search_strategy.EvolutionarySearch(population_size=population, genetic_num_iters=2)
+    runner = ms.runner.LocalRunner(timeout_sec=120, evaluator_config=ms.runner.EvaluatorConfig(
+        number=5, repeat=3, min_repeat_ms=0, enable_cpu_cache_flush=False))
+    with tempfile.TemporaryDirectory(prefix="irtools-tune-") as wd:
+        t0 = time.perf_counter()
+        db = ms.tune_tir(mod, target, wd, max_trials_global=trials, num_trials_per_iter=per_iter,
+                         builder=ms.builder.LocalBuilder(max_workers=1, timeout_sec=300, f_build=build), runner=runner,
+                         cost_model=cost_model(model, seed), strategy=strategy, num_tuning_cores=1, seed=seed)
+        seconds = time.perf_counter() - t0
+        records = db.get_all_tuning_records()
+    lat = []
+    for r in records:
+        secs = [float(s) for s in (r.run_secs or [])]
+        lat.append(min(secs) if secs and all(math.isfinite(s) for s in secs) else math.inf)
+    curve, best = [], math.inf
+    for x in lat:
+        best = min(best, x)
+        curve.append(best)
+    return {"workload": workload_name, "model": model, "seed": seed, "trials": trials,
+            "trials_per_iter": per_iter, "population": population, "target": TARGET,
+            "measured": len(lat), "valid": sum(1 for x in lat if math.isfinite(x)),
+            "best_latency_s": best if math.isfinite(best) else None,
+            "best_so_far_s": [x if math.isfinite(x) else None for x in curve],
+            "tuning_seconds": round(seconds, 2), "tvm": tvm.__version__, "prior_model": _prior_id(model)}
+
+
+def _prior_id(model: str) -> str | None:
+    """Which shipped default model our cost model's prior used (the model is retrained between runs)."""
+    if model != "irtools":
+        return None
+    import hashlib
+
+    from ..api import DEFAULT_MODEL
+
+    mf = DEFAULT_MODEL / "manifest.json"
+    return hashlib.sha256(mf.read_bytes()).hexdigest()[:12] if mf.is_file() else None
+
+
+def result_path(out_dir: Path, workload_name: str, model: str, seed: int) -> Path:
+    return Path(out_dir) / f"{workload_name}__{model}__s{seed}.json"
+
+
+def _write(path: Path, res: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(res, indent=1) + "\n")
+    tmp.replace(path)
+
+
+def run_all(out_dir: Path, *, seeds=(0, 1, 2), workloads=WORKLOADS, models=MODELS, **kw) -> int:
+    """Every missing run, seed-major so that complete (workload, seed) triples land first."""
+    done = 0
+    for seed in seeds:
+        for w in workloads:
+            for m in models:
+                path = result_path(out_dir, w, m, seed)
+                if path.is_file():
+                    continue
+                res = run(w, m, seed, **kw)
+                _write(path, res)
+                done += 1
+                print(f"{w} {m} seed {seed}: best {res['best_latency_s']} s in {res['tuning_seconds']} s", flush=True)
+    return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--all", metavar="OUT_DIR", help="run every missing (workload, model, seed) into OUT_DIR")
+    ap.add_argument("--one", nargs=4, metavar=("WORKLOAD", "MODEL", "SEED", "OUT"))
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--trials", type=int, default=32)
+    ap.add_argument("--per-iter", type=int, default=16)
+    ap.add_argument("--population", type=int, default=128)
+    a = ap.parse_args(argv)
+    kw = {"trials": a.trials, "per_iter": a.per_iter, "population": a.population}
+    if a.all:
+        run_all(Path(a.all), seeds=tuple(range(a.seeds)), **kw)
+        return 0
+    if not a.one:
+        ap.error("give --all OUT_DIR or --one WORKLOAD MODEL SEED OUT")
+    w, m, seed, out = a.one
+    res = run(w, m, int(seed), **kw)
+    _write(Path(out), res)
+    print(f"{w} {m} seed {seed}: best {res['best_latency_s']} s in {res['tuning_seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
