@@ -83,7 +83,8 @@ class CostModel:
 
     def __init__(self, *, targets: list[str] | None = None, n_estimators: int = 200, learning_rate: float = 0.05,
                  num_leaves: int = 15, min_child_samples: int = 5, quantiles: tuple[float, float] = (0.1, 0.9),
-                 n_estimators_quantile: int = 100, ood_threshold: float = 0.05, random_state: int = 0):
+                 n_estimators_quantile: int = 100, ood_threshold: float = 0.05, random_state: int = 0,
+                 offset: bool = True):
         self.targets = targets
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -93,6 +94,7 @@ class CostModel:
         self.n_estimators_quantile = n_estimators_quantile
         self.ood_threshold = ood_threshold
         self.random_state = random_state
+        self.offset = offset
 
     # ------------------------------------------------------------------ training
     def _params(self, objective: str, alpha: float | None = None) -> dict:
@@ -139,6 +141,8 @@ class CostModel:
             y = np.array([labels[i][name] for i in np.flatnonzero(mask)], dtype=np.float64)
             z = self._xform(name, y)
             Xt = X[mask]
+            self.target_info_[name] = {"offset": self._fit_offset(name, Xt, z)}
+            z = z - self._offset(name, Xt)
             ds = lgb.Dataset(Xt, z, feature_name=[_safe(n) for n in names], free_raw_data=False,
                              params={"verbosity": -1, "min_data_in_bin": 1})
             point = lgb.train(self._params("regression"), ds, num_boost_round=self.n_estimators)
@@ -147,8 +151,8 @@ class CostModel:
             hi = lgb.train(self._params("quantile", self.quantiles[1]), ds,
                            num_boost_round=self.n_estimators_quantile)
             self.boosters_[name] = {"point": point, "lo": lo, "hi": hi}
-            self.target_info_[name] = {"n_train": int(mask.sum()), "label_min": float(y.min()),
-                                       "label_max": float(y.max()), "label_mean": float(y.mean())}
+            self.target_info_[name].update({"n_train": int(mask.sum()), "label_min": float(y.min()),
+                                            "label_max": float(y.max()), "label_mean": float(y.mean())})
         if not self.boosters_:
             raise IrtoolsError("no target had enough labelled rows to fit")
         self._fit_ranges(X)
@@ -171,6 +175,46 @@ class CostModel:
                 imp += g / g.sum()
         self.feat_weight_ = imp / imp.sum() if imp.sum() > 0 else imp
 
+    def _fit_offset(self, name: str, X: np.ndarray, z: np.ndarray) -> dict | None:
+        """The one feature whose linear fit (in the target's scale) explains most of the target.
+
+        The boosters then learn the residual of that line.  Trees are piecewise constant: alone they
+        price a function between two training sizes at one of the two, and the steps cost accuracy
+        on exactly the smooth size relations (instructions, bytes, executed instructions) a line gets
+        right.
+        """
+        if not self.offset or len(z) < 8 or np.var(z) == 0:
+            return None
+        best = None
+        log_target = T.get(name).log_scale
+        for j, fname in enumerate(self.feature_names_):
+            x = X[:, j]
+            if np.isnan(x).any():
+                continue
+            if log_target and ".log_" not in fname:
+                x = np.log1p(np.maximum(x, 0))
+            if np.var(x) == 0:
+                continue
+            r = np.corrcoef(x, z)[0, 1]
+            if np.isfinite(r) and r > 0 and (best is None or r * r > best[0]):
+                best = (r * r, j, x)
+        if best is None or best[0] < 0.5:
+            return None
+        r2, j, x = best
+        a, b = np.polyfit(x, z, 1)
+        return {"index": j, "feature": self.feature_names_[j], "a": float(a), "b": float(b), "r2": float(r2),
+                "fill": float(np.median(X[:, j]))}
+
+    def _offset(self, name: str, X: np.ndarray) -> np.ndarray:
+        off = self.target_info_.get(name, {}).get("offset")
+        if not off:
+            return np.zeros(X.shape[0])
+        col = X[:, off["index"]]
+        col = np.where(np.isnan(col), off["fill"], col)
+        if T.get(name).log_scale and ".log_" not in off["feature"]:
+            col = np.log1p(np.maximum(col, 0))
+        return off["a"] * col + off["b"]
+
     def update(self, feats: list[dict[str, float]], labels: list[dict[str, float]], *,
                rounds: int = 50) -> CostModel:
         """Continue boosting every target's models on new rows; widens the feature ranges."""
@@ -183,7 +227,8 @@ class CostModel:
             if mask.sum() == 0:
                 continue
             y = np.array([labels[i][name] for i in np.flatnonzero(mask)], dtype=np.float64)
-            ds = lgb.Dataset(X[mask], self._xform(name, y), feature_name=[_safe(n) for n in self.feature_names_],
+            z = self._xform(name, y) - self._offset(name, X[mask])
+            ds = lgb.Dataset(X[mask], z, feature_name=[_safe(n) for n in self.feature_names_],
                              params={"verbosity": -1, "min_data_in_bin": 1}, free_raw_data=False)
             bs["point"] = lgb.train(self._params("regression"), ds, num_boost_round=rounds, init_model=bs["point"],
                                     keep_training_booster=True)
@@ -213,9 +258,10 @@ class CostModel:
         if target not in self.boosters_:
             raise IrtoolsError(f"this model has no target {target!r}; it predicts {', '.join(self.boosters_)}")
         bs = self.boosters_[target]
-        p = self._inverse(target, bs["point"].predict(X))
-        lo = self._inverse(target, bs["lo"].predict(X))
-        hi = self._inverse(target, bs["hi"].predict(X))
+        off = self._offset(target, X)
+        p = self._inverse(target, bs["point"].predict(X) + off)
+        lo = self._inverse(target, bs["lo"].predict(X) + off)
+        hi = self._inverse(target, bs["hi"].predict(X) + off)
         return p, np.minimum(lo, p), np.maximum(hi, p)
 
     def ood(self, X: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
@@ -319,7 +365,7 @@ class CostModel:
                              "top_features": self.feature_importance(name, 10)}
         params = {k: getattr(self, k) for k in ("n_estimators", "learning_rate", "num_leaves", "min_child_samples",
                                                 "quantiles", "n_estimators_quantile", "ood_threshold",
-                                                "random_state")}
+                                                "random_state", "offset")}
         params["quantiles"] = list(self.quantiles)
         params["targets"] = self.targets
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "params": params,
@@ -362,7 +408,8 @@ class CostModel:
                     raise ModelFormatError(f"{p}: booster file {fname} for target {name} is missing")
                 bs[kind] = lgb.Booster(model_file=str(fp))
             self.boosters_[name] = bs
-            self.target_info_[name] = {k: info[k] for k in ("n_train", "label_min", "label_max", "label_mean")}
+            self.target_info_[name] = {k: info.get(k) for k in ("n_train", "label_min", "label_max", "label_mean",
+                                                                 "offset")}
         st = m["feature_stats"]
         self.feat_min_, self.feat_max_ = np.array(st["min"]), np.array(st["max"])
         self.feat_mean_, self.feat_std_ = np.array(st["mean"]), np.array(st["std"])

@@ -209,9 +209,9 @@ class CallgrindLabeller:
                 values[trigger[len(prefix):].strip()] = {"instructions_executed": float(total)}
         if not values:
             raise LabelError(f"callgrind wrote no per-kernel dumps in {dumps}")
-        prov = Provenance("valgrind (irtools.measure.callgrind, region mode)", cg.valgrind_version(),
-                          "x86_64 (host, under valgrind)",
-                          tuple(a for a in argv[1:] if not a.startswith("--callgrind-out-file")))
+        opts = tuple(a for a in argv[1:] if not a.startswith("--callgrind-out-file"))
+        prov = Provenance("valgrind", cg.valgrind_version(), "x86_64 (host, under valgrind)",
+                          ("via irtools.measure.callgrind (region mode, irtools.measure.Pins)", *opts))
         return Labels(values, {"instructions_executed": prov})
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import sys
 import tempfile
 import time
@@ -83,8 +84,12 @@ def cost_model(name: str, seed: int):
 
 
 def run(workload_name: str, model: str, seed: int, *, trials: int = 32, per_iter: int = 16,
-        population: int = 128) -> dict:
-    """Tune one workload with one cost model; the best latency and the best-so-far curve per trial."""
+        population: int = 128, work_dir: str | Path | None = None) -> dict:
+    """Tune one workload with one cost model; the best latency and the best-so-far curve per trial.
+
+    ``work_dir`` keeps MetaSchedule's JSON database (the measured schedules), which the ranking
+    comparison re-reads; by default it is a temporary folder.
+    """
     import tvm
     from tvm.s_tir import meta_schedule as ms
 
@@ -95,7 +100,10 @@ def run(workload_name: str, model: str, seed: int, *, trials: int = 32, per_iter
     strategy = ms.search_strategy.EvolutionarySearch(population_size=population, genetic_num_iters=2)
     runner = ms.runner.LocalRunner(timeout_sec=120, evaluator_config=ms.runner.EvaluatorConfig(
         number=5, repeat=3, min_repeat_ms=0, enable_cpu_cache_flush=False))
-    with tempfile.TemporaryDirectory(prefix="irtools-tune-") as wd:
+    with tempfile.TemporaryDirectory(prefix="irtools-tune-") as tmp:
+        wd = str(work_dir) if work_dir is not None else tmp
+        if work_dir is not None:
+            shutil.rmtree(wd, ignore_errors=True)     # a run cut short left a partial database
         t0 = time.perf_counter()
         db = ms.tune_tir(mod, target, wd, max_trials_global=trials, num_trials_per_iter=per_iter,
                          builder=ms.builder.LocalBuilder(max_workers=1, timeout_sec=300, f_build=build), runner=runner,
@@ -150,7 +158,7 @@ def run_all(out_dir: Path, *, seeds=(0, 1, 2), workloads=WORKLOADS, models=MODEL
                 path = result_path(out_dir, w, m, seed)
                 if path.is_file():
                     continue
-                res = run(w, m, seed, **kw)
+                res = run(w, m, seed, work_dir=Path(out_dir) / "db" / path.stem, **kw)
                 _write(path, res)
                 done += 1
                 print(f"{w} {m} seed {seed}: best {res['best_latency_s']} s in {res['tuning_seconds']} s", flush=True)
