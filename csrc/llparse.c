@@ -159,7 +159,7 @@ static inline void *grow(llp_module *m, void *p, size_t *cap, size_t need, size_
     return grow_slow(m, p, cap, need, elt);
 }
 
-static const int WIDTHS[LLP_NTABLES] = {3, 18, 8, 16, 6, 12, 8, 1, 4, 8, 1, 3, 7, 5, 1};
+static const int WIDTHS[LLP_NTABLES] = {3, 18, 8, 20, 6, 12, 8, 1, 4, 8, 1, 3, 7, 5, 1};
 
 /* `which` is a constant at every call, so the width folds and the -1 fill unrolls */
 static inline __attribute__((always_inline)) int32_t *row(llp_module *m, int which) {
@@ -2169,6 +2169,11 @@ static void patch(llp_module *m, size_t op_start, size_t ref_start) {
             int32_t *g = ROW(m, LLP_GLOBALS, i);
             if (g[5] >= 0) g[5] = final_vid(m, g[5]);
         }
+        for (int32_t i = 0; i < NROWS(m, LLP_FUNCS); i++) {   /* personality, prefix, prologue */
+            int32_t *f = ROW(m, LLP_FUNCS, i);
+            for (int c = 16; c <= 18; c++)
+                if (f[c] >= 0) f[c] = final_vid(m, f[c]);
+        }
         for (int32_t i = 0; i < NROWS(m, LLP_INSTS); i++) {
             int32_t *r = ROW(m, LLP_INSTS, i);
             if ((r[0] == OP_call || r[0] == OP_invoke || r[0] == OP_callbr) && r[16] >= 0) r[16] = final_vid(m, r[16]);
@@ -2293,7 +2298,18 @@ static void parse_function(llp_module *m, int is_define) {
         tok_t t_v = *cur(m), *t = &t_v;
         if (t->kind == T_KW && (t->kw == KW_personality || t->kw == KW_prefix || t->kw == KW_prologue)) {
             adv(m);
-            parse_typed_value(m);
+            int32_t v = parse_typed_value(m);
+            ROW(m, LLP_FUNCS, fi)[t->kw == KW_personality ? 16 : t->kw == KW_prefix ? 17 : 18] = v;
+            continue;
+        }
+        if (t->kind == T_KW && t->kw == KW_addrspace && peekn(m, 1)->kind == T_LPAREN) {
+            adv(m);
+            adv(m);
+            long long as = expect_uint(m, "address space");
+            expect(m, T_RPAREN, NULL);
+            if (as >= 1 << 24) fail(m, t->off, "invalid address space, must be a 24-bit integer");
+            ROW(m, LLP_FUNCS, fi)[19] = (int32_t)as;
+            ROW(m, LLP_VALUES, vid)[2] = ptr_type(m, (long)as);   /* the function as a value */
             continue;
         }
         if (t->kind == T_KW && t->kw == KW_comdat) {

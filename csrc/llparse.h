@@ -17,7 +17,7 @@
 typedef struct llp_module llp_module;
 
 enum {
-    LLP_ABI = 2,
+    LLP_ABI = 3,
     /* tables */
     LLP_VALUES = 0,   /* kind, index (row in that kind's table), type */
     LLP_INSTS = 1,    /* opcode, flags, type, block, op_start, nops, nops_total, off, end, name_off,
@@ -29,7 +29,8 @@ enum {
     LLP_BLOCKS = 2,   /* func, name_off, name_len, inst_start, inst_count, vid, label_off, label_end
                          (name_off/name_len everywhere: the name after its sigil, inside quotes) */
     LLP_FUNCS = 3,    /* vid, name_off, name_len, type, arg_start, arg_count, block_start, block_count,
-                         is_decl, off, hdr_end, end, ref_start, ref_end, tail_off, tail_ref_start */
+                         is_decl, off, hdr_end, end, ref_start, ref_end, tail_off, tail_ref_start,
+                         personality vid, prefix vid, prologue vid, addrspace (-1: not stated) */
     LLP_ARGS = 4,     /* func, type, name_off, name_len, vid, index */
     LLP_GLOBALS = 5,  /* kind (1 var, 2 alias, 3 ifunc), vid, name_off, name_len, value_type, init vid,
                          off, end, ref_start, ref_end, is_constant, addrspace */

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import pytest
 
 from irtools import ParseError, parse_llvm
@@ -541,3 +544,48 @@ def test_stats_cli_prints_function_sizes(tmp_path):
     size = json.loads(r.stdout)["kinds"]["llvm"]["function_size"]
     sizes = [len(list(f.instructions())) for f in parse_llvm(KITCHEN_SINK).functions if not f.is_declaration]
     assert size["max"] == max(sizes) and size["mean"] == pytest.approx(sum(sizes) / len(sizes))
+
+
+HEADERS = """
+@a = alias void (), ptr @later
+@i = ifunc void (), ptr @resolver
+@g = global { ptr, ptr } { ptr @later, ptr @gv }
+@gv = global i32 1
+define void @f() prefix i32 123 prologue <{ i8, i8 }> <{ i8 -21, i8 20 }> personality ptr @pers {
+  ret void
+}
+define void @k() addrspace(1) {
+  ret void
+}
+define void @later() {
+  ret void
+}
+define ptr @resolver() {
+  ret ptr @later
+}
+declare i32 @pers(...)
+"""
+
+
+def test_forward_references_in_global_initializers():
+    from conftest import need_tool
+
+    subprocess.run([need_tool("llvm-as-22"), "-o", os.devnull, "-"], input=HEADERS, text=True, check=True)
+    m = parse_llvm(HEADERS)
+    later = m.get_function("later")
+    assert m.get_global("a").aliasee is later
+    assert m.get_global("i").resolver is m.get_function("resolver")
+    assert m.get_global("g").initializer.operands == [later, m.get_global("gv")]
+
+
+def test_personality_prefix_prologue_and_addrspace():
+    m = parse_llvm(HEADERS)
+    f, k, later = (m.get_function(n) for n in ("f", "k", "later"))
+    assert f.personality is m.get_function("pers")   # declared after its use
+    assert f.prefix_data.value == 123 and f.prefix_data.type == T.IntType(32)
+    assert f.prologue_data.kind.name == "AGGREGATE" and [c.value for c in f.prologue_data.operands] == [-21, 20]
+    assert later.personality is later.prefix_data is later.prologue_data is None
+    assert k.addrspace == 1 and later.addrspace == 0   # stated, else the data layout's program space
+    h = "define void @h() {\n  ret void\n}\n"
+    assert parse_llvm('target datalayout = "e-P2"\n' + h).get_function("h").addrspace == 2
+    assert "addrspace(1)" in str(m) and "personality ptr @pers" in str(m)

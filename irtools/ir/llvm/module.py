@@ -65,10 +65,17 @@ _HDR_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"(?:\s*=\s*"(?:[^"\\]|\\.)*")?|#\d+|[
 _MD_ATTACH = re.compile(rb"!([-\w.$\\]+)\s+(!(?:[-\w.$\\]+|\{[^}]*\}|[A-Za-z]\w*\([^)]*\)))")
 
 
-def _load():
-    from ..._native import load
+_ABI = 3  # csrc/llparse.h LLP_ABI: the table layout _COLS below reads
 
-    return load("llparse")
+
+def _load():
+    from ..._native import NativeLoadError, load
+
+    lib, ffi = load("llparse")
+    if lib.llparse_abi_version() != _ABI:
+        raise NativeLoadError(f"the built llparse has table layout {lib.llparse_abi_version()}, this code reads "
+                              f"{_ABI}: rebuild it (python irtools/_build.py llparse)")
+    return lib, ffi
 
 
 def _read_source(source, path):
@@ -167,7 +174,8 @@ _COLS = {
               "key", "ref_start", "ref_end", "md", "vid", "aux", "nargs"),
     "blocks": ("func", "name_off", "name_len", "inst_start", "inst_count", "vid", "label_off", "label_end"),
     "funcs": ("vid", "name_off", "name_len", "type", "arg_start", "arg_count", "block_start", "block_count",
-              "is_decl", "off", "hdr_end", "end", "ref_start", "ref_end", "tail_off", "tail_ref_start"),
+              "is_decl", "off", "hdr_end", "end", "ref_start", "ref_end", "tail_off", "tail_ref_start",
+              "personality", "prefix", "prologue", "addrspace"),
     "args": ("func", "type", "name_off", "name_len", "vid", "index"),
     "globals": ("kind", "vid", "name_off", "name_len", "value_type", "init", "off", "end", "ref_start", "ref_end",
                 "is_constant", "addrspace"),
@@ -214,6 +222,14 @@ class Module:
             return self._materialize_all()
         finally:
             if was:
+                # The views live as long as the module: left in the young generation, the next
+                # collections would traverse all of them two or three times (a third of a model
+                # walk's time).  freeze + unfreeze moves every tracked object to the oldest
+                # generation at once; it is skipped when someone else has objects frozen, since
+                # unfreeze would release theirs too.
+                if gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()
 
     def _materialize_all(self) -> list:
@@ -398,6 +414,11 @@ class Module:
     @cached_property
     def data_layout(self) -> str | None:
         return self._entity_string(6)
+
+    @cached_property
+    def _program_addrspace(self) -> int:
+        m = re.search(r"(?:^|-)P(\d+)", self.data_layout or "")
+        return int(m.group(1)) if m else 0
 
     @cached_property
     def triple(self) -> str | None:
@@ -994,6 +1015,32 @@ class Function(_Global):
     def instructions(self) -> Iterator[Instruction]:
         for b in self.blocks:
             yield from b.instructions
+
+    def _header_value(self, column: str):
+        v = getattr(self._m._t["funcs"], column)[self._i]
+        return self._m._value(v) if v >= 0 else None
+
+    @property
+    def personality(self):
+        """The ``personality`` function (or constant) of the header, or None."""
+        return self._header_value("personality")
+
+    @property
+    def prefix_data(self) -> Constant | None:
+        """The ``prefix`` constant of the header, or None (LLVM's ``getPrefixData``)."""
+        return self._header_value("prefix")
+
+    @property
+    def prologue_data(self) -> Constant | None:
+        """The ``prologue`` constant of the header, or None (LLVM's ``getPrologueData``)."""
+        return self._header_value("prologue")
+
+    @property
+    def addrspace(self) -> int:
+        """The address space of the function: ``addrspace(N)`` of its header, else the program
+        address space of the data layout (``P<N>``), else 0."""
+        a = self._m._t["funcs"].addrspace[self._i]
+        return a if a >= 0 else self._m._program_addrspace
 
     @property
     def is_implicit(self) -> bool:
