@@ -127,7 +127,7 @@ static inline int32_t *row_add(P *p, table *t) {
 /* ---------------------------------------------------------------- lexer */
 
 /* character classes, indexed by byte + 1 so that -1 (end of input) maps to no class */
-enum { C_ALPHA = 1, C_DIGIT = 2, C_HEX = 4, C_BARE = 8, C_SUFFIX = 16, C_SPACE = 32 };
+enum { C_ALPHA = 1, C_DIGIT = 2, C_HEX = 4, C_BARE = 8, C_SUFFIX = 16, C_SPACE = 32, C_STRSTOP = 64 };
 static unsigned char CLS[257];
 /* How a token starting with byte c is lexed: one of TS_*, or TS_ONE + the kind of a one-byte token. */
 enum { TS_BAD, TS_BARE, TS_DIGIT, TS_QUOTE, TS_SIGIL, TS_MULTI, TS_PUNCT, TS_ONE };
@@ -162,6 +162,7 @@ static void init_classes(void) {
         if (alpha || digit || c == '_' || c == '$' || c == '.') k |= C_BARE | C_SUFFIX;
         if (c == '-') k |= C_SUFFIX;
         if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') k |= C_SPACE;
+        if (c == '"' || c == '\\' || c == '\n') k |= C_STRSTOP;
         CLS[c + 1] = k;
     }
     classes_ready = 1;
@@ -193,7 +194,7 @@ static int32_t lex_string(P *p, int32_t i) {
     const int32_t end = p->end;
     int32_t start = i++;
     for (;;) {
-        while (i < end && s[i] != '"' && s[i] != '\\' && s[i] != '\n') i++;
+        while (i < end && !(CLS[(unsigned char)s[i] + 1] & C_STRSTOP)) i++;
         int c = at(p, i);
         if (c < 0 || c == '\n') fail(p, start, "expected '\"' in string literal");
         if (c == '"') return i + 1;
@@ -358,7 +359,15 @@ static uint32_t hash_bytes(P *p, int32_t off, int32_t n, int32_t scope) {
 }
 
 static inline int same_bytes(const char *a, const char *b, int32_t n) {
-    while (n >= 8) { if (load64(a) != load64(b)) return 0; a += 8; b += 8; n -= 8; }
+    if (n >= 8) {
+        for (int32_t k = 0; k + 8 <= n; k += 8) if (load64(a + k) != load64(b + k)) return 0;
+        return load64(a + n - 8) == load64(b + n - 8);
+    }
+    if (n >= 4) {
+        uint32_t x, y, u, v;
+        memcpy(&x, a, 4); memcpy(&y, b, 4); memcpy(&u, a + n - 4, 4); memcpy(&v, b + n - 4, 4);
+        return x == y && u == v;
+    }
     while (n-- > 0) if (*a++ != *b++) return 0;
     return 1;
 }
@@ -533,6 +542,54 @@ static void skip_balanced(P *p) {
     }
 }
 
+/* Current token is the '<' right after `#dialect.name` or `!dialect.name`: consume the body through its
+   partner byte by byte, as MLIR's parseDialectSymbolBody does.  Only brackets, `->` and strings are
+   structure; anything else, `//` included, is the dialect's own text (and is not lexed, which is also
+   what makes the llvm dialect's many `#llvm.x<...>` and `!llvm.x<...>` cheap). */
+static void skip_dialect_body(P *p) {
+    const char *s = p->s;
+    const int32_t end = p->end;
+    char stack[512];
+    int n = 0;
+    int32_t i = p->t.off, line = p->line;
+    do {
+        int c = i < end ? (unsigned char)s[i] : 0;
+        if (c == 0) fail(p, n ? p->t.off : i, "unbalanced '%c' character in pretty dialect name", n ? stack[n - 1] : '<');
+        i++;
+        switch (c) {
+        case '<': case '[': case '(': case '{':
+            if (n == (int)sizeof stack) fail(p, i - 1, "nesting too deep");
+            stack[n++] = (char)c;
+            break;
+        case '-':
+            if (i < end && s[i] == '>') i++;
+            break;
+        case '>': case ']': case ')': case '}': {
+            char open = c == '>' ? '<' : c == ']' ? '[' : c == ')' ? '(' : '{';
+            if (stack[n - 1] != open)  /* reported where the body starts, as mlir-opt does */
+                fail(p, p->t.off, "unbalanced '%c' character in pretty dialect name", stack[n - 1]);
+            n--;
+            break;
+        }
+        case '"':
+            i = lex_string(p, i - 1);
+            break;
+        case '\n':
+            line++;
+            break;
+        default:
+            break;
+        }
+    } while (n > 0);
+    /* the closing '>' becomes the current token, so that prev_end is right after the next() */
+    p->line = line;
+    p->t.off = i - 1;
+    p->t.len = 1;
+    p->t.kind = T_GT;
+    p->pos = i;
+    next(p);
+}
+
 static int is_int_type(const char *s, int32_t n) {
     int32_t i = 0;
     if (n >= 2 && (s[0] == 's' || s[0] == 'u') && s[1] == 'i') i = 2;
@@ -545,6 +602,7 @@ static int is_int_type(const char *s, int32_t n) {
 
 static int is_float_type(const char *s, int32_t n) {
     static const char *names[] = {"f16", "f32", "f64", "f80", "f128", "bf16", "tf32", NULL};
+    if (n < 3 || (s[0] != 'f' && s[0] != 'b' && s[0] != 't')) return 0;  /* the common miss, early */
     for (int i = 0; names[i]; i++) if ((size_t)n == strlen(names[i]) && memcmp(s, names[i], (size_t)n) == 0) return 1;
     /* f8E4M3FN, f4E2M1FN, f6E3M2FN, f8E8M0FNU ... */
     if (n >= 6 && s[0] == 'f' && is_digit((unsigned char)s[1]) && s[2] == 'E') return 1;
@@ -667,7 +725,7 @@ static void parse_type(P *p) {
         break;
     case T_EXCL:
         next(p);
-        if (p->t.kind == T_LT && p->t.off == t.off + t.len) skip_balanced(p);
+        if (p->t.kind == T_LT && p->t.off == t.off + t.len) skip_dialect_body(p);
         break;
     case T_BARE:
         if (is_builtin_scalar(s, t.len)) { next(p); break; }
@@ -747,7 +805,7 @@ static void parse_attr(P *p) {
         break;
     case T_HASH:
         next(p);
-        if (p->t.kind == T_LT && p->t.off == t.off + t.len) skip_balanced(p);
+        if (p->t.kind == T_LT && p->t.off == t.off + t.len) skip_dialect_body(p);
         opt_colon_type(p);
         break;
     case T_BARE:

@@ -284,3 +284,22 @@ pdl.pattern : benefit(1) {
     ref = subprocess.run([opt, "--allow-unregistered-dialect", "--mlir-very-unsafe-disable-verifier-on-parsing",
                           "--mlir-print-op-generic", "-"], input=text.encode(), capture_output=True, check=True)
     assert sorted(names) == sorted(n.decode() for n in re.findall(rb'"([\w.]+)"\(', ref.stdout))
+
+
+def test_dialect_bodies_are_read_as_mlir_opt_reads_them():
+    """`<...>` after a dialect attribute or type is the dialect's text: `//` and `$` inside it are no MLIR
+    tokens; brackets, `->` and strings are.  mlir-opt-22 reads the same text, and reports imbalance at the `<`."""
+    opt = need_tool("mlir-opt-22")
+    text = ('"a.b"() {x = #u<k [a // b]>, y = #u.v<"s>" -> $ ?>} : () -> !u.t<p / q\n  (r) -> {s}>\n'
+            '"a.c"() : () -> ()\n')
+    mod = parse_mlir(text)
+    a, c = mod.regions[0].blocks[0].operations
+    assert a.attribute_text == '{x = #u<k [a // b]>, y = #u.v<"s>" -> $ ?>}'
+    assert a.type_text == "() -> !u.t<p / q\n  (r) -> {s}>" and c.line == 3
+    r = subprocess.run([opt, "--allow-unregistered-dialect", "--mlir-print-op-generic", "-"], input=text,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for bad, message in (("#u<a ]>", "unbalanced '<'"), ("#u<a (>", "unbalanced '('")):
+        with pytest.raises(ParseError) as e:
+            parse_mlir(f'"a.b"() {{x = {bad}}} : () -> ()')
+        assert message in e.value.message and e.value.col == 16, e.value
