@@ -183,7 +183,11 @@ def _plot(result: dict, png: Path) -> None:
     for k, (label, key) in enumerate(series):
         vals = [result["results"][f][key] or 0 for f in forms]
         bars = ax.bar([i + k * width for i in range(len(forms))], vals, width, label=label)
-        ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=2)
+        ax.bar_label(bars, labels=[f"{v:.0f}" if v else "fails" for v in vals], fontsize=7, padding=2)
+    for i, f in enumerate(forms):
+        r = result["results"][f]
+        ax.text(i + width, r["model_MBps"] * 0.5, f"{r['model_cpu_s']:.2f} s\n{r['operations'] / 1e3:.0f}k ops",
+                ha="center", fontsize=7, color="white")
     ax.axhline(TARGET_MBPS, ls="--", color="#c44e52", lw=1)
     ax.text(len(forms) - 0.5, TARGET_MBPS, " target 100 MB/s", color="#c44e52", va="bottom", fontsize=8)
     ops = result["results"]["generic"]["operations"]
