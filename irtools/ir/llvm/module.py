@@ -241,28 +241,23 @@ class Module:
             sub = self._arr["consts"][idx[cm], 0]
             code[cm] = np.where(sub == _C_METADATA, 20, np.where(sub == _C_ASM, 21, _V_CONST))
         order = np.argsort(code, kind="stable")
-        sorted_codes = code[order]
-        objs: list = []
-        for c, cls in ((0, None), (_V_FUNC, Function), (_V_GVAR, GlobalVariable), (_V_ALIAS, GlobalAlias),
-                       (_V_IFUNC, GlobalIFunc), (_V_ARG, Argument), (_V_INST, Instruction), (_V_BLOCK, Block),
-                       (_V_CONST, Constant), (20, MetadataValue), (21, InlineAsm)):
-            lo, hi = np.searchsorted(sorted_codes, [c, c + 1])
+        bounds = np.searchsorted(code[order], [c for c, _ in _VIEW_CLASSES] + [22]).tolist()
+        # an object array scatters each class's views into vid order and gathers operand, instruction
+        # and block lists in C; parser placeholders (kind 0) are never referenced and stay None
+        arr = np.empty(len(code), dtype=object)
+        for (_, cls), lo, hi in zip(_VIEW_CLASSES, bounds[:-1], bounds[1:], strict=True):
             if hi > lo:
-                if cls is None:  # parser placeholders, never referenced once resolved
-                    objs.extend([None] * int(hi - lo))
-                else:
-                    objs.extend(map(cls, repeat(self, int(hi - lo)), idx[order[lo:hi]].tolist()))
-        inv = np.empty_like(order)
-        inv[order] = np.arange(len(order))
-        vals = list(map(objs.__getitem__, inv.tolist()))
-        self._opobjs = list(map(vals.__getitem__, self._ops))
+                sel = order[lo:hi]
+                arr[sel] = list(map(cls, repeat(self, hi - lo), idx[sel].tolist()))
+        vals = arr.tolist()
+        self._opobjs = arr[self._arr["operands"][:, 0]].tolist()
         insts = self._arr["insts"]
-        self._iobjs = iobjs = list(map(vals.__getitem__, insts[:, 15].tolist()))
+        self._iobjs = iobjs = arr[insts[:, 15]].tolist()
         self._iopst = insts[:, 4].tolist()
         self._iopend = (insts[:, 4] + insts[:, 5]).tolist()
         B = self._arr["blocks"]
         self._blists = list(map(iobjs.__getitem__, map(slice, B[:, 3].tolist(), (B[:, 3] + B[:, 4]).tolist())))
-        bobjs = list(map(vals.__getitem__, B[:, 5].tolist()))
+        bobjs = arr[B[:, 5]].tolist()
         F = self._arr["funcs"]
         self._fblists = list(map(bobjs.__getitem__, map(slice, F[:, 6].tolist(), (F[:, 6] + F[:, 7]).tolist())))
         self._vals_ = vals
@@ -1296,3 +1291,9 @@ class MetadataValue(Value):
         C = self._m._t["consts"]
         s = C.op_start[self._i]
         return self._m._vals_of(s, s + C.op_count[self._i])
+
+
+# value code (VALUES kind; 20/21 for metadata and inline-asm constants) -> view class
+_VIEW_CLASSES = ((_V_FUNC, Function), (_V_GVAR, GlobalVariable), (_V_ALIAS, GlobalAlias), (_V_IFUNC, GlobalIFunc),
+                 (_V_ARG, Argument), (_V_INST, Instruction), (_V_BLOCK, Block), (_V_CONST, Constant),
+                 (20, MetadataValue), (21, InlineAsm))
