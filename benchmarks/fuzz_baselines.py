@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import sys
 import time
@@ -32,9 +33,11 @@ def run_mode(mode: str, out: Path, budget: float, workers: int, seed: int) -> di
     if out.exists():
         shutil.rmtree(out)
     camp = Campaign(out, seed=seed, workers=workers, mode=mode, coverage=True)
+    load_before = os.getloadavg()
     t0 = time.time()
     stats = camp.run(budget, live=False)
     wall = time.time() - t0
+    load_after = os.getloadavg()
     with open(out / "plot_data.csv") as f:
         rows = list(csv.DictReader(f))
     return {
@@ -42,6 +45,10 @@ def run_mode(mode: str, out: Path, budget: float, workers: int, seed: int) -> di
         "execs_per_s": stats["execs"] / wall, "execs_per_s_per_core": stats["execs"] / wall / workers,
         "coverage_tvm": stats["cov_own"], "coverage_llvm": stats["cov_other"], "semantic": stats["semantic"],
         "findings": stats["findings"], "crashes": stats["crashes"], "corpus": stats["corpus"],
+        "loadavg_before": load_before, "loadavg_after": load_after,
+        "child_cpu_ms_per_case": 1000 * stats["stage_s"].get("cpu", 0.0) / max(1, stats["execs"]),
+        "stage_ms_per_case": {k: round(1000 * v / max(1, stats["execs"]), 2) for k, v in stats["stage_s"].items()},
+        "builds_skipped": stats["builds_skipped"], "by_op": stats["by_op"],
         "series": [[float(r["time"]), int(r["execs"]), int(r["coverage"]), int(r["coverage_llvm"])] for r in rows],
     }
 
@@ -77,6 +84,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=str(ROOT / "build" / "fuzz_baselines"))
     ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--results", default=str(ROOT / "results"),
+                    help="also copy the JSON and the plot here as fuzz_baselines.{json,png} ('' for no copy)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -86,7 +95,8 @@ def main(argv=None) -> int:
         print(f"== {mode}: {budget:.0f} s on {args.workers} workers", flush=True)
         r = run_mode(mode, out / mode, budget, args.workers, args.seed)
         print(f"   execs {r['execs']} ({r['execs_per_s_per_core']:.2f}/s/core), coverage tvm {r['coverage_tvm']} "
-              f"llvm {r['coverage_llvm']}, findings {r['findings']}", flush=True)
+              f"llvm {r['coverage_llvm']}, findings {r['findings']}, load {r['loadavg_before'][0]:.1f}"
+              f"->{r['loadavg_after'][0]:.1f}", flush=True)
         results.append(r)
     by = {r["mode"]: r for r in results}
     summary = {"load_note": "measured on a shared 2-core machine under load from other users",
@@ -96,10 +106,18 @@ def main(argv=None) -> int:
         summary["coverage_ratio_full_vs_random_tvm"] = f["coverage_tvm"] / max(1, rnd["coverage_tvm"])
         summary["coverage_ratio_full_vs_random_all"] = (f["coverage_tvm"] + f["coverage_llvm"]) / max(
             1, rnd["coverage_tvm"] + rnd["coverage_llvm"])
+    summary.update(budget_s=budget, workers=args.workers, seed=args.seed, cpus=os.cpu_count())
+    if "full" in by:
+        summary["execs_per_s_per_core_full"] = by["full"]["execs_per_s_per_core"]
     (out / "results.json").write_text(json.dumps(summary, indent=1))
     plot(results, out / "coverage.png")
+    if args.results:
+        res = Path(args.results)
+        res.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out / "results.json", res / "fuzz_baselines.json")
+        shutil.copyfile(out / "coverage.png", res / "fuzz_baselines.png")
     print(json.dumps({k: v for k, v in summary.items() if k != "results"}, indent=1))
-    print(f"wrote {out / 'results.json'} and {out / 'coverage.png'}")
+    print(f"wrote {out / 'results.json'} and {out / 'coverage.png'}" + (f" (and into {args.results})" if args.results else ""))
     return 0
 
 

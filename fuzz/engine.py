@@ -59,6 +59,7 @@ class Stats:
     semantic: int = 0
     builds_skipped: int = 0
     stage_s: dict = field(default_factory=dict)  # child seconds per stage, summed over cases
+    by_op: dict = field(default_factory=dict)    # mutation kind -> [cases, new coverage sites, corpus entries]
 
 
 def _id(text: str, passes) -> str:
@@ -134,6 +135,19 @@ class Campaign:
         self.stats.corpus = len(self.corpus)
         return True
 
+    def _drop_corpus(self, cid: str) -> None:
+        e = self._by_id.get(cid)
+        if e is None or not e.ir_mutated or len(self.corpus) <= 1:
+            return
+        del self._by_id[cid]
+        self.corpus.remove(e)
+        for w, cur in list(self._current.items()):
+            if cur[0] is e:
+                del self._current[w]
+        for suffix in (".json", ".tir"):
+            (self.out / "corpus" / f"{cid}{suffix}").unlink(missing_ok=True)
+        self.stats.corpus = len(self.corpus)
+
     # ---------------------------------------------------------------- scheduling
     def _pick(self) -> Entry:
         """AFL-like: entries never fuzzed first, then those whose mutants keep finding new
@@ -149,7 +163,7 @@ class Campaign:
         if cur is None or cur[1] <= 0:
             e = self._pick()
             e.picks += 1
-            cur = self._current[worker] = [e, 4 + min(12, 2 * e.found)]
+            cur = self._current[worker] = [e, 8 + min(24, 4 * e.found)]
         cur[1] -= 1
         return cur[0]
 
@@ -163,24 +177,31 @@ class Campaign:
                 lst = [PM.random_call(rng) for _ in range(rng.randint(5, 50))]
             return {"id": rid, "text": s.script, "passes": P.to_json(lst), "seed": case_seed,
                     "seed_name": s.name, "ir_mutations": 0, "ir_mutated": False, "timeout": self.case_timeout,
-                    "origin": "random", "skip_seen_lowered": True}
+                    "origin": "random", "skip_seen_lowered": True, "op": "random"}
         e = self._entry_for(worker)
         passes = P.from_json(e.passes)
         n_ir = rng.choice([1, 1, 2, 3])
         if self.mode == "full":
             r = rng.random()
             other = P.from_json(rng.choice(self.corpus).passes)
-            if r < 0.25:  # deep pass-order exploration, pre-conditions mostly ignored
-                n_ir = 0
+            # shares follow what found new coverage in short campaigns: IR (schedule primitives
+            # above all) and joint mutation far more than pass lists alone
+            if r < 0.15:  # deep pass-order exploration, pre-conditions mostly ignored
+                n_ir, op = 0, "deep-passes"
                 passes, _ = PM.mutate(passes, rng, other=other, n=rng.randint(3, 10), respect=0.3)
-            elif r < 0.45:  # pass-list only
-                n_ir = 0
+            elif r < 0.27:  # pass-list only
+                n_ir, op = 0, "passes"
                 passes, _ = PM.mutate(passes, rng, other=other, n=rng.choice([1, 1, 2, 3]))
-            elif r < 0.75:  # joint
+            elif r < 0.65:  # joint
+                op = "joint"
                 passes, _ = PM.mutate(passes, rng, other=other, n=rng.choice([1, 1, 2, 3]))
+            else:
+                op = "ir"
+        else:
+            op = "ir"
         return {"id": rid, "text": e.text, "passes": P.to_json(passes), "seed": case_seed, "seed_name": e.seed_name,
                 "ir_mutations": n_ir, "ir_mutated": e.ir_mutated, "timeout": self.case_timeout, "origin": e.id,
-                "skip_seen_lowered": True}
+                "skip_seen_lowered": True, "op": op}
 
     # ---------------------------------------------------------------- results
     def handle(self, req: dict, reply: dict) -> str | None:
@@ -212,17 +233,22 @@ class Campaign:
             self.stats.rejected += 1
         if expected_error(reply):
             self.stats.expected_errors += 1
+        op = self.stats.by_op.setdefault(req.get("op", "?"), [0, 0, 0])
+        op[0] += 1
+        op[1] += (reply.get("new_cov") or [0])[0]
         if self.mode == "random-passes":
             return found
         new_sem = set(res.get("signal") or []) - self.semantic
         self.semantic |= new_sem
         new_cov = sum(reply.get("new_cov") or [0, 0])
+        if res.get("input_unparsable"):
+            # mutated IR enters the corpus unparsed (a parse costs more than most cases); what
+            # does not parse back is dropped the first time a child tries
+            self._drop_corpus(req.get("origin") or "")
         if (new_cov > 0 or new_sem) and res.get("status") not in (None, "rejected") and v is None:
-            if reply.get("applied") and not reply.get("roundtrip"):
-                # mutated IR enters the corpus only once the child parsed back what it printed
-                self.stats.rejected += reply.get("roundtrip") is False
-            elif self._add_corpus(req["seed_name"], case, req["passes"],
-                                  bool(reply.get("applied")) or bool(req.get("ir_mutated")), new_cov):
+            if self._add_corpus(req["seed_name"], case, req["passes"],
+                                bool(reply.get("applied")) or bool(req.get("ir_mutated")), new_cov):
+                op[2] += 1
                 origin = self._by_id.get(req.get("origin") or "")
                 if origin is not None:
                     origin.found += 1

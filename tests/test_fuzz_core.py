@@ -85,3 +85,28 @@ def test_frames_skip_visitor_machinery_and_templates():
   File "/project/src/s_tir/transform/loop_partition.cc", line 172, in virtual tvm::ffi::Optional<tvm::ffi::VisitInterrupt> tvm::s_tir::CandidateSelector::Visit_(const tvm::tirx::AttrStmtNode*)
 """
     assert top_frames(log) == ("tvm::s_tir::CandidateSelector::Visit_",)
+
+
+def test_build_gate_builds_each_lowered_module_once_and_samples_the_rest():
+    from fuzz.novelty import BuildGate, SeenSet
+
+    lowered, semantic = SeenSet(None), SeenSet(None)
+    new_cov = [False]
+
+    def gate(seed=0, sample=0.0):
+        return BuildGate(lowered, semantic, lambda: new_cov[0], sample=sample, sample_fresh_ir=sample, rng_seed=seed)
+
+    assert gate().build(11, fresh_ir=True) is not None  # nothing new, not sampled
+    new_cov[0] = True
+    assert gate().build(11, fresh_ir=False) is None      # new coverage: built ...
+    assert "before" in gate().build(11, fresh_ir=False)  # ... and never again
+    new_cov[0] = False
+    assert gate(sample=1.0).build(12, fresh_ir=False) is None
+    built = sum(gate(seed=s, sample=0.25).build(100 + s, fresh_ir=False) is None for s in range(400))
+    assert 60 < built < 140
+    g = gate()
+    g.signals({"a|b|1"})
+    assert g.novel
+    g2 = gate()
+    g2.signals({"a|b|1"})
+    assert not g2.novel

@@ -66,6 +66,22 @@ def test_ir_mutations_print_and_parse_back(seeds):
     assert changed >= len(seeds) - 2
 
 
+def test_schedule_primitives_reshape_loops_and_print_back(seeds):
+    import random
+
+    from fuzz.mutate.ir import parse
+    from fuzz.mutate.schedule import schedule_step
+
+    applied = 0
+    for k in range(40):
+        s = seeds[k % len(seeds)]
+        out = schedule_step(parse(s.script), random.Random(k))
+        if out is not None:
+            applied += 1
+            parse(out.script())
+    assert applied >= 10
+
+
 @pytest.fixture(scope="module")
 def pool():
     from fuzz.worker import WorkerPool
@@ -95,6 +111,11 @@ def test_crashing_child_never_takes_the_server_down(pool, seeds):
     (_, rep), = pool.collect(timeout=120)
     assert rep["exit"] == {"kind": "exit", "code": 0}
     assert rep["result"]["status"] == "ok"
+    # a persistent child that dies after serving other cases: the case is run again, alone
+    pool.submit(0, _req(seeds[0], inject_signal=int(signal.SIGABRT)))
+    (_, rep), = pool.collect(timeout=120)
+    assert rep["rerun_of"]["name"] == "SIGABRT" and rep["prior_cases"] == 0
+    assert classify(rep).kind == "signal-sigabrt"
 
 
 def test_real_tvm_segfault_is_isolated_and_classified(pool, seeds):

@@ -323,10 +323,26 @@ def duplicate_stmt(func, rng):
     return func.with_body(replace(func.body, s, tirx.SeqStmt([s, s])))
 
 
+def schedule(func, rng):
+    """One random s_tir schedule primitive (:mod:`fuzz.mutate.schedule`)."""
+    from .schedule import schedule_step
+
+    return schedule_step(func, rng)
+
+
 MUTATORS = {f.__name__: f for f in [
     flip_binop, flip_compare, flip_const, hoist_operand, wrap_select, wrap_intrinsic, insert_cast, insert_binop,
     wrap_loop, wrap_if, wrap_attr, insert_assert, flip_loop_kind, annotate_loop, delete_stmt, duplicate_stmt,
+    schedule,
 ]}
+# Schedule primitives reshape loop nests and buffers, which the passes react to most; the other
+# mutators share the rest evenly.
+SCHEDULE_SHARE = 0.35
+_OTHERS = sorted(n for n in MUTATORS if n != "schedule")
+
+
+def _choose(rng: random.Random) -> str:
+    return "schedule" if rng.random() < SCHEDULE_SHARE else rng.choice(_OTHERS)
 
 
 def parse(text: str):
@@ -361,7 +377,7 @@ def mutate_func(func, text: str, seed: int, n: int = 1, attempts: int = 8, check
         cur, applied = func, []
         for _ in range(n):
             for _attempt in range(attempts):
-                name = rng.choice(sorted(MUTATORS))
+                name = _choose(rng)
                 try:
                     new = MUTATORS[name](cur, rng)
                 except Exception:  # TVM refused the construction: try another
