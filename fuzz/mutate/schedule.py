@@ -12,6 +12,12 @@ from __future__ import annotations
 import random
 
 
+def _index_map():
+    from tvm.tirx import IndexMap
+
+    return IndexMap
+
+
 def _blocks(sch) -> list:
     """Every non-root block of the function, as schedule block handles."""
     import tvm_ffi
@@ -44,6 +50,7 @@ def _perm(n: int, rng: random.Random) -> list[int]:
 
 
 def _apply(sch, rng: random.Random) -> bool:
+    IndexMap = _index_map()  # noqa: N806
     blocks = _blocks(sch)
     if not blocks:
         return False
@@ -112,15 +119,34 @@ def _apply(sch, rng: random.Random) -> bool:
     elif prim == "add_unit_loop":
         sch.add_unit_loop(blk)
     elif prim == "transform_layout":
-        buf = sch.get(blk).writes[0].buffer
-        perm = _perm(len(buf.shape), rng)
-        sch.transform_layout(blk, ("write", 0), lambda *idx: [idx[p] for p in perm])
+        n = len(sch.get(blk).writes[0].region)
+        perm = _perm(n, rng)
+        sch.transform_layout(blk, ("write", 0), IndexMap.from_func(lambda *idx: [idx[p] for p in perm], ndim=n))
     elif prim == "transform_block_layout":
         n = len(sch.get(blk).iter_vars)
         if n < 2:
             return False
         perm = _perm(n, rng)
-        sch.transform_block_layout(blk, lambda *iv: [iv[p] for p in perm])
+        sch.transform_block_layout(blk, IndexMap.from_func(lambda *iv: [iv[p] for p in perm], ndim=n))
+    elif prim == "set_dtype":  # TVM refuses it for parameters, which are the interface
+        sch.unsafe_set_dtype(blk, 0, rng.choice(["float16", "bfloat16", "float64", "int32", "int8"]))
+    elif prim == "reindex":
+        sch.reindex(blk, (rng.choice(["read", "write"]), 0))
+    elif prim == "reorder_block_iter_var":
+        n = len(sch.get(blk).iter_vars)
+        if n < 2:
+            return False
+        sch.reorder_block_iter_var(blk, _perm(n, rng))
+    elif prim == "cache_inplace":
+        sch.cache_inplace(blk, 0, rng.choice(["global", "local"]))
+    elif prim == "rolling_buffer":
+        sch.rolling_buffer(blk, 0)
+    elif prim == "decompose_padding":
+        if not loops:
+            return False
+        sch.decompose_padding(blk, rng.choice(loops))
+    elif prim == "cache_index":
+        sch.cache_index(blk, rng.choice(["global", "local"]))
     else:  # pragma: no cover - PRIMITIVES and the branches above are kept in step
         raise AssertionError(prim)
     return True
@@ -129,7 +155,9 @@ def _apply(sch, rng: random.Random) -> bool:
 PRIMITIVES = ("split", "fuse", "reorder", "parallel", "vectorize", "unroll", "annotate", "compute_inline",
               "reverse_compute_inline", "cache_read", "cache_write", "set_scope", "storage_align", "compute_at",
               "reverse_compute_at", "decompose_reduction", "rfactor", "blockize", "add_unit_loop",
-              "transform_layout", "transform_block_layout")
+              "transform_layout", "transform_block_layout", "set_dtype", "reindex", "reorder_block_iter_var",
+              "cache_inplace", "rolling_buffer", "decompose_padding", "cache_index")
+
 
 
 def schedule_step(func, rng: random.Random):
