@@ -130,6 +130,7 @@ struct llp_module {
     int32_t t_i1, t_i32, t_ptr, t_void, t_label, t_token, t_metadata;
     int alloca_as;
     size_t nfwd;                                 /* placeholders made so far */
+    int32_t fwd_since;                           /* the first placeholder made in this function, or -1 */
     size_t func_op_start, func_ref_start, func_val_start;
 };
 
@@ -770,6 +771,7 @@ static int32_t use_name(llp_module *m, tok_t *t, int local, int32_t type) {
         vid = new_value(m, LLP_V_FWD, local ? -2 : -1, type);
         name_put(m, t, local, slot, vid);
         m->nfwd++;
+        if (m->fwd_since < 0) m->fwd_since = vid;
     }
     add_ref(m, t, vid);
     return vid;
@@ -1286,7 +1288,7 @@ static int32_t parse_value(llp_module *m, int32_t type) {
     size_t off = t->off, base = m->scr_n;
     if (++m->depth > MAX_DEPTH) fail(m, t->off, "constant nesting too deep");
     int32_t vid;
-    if (type >= 0 && TY(m, type)[0] == LLP_T_METADATA) {
+    if (type == m->t_metadata) {   /* types are interned: one id for `metadata` */
         if (at(m, T_EXCLAIM) || at(m, T_METAVAR)) parse_md(m);
         else push(m, parse_typed_value(m));
         vid = new_const(m, LLP_C_METADATA, type, off, prev_end(m), base, -1);
@@ -2155,14 +2157,15 @@ static void check_fwd(llp_module *m, size_t val_start, int local) {
         }
     }
 }
-static void patch(llp_module *m, size_t op_start, size_t ref_start) {
+/* placeholders all have vids >= lo: the rest of the operands need no look at the value table */
+static void patch(llp_module *m, size_t op_start, size_t ref_start, int32_t lo) {
     int32_t *ops = m->t[LLP_OPERANDS].d;
     const int32_t *V = m->t[LLP_VALUES].d;   /* final_vid allocates nothing: V stays put */
     for (size_t i = op_start, n = m->t[LLP_OPERANDS].n; i < n; i++)
-        if (V[(size_t)ops[i] * 3] == LLP_V_FWD) ops[i] = final_vid(m, ops[i]);
+        if (ops[i] >= lo && V[(size_t)ops[i] * 3] == LLP_V_FWD) ops[i] = final_vid(m, ops[i]);
     for (size_t i = ref_start, n = m->t[LLP_REFS].n; i < n; i++) {
         int32_t *r = ROW(m, LLP_REFS, i);
-        if (V[(size_t)r[2] * 3] == LLP_V_FWD) r[2] = final_vid(m, r[2]);
+        if (r[2] >= lo && V[(size_t)r[2] * 3] == LLP_V_FWD) r[2] = final_vid(m, r[2]);
     }
     if (op_start == 0) {   /* module end: initializers and callees kept outside the operand table */
         for (int32_t i = 0; i < NROWS(m, LLP_GLOBALS); i++) {
@@ -2232,6 +2235,7 @@ static void parse_function(llp_module *m, int is_define) {
     m->func_ref_start = ref_start;
     m->func_val_start = m->t[LLP_VALUES].n;
     size_t nfwd0 = m->nfwd;
+    m->fwd_since = -1;
     int32_t vid = new_value(m, LLP_V_FUNC, fi, m->t_ptr);
     int32_t *f = row(m, LLP_FUNCS);
     uint32_t ko, kl;
@@ -2335,8 +2339,8 @@ static void parse_function(llp_module *m, int is_define) {
         parse_function_body(m);
     }
     if (m->nfwd != nfwd0) {   /* a function without forward references has nothing to patch */
-        check_fwd(m, m->func_val_start, 1);
-        patch(m, m->func_op_start, m->func_ref_start);
+        check_fwd(m, (size_t)m->fwd_since, 1);
+        patch(m, m->func_op_start, m->func_ref_start, m->fwd_since);
     }
     f = ROW(m, LLP_FUNCS, fi);
     f[11] = (int32_t)prev_end(m);
@@ -2634,7 +2638,7 @@ API llp_module *llp_parse(const char *src, size_t len) {
     parse_top(m);
     implicit_intrinsics(m);
     check_fwd(m, 0, 0);
-    patch(m, 0, 0);
+    patch(m, 0, 0, 0);
     finish_types(m);
     return m;
 }
