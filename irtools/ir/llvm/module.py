@@ -223,8 +223,8 @@ class Module:
         finally:
             if was:
                 # The views live as long as the module: left in the young generation, the next
-                # collections would traverse all of them two or three times (a third of a model
-                # walk's time).  freeze + unfreeze moves every tracked object to the oldest
+                # collections would traverse all of them two or three times (0.1-0.2 s of CPU for a
+                # 20 MB module).  freeze + unfreeze moves every tracked object to the oldest
                 # generation at once; it is skipped when someone else has objects frozen, since
                 # unfreeze would release theirs too.
                 if gc.get_freeze_count() == 0:
