@@ -210,7 +210,7 @@ static int32_t lex_string(P *p, int32_t i) {
 /* The hot loop of the parser: everything it reads lives in locals (p's fields would be reloaded after
    every store through p), and each class of token is scanned by a tight loop over a bounds-checked
    local index. */
-static void next(P *p) {
+static void next_slow(P *p) {
     const unsigned char *s = (const unsigned char *)p->s;
     const int32_t end = p->end;
     int32_t i = p->pos;
@@ -305,6 +305,29 @@ done:
     p->pos = j;
     p->t = t;
     if (!p->peeking && (t.kind == T_HASH || t.kind == T_EXCL)) note_alias_use(p);
+}
+
+/* The common case inline: a one-byte token ('(', ',', '=', ']'...), after at most one space on the same
+   line; everything else goes through next_slow. */
+static inline void next(P *p) {
+    const unsigned char *s = (const unsigned char *)p->s;
+    int32_t i = p->pos, end = p->end;
+    if (i + 1 < end) {
+        unsigned c = s[i];
+        if (c == ' ') c = s[++i];
+        unsigned ts = TSTART[c];
+        if (ts >= TS_ONE) {
+            p->prev_end = p->t.off + p->t.len;
+            p->t.kind = (int)(ts - TS_ONE);
+            p->t.nl = 0;
+            p->t.off = i;
+            p->t.len = 1;
+            p->t.line = p->line;
+            p->pos = i + 1;
+            return;
+        }
+    }
+    next_slow(p);
 }
 
 typedef struct { int32_t pos, line, prev_end; tok t; } lexstate;
