@@ -132,6 +132,8 @@ static unsigned char CLS[257];
 /* How a token starting with byte c is lexed: one of TS_*, or TS_ONE + the kind of a one-byte token. */
 enum { TS_BAD, TS_BARE, TS_DIGIT, TS_QUOTE, TS_SIGIL, TS_MULTI, TS_PUNCT, TS_ONE };
 static unsigned char TSTART[256];
+/* For TS_MULTI bytes: the kind when the token is that byte alone, and the next byte that makes it longer. */
+static unsigned char ONE_KIND[256], ONE_UNLESS[256];
 static volatile int classes_ready;
 static void init_classes(void) {
     if (classes_ready) return;
@@ -154,6 +156,8 @@ static void init_classes(void) {
         else if (c == '+') ts = TS_ONE + T_PLUS;
         else if (c > 32 && c < 127) ts = TS_PUNCT;
         TSTART[c] = ts;
+        ONE_KIND[c] = c == '{' ? T_LBRACE : c == '<' ? T_LT : c == '>' ? T_GT : c == ':' ? T_COLON : T_MINUS;
+        ONE_UNLESS[c] = c == '{' ? '-' : c == '<' || c == '>' ? '=' : c == ':' ? ':' : '>';
         unsigned char k = 0;
         int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'), digit = c >= '0' && c <= '9';
         if (alpha) k |= C_ALPHA;
@@ -307,18 +311,20 @@ done:
     if (!p->peeking && (t.kind == T_HASH || t.kind == T_EXCL)) note_alias_use(p);
 }
 
-/* The common case inline: a one-byte token ('(', ',', '=', ']'...), after at most one space on the same
-   line; everything else goes through next_slow. */
+/* The common case inline: a one-byte token ('(', ',', '=', ':', '<'...), after at most one space on the
+   same line; everything else goes through next_slow. */
 static inline void next(P *p) {
     const unsigned char *s = (const unsigned char *)p->s;
     int32_t i = p->pos, end = p->end;
-    if (i + 1 < end) {
+    if (i + 2 < end) {
         unsigned c = s[i];
         if (c == ' ') c = s[++i];
         unsigned ts = TSTART[c];
-        if (ts >= TS_ONE) {
+        int kind = ts >= TS_ONE ? (int)(ts - TS_ONE)
+                 : ts == TS_MULTI && s[i + 1] != ONE_UNLESS[c] ? ONE_KIND[c] : -1;
+        if (kind >= 0) {
             p->prev_end = p->t.off + p->t.len;
-            p->t.kind = (int)(ts - TS_ONE);
+            p->t.kind = kind;
             p->t.nl = 0;
             p->t.off = i;
             p->t.len = 1;
