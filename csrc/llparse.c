@@ -162,6 +162,16 @@ static inline void *grow(llp_module *m, void *p, size_t *cap, size_t need, size_
 
 static const int WIDTHS[LLP_NTABLES] = {3, 18, 8, 20, 6, 12, 8, 1, 4, 8, 1, 3, 7, 5, 1};
 
+/* append scratch entries [from, scr_n) to a width-1 table */
+static void append_scr(llp_module *m, int which, size_t from) {
+    tab_t *t = &m->t[which];
+    size_t k = m->scr_n - from;
+    if (!k) return;
+    t->d = grow(m, t->d, &t->cap, t->n + k, sizeof(int32_t));
+    memcpy(t->d + t->n, m->scr + from, k * sizeof(int32_t));
+    t->n += k;
+}
+
 /* `which` is a constant at every call, so the width folds and the -1 fill unrolls */
 static inline __attribute__((always_inline)) int32_t *row(llp_module *m, int which) {
     tab_t *t = &m->t[which];
@@ -807,7 +817,7 @@ static int32_t type_intern(llp_module *m, int kind, int32_t a, int32_t b, int32_
     r[0] = kind; r[1] = a; r[2] = b; r[3] = c;
     r[4] = NROWS(m, LLP_TYPELIST);
     r[5] = (int32_t)(m->scr_n - list_base);
-    for (size_t i = list_base; i < m->scr_n; i++) row(m, LLP_TYPELIST)[0] = m->scr[i];
+    append_scr(m, LLP_TYPELIST, list_base);
     m->ttext = grow(m, m->ttext, &m->ttext_cap, m->ttext_n + tl + 1, 1);
     memcpy(m->ttext + m->ttext_n, m->cscr + text_base, tl);
     r = ROW(m, LLP_TYPES, id);
@@ -1204,7 +1214,7 @@ static int32_t new_const_row(llp_module *m, int kind, int32_t type, size_t off, 
     r[4] = NROWS(m, LLP_OPERANDS);
     r[5] = (int32_t)(m->scr_n - op_base);
     r[6] = key_off; r[7] = vid;
-    for (size_t i = op_base; i < m->scr_n; i++) row(m, LLP_OPERANDS)[0] = m->scr[i];
+    append_scr(m, LLP_OPERANDS, op_base);
     m->scr_n = op_base;
     return vid;
 }
@@ -2098,7 +2108,7 @@ static void parse_function_body(llp_module *m) {
         }
         r[11] = in.key; r[12] = (int32_t)ref_start; r[13] = NROWS(m, LLP_REFS); r[14] = in.md;
         r[15] = vid; r[16] = in.aux; r[17] = in.nargs;
-        for (size_t i = in.base; i < m->scr_n; i++) row(m, LLP_OPERANDS)[0] = m->scr[i];
+        append_scr(m, LLP_OPERANDS, in.base);
         m->scr_n = in.base;
         for (size_t d = dbg_pending; d < (size_t)NROWS(m, LLP_DBGRECS); d++) ROW(m, LLP_DBGRECS, d)[0] = ii;
         dbg_pending = NROWS(m, LLP_DBGRECS);
