@@ -279,15 +279,18 @@ class Module:
     def _ops(self) -> list[int]:
         return self._arr["operands"][:, 0].tolist()
 
+    # per-instruction opcode names and types, gathered through object arrays (C loops)
     @cached_property
     def _iopname(self) -> list[str]:
-        return list(map(_names()[0].__getitem__, self._arr["insts"][:, 0].tolist()))
+        names = _names()[0]
+        return np.fromiter(names, dtype=object, count=len(names))[self._arr["insts"][:, 0]].tolist()
 
     @cached_property
     def _itype(self) -> list:
         if self._types is None:
             self._build_types()
-        return list(map(self._types.__getitem__, self._arr["insts"][:, 2].tolist()))
+        types = self._types
+        return np.fromiter(types, dtype=object, count=len(types))[self._arr["insts"][:, 2]].tolist()
 
     def _type(self, tid: int) -> T.Type:
         if self._types is None:
