@@ -13,6 +13,7 @@ import json
 import math
 import os
 import platform
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,8 +82,8 @@ class CostModel:
     above which a row is flagged.  Features come from :mod:`costmodel.features` (the project's parsers).
     """
 
-    def __init__(self, *, targets: list[str] | None = None, n_estimators: int = 200, learning_rate: float = 0.05,
-                 num_leaves: int = 15, min_child_samples: int = 5, quantiles: tuple[float, float] = (0.1, 0.9),
+    def __init__(self, *, targets: list[str] | None = None, n_estimators: int = 600, learning_rate: float = 0.03,
+                 num_leaves: int = 31, min_child_samples: int = 5, feature_fraction: float = 0.3, quantiles: tuple[float, float] = (0.1, 0.9),
                  n_estimators_quantile: int = 100, ood_threshold: float = 0.05, random_state: int = 0,
                  offset: bool = True):
         self.targets = targets
@@ -90,6 +91,7 @@ class CostModel:
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
+        self.feature_fraction = feature_fraction
         self.quantiles = quantiles
         self.n_estimators_quantile = n_estimators_quantile
         self.ood_threshold = ood_threshold
@@ -104,7 +106,8 @@ class CostModel:
         p = {"objective": objective, "learning_rate": self.learning_rate * (2 if quant else 1),
              "num_leaves": max(self.num_leaves // 2, 3) if quant else self.num_leaves,
              "min_data_in_leaf": self.min_child_samples, "verbosity": -1, "seed": self.random_state,
-             "deterministic": True, "num_threads": 1, "feature_fraction": 0.9, "bagging_fraction": 0.9,
+             "deterministic": True, "num_threads": 1,
+             "feature_fraction": self.feature_fraction if not quant else 0.9, "bagging_fraction": 0.9,
              "bagging_freq": 1, "force_col_wise": True}
         if alpha is not None:
             p["alpha"] = alpha
@@ -117,8 +120,14 @@ class CostModel:
         return np.expm1(z).clip(min=0) if T.get(name).log_scale else z
 
     def fit(self, feats: list[dict[str, float]], labels: list[dict[str, float]], *,
-            feature_names: list[str] | None = None, summary: dict | None = None) -> CostModel:
-        """Fit on per-function feature dicts and label dicts (a missing label is skipped per target)."""
+            feature_names: list[str] | None = None, summary: dict | None = None,
+            groups: list[str] | None = None) -> CostModel:
+        """Fit on per-function feature dicts and label dicts (a missing label is skipped per target).
+
+        ``groups`` (the origin program of each row) turns on early stopping: a fifth of the programs is
+        held out to find how many trees help, then the booster is refit on every row with that many.
+        Targets with little to learn stay small on disk instead of carrying hundreds of empty trees.
+        """
         import lightgbm as lgb
 
         if len(feats) != len(labels) or not feats:
@@ -145,13 +154,16 @@ class CostModel:
             z = z - self._offset(name, Xt)
             ds = lgb.Dataset(Xt, z, feature_name=[_safe(n) for n in names], free_raw_data=False,
                              params={"verbosity": -1, "min_data_in_bin": 1})
-            point = lgb.train(self._params("regression"), ds, num_boost_round=self.n_estimators)
+            rounds = self.n_estimators
+            if groups is not None:
+                rounds = self._rounds(Xt, z, [groups[i] for i in np.flatnonzero(mask)], names)
+            point = lgb.train(self._params("regression"), ds, num_boost_round=rounds)
             lo = lgb.train(self._params("quantile", self.quantiles[0]), ds,
                            num_boost_round=self.n_estimators_quantile)
             hi = lgb.train(self._params("quantile", self.quantiles[1]), ds,
                            num_boost_round=self.n_estimators_quantile)
             self.boosters_[name] = {"point": point, "lo": lo, "hi": hi}
-            self.target_info_[name].update({"n_train": int(mask.sum()), "label_min": float(y.min()),
+            self.target_info_[name].update({"n_train": int(mask.sum()), "trees": rounds, "label_min": float(y.min()),
                                             "label_max": float(y.max()), "label_mean": float(y.mean())})
         if not self.boosters_:
             raise IrtoolsError("no target had enough labelled rows to fit")
@@ -160,8 +172,26 @@ class CostModel:
         self.summary_.setdefault("n_rows", len(feats))
         return self
 
+    def _rounds(self, X: np.ndarray, z: np.ndarray, groups: list[str], names: list[str]) -> int:
+        """Trees that still improve the error on a fifth of the programs (by a hash of the name)."""
+        import zlib
+
+        import lightgbm as lgb
+
+        held = np.array([zlib.crc32(g.encode()) % 5 == 0 for g in groups])
+        if held.all() or not held.any():
+            return self.n_estimators
+        fit = lgb.Dataset(X[~held], z[~held], feature_name=[_safe(n) for n in names],
+                          params={"verbosity": -1, "min_data_in_bin": 1})
+        val = lgb.Dataset(X[held], z[held], reference=fit)
+        b = lgb.train({**self._params("regression"), "metric": "l2"}, fit, num_boost_round=self.n_estimators,
+                      valid_sets=[val], callbacks=[lgb.early_stopping(50, verbose=False)])
+        # the refit sees a quarter more rows than the search did: a few more trees
+        return max(20, min(self.n_estimators, int(b.best_iteration * 1.25) + 1))
+
     def _fit_ranges(self, X: np.ndarray) -> None:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)    # columns no row has (mlir.* in LLVM data)
             self.feat_min_ = np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0)
             self.feat_max_ = np.nanmax(np.where(np.isnan(X), -np.inf, X), axis=0)
             self.feat_mean_ = np.nan_to_num(np.nanmean(X, axis=0))
@@ -175,45 +205,52 @@ class CostModel:
                 imp += g / g.sum()
         self.feat_weight_ = imp / imp.sum() if imp.sum() > 0 else imp
 
-    def _fit_offset(self, name: str, X: np.ndarray, z: np.ndarray) -> dict | None:
-        """The one feature whose linear fit (in the target's scale) explains most of the target.
+    def _offset_column(self, name: str, fname: str, x: np.ndarray) -> np.ndarray:
+        if T.get(name).log_scale and ".log_" not in fname:
+            return np.log1p(np.maximum(x, 0))
+        return x
+
+    def _fit_offset(self, name: str, X: np.ndarray, z: np.ndarray, k: int = 4) -> dict | None:
+        """A least-squares line on the ``k`` size features that explain most of the target.
 
         The boosters then learn the residual of that line.  Trees are piecewise constant: alone they
         price a function between two training sizes at one of the two, and the steps cost accuracy
         on exactly the smooth size relations (instructions, bytes, executed instructions) a line gets
-        right.
+        right.  Hashed n-gram buckets are left to the trees.
         """
         if not self.offset or len(z) < 8 or np.var(z) == 0:
             return None
-        best = None
-        log_target = T.get(name).log_scale
+        scored = []
         for j, fname in enumerate(self.feature_names_):
             x = X[:, j]
-            if np.isnan(x).any():
+            if fname.startswith(("ng.", "tok.")) or np.isnan(x).any():
                 continue
-            if log_target and ".log_" not in fname:
-                x = np.log1p(np.maximum(x, 0))
+            x = self._offset_column(name, fname, x)
             if np.var(x) == 0:
                 continue
             r = np.corrcoef(x, z)[0, 1]
-            if np.isfinite(r) and r > 0 and (best is None or r * r > best[0]):
-                best = (r * r, j, x)
-        if best is None or best[0] < 0.5:
+            if np.isfinite(r) and r > 0:
+                scored.append((r * r, j))
+        scored.sort(reverse=True)
+        if not scored or scored[0][0] < 0.5:
             return None
-        r2, j, x = best
-        a, b = np.polyfit(x, z, 1)
-        return {"index": j, "feature": self.feature_names_[j], "a": float(a), "b": float(b), "r2": float(r2),
-                "fill": float(np.median(X[:, j]))}
+        idx = [j for _, j in scored[:k]]
+        A = np.column_stack([self._offset_column(name, self.feature_names_[j], X[:, j]) for j in idx]
+                            + [np.ones(len(z))])
+        coef, *_ = np.linalg.lstsq(A, z, rcond=None)
+        return {"index": idx, "feature": [self.feature_names_[j] for j in idx], "coef": coef[:-1].tolist(),
+                "intercept": float(coef[-1]), "r2_best_single": float(scored[0][0]),
+                "fill": [float(np.median(X[:, j])) for j in idx]}
 
     def _offset(self, name: str, X: np.ndarray) -> np.ndarray:
         off = self.target_info_.get(name, {}).get("offset")
         if not off:
             return np.zeros(X.shape[0])
-        col = X[:, off["index"]]
-        col = np.where(np.isnan(col), off["fill"], col)
-        if T.get(name).log_scale and ".log_" not in off["feature"]:
-            col = np.log1p(np.maximum(col, 0))
-        return off["a"] * col + off["b"]
+        out = np.full(X.shape[0], off["intercept"])
+        for j, fname, c, fill in zip(off["index"], off["feature"], off["coef"], off["fill"], strict=True):
+            col = np.where(np.isnan(X[:, j]), fill, X[:, j])
+            out += c * self._offset_column(name, fname, col)
+        return out
 
     def update(self, feats: list[dict[str, float]], labels: list[dict[str, float]], *,
                rounds: int = 50) -> CostModel:
@@ -364,6 +401,7 @@ class CostModel:
                              "description": t.description, "files": files, **self.target_info_[name],
                              "top_features": self.feature_importance(name, 10)}
         params = {k: getattr(self, k) for k in ("n_estimators", "learning_rate", "num_leaves", "min_child_samples",
+                                                "feature_fraction",
                                                 "quantiles", "n_estimators_quantile", "ood_threshold",
                                                 "random_state", "offset")}
         params["quantiles"] = list(self.quantiles)

@@ -28,11 +28,13 @@ def _fmt(x, pct=False):
 def write_markdown(report: dict, path: Path) -> None:
     ev = report["evaluation"]
     lines = ["# Default cost model: training report", "",
-             f"Data: {report['data']['n_rows']} function rows from {report['data']['n_origins']} generated C "
+             f"Data: {report['data']['n_rows'] - report['data'].get('gpu_rows', 0)} function rows from "
+             f"{report['data']['n_origins'] - report['data'].get('gpu_origins', 0)} generated C "
              f"programs (costmodel.dataset.cgen), each compiled by clang-22 under "
              f"{report['data']['configs_per_program']} sampled (-O, -march, unroll) configurations; labels by "
              "llc-22 -O2 remarks, llvm-nm-22 symbol sizes and valgrind callgrind; plus "
-             f"{report['data'].get('gpu_rows', 0)} GPU kernels from TVM workloads x sampled CUDA schedules "
+             f"{report['data'].get('gpu_rows', 0)} GPU kernels from {report['data'].get('gpu_origins', 0)} TVM "
+             "workloads x sampled CUDA schedules "
              "(NVPTX IR via clang-22, labels by ptxas -v for sm_80/sm_90).", "",
              f"Split by origin program: {report['split']['train_origins']} training programs "
              f"({report['split']['train_rows']} rows), {report['split']['test_origins']} held-out programs "
@@ -56,6 +58,13 @@ def write_markdown(report: dict, path: Path) -> None:
         lines += ["", f"Spill / no-spill (predicted spills > 0.5): F1 {_fmt(sp['f1'])}, precision "
                       f"{_fmt(sp['precision'])}, recall {_fmt(sp['recall'])} ({sp['positives']} of {sp['n']} "
                       "held-out functions spill)."]
+    offs = {t: i["offset"]["feature"] for t, i in report.get("targets_info", {}).items() if i.get("offset")}
+    lines += ["", "Features: `costmodel.features` over `irtools.parse_llvm` (irtools.analysis.features' "
+                  "func-properties, opcode/type histograms and loops, plus trip counts, an executed-instruction "
+                  "estimate, register pressure, vector widths, NVPTX shared memory and launch bounds, hashed "
+                  "n-grams of each function's text). Each target's boosters learn the residual of a "
+                  "least-squares line on its most telling size features:"]
+    lines += [f"- {t}: {', '.join(f)}" for t, f in offs.items()]
     lines += ["", "MAPE is over rows with a positive label. Intervals are the 10%/90% quantile models.", "",
               "![predicted vs label](scatter.png)", "",
               f"Re-create: `{report['command']}`", ""]
@@ -70,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--gpu-data", default="build/costmodel-gpu",
                     help="TVM CUDA dataset folder (built or resumed here; '' to leave GPU targets out)")
-    ap.add_argument("--gpu-shards", type=int, default=20, help="shards of 4 TVM workloads x 4 schedules")
+    ap.add_argument("--gpu-shards", type=int, default=80, help="shards of 4 TVM workloads x 4 schedules")
     ap.add_argument("--out", default=str(DEFAULT_MODEL), help="model folder to write")
     args = ap.parse_args(argv)
 
@@ -98,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     data = {"n_rows": len(rows), "n_origins": len({r["origin"] for r in rows}), "generator": meta["generator"],
             "configs_per_program": meta["configs_per_program"], "tools": meta["tools"],
             "gpu_rows": sum(1 for r in rows if r["source"] == "tvm-cuda"),
+            "gpu_origins": len({r["origin"] for r in rows if r["source"] == "tvm-cuda"}),
             "families": sorted({r["family"] for r in rows})}
     split = {"by": "origin program (sha256 of name, 20% test)",
              "train_origins": len({r["origin"] for r in train_rows}), "train_rows": len(train_rows),
@@ -105,12 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     model = CostModel(random_state=0)
     model.fit(train_feats, [r["labels"] for r in train_rows],
               summary={"data": data, "split": split,
-                       "test_origins": sorted({r["origin"] for r in test_rows})})
+                       "test_origins": sorted({r["origin"] for r in test_rows})},
+              groups=[r["origin"] for r in train_rows])
     out = model.save(args.out)
     ev = evaluate(model, test_rows, test_feats, train_rows=train_rows, train_feats=train_feats)
     scatter_plot(model, test_rows, test_feats, out / "scatter.png", "default model, held-out programs")
     report = {"data": data, "split": split, "evaluation": ev,
               "importance": {t: model.feature_importance(t, 10) for t in model.target_names},
+              "targets_info": model.target_info_,
               "seconds": round(time.time() - t0, 1),
               "command": "python -m costmodel.train_default " + " ".join(argv if argv is not None else sys.argv[1:])}
     (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")

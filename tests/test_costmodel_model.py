@@ -171,3 +171,28 @@ def test_cli_cost_json_on_real_file(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "irtools", "cost", str(tmp_path / "missing.ll")],
                          capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
+def test_cli_cost_on_mlir_flags_out_of_distribution_and_parse_errors_have_positions(tmp_path):
+    import costmodel
+
+    if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
+        pytest.skip("the default model is not built")
+    src = tmp_path / "k.mlir"
+    src.write_text("func.func @scale(%a: memref<64xf32>, %s: f32) {\n"
+                   "  affine.for %i = 0 to 64 {\n"
+                   "    %x = affine.load %a[%i] : memref<64xf32>\n"
+                   "    %y = arith.mulf %x, %s : f32\n"
+                   "    affine.store %y, %a[%i] : memref<64xf32>\n  }\n  return\n}\n")
+    proc = subprocess.run([sys.executable, "-m", "irtools", "cost", "--json", str(src)], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    (o,) = json.loads(proc.stdout)
+    # trained on LLVM IR: an MLIR function is priced, with its interval, and flagged as a guess
+    assert o["function"] == "scale" and o["out_of_distribution"] is True and o["ood_reasons"]
+    assert o["machine_instructions"]["lo"] <= o["machine_instructions"]["value"] <= o["machine_instructions"]["hi"]
+    bad = tmp_path / "bad.ll"
+    bad.write_text("define i32 @f() {\nentry:\n  %x = add i32 1,\n  ret i32 %x\n}\n")
+    proc = subprocess.run([sys.executable, "-m", "irtools", "cost", str(bad)], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert proc.returncode != 0 and f"{bad}:4:" in proc.stderr

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 WORKLOADS = ("matmul", "batch_matmul", "conv2d", "softmax", "layernorm")
-MODELS = ("irtools", "xgb", "random")
+MODELS = ("xgb", "random", "irtools")
 TARGET = {"kind": "llvm", "mcpu": "x86-64", "num-cores": 1}
 
 
@@ -84,7 +84,7 @@ def cost_model(name: str, seed: int):
 
 
 def run(workload_name: str, model: str, seed: int, *, trials: int = 32, per_iter: int = 16,
-        population: int = 128, work_dir: str | Path | None = None) -> dict:
+        population: int = 64, work_dir: str | Path | None = None) -> dict:
     """Tune one workload with one cost model; the best latency and the best-so-far curve per trial.
 
     ``work_dir`` keeps MetaSchedule's JSON database (the measured schedules), which the ranking
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--trials", type=int, default=32)
     ap.add_argument("--per-iter", type=int, default=16)
-    ap.add_argument("--population", type=int, default=128)
+    ap.add_argument("--population", type=int, default=64)
     a = ap.parse_args(argv)
     kw = {"trials": a.trials, "per_iter": a.per_iter, "population": a.population}
     if a.all:
