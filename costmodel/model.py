@@ -120,14 +120,8 @@ class CostModel:
         return np.expm1(z).clip(min=0) if T.get(name).log_scale else z
 
     def fit(self, feats: list[dict[str, float]], labels: list[dict[str, float]], *,
-            feature_names: list[str] | None = None, summary: dict | None = None,
-            groups: list[str] | None = None) -> CostModel:
-        """Fit on per-function feature dicts and label dicts (a missing label is skipped per target).
-
-        ``groups`` (the origin program of each row) turns on early stopping: a fifth of the programs is
-        held out to find how many trees help, then the booster is refit on every row with that many.
-        Targets with little to learn stay small on disk instead of carrying hundreds of empty trees.
-        """
+            feature_names: list[str] | None = None, summary: dict | None = None) -> CostModel:
+        """Fit on per-function feature dicts and label dicts (a missing label is skipped per target)."""
         import lightgbm as lgb
 
         if len(feats) != len(labels) or not feats:
@@ -154,16 +148,13 @@ class CostModel:
             z = z - self._offset(name, Xt)
             ds = lgb.Dataset(Xt, z, feature_name=[_safe(n) for n in names], free_raw_data=False,
                              params={"verbosity": -1, "min_data_in_bin": 1})
-            rounds = self.n_estimators
-            if groups is not None:
-                rounds = self._rounds(Xt, z, [groups[i] for i in np.flatnonzero(mask)], names)
-            point = lgb.train(self._params("regression"), ds, num_boost_round=rounds)
+            point = lgb.train(self._params("regression"), ds, num_boost_round=self.n_estimators)
             lo = lgb.train(self._params("quantile", self.quantiles[0]), ds,
                            num_boost_round=self.n_estimators_quantile)
             hi = lgb.train(self._params("quantile", self.quantiles[1]), ds,
                            num_boost_round=self.n_estimators_quantile)
             self.boosters_[name] = {"point": point, "lo": lo, "hi": hi}
-            self.target_info_[name].update({"n_train": int(mask.sum()), "trees": rounds, "label_min": float(y.min()),
+            self.target_info_[name].update({"n_train": int(mask.sum()), "label_min": float(y.min()),
                                             "label_max": float(y.max()), "label_mean": float(y.mean())})
         if not self.boosters_:
             raise IrtoolsError("no target had enough labelled rows to fit")
@@ -171,23 +162,6 @@ class CostModel:
         self.summary_ = dict(summary or {})
         self.summary_.setdefault("n_rows", len(feats))
         return self
-
-    def _rounds(self, X: np.ndarray, z: np.ndarray, groups: list[str], names: list[str]) -> int:
-        """Trees that still improve the error on a fifth of the programs (by a hash of the name)."""
-        import zlib
-
-        import lightgbm as lgb
-
-        held = np.array([zlib.crc32(g.encode()) % 5 == 0 for g in groups])
-        if held.all() or not held.any():
-            return self.n_estimators
-        fit = lgb.Dataset(X[~held], z[~held], feature_name=[_safe(n) for n in names],
-                          params={"verbosity": -1, "min_data_in_bin": 1})
-        val = lgb.Dataset(X[held], z[held], reference=fit)
-        b = lgb.train({**self._params("regression"), "metric": "l2"}, fit, num_boost_round=self.n_estimators,
-                      valid_sets=[val], callbacks=[lgb.early_stopping(50, verbose=False)])
-        # the refit sees a quarter more rows than the search did: a few more trees
-        return max(20, min(self.n_estimators, int(b.best_iteration * 1.25) + 1))
 
     def _fit_ranges(self, X: np.ndarray) -> None:
         with np.errstate(all="ignore"), warnings.catch_warnings():

@@ -115,8 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     model = CostModel(random_state=0)
     model.fit(train_feats, [r["labels"] for r in train_rows],
               summary={"data": data, "split": split,
-                       "test_origins": sorted({r["origin"] for r in test_rows})},
-              groups=[r["origin"] for r in train_rows])
+                       "test_origins": sorted({r["origin"] for r in test_rows})})
     out = model.save(args.out)
     ev = evaluate(model, test_rows, test_feats, train_rows=train_rows, train_feats=train_feats)
     scatter_plot(model, test_rows, test_feats, out / "scatter.png", "default model, held-out programs")
