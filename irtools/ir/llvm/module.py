@@ -1,9 +1,9 @@
 """The LLVM IR object model: lazy views over the C parser's flat tables.
 
-``parse_llvm`` runs ``csrc/llparse.c`` once over the bytes; the tables it fills are copied into
-NumPy arrays (and turned into Python lists column by column when first needed), the C side is
-freed at once.  Every object below is a view: the module plus a row number, created on first
-access and cached, so identity holds (``inst.block is inst.block``) and values compare by
+``parse_llvm`` runs ``csrc/llparse.c`` once over the bytes; NumPy arrays view the tables it fills
+(the C memory is freed with the module) and columns become Python lists when first needed.
+Every object below is a view: the module plus a row number; all of them are made in one go on
+first access and cached, so identity holds (``inst.block is inst.block``) and values compare by
 identity, as in LLVM.  Types and constants' kinds are values (see ``types.py``).
 
 Edits the printer honours: ``name`` setters on instructions, arguments, blocks and globals, and
