@@ -151,7 +151,7 @@ def report(driver_json: Path) -> dict:
     manifest = json.loads((BUNDLE / "manifest.json").read_text())
     drv = json.loads(driver_json.read_text())
     ours = {(k["ir"], k["function"]): k for k in manifest["kernels"]}
-    n = reg_eq = occ_eq = jit_reg_eq = jit_n = 0
+    n = reg_eq = occ_eq = smem_eq = jit_reg_eq = jit_n = 0
     jit_diff, occ_miss = [], []
     for r in drv["kernels"]:
         k = ours[(r["ir"], r["function"])]
@@ -160,6 +160,7 @@ def report(driver_json: Path) -> dict:
             continue
         n += 1
         reg_eq += c["registers"] == k["ptxas"]["registers"]
+        smem_eq += c["shared_bytes"] == k["ptxas"]["shared_bytes"]
         if abs(c["occupancy"] - k["our_occupancy"]) < 1e-9:
             occ_eq += 1
         else:
@@ -174,7 +175,7 @@ def report(driver_json: Path) -> dict:
     summary = {
         "benchmark": "gpu_label_check", "device": drv["device"], "compute_capability": drv["compute_capability"],
         "driver_version": drv["driver_version"], "ptxas": manifest["ptxas"], "kernels": n,
-        "registers_equal_cubin": reg_eq, "occupancy_equal": occ_eq, "occupancy_mismatches": occ_miss[:20],
+        "registers_equal_cubin": reg_eq, "shared_bytes_equal": smem_eq, "occupancy_equal": occ_eq, "occupancy_mismatches": occ_miss[:20],
         "driver_jit_kernels": jit_n, "driver_jit_registers_equal": jit_reg_eq,
         "driver_jit_register_delta_mean": (sum(jit_diff) / len(jit_diff)) if jit_diff else None,
         "driver_jit_register_delta_abs_mean": (sum(map(abs, jit_diff)) / len(jit_diff)) if jit_diff else None,
