@@ -163,9 +163,6 @@ def throughput_section(modules: list[Path], model) -> dict:
     from costmodel.features import module_features
 
     texts = [p.read_text() for p in modules]
-    for bs in model.boosters_.values():       # one core: LightGBM would otherwise use every thread
-        for b in bs.values():
-            b.reset_parameter({"num_threads": 1})
     import irtools
 
     def timed(fn):
@@ -327,6 +324,10 @@ def plot(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _f(x) -> str:
+    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.3g}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sections", default="static,throughput,ranking,tuning")
@@ -354,9 +355,9 @@ def main() -> int:
             result["static"] = ev
             for name, t in ev["targets"].items():
                 m = t["model"]
-                print(f"{name:24s} MAPE {m['mape']:.3f}  MAE {m['mae']:.3g}  tau {m['kendall_tau'] or 0:.3f}  "
-                      f"(IR-count {t['baseline_ir_inst_count']['mape']:.3f}"
-                      + (f", mca {t['baseline_mca_cycles']['mape']:.3f}" if "baseline_mca_cycles" in t else "")
+                print(f"{name:24s} MAPE {_f(m['mape'])}  MAE {_f(m['mae'])}  tau {_f(m['kendall_tau'])}  "
+                      f"(IR-count {_f(t['baseline_ir_inst_count']['mape'])}"
+                      + (f", mca {_f(t['baseline_mca_cycles']['mape'])}" if "baseline_mca_cycles" in t else "")
                       + ")")
         if "throughput" in sections:
             result["throughput"] = throughput_section(extra["modules"], extra["model"])

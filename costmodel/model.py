@@ -270,9 +270,10 @@ class CostModel:
             raise IrtoolsError(f"this model has no target {target!r}; it predicts {', '.join(self.boosters_)}")
         bs = self.boosters_[target]
         off = self._offset(target, X)
-        p = self._inverse(target, bs["point"].predict(X) + off)
-        lo = self._inverse(target, bs["lo"].predict(X) + off)
-        hi = self._inverse(target, bs["hi"].predict(X) + off)
+        # one thread: predictions are per module and small, where OpenMP start-up costs more than it gains
+        p = self._inverse(target, bs["point"].predict(X, num_threads=1) + off)
+        lo = self._inverse(target, bs["lo"].predict(X, num_threads=1) + off)
+        hi = self._inverse(target, bs["hi"].predict(X, num_threads=1) + off)
         return p, np.minimum(lo, p), np.maximum(hi, p)
 
     def ood(self, X: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
