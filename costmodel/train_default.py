@@ -67,7 +67,10 @@ def write_markdown(report: dict, path: Path) -> None:
     lines += [f"- {t}: {', '.join(f)}" for t, f in offs.items()]
     lines += ["", "MAPE is over rows with a positive label. Intervals are the 10%/90% quantile models.", "",
               "![predicted vs label](scatter.png)", "",
-              f"Re-create: `{report['command']}`", ""]
+              f"Re-create: `{report['command']}`", "",
+              "Unseen programs from fresh seeds, baselines (mean, IR count, llvm-mca), prediction throughput, "
+              "ranking against TVM's XGBoost and the MetaSchedule tuning comparison: "
+              "`nice -n 10 .venv/bin/python benchmarks/costmodel_eval.py` → `results/costmodel_eval.json`.", ""]
     path.write_text("\n".join(lines))
 
 
