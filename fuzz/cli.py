@@ -42,7 +42,13 @@ def _run(args) -> int:
             script = os.path.join(args.path, "reproducer.py")
             if not os.path.exists(script):
                 raise FuzzUsageError(f"{script} not found")
-            return subprocess.call([sys.executable, script])
+            rc = subprocess.call([sys.executable, script])
+            if rc < 0:  # killed by a signal: say so, and exit as a shell would (128 + signal)
+                import signal
+
+                print(f"reproducer killed by {signal.Signals(-rc).name}", file=sys.stderr)
+                return 128 - rc
+            return rc
         from .reduce import reduce_finding
 
         print(reduce_finding(args.path, workers=1))

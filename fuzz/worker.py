@@ -38,7 +38,7 @@ class _Case:
         from .tvm.execute import DefaultCache
 
         self.send, self.stage_buf, self.server = send, stage_buf, server
-        self.parsed: dict[str, object] = {}
+        self.parsed: dict[str, object] = dict(server.seed_funcs)
         self.defaults = DefaultCache()
 
     def parse(self, text: str):
@@ -183,12 +183,14 @@ class Server:
         os.environ.setdefault("TVM_NUM_THREADS", "1")
         import tvm  # noqa: F401  (imported once here, inherited by every child)
 
-        from .mutate import ir  # noqa: F401  (imported here once, not in every child)
+        from .mutate import ir
         from .novelty import SeenSet
         from .tvm.seeds import build_seeds
 
         seeds = build_seeds()
         self._warm_up(seeds[0])
+        # every child starts with the seeds parsed (a fresh child after a crash would parse again)
+        self.seed_funcs = {s.script: ir.parse(s.script) for s in seeds}
         self.cases_per_child = cases_per_child
         self.lowered, self.semantic = SeenSet(lowered), SeenSet(semantic)
         self.stage_buf = mmap.mmap(-1, 4096, mmap.MAP_SHARED)
