@@ -1,10 +1,11 @@
 """Persistent fork-server workers.
 
 ``python -m fuzz.worker`` imports TVM once, builds the seeds' references, arms the int3
-tracer on ``libtvm_compiler.so`` and then serves requests, one JSON line each on stdin; every
-case runs in a forked child with a deadline, and the reply (one JSON line on stdout) says how
-the child ended, which stage it had reached, what the oracles need, and how many new coverage
-sites it hit.  A child that crashes, hangs or aborts never takes the server down.
+tracer on ``libtvm_compiler.so`` and then serves requests, one JSON line each on stdin; cases
+run in a forked child (persistent: up to ``CASES_PER_CHILD`` cases each) with a deadline per
+case, and the reply (one JSON line on stdout) says how the case ended, which stage it had
+reached, what the oracles need, and how many new coverage sites it hit.  A child that crashes,
+hangs or aborts never takes the server down.
 
 The parent side is :class:`WorkerPool`.
 """
