@@ -48,15 +48,27 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    names = list(preds[0].values) if preds else []
-    table = Table(title=f"predicted cost: {args.file}")
-    table.add_column("function")
-    for n in names:
-        table.add_column(f"{n}\n[dim]{preds[0].values[n].unit}[/dim]", justify="right")
-    table.add_column("in distribution")
+    from .targets import CPU_TARGETS, GPU_TARGETS
+
+    # The table shows the targets that make sense for the module (GPU figures of x86 code say
+    # nothing); --target or --json give any of them.
+    shown = args.target or (GPU_TARGETS if "nvptx" in text[:4096] else CPU_TARGETS)
+    table = Table(title=f"predicted cost: {args.file}", caption="value (10%–90% interval)")
+    for col, just in (("function", "left"), ("target", "left"), ("value", "right"), ("unit", "left"),
+                      ("in distribution", "left")):
+        table.add_column(col, justify=just)
     for p in preds:
-        cells = [f"{v.value:,.0f} [dim]({v.lo:,.0f}–{v.hi:,.0f})[/dim]" if v.unit != "fraction"
-                 else f"{v.value:.2f} [dim]({v.lo:.2f}–{v.hi:.2f})[/dim]" for v in p.values.values()]
-        table.add_row(p.function, *cells, "yes" if not p.ood else "[red]NO[/red]: " + "; ".join(p.ood_reasons[:2]))
-    Console().print(table)
+        first = True
+        for n, v in p.values.items():
+            if n not in shown:
+                continue
+            cell = (f"{v.value:,.0f} [dim]({v.lo:,.0f}–{v.hi:,.0f})[/dim]" if v.unit != "fraction"
+                    else f"{v.value:.2f} [dim]({v.lo:.2f}–{v.hi:.2f})[/dim]")
+            flag = ("yes" if not p.ood else "[red]NO[/red]: " + "; ".join(p.ood_reasons[:2])) if first else ""
+            table.add_row(p.function if first else "", n, cell, v.unit, flag, end_section=False)
+            first = False
+        table.add_section()
+    import shutil
+
+    Console(width=max(110, shutil.get_terminal_size().columns)).print(table)
     return 0
