@@ -324,7 +324,9 @@ class CostModel:
         self._check()
         names, feats = self.featurize(ir, path=path)
         if not names:
-            raise IrtoolsError("no function definitions in the IR: nothing to predict")
+            where = f"{path}: " if path else ""
+            raise IrtoolsError(f"{where}no function definitions in the IR (a module of declarations, or MLIR "
+                               "without func.func / llvm.func): nothing to predict")
         return self._predict_feats(names, feats, target)
 
     def predict_batch(self, irs, target: str | list[str] | None = None) -> list[list[Prediction]]:
