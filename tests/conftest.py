@@ -21,6 +21,27 @@ def corpus_dir(*parts: str) -> Path:
     return path
 
 
+def compare_value_types(a, b, *, strict: bool) -> tuple[int, int, list[tuple[str, str, str]]]:
+    """(known, unknown, wrong) types of the values op ``a`` defines (results, block arguments of its
+    regions) against the same values of ``b``, the op mlir-opt printed for it.  ``strict`` requires
+    equal counts; otherwise pairs stop at the shorter side (custom forms that leave regions or block
+    arguments implicit)."""
+    values = list(zip(a.results, b.results, strict=strict))
+    for ra, rb in zip(a.regions, b.regions, strict=strict):
+        for ba, bb in zip(ra.blocks, rb.blocks, strict=strict):
+            values += list(zip(ba.arguments, bb.arguments, strict=strict))
+    known = unknown = 0
+    wrong = []
+    for x, y in values:
+        if x.type is None:
+            unknown += 1
+        elif x.type == y.type:
+            known += 1
+        else:
+            wrong.append((a.name, str(x.type), str(y.type)))
+    return known, unknown, wrong
+
+
 def need_tool(name: str) -> str:
     """Path of a real tool (llvm-as-22, mlir-opt-22, valgrind...), or a skip naming the package."""
     path = shutil.which(name)

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import corpus_dir, need_tool
+from conftest import compare_value_types, corpus_dir, need_tool
 
 from irtools import ParseError, parse_mlir
 from irtools.ir.mlir.printer import print_generic
@@ -84,18 +84,9 @@ def _type_agreement(ours, ref):
         for a, b in zip(wa, wb, strict=True):
             if a.is_generic:
                 continue
-            values = list(zip(a.results, b.results, strict=False))
             # some custom forms leave regions or block arguments implicit (linalg named ops' bodies)
-            for ra, rb in zip(a.regions, b.regions, strict=False):
-                for ba, bb in zip(ra.blocks, rb.blocks, strict=False):
-                    values += list(zip(ba.arguments, bb.arguments, strict=False))
-            for x, y in values:
-                if x.type is None:
-                    unknown += 1
-                elif x.type == y.type:
-                    known += 1
-                else:
-                    wrong.append((a.name, str(x.type), str(y.type)))
+            k, u, w = compare_value_types(a, b, strict=False)
+            known, unknown, wrong = known + k, unknown + u, wrong + w
     return known, unknown, wrong
 
 

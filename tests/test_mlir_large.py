@@ -14,7 +14,7 @@ import urllib.error
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, need_tool
+from conftest import ROOT, compare_value_types, need_tool
 
 from irtools import parse_mlir
 from irtools.ir.mlir.analysis import op_histogram
@@ -90,16 +90,7 @@ def test_pretty_types_agree_with_the_generic_form(big):
             assert len(a.results) == len(b.results) and len(a.operands) == len(b.operands)
             if not typed:
                 continue
-            values = list(zip(a.results, b.results, strict=True))
-            for ra, rb in zip(a.regions, b.regions, strict=True):
-                for ba, bb in zip(ra.blocks, rb.blocks, strict=True):
-                    values += list(zip(ba.arguments, bb.arguments, strict=True))
-            for x, y in values:
-                if x.type is None:
-                    unknown += 1
-                elif x.type == y.type:
-                    known += 1
-                else:
-                    wrong.append((a.name, str(x.type), str(y.type)))
+            k, u, w = compare_value_types(a, b, strict=True)
+            known, unknown, wrong = known + k, unknown + u, wrong + w
     assert wrong == []
     assert known > 10_000 and known >= 0.9 * (known + unknown)
