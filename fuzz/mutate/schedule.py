@@ -94,22 +94,18 @@ def _apply(sch, rng: random.Random) -> bool:
         sch.set_scope(blk, 0, rng.choice(["global", "local"]))
     elif prim == "storage_align":
         sch.storage_align(blk, 0, rng.randrange(2), rng.choice([4, 8, 16]), rng.choice([0, 1, 2]))
-    elif prim == "compute_at":
-        consumers = sch.get_consumers(blk)
-        if not consumers:
+    elif prim in ("compute_at", "reverse_compute_at"):
+        # under a loop of a consumer (compute_at) or of a producer (reverse_compute_at)
+        others = sch.get_consumers(blk) if prim == "compute_at" else sch.get_producers(blk)
+        if not others:
             return False
-        target = _loop(sch, rng.choice(consumers), rng)
+        target = _loop(sch, rng.choice(others), rng)
         if target is None:
             return False
-        sch.compute_at(blk, target, preserve_unit_loops=rng.random() < 0.5)
-    elif prim == "reverse_compute_at":
-        producers = sch.get_producers(blk)
-        if not producers:
-            return False
-        target = _loop(sch, rng.choice(producers), rng)
-        if target is None:
-            return False
-        sch.reverse_compute_at(blk, target)
+        if prim == "compute_at":
+            sch.compute_at(blk, target, preserve_unit_loops=rng.random() < 0.5)
+        else:
+            sch.reverse_compute_at(blk, target)
     elif prim == "decompose_reduction":
         sch.decompose_reduction(blk, rng.choice(loops))
     elif prim == "rfactor":
