@@ -20,7 +20,6 @@ import argparse
 import ctypes
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +36,7 @@ def prepare(dataset: Path, limit: int) -> None:
     import irtools
     from costmodel import tools
     from costmodel.dataset.labellers import occupancy, parse_ptxas
+    from costmodel.features import attribute_text, launch_threads
 
     ptxas = tools.require("ptxas")   # the one that made the labels (recorded in their provenance)
 
@@ -51,7 +51,6 @@ def prepare(dataset: Path, limit: int) -> None:
         ll = dataset / row["ir_file"]
         stem = ll.stem
         mod = irtools.parse_llvm(ll)
-        groups = mod.attribute_groups
         ptx, cubin = BUNDLE / f"{stem}.ptx", BUNDLE / f"{stem}.cubin"
         subprocess.run(["llc-22", "-O2", "-mtriple=nvptx64-nvidia-cuda", f"-mcpu={ARCH}", str(ll), "-o", str(ptx)],
                        check=True)
@@ -61,11 +60,9 @@ def prepare(dataset: Path, limit: int) -> None:
         for fn in mod.functions:
             if fn.is_declaration or fn.name not in usage:
                 continue
-            text = " ".join(groups.get(int(a[1:]), "") for a in fn.attributes if a.startswith("#"))
-            m = re.search(r'"nvvm\.maxntid"="(\d+)"', text)
-            if not m:
+            block = launch_threads(attribute_text(fn, mod.attribute_groups))
+            if not block:
                 continue
-            block = int(m.group(1))
             r = usage[fn.name][ARCH]
             kernels.append({"ir": row["ir_file"], "ptx": ptx.name, "cubin": cubin.name, "function": fn.name,
                             "block": block, "family": row.get("family"),
@@ -80,8 +77,6 @@ def prepare(dataset: Path, limit: int) -> None:
 # ----------------------------------------------------------------------------- check (on the GPU)
 
 ATTR = {"max_threads": 0, "shared_bytes": 1, "local_bytes": 3, "registers": 4, "ptx_version": 5, "binary_version": 6}
-JIT_INFO_LOG_BUFFER = 3
-JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4
 
 
 def _cuda():

@@ -73,6 +73,19 @@ _BUCKET: dict[str, int] = {}
 
 # ----------------------------------------------------------------------------- small helpers
 
+def attribute_text(fn, groups: dict[int, str] | None = None) -> str:
+    """The function's attributes as one string, attribute groups (``#N``) expanded."""
+    groups = groups if groups is not None else fn.module.attribute_groups
+    return " ".join(groups.get(int(a[1:]), "") if a.startswith("#") and a[1:].isdigit() else a
+                    for a in fn.attributes)
+
+
+def launch_threads(attrs: str) -> int | None:
+    """Threads per block a kernel is launched with, from ``nvvm.maxntid`` (all dimensions multiplied)."""
+    m = _MAXNTID.search(attrs)
+    return int(np.prod([int(d) for d in m.groups() if d])) if m else None
+
+
 def _bucket(s: str, n: int) -> int:
     b = _BUCKET.get(s)
     if b is None:
@@ -311,19 +324,16 @@ def function_features(fn, *, uses: int | None = None, groups: dict[int, str] | N
     x["log_memop_bytes"] = math.log1p(memop_bytes)
     _pressure(fn, blocks, index, li, pos, block_end, x)
 
-    groups = groups if groups is not None else fn.module.attribute_groups
-    attrs = " ".join(groups.get(int(a[1:]), "") if a.startswith("#") and a[1:].isdigit() else a
-                     for a in fn.attributes)
+    attrs = attribute_text(fn, groups)
     for c in CPU_FEATURES:
         f[f"cpu.{c}"] = 1.0 if f"+{c}" in attrs else 0.0
     m = re.search(r'"prefer-vector-width"="(\d+)"', attrs)
     f["cpu.prefer_vector_width"] = float(m.group(1)) if m else 0.0
     if fn.calling_convention == "ptx_kernel" or '"nvvm.kernel"' in attrs:
         g["is_kernel"] = 1.0
-    m = _MAXNTID.search(attrs)
-    if m:
-        dims = [int(d) for d in m.groups() if d]
-        g["max_threads"] = float(np.prod(dims))
+    threads = launch_threads(attrs)
+    if threads:
+        g["max_threads"] = float(threads)
     if shared:
         g["shared_bytes"] = float(sum(shared.values()))
 
