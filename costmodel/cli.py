@@ -45,22 +45,30 @@ def run(args: argparse.Namespace) -> int:
         json.dump([p.to_json() for p in preds], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
     from .targets import CPU_TARGETS, GPU_TARGETS
 
     # The table shows the targets that make sense for the module (GPU figures of x86 code say
     # nothing); --target or --json give any of them.
     shown = args.target or (GPU_TARGETS if "nvptx" in text[:4096] else CPU_TARGETS)
-    table = Table(title=f"predicted cost: {args.file}", caption="value (10%–90% interval)")
+    print_predictions(preds, f"predicted cost: {args.file}", shown)
+    return 0
+
+
+def print_predictions(preds, title: str, targets) -> None:
+    """A table of predictions, one row per (function, target), the interval beside each value."""
+    import shutil
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, caption="value (10%–90% interval)")
     for col, just in (("function", "left"), ("target", "left"), ("value", "right"), ("unit", "left"),
                       ("in distribution", "left")):
         table.add_column(col, justify=just)
     for p in preds:
         first = True
         for n, v in p.values.items():
-            if n not in shown:
+            if n not in targets:
                 continue
             cell = (f"{v.value:,.0f} [dim]({v.lo:,.0f}–{v.hi:,.0f})[/dim]" if v.unit != "fraction"
                     else f"{v.value:.2f} [dim]({v.lo:.2f}–{v.hi:.2f})[/dim]")
@@ -68,7 +76,4 @@ def run(args: argparse.Namespace) -> int:
             table.add_row(p.function if first else "", n, cell, v.unit, flag, end_section=False)
             first = False
         table.add_section()
-    import shutil
-
     Console(width=max(110, shutil.get_terminal_size().columns)).print(table)
-    return 0

@@ -147,31 +147,13 @@ def demo_measure(out: Path) -> None:
 @section("Cost model: per-function predictions from IR text")
 def demo_cost(out: Path) -> None:
     import costmodel
+    from costmodel.cli import print_predictions
 
     model = costmodel.load()
     path = out / "clang" / "crypto.O2.ll"
-    preds = model.predict(path.read_text())
-    t = Table(title=f"{path.name}: predicted by the shipped model")
-    t.add_column("function")
-    names = [n for n in ("machine_instructions", "text_bytes", "spills", "instructions_executed")
-             if n in model.target_names]
-    for n in names:
-        t.add_column(n, justify="right")
-    for p in preds[:8]:
-        d = p.to_json()
-        flag = " [yellow](outside training data)[/yellow]" if d.get("out_of_distribution") else ""
-        t.add_row(d["function"] + flag, *[_fmt(d.get(n)) for n in names])
-    console.print(t)
-    console.print("values are the model's point predictions with their 10%-90% interval in brackets")
-
-
-def _fmt(v) -> str:
-    if isinstance(v, dict):
-        lo, hi = v.get("lo"), v.get("hi")
-        s = f"{v.get('value', 0):.1f}"
-        return s + (f" [{lo:.0f}, {hi:.0f}]" if lo is not None and hi is not None else "") + (
-            " (far from training data)" if v.get("out_of_distribution") else "")
-    return "-" if v is None else f"{v:.1f}" if isinstance(v, float) else str(v)
+    preds = model.predict(path.read_text(), path=str(path))
+    print_predictions(preds[:4], f"{path.name}: predicted by the shipped model",
+                      ["machine_instructions", "text_bytes", "spills", "instructions_executed"])
 
 
 @section("Fuzzer: a short coverage-guided campaign on TVM")
