@@ -38,7 +38,7 @@ from irtools.errors import IrtoolsError
 from irtools.ir import llvm as lt
 from irtools.ir.mlir.analysis import FEATURE_KEYS as MLIR_KEYS
 
-__all__ = ["FEATURE_NAMES", "featurize", "function_features", "module_features", "to_matrix"]
+__all__ = ["FEATURE_NAMES", "feature_matrix", "featurize", "function_features", "module_features", "to_matrix"]
 
 CPU_FEATURES = ("sse4.2", "avx", "avx2", "fma", "avx512f", "bmi2")
 NGRAM_BUCKETS = 64
@@ -546,6 +546,18 @@ def featurize(ir, *, path: str | None = None) -> tuple[str, dict[str, dict[str, 
 def module_features(ir, *, path: str | None = None) -> dict[str, dict[str, float]]:
     """Function name → feature dict, for every function defined in a module (text, path or parsed)."""
     return featurize(ir, path=path)[1]
+
+
+def feature_matrix(ir, names: list[str] | None = None, *,
+                   path: str | None = None) -> tuple[str, list[str], np.ndarray]:
+    """(``llvm``/``mlir``, names of the defined functions in module order, feature matrix).
+
+    The matrix has one row per function and the columns of ``names`` (default :data:`FEATURE_NAMES`);
+    a feature a row lacks is NaN: the matrix ``to_matrix`` gives for :func:`featurize`'s dicts.
+    """
+    kind, feats = featurize(ir, path=path)
+    names = FEATURE_NAMES if names is None else names
+    return kind, list(feats), to_matrix(list(feats.values()), names)
 
 
 def to_matrix(feats: list[dict[str, float]], names: list[str]) -> np.ndarray:
