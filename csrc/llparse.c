@@ -197,7 +197,6 @@ static void cpush(llp_module *m, const char *s, size_t n) {
 static void cputs(llp_module *m, const char *s) { cpush(m, s, strlen(s)); }
 
 /* ------------------------------------------------------------------ keyword table */
-static int16_t kw_hash[1024];
 static uint8_t id_tab[256], ws_tab[256], kwc_tab[256];
 static int kw_ready;
 
@@ -212,11 +211,24 @@ static uint8_t kw_len[KW_END];
 static uint64_t kw_words[KW_END][3];   /* keyword text, zero-padded, loaded as words */
 static uint64_t kw_mask[9];            /* low n bytes set */
 
-/* keywords differ enough in (first, second, last byte, length) for a 1024-slot table */
-static inline uint32_t kw_hash_of(const char *s, size_t n) {
-    uint32_t h = (uint32_t)(uint8_t)s[0] * 31u + (uint32_t)(uint8_t)s[n > 1] * 131u + (uint32_t)(uint8_t)s[n - 1] * 7u +
-                 (uint32_t)n * 101u;
-    return h & 1023;
+/* A perfect hash of (first 8 bytes, length, last byte): every identifier costs one probe and one
+ * compare, keyword or not.  The multiplier is searched for at start-up (a few dozen tries), so
+ * the keyword list can change without anyone recomputing a constant. */
+#define KW_HBITS 12
+static uint8_t kw_slot[1u << KW_HBITS];
+static uint64_t kw_mult;
+_Static_assert(KW_END < 256, "keyword ids must fit the uint8_t hash slots");
+
+static inline uint32_t kw_hash_of(uint64_t w0, size_t n, unsigned char last) {
+    uint64_t k = w0 ^ ((uint64_t)n << 58) ^ ((uint64_t)last << 40);
+    return (uint32_t)((k * kw_mult) >> (64 - KW_HBITS));
+}
+
+static inline uint64_t kw_first_word(const char *s, size_t n, size_t room) {
+    uint64_t w = 0;
+    if (room >= 8) { memcpy(&w, s, 8); return w & kw_mask[n < 8 ? n : 8]; }
+    memcpy(&w, s, n < 8 ? n : 8);   /* n <= room here */
+    return w;
 }
 
 static void kw_init(void) {
@@ -237,13 +249,18 @@ static void kw_init(void) {
         memcpy(&kw_mask[b], ff, 8);
     }
     ws_tab[' '] = ws_tab['\t'] = ws_tab['\n'] = ws_tab['\r'] = ws_tab['\f'] = ws_tab['\v'] = 1;
-    memset(kw_hash, 0, sizeof kw_hash);
-    for (int k = 1; k < KW_END; k++) {
-        const char *s = KW_TEXT[k];
-        if (!*s) continue;
-        uint32_t h = kw_hash_of(s, strlen(s));
-        while (kw_hash[h]) h = (h + 1) & 1023;
-        kw_hash[h] = (int16_t)k;
+    for (uint64_t seed = 0x9e3779b97f4a7c15ull;; seed = seed * 6364136223846793005ull + 1442695040888963407ull) {
+        kw_mult = seed | 1;
+        memset(kw_slot, 0, sizeof kw_slot);
+        int ok = 1;
+        for (int k = 1; k < KW_END && ok; k++) {
+            size_t n = kw_len[k];
+            if (!n) continue;
+            uint32_t h = kw_hash_of(kw_words[k][0], n, (unsigned char)KW_TEXT[k][n - 1]);
+            if (kw_slot[h]) ok = 0;
+            else kw_slot[h] = (uint8_t)k;
+        }
+        if (ok) break;
     }
     kw_ready = 1;
 }
@@ -252,25 +269,19 @@ __attribute__((constructor)) static void kw_ctor(void) { kw_init(); }
 /* `room`: bytes readable from s (at least n); with 24 of them a keyword compares as 3 words */
 static inline int kw_lookup(const char *s, size_t n, size_t room) {
     if (n == 0 || n > KW_MAXLEN) return KW_NONE;
-    uint32_t h = kw_hash_of(s, n);
-    for (int k; (k = kw_hash[h]); h = (h + 1) & 1023) {
-        if (kw_len[k] != n) continue;
-        if (room >= 24) {
-            uint64_t a[3];
-            memcpy(a, s, 24);
-            const uint64_t *w = kw_words[k];
-            if (n <= 8) { if ((a[0] & kw_mask[n]) == w[0]) return k; continue; }
-            if (a[0] != w[0]) continue;
-            if (n <= 16) { if ((a[1] & kw_mask[n - 8]) == w[1]) return k; continue; }
-            if (a[1] == w[1] && (a[2] & kw_mask[n - 16]) == w[2]) return k;
-            continue;
-        }
-        const char *w = KW_TEXT[k];
-        size_t i = 0;
-        while (i < n && w[i] == s[i]) i++;
-        if (i == n) return k;
+    uint64_t w0 = kw_first_word(s, n, room);
+    int k = kw_slot[kw_hash_of(w0, n, (unsigned char)s[n - 1])];
+    if (kw_len[k] != n) return KW_NONE;   /* kw_len[KW_NONE] is 0 */
+    const uint64_t *w = kw_words[k];
+    if (w0 != w[0]) return KW_NONE;
+    if (n <= 8) return k;
+    if (room >= 24) {
+        uint64_t a[2];
+        memcpy(a, s + 8, 16);
+        if (n <= 16) return (a[0] & kw_mask[n - 8]) == w[1] ? k : KW_NONE;
+        return a[0] == w[1] && (a[1] & kw_mask[n - 16]) == w[2] ? k : KW_NONE;
     }
-    return KW_NONE;
+    return memcmp(s, KW_TEXT[k], n) == 0 ? k : KW_NONE;
 }
 
 /* ------------------------------------------------------------------ lexer */
