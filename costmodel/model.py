@@ -281,79 +281,87 @@ class CostModel:
         """Importance-weighted share of out-of-range or missing features per row, and the worst offenders.
 
         A feature the model relies on that the input lacks (an MLIR function has no LLVM features) counts
-        as out of range: a prediction from missing inputs is a guess, and is flagged as one.
+        as out of range: a prediction from missing inputs is a guess, and is flagged as one.  A feature
+        both out of range and far from the mean is named once.
         """
         self._check()
         span = self.feat_max_ - self.feat_min_
         margin = 0.1 * span + 1e-9
         nan = np.isnan(X)
-        below = X < self.feat_min_ - margin
-        above = X > self.feat_max_ + margin
-        out = (below | above) & ~nan
+        with np.errstate(invalid="ignore"):
+            out = ((X < self.feat_min_ - margin) | (X > self.feat_max_ + margin)) & ~nan
         w = self.feat_weight_
-        missing = nan & (w > 0)
-        score = ((out | missing) * w).sum(axis=1)
+        relied = w > 0
+        missing = nan & relied
+        score = (out | missing) @ w
         scale = np.where(self.feat_std_ > 0, self.feat_std_, np.maximum(np.abs(self.feat_mean_), 1.0))
         z = np.abs(np.nan_to_num(X) - self.feat_mean_) / scale
-        reasons: list[list[str]] = []
-        for i in range(X.shape[0]):
+        zmax = z.max(axis=1) if X.shape[1] else np.zeros(X.shape[0])
+        far = zmax > 50
+        score[far] = np.maximum(score[far], 1.0)
+        # words only for the rows that have something to say: most rows of in-distribution input have none
+        reasons: list[list[str]] = [[] for _ in range(X.shape[0])]
+        noted = missing.any(axis=1) | (out & relied).any(axis=1) | far
+        for i in np.flatnonzero(noted):
+            r = reasons[i]
             mi = np.flatnonzero(missing[i])
-            r = []
             if len(mi):
                 top = mi[np.argsort(-w[mi])][:3]
                 r.append(f"{len(mi)} features the model relies on are missing "
                          f"({', '.join(self.feature_names_[j] for j in top)}...; trained on LLVM IR)")
-            idx = np.flatnonzero(out[i] & (w > 0))
+            idx = np.flatnonzero(out[i] & relied)
             idx = idx[np.argsort(-w[idx])][:5]
             r += [f"{self.feature_names_[j]}={X[i, j]:g} outside training range "
                   f"[{self.feat_min_[j]:g}, {self.feat_max_[j]:g}]" for j in idx]
-            if z[i].max() > 50:
+            if far[i]:
                 j = int(z[i].argmax())
-                r.append(f"{self.feature_names_[j]}={X[i, j]:g} is {z[i, j]:.0f} std from the training mean")
-                score[i] = max(score[i], 1.0)
-            reasons.append(r)
+                if j not in idx:
+                    r.append(f"{self.feature_names_[j]}={X[i, j]:g} is {z[i, j]:.0f} std from the training mean")
         return score, reasons
 
-    def featurize(self, ir, *, path: str | None = None) -> tuple[list[str], list[dict[str, float]]]:
-        """(function names, feature dicts) of one module: LLVM IR or MLIR text, a path, or a parsed module."""
-        feats = F.module_features(ir, path=path)
-        return list(feats), list(feats.values())
+    def featurize(self, ir, *, path: str | None = None) -> tuple[list[str], np.ndarray]:
+        """(function names, feature matrix in ``feature_names_`` order) of one module: LLVM IR or MLIR
+        text, a path, or a parsed module.  LLVM IR is featurised in C (``costmodel.features.feature_matrix``)."""
+        self._check()
+        _, names, X = F.feature_matrix(ir, self.feature_names_, path=path)
+        return names, X
 
     def predict(self, ir, target: str | list[str] | None = None, *, path: str | None = None) -> list[Prediction]:
         """Per-function predictions for one module (LLVM IR or MLIR text, a path, or a parsed module)."""
-        self._check()
-        names, feats = self.featurize(ir, path=path)
+        names, X = self.featurize(ir, path=path)
         if not names:
             where = f"{path}: " if path else ""
             raise IrtoolsError(f"{where}no function definitions in the IR (a module of declarations, or MLIR "
                                "without func.func / llvm.func): nothing to predict")
-        return self._predict_feats(names, feats, target)
+        return self.predict_rows(names, X, target)
 
     def predict_batch(self, irs, target: str | list[str] | None = None) -> list[list[Prediction]]:
         """Predictions for many modules: features per module, one booster call per target for all."""
-        self._check()
         per = [self.featurize(ir) for ir in irs]
         if not any(names for names, _ in per):
             return [[] for _ in per]
-        flat = self._predict_feats([n for names, _ in per for n in names], [f for _, fs in per for f in fs], target)
+        flat = self.predict_rows([n for names, _ in per for n in names], np.vstack([X for _, X in per]), target)
         out, k = [], 0
         for names, _ in per:
             out.append(flat[k:k + len(names)])
             k += len(names)
         return out
 
-    def _predict_feats(self, names: list[str], feats: list[dict[str, float]],
-                       target: str | list[str] | None) -> list[Prediction]:
+    def predict_rows(self, names: list[str], X: np.ndarray, target: str | list[str] | None = None
+                     ) -> list[Prediction]:
+        """Predictions for rows of a feature matrix (columns in ``feature_names_`` order), one per name."""
+        self._check()
         wanted = [target] if isinstance(target, str) else list(target or self.boosters_)
-        X = F.to_matrix(feats, self.feature_names_)
-        cols = {t: self.predict_matrix(X, t) for t in wanted}
+        cols = {}
+        for t in wanted:
+            p, lo, hi = self.predict_matrix(X, t)
+            cols[t] = (p.tolist(), lo.tolist(), hi.tolist(), T.get(t).unit)
         score, reasons = self.ood(X)
-        out = []
-        for i, fn in enumerate(names):
-            vals = {t: TargetPrediction(float(cols[t][0][i]), float(cols[t][1][i]), float(cols[t][2][i]),
-                                        T.get(t).unit) for t in wanted}
-            out.append(Prediction(fn, vals, bool(score[i] > self.ood_threshold), float(score[i]), reasons[i]))
-        return out
+        flagged = (score > self.ood_threshold).tolist()
+        score = score.tolist()
+        return [Prediction(fn, {t: TargetPrediction(c[0][i], c[1][i], c[2][i], c[3]) for t, c in cols.items()},
+                           flagged[i], score[i], reasons[i])
+                for i, fn in enumerate(names)]
 
     def feature_importance(self, target: str, top: int = 20) -> list[tuple[str, float]]:
         self._check()

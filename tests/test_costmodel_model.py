@@ -126,6 +126,8 @@ def test_ood_flag_on_absurd_input(tiny):
     (p,) = model.predict(absurd)
     assert p.ood and p.ood_reasons
     assert all(np.isfinite(v.value) for v in p.values.values())
+    named = [r.split("=")[0] for r in p.ood_reasons if "=" in r]
+    assert len(named) == len(set(named)), p.ood_reasons     # a feature is named once, however far out
 
 
 def test_update_moves_predictions(tiny):
