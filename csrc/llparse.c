@@ -103,8 +103,9 @@ struct llp_module {
     tab_t t[LLP_NTABLES];
     char *ttext; size_t ttext_n, ttext_cap;   /* type text pool */
     /* parser state */
-    tok_t ring[64];                             /* RING tokens lexed ahead; lookahead is at most 2 */
-    size_t nlexed, lex_i, prev_end;
+    tok_t *tp, *tlim;                           /* the cursor; the end of the tokens lexed so far */
+    tok_t toks[1024];                           /* TBUF tokens, see refill(); lookahead is at most 2 */
+    size_t lex_i;
     jmp_buf lex_jb;                             /* a lexical error, held back until its token is wanted */
     int lex_err;
     size_t lex_err_off;
@@ -285,12 +286,16 @@ static inline int kw_lookup(const char *s, size_t n, size_t room) {
 }
 
 /* ------------------------------------------------------------------ lexer */
-/* Lexing runs ahead of the parser in batches (one call per ~56 tokens instead of one per token).
+/* Lexing runs ahead of the parser in batches (one call per ~BATCH tokens instead of one per token).
  * A lexical error is held back until the parser asks for the token it stopped at, so errors come
- * out exactly where and in the order that lexing each token on demand would give them. */
-#define RING 64
-#define RING_MASK (RING - 1)
-#define RING_KEEP 8   /* tokens behind the cursor that stay valid (callers hold pointers briefly) */
+ * out exactly where and in the order that lexing each token on demand would give them.
+ * Tokens sit in a flat buffer that the cursor walks as a plain pointer (no index masking); when a
+ * batch would not fit, the tokens from KEEP behind the cursor on move to the front.  The old copies
+ * stay untouched until lexing comes round again, so the pointers callers hold briefly stay good. */
+#define TBUF 1024
+#define BATCH 128
+#define KEEP 8   /* tokens behind the cursor that stay valid; the one just behind gives prev_end */
+_Static_assert(TBUF > 2 * (BATCH + 2 * KEEP), "moved tokens and the next batch must not reach the old copies");
 
 static inline int is_id(int c) { return id_tab[c & 255]; }
 static inline int is_digit(int c) { return (unsigned)(c - '0') < 10u; }
@@ -313,19 +318,19 @@ static inline size_t lex_string_end(llp_module *m, size_t i) {
     return q ? (size_t)(q - m->src) + 1 : 0;
 }
 
-/* lex tokens into the ring until m->nlexed == upto (T_EOF, again and again, at the end) */
+/* lex tokens until m->tlim == upto (T_EOF, again and again, at the end) */
 /* Input that ends in a newline stops every identifier, digit, name and space scan before its end,
  * so those scans can drop the bounds check. */
 #define SCAN(e, cond) do { if (safe) { while (cond) (e)++; } else { while ((e) < n && (cond)) (e)++; } } while (0)
 
-static void lex_batch(llp_module *m, size_t upto) {
+static void lex_batch(llp_module *m, tok_t *upto) {
     const char *s = m->src;
     size_t n = m->len, i = m->lex_i;
     const int safe = n > 0 && s[n - 1] == '\n';
-    size_t nl = m->nlexed;   /* in a register; stored back before any lex_fail */
-#define PUT(K, W, O, L) do { tok_t *t_ = &m->ring[nl & RING_MASK]; t_->kind = (uint8_t)(K); \
+    tok_t *nl = m->tlim;   /* in a register; stored back before any lex_fail */
+#define PUT(K, W, O, L) do { tok_t *t_ = nl; t_->kind = (uint8_t)(K); \
         t_->kw = (uint16_t)(W); t_->off = (uint32_t)(O); t_->len = (uint32_t)(L); nl++; } while (0)
-#define LFAIL(...) do { m->nlexed = nl; lex_fail(m, __VA_ARGS__); } while (0)
+#define LFAIL(...) do { m->tlim = nl; lex_fail(m, __VA_ARGS__); } while (0)
 #define STRING_END(e, at, st) do { size_t q_ = lex_string_end(m, (at)); \
         if (!q_) { LFAIL((st), "end of file in string constant"); } (e) = q_; } while (0)
     while (nl < upto) {
@@ -500,42 +505,49 @@ static void lex_batch(llp_module *m, size_t upto) {
         }
     }
     m->lex_i = i;
-    m->nlexed = nl;
+    m->tlim = nl;
     return;
 eof:
     m->lex_i = n;
     while (nl < upto) PUT(T_EOF, 0, n, 0);
-    m->nlexed = nl;
+    m->tlim = nl;
 #undef PUT
 #undef LFAIL
 #undef STRING_END
 }
 
-/* make token `need` (an absolute token index, at most RING_KEEP past the cursor) available */
-static __attribute__((noinline)) void refill(llp_module *m, size_t need) {
+/* make token `need` (at most 2 past the cursor) available */
+static __attribute__((noinline)) void refill(llp_module *m, tok_t *need) {
+    const size_t ahead = (size_t)(need - m->tp);
     if (m->lex_err) fail(m, m->lex_err_off, "%s", m->lex_msg);
+    if (m->tlim + BATCH > m->toks + TBUF) {
+        tok_t *from = m->tp - KEEP;
+        size_t k = (size_t)(m->tlim - from);
+        memmove(m->toks, from, k * sizeof(tok_t));
+        m->tp = m->toks + KEEP;
+        m->tlim = m->toks + k;
+    }
     if (setjmp(m->lex_jb)) {   /* tokens before the bad one stay usable */
         m->lex_err = 1;
-        if (m->nlexed <= need) fail(m, m->lex_err_off, "%s", m->lex_msg);
+        if (m->tlim <= m->tp + ahead) fail(m, m->lex_err_off, "%s", m->lex_msg);
         return;
     }
-    lex_batch(m, m->pos + RING - RING_KEEP);
+    lex_batch(m, m->tp + BATCH);
 }
 
 /* ------------------------------------------------------------------ token helpers */
 static inline __attribute__((always_inline)) tok_t *cur(llp_module *m) {
-    if (__builtin_expect(m->pos >= m->nlexed, 0)) refill(m, m->pos);
-    return &m->ring[m->pos & RING_MASK];
+    if (__builtin_expect(m->tp >= m->tlim, 0)) refill(m, m->tp);
+    return m->tp;
 }
 static inline tok_t *peekn(llp_module *m, size_t k) {
-    if (__builtin_expect(m->pos + k >= m->nlexed, 0)) refill(m, m->pos + k);
-    return &m->ring[(m->pos + k) & RING_MASK];   /* past the end every token is T_EOF */
+    if (__builtin_expect(m->tp + k >= m->tlim, 0)) refill(m, m->tp + k);
+    return m->tp + k;   /* past the end every token is T_EOF */
 }
 static inline __attribute__((always_inline)) void adv(llp_module *m) {
     tok_t *t = cur(m);
     if (t->kind == T_EOF) return;
-    m->prev_end = t->off + t->len;
-    m->pos++;
+    m->tp = t + 1;
 }
 static inline int at(llp_module *m, int kind) { return cur(m)->kind == kind; }
 static inline int atkw(llp_module *m, int kw) { tok_t *t = cur(m); return t->kind == T_KW && t->kw == kw; }
@@ -1230,7 +1242,8 @@ static int32_t new_const_row(llp_module *m, int kind, int32_t type, size_t off, 
     return vid;
 }
 static size_t prev_end(llp_module *m) {
-    return m->prev_end;
+    const tok_t *p = m->tp - 1;   /* the token adv() last stepped over (a zero-length one at the start) */
+    return p->off + p->len;
 }
 
 static int cast_opcode(int kw) {
@@ -2633,6 +2646,7 @@ API llp_module *llp_parse(const char *src, size_t len) {
     m->len = len;
     m->cur_func = -1;
     m->cur_block = -1;
+    m->tp = m->tlim = m->toks + KEEP;   /* toks[KEEP - 1] is all zero: prev_end 0 */
     for (int i = 0; i < LLP_NTABLES; i++) m->t[i].w = WIDTHS[i];
     for (int i = 0; i < KW_END; i++) m->kwtype[i] = -1;
     for (int i = 0; i <= 128; i++) m->inttype[i] = -1;
