@@ -18,6 +18,7 @@ import gc
 import os
 import re
 import struct
+from collections import deque
 from collections.abc import Iterator
 from functools import cached_property
 from itertools import repeat
@@ -233,34 +234,46 @@ class Module:
                 gc.enable()
 
     def _materialize_all(self) -> list:
-        V = self._arr["values"]
-        kind, idx = V[:, 0], V[:, 1]
-        code = kind.copy()
-        cm = np.nonzero(kind == _V_CONST)[0]
-        if len(cm):
-            sub = self._arr["consts"][idx[cm], 0]
-            code[cm] = np.where(sub == _C_METADATA, 20, np.where(sub == _C_ASM, 21, _V_CONST))
-        order = np.argsort(code, kind="stable")
-        bounds = np.searchsorted(code[order], [c for c, _ in _VIEW_CLASSES] + [22]).tolist()
-        # an object array scatters each class's views into vid order and gathers operand, instruction
-        # and block lists in C; parser placeholders (kind 0) are never referenced and stay None
-        arr = np.empty(len(code), dtype=object)
-        for (_, cls), lo, hi in zip(_VIEW_CLASSES, bounds[:-1], bounds[1:], strict=True):
-            if hi > lo:
-                sel = order[lo:hi]
-                arr[sel] = list(map(cls, repeat(self, hi - lo), idx[sel].tolist()))
-        vals = arr.tolist()
-        self._opobjs = arr[self._arr["operands"][:, 0]].tolist()
-        insts = self._arr["insts"]
-        self._iobjs = iobjs = arr[insts[:, 15]].tolist()
-        self._iopst = insts[:, 4].tolist()
-        self._iopend = (insts[:, 4] + insts[:, 5]).tolist()
-        B = self._arr["blocks"]
-        self._blists = list(map(iobjs.__getitem__, map(slice, B[:, 3].tolist(), (B[:, 3] + B[:, 4]).tolist())))
-        bobjs = arr[B[:, 5]].tolist()
-        F = self._arr["funcs"]
+        A = self._arr
+        # Each table's rows are its kind's values in row order (the VALUES index column), so every
+        # kind is made with one map() in row order and scattered by the table's vid column; an
+        # object array does the scatter and the operand gather in C.  Parser placeholders (kind 0)
+        # are never referenced and stay None.
+        arr = np.empty(len(A["values"]), dtype=object)
+
+        def put(objs: list, vids: np.ndarray) -> None:
+            arr[vids] = np.fromiter(objs, dtype=object, count=len(objs))
+
+        def make(cls, n: int) -> list:
+            return list(map(cls, repeat(self, n), range(n)))
+
+        def make_by_kind(classes: np.ndarray, kinds: np.ndarray) -> list:
+            return list(map(type.__call__, classes[kinds].tolist(), repeat(self, len(kinds)), range(len(kinds))))
+
+        # opcode and type are stored on each instruction: a slot read instead of a property call
+        # is most of a whole-module walk's cost
+        insts = A["insts"]
+        ni = len(insts)
+        self._iobjs = iobjs = list(map(Instruction, repeat(self, ni), range(ni), self._iopname, self._itype))
+        put(iobjs, insts[:, 15])
+        put(make(Function, len(A["funcs"])), A["funcs"][:, 0])
+        put(make(Argument, len(A["args"])), A["args"][:, 4])
+        G = A["globals"]
+        put(make_by_kind(_GLOBAL_CLASSES, G[:, 0]), G[:, 1])
+        C = A["consts"]
+        put(make_by_kind(_CONST_CLASSES, C[:, 0]), C[:, 7])
+        B = A["blocks"]
+        self._blists = blists = list(map(iobjs.__getitem__, map(slice, B[:, 3].tolist(),
+                                                                  (B[:, 3] + B[:, 4]).tolist())))
+        bobjs = list(map(Block, repeat(self, len(B)), range(len(B)), blists))
+        put(bobjs, B[:, 5])
+        F = A["funcs"]
         self._fblists = list(map(bobjs.__getitem__, map(slice, F[:, 6].tolist(), (F[:, 6] + F[:, 7]).tolist())))
-        self._vals_ = vals
+        self._opobjs = opobjs = arr[A["operands"][:, 0]].tolist()
+        st = insts[:, 4]
+        oplists = map(opobjs.__getitem__, map(slice, st.tolist(), (st + insts[:, 5]).tolist()))
+        deque(map(setattr, iobjs, repeat("operands"), oplists), 0)
+        self._vals_ = vals = arr.tolist()
         return vals
 
     @property
@@ -536,15 +549,23 @@ Module._users = _users
 class Instruction(Value):
     """One instruction: a view of row ``_i`` of the instruction table."""
 
-    __slots__ = ()
+    # stored rather than computed: a walk reads these for every instruction
+    __slots__ = {
+        "opcode": "The opcode name (``add``, ``call``, ``br``...).",
+        "type": "The result type (``void`` for instructions without a result).",
+        "operands": "The operands (a phi's incoming values; a switch's condition, default and case "
+                    "destinations): instructions, arguments, constants, globals and blocks.",
+    }
+
+    def __init__(self, m: Module, i: int, opcode: str, type: T.Type):
+        self._m = m
+        self._i = i
+        self.opcode = opcode
+        self.type = type
 
     @property
     def _vid(self) -> int:
         return self._m._t["insts"].vid[self._i]
-
-    @property
-    def opcode(self) -> str:
-        return self._m._iopname[self._i]
 
     @property
     def name(self) -> str:
@@ -564,15 +585,6 @@ class Instruction(Value):
         IT = self._m._t["insts"]
         off = IT.name_off[self._i]
         return "%" + self._m._text(off, off + IT.name_len[self._i]) if off >= 0 else ""
-
-    @property
-    def type(self) -> T.Type:
-        return self._m._itype[self._i]
-
-    @property
-    def operands(self) -> list:
-        m = self._m  # views exist only once the module is materialized
-        return m._opobjs[m._iopst[self._i]:m._iopend[self._i]]
 
     @property
     def incoming_blocks(self) -> list[Block]:
@@ -785,7 +797,12 @@ class Argument(Value):
 
 
 class Block(Value):
-    __slots__ = ()
+    __slots__ = {"instructions": "The block's instructions, in order (a list the printer honours edits of)."}
+
+    def __init__(self, m: Module, i: int, instructions: list):
+        self._m = m
+        self._i = i
+        self.instructions = instructions
 
     @property
     def _vid(self) -> int:
@@ -821,10 +838,6 @@ class Block(Value):
         lst = m._fblists[f]
         k = self._i - m._t["funcs"].block_start[f]
         return k if 0 <= k < len(lst) and lst[k] is self else lst.index(self)
-
-    @property
-    def instructions(self) -> list[Instruction]:
-        return self._m._blists[self._i]
 
     @property
     def terminator(self) -> Instruction | None:
@@ -1296,7 +1309,6 @@ class MetadataValue(Value):
         return self._m._vals_of(s, s + C.op_count[self._i])
 
 
-# value code (VALUES kind; 20/21 for metadata and inline-asm constants) -> view class
-_VIEW_CLASSES = ((_V_FUNC, Function), (_V_GVAR, GlobalVariable), (_V_ALIAS, GlobalAlias), (_V_IFUNC, GlobalIFunc),
-                 (_V_ARG, Argument), (_V_INST, Instruction), (_V_BLOCK, Block), (_V_CONST, Constant),
-                 (20, MetadataValue), (21, InlineAsm))
+# row kind -> view class, for the tables that hold more than one (globals: 1 var, 2 alias, 3 ifunc)
+_GLOBAL_CLASSES = np.array([GlobalVariable, GlobalVariable, GlobalAlias, GlobalIFunc], dtype=object)
+_CONST_CLASSES = np.array([Constant] * _C_METADATA + [MetadataValue, InlineAsm], dtype=object)
