@@ -554,10 +554,130 @@ def feature_matrix(ir, names: list[str] | None = None, *,
 
     The matrix has one row per function and the columns of ``names`` (default :data:`FEATURE_NAMES`);
     a feature a row lacks is NaN: the matrix ``to_matrix`` gives for :func:`featurize`'s dicts.
+    LLVM IR is featurised in C (``csrc/llfeatures.c``) straight from the parser's tables; the rows it
+    flags inexact are recomputed here by :func:`function_features`, the reference.
     """
-    kind, feats = featurize(ir, path=path)
     names = FEATURE_NAMES if names is None else names
+    p, src = read_source(ir)
+    path = path or p
+    data = None
+    if isinstance(src, lt.Module):
+        data = src._src
+    elif isinstance(src, str) and input_kind(src, path) == "llvm":
+        data = src.encode("utf-8", "surrogateescape")
+    if data is not None:
+        res = c_feature_rows(data)
+        if res is not None and len(set(res[0])) == len(res[0]):   # else dicts by name keep one of each
+            fnames, X, exact = res
+            module = src if isinstance(src, lt.Module) else None
+            if not exact.all():
+                module = module if module is not None else _parse_llvm(data, path)
+                _recompute_rows(module, fnames, X, exact)
+            return "llvm", fnames, _select_columns(X, names)
+        if res is None and isinstance(src, str):
+            src = _parse_llvm(data, path)   # raises the ParseError
+    kind, feats = featurize(src, path=path)
     return kind, list(feats), to_matrix(list(feats.values()), names)
+
+
+def _parse_llvm(data: bytes, path: str | None):
+    import irtools
+
+    return irtools.parse_llvm(data, path=path)
+
+
+# ----------------------------------------------------------------------------- the C featuriser
+
+_C_COLUMNS: list[str] | None = None
+_COLUMN_CACHE: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _c_lib():
+    global _C_COLUMNS
+    from irtools._native import load
+
+    lib, ffi = load("llfeatures")
+    if _C_COLUMNS is None:
+        _C_COLUMNS = [ffi.string(lib.llf_column_name(i)).decode() for i in range(lib.llf_ncolumns())]
+    return lib, ffi
+
+
+def c_reason_names() -> list[str]:
+    """Why the C featuriser leaves a row to Python, by bit of :func:`c_feature_rows`' reasons."""
+    lib, ffi = _c_lib()
+    out, k = [], 0
+    while (p := lib.llf_reason_name(k)) != ffi.NULL:
+        out.append(ffi.string(p).decode())
+        k += 1
+    return out
+
+
+def c_feature_rows(data: bytes, *, reasons: bool = False):
+    """(function names, X in the C column order, exact flags[, reason bits]) of LLVM IR bytes, or
+    None when the text does not parse (the Python parser then says why)."""
+    lib, ffi = _c_lib()
+    r = lib.llf_run(data, len(data))
+    if r == ffi.NULL:
+        raise MemoryError("llfeatures: out of memory")
+    try:
+        if not lib.llf_usable(r):
+            return None
+        n = lib.llf_rows(r)
+        ncol = len(_C_COLUMNS)
+        X = np.frombuffer(ffi.buffer(lib.llf_matrix(r), n * ncol * 8), dtype=np.float64).reshape(n, ncol).copy()
+        info = np.frombuffer(ffi.buffer(lib.llf_info(r), n * 5 * 4), dtype=np.int32).reshape(n, 5)
+        nlen = ffi.new("size_t *")
+        pool = bytes(ffi.buffer(lib.llf_names(r, nlen), nlen[0])) if n else b""
+        starts, lens = info[:, 1].tolist(), info[:, 2].tolist()
+        fnames = [pool[a:a + b].decode("utf-8", "surrogateescape") for a, b in zip(starts, lens, strict=True)]
+        exact = info[:, 3] != 0
+        if reasons:
+            return fnames, X, exact, info[:, 4].copy()
+        return fnames, X, exact
+    finally:
+        lib.llf_free(r)
+
+
+def _recompute_rows(mod, fnames: list[str], X: np.ndarray, exact: np.ndarray) -> None:
+    """Rows the C side flagged, recomputed in place by the Python reference."""
+    uses = _use_counts(mod)
+    groups = mod.attribute_groups
+    shared = _shared_globals(mod)
+    row_of = {n: i for i, n in enumerate(fnames)}
+    col = {n: j for j, n in enumerate(_C_COLUMNS)}
+    est = col["x.log_est_dyn_insts"]
+    redo = {}
+    for fn in mod.functions:
+        if fn.is_declaration or exact[row_of[fn.name]]:
+            continue
+        f = function_features(fn, uses=uses.get(fn.name, 0), groups=groups, shared=shared)
+        redo[fn.name] = f.pop("_callsites")
+        i = row_of[fn.name]
+        for k, v in f.items():
+            X[i, col[k]] = v
+    for name, sites in redo.items():
+        extra, ndef = 0.0, 0
+        for callee, w in sites:
+            if callee in row_of and callee != name:
+                ndef += 1
+                extra += w * math.expm1(X[row_of[callee], est])
+        i = row_of[name]
+        X[i, col["x.n_calls_defined"]] = float(ndef)
+        X[i, col["x.log_est_dyn_insts_incl"]] = math.log1p(math.expm1(X[i, est]) + extra)
+
+
+def _select_columns(X: np.ndarray, names: list[str]) -> np.ndarray:
+    key = tuple(names)
+    sel = _COLUMN_CACHE.get(key)
+    if sel is None:
+        col = {n: j for j, n in enumerate(_C_COLUMNS)}
+        idx = np.array([col.get(n, -1) for n in names], dtype=np.int64)
+        sel = (np.nonzero(idx >= 0)[0], idx[idx >= 0])
+        if len(_COLUMN_CACHE) < 64:
+            _COLUMN_CACHE[key] = sel
+    out = np.full((X.shape[0], len(names)), np.nan)
+    out[:, sel[0]] = X[:, sel[1]]
+    return out
 
 
 def to_matrix(feats: list[dict[str, float]], names: list[str]) -> np.ndarray:

@@ -29,6 +29,7 @@ COMPONENTS: dict[str, list[str]] = {
     "mlirparse": [],   # MLIR text -> flat tables
     "counters": [],    # perf_event_open + valgrind client requests
     "covtrace": [],    # one-shot int3 breakpoint coverage (fuzzer)
+    "llfeatures": ["llparse.c"],  # cost-model features of LLVM IR text (its own copy of the parser)
 }
 
 BASE_CFLAGS = ["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"]

@@ -1,0 +1,2724 @@
+/* llfeatures: costmodel.features.function_features in C, over llparse's tables.
+ *
+ * Every quantity mirrors the Python reference (costmodel/features.py, irtools/analysis/features.py,
+ * cfg.py, dominators.py, loops.py) including its quirks, because a model trained on the Python
+ * numbers must see the same ones; where a float is a sum or a product, it is accumulated in the
+ * order Python uses.  What is not reproduced marks the row inexact (see R_* below) instead of
+ * guessing: Python recomputes those rows.
+ */
+#include "llfeatures.h"
+#include "llparse.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define API __attribute__((visibility("default")))
+
+/* generated from costmodel.features.FEATURE_NAMES (the LLVM part); the test checks they agree */
+static const char *const COLUMN_NAMES[] = {
+    "ir.fp.BasicBlockCount", "ir.fp.BlocksReachedFromConditionalInstruction", "ir.fp.Uses",
+    "ir.fp.DirectCallsToDefinedFunctions", "ir.fp.LoadInstCount", "ir.fp.StoreInstCount",
+    "ir.fp.MaxLoopDepth", "ir.fp.TopLevelLoopCount", "ir.fp.TotalInstructionCount",
+    "ir.fp.BasicBlocksWithSingleSuccessor", "ir.fp.BasicBlocksWithTwoSuccessors",
+    "ir.fp.BasicBlocksWithMoreThanTwoSuccessors", "ir.fp.BasicBlocksWithSinglePredecessor",
+    "ir.fp.BasicBlocksWithTwoPredecessors", "ir.fp.BasicBlocksWithMoreThanTwoPredecessors",
+    "ir.fp.BigBasicBlocks", "ir.fp.MediumBasicBlocks", "ir.fp.SmallBasicBlocks", "ir.fp.CastInstructionCount",
+    "ir.fp.FloatingPointInstructionCount", "ir.fp.IntegerInstructionCount", "ir.fp.ConstantIntOperandCount",
+    "ir.fp.ConstantFPOperandCount", "ir.fp.ConstantOperandCount", "ir.fp.InstructionOperandCount",
+    "ir.fp.BasicBlockOperandCount", "ir.fp.GlobalValueOperandCount", "ir.fp.InlineAsmOperandCount",
+    "ir.fp.ArgumentOperandCount", "ir.fp.UnknownOperandCount", "ir.fp.CriticalEdgeCount",
+    "ir.fp.ControlFlowEdgeCount", "ir.fp.UnconditionalBranchCount", "ir.fp.ConditionalBranchCount",
+    "ir.fp.BranchInstructionCount", "ir.fp.BranchSuccessorCount", "ir.fp.SwitchInstructionCount",
+    "ir.fp.SwitchSuccessorCount", "ir.fp.IntrinsicCount", "ir.fp.DirectCallCount", "ir.fp.IndirectCallCount",
+    "ir.fp.CallReturnsIntegerCount", "ir.fp.CallReturnsFloatCount", "ir.fp.CallReturnsPointerCount",
+    "ir.fp.CallReturnsVectorIntCount", "ir.fp.CallReturnsVectorFloatCount",
+    "ir.fp.CallReturnsVectorPointerCount", "ir.fp.CallWithManyArgumentsCount",
+    "ir.fp.CallWithPointerArgumentCount", "ir.op.ret", "ir.op.br", "ir.op.switch", "ir.op.indirectbr",
+    "ir.op.invoke", "ir.op.resume", "ir.op.unreachable", "ir.op.cleanupret", "ir.op.catchret",
+    "ir.op.catchswitch", "ir.op.callbr", "ir.op.fneg", "ir.op.add", "ir.op.fadd", "ir.op.sub", "ir.op.fsub",
+    "ir.op.mul", "ir.op.fmul", "ir.op.udiv", "ir.op.sdiv", "ir.op.fdiv", "ir.op.urem", "ir.op.srem",
+    "ir.op.frem", "ir.op.shl", "ir.op.lshr", "ir.op.ashr", "ir.op.and", "ir.op.or", "ir.op.xor",
+    "ir.op.alloca", "ir.op.load", "ir.op.store", "ir.op.getelementptr", "ir.op.fence", "ir.op.cmpxchg",
+    "ir.op.atomicrmw", "ir.op.trunc", "ir.op.zext", "ir.op.sext", "ir.op.fptoui", "ir.op.fptosi",
+    "ir.op.uitofp", "ir.op.sitofp", "ir.op.fptrunc", "ir.op.fpext", "ir.op.ptrtoint", "ir.op.ptrtoaddr",
+    "ir.op.inttoptr", "ir.op.bitcast", "ir.op.addrspacecast", "ir.op.cleanuppad", "ir.op.catchpad",
+    "ir.op.icmp", "ir.op.fcmp", "ir.op.phi", "ir.op.call", "ir.op.select", "ir.op.va_arg",
+    "ir.op.extractelement", "ir.op.insertelement", "ir.op.shufflevector", "ir.op.extractvalue",
+    "ir.op.insertvalue", "ir.op.landingpad", "ir.op.freeze", "ir.ty.void", "ir.ty.i1", "ir.ty.i8",
+    "ir.ty.i16", "ir.ty.i32", "ir.ty.i64", "ir.ty.i128", "ir.ty.int_other", "ir.ty.half", "ir.ty.bfloat",
+    "ir.ty.float", "ir.ty.double", "ir.ty.fp_other", "ir.ty.ptr", "ir.ty.vec_int", "ir.ty.vec_fp",
+    "ir.ty.vec_ptr", "ir.ty.struct", "ir.ty.array", "ir.ty.token", "ir.ty.other", "ir.cfg.blocks_total",
+    "ir.cfg.unreachable_blocks", "ir.cfg.loops", "ir.cfg.max_loop_blocks", "ir.cfg.domtree_depth",
+    "ir.cfg.back_edges", "ir.fn.arguments", "ir.fn.pointer_arguments", "ir.fn.is_vararg",
+    "ir.fn.instructions_in_loops", "ir.fn.memory_ops_in_loops", "ir.fn.calls_in_loops", "ir.fn.phis",
+    "x.n_loops_const_trip", "x.n_loops_unknown_trip", "x.max_trip", "x.log_trip_product_max",
+    "x.insts_depth1", "x.insts_depth2", "x.insts_depth3plus", "x.log_est_dyn_insts", "x.log_est_dyn_mem",
+    "x.log_est_dyn_fp", "x.log_est_dyn_vector", "x.log_est_dyn_insts_incl", "x.n_calls_defined",
+    "x.n_mem_intrinsics", "x.log_memop_bytes", "x.max_vector_width", "x.max_vector_bits", "x.vector_values",
+    "x.vector_loads", "x.vector_stores", "x.loads_in_loops", "x.stores_in_loops", "x.gep_const_only",
+    "x.gep_multi_index", "x.const_int_operands", "x.fp_ops", "x.int_ops", "x.max_live", "x.max_live_regs",
+    "x.mean_live", "x.values", "x.wide_values", "x.max_phi_per_block", "x.max_block_insts",
+    "x.unrolled_chain", "cpu.sse4.2", "cpu.avx", "cpu.avx2", "cpu.fma", "cpu.avx512f", "cpu.bmi2",
+    "cpu.prefer_vector_width", "gpu.is_kernel", "gpu.shared_bytes", "gpu.shared_accesses", "gpu.global_loads",
+    "gpu.global_stores", "gpu.special_reg_reads", "gpu.barriers", "gpu.max_threads", "gpu.fma_ops",
+    "gpu.i64_ops", "ng.0", "ng.1", "ng.2", "ng.3", "ng.4", "ng.5", "ng.6", "ng.7", "ng.8", "ng.9", "ng.10",
+    "ng.11", "ng.12", "ng.13", "ng.14", "ng.15", "ng.16", "ng.17", "ng.18", "ng.19", "ng.20", "ng.21",
+    "ng.22", "ng.23", "ng.24", "ng.25", "ng.26", "ng.27", "ng.28", "ng.29", "ng.30", "ng.31", "ng.32",
+    "ng.33", "ng.34", "ng.35", "ng.36", "ng.37", "ng.38", "ng.39", "ng.40", "ng.41", "ng.42", "ng.43",
+    "ng.44", "ng.45", "ng.46", "ng.47", "ng.48", "ng.49", "ng.50", "ng.51", "ng.52", "ng.53", "ng.54",
+    "ng.55", "ng.56", "ng.57", "ng.58", "ng.59", "ng.60", "ng.61", "ng.62", "ng.63", "tok.0", "tok.1",
+    "tok.2", "tok.3", "tok.4", "tok.5", "tok.6", "tok.7", "tok.8", "tok.9", "tok.10", "tok.11", "tok.12",
+    "tok.13", "tok.14", "tok.15", "tok.16", "tok.17", "tok.18", "tok.19", "tok.20", "tok.21", "tok.22",
+    "tok.23", "tok.24", "tok.25", "tok.26", "tok.27", "tok.28", "tok.29", "tok.30", "tok.31", "tok.32",
+    "tok.33", "tok.34", "tok.35", "tok.36", "tok.37", "tok.38", "tok.39", "tok.40", "tok.41", "tok.42",
+    "tok.43", "tok.44", "tok.45", "tok.46", "tok.47", "tok.48", "tok.49", "tok.50", "tok.51", "tok.52",
+    "tok.53", "tok.54", "tok.55", "tok.56", "tok.57", "tok.58", "tok.59", "tok.60", "tok.61", "tok.62",
+    "tok.63",
+};
+enum {
+    C_ir_fp_BasicBlockCount = 0,
+    C_ir_fp_BlocksReachedFromConditionalInstruction = 1,
+    C_ir_fp_Uses = 2,
+    C_ir_fp_DirectCallsToDefinedFunctions = 3,
+    C_ir_fp_LoadInstCount = 4,
+    C_ir_fp_StoreInstCount = 5,
+    C_ir_fp_MaxLoopDepth = 6,
+    C_ir_fp_TopLevelLoopCount = 7,
+    C_ir_fp_TotalInstructionCount = 8,
+    C_ir_fp_BasicBlocksWithSingleSuccessor = 9,
+    C_ir_fp_BasicBlocksWithTwoSuccessors = 10,
+    C_ir_fp_BasicBlocksWithMoreThanTwoSuccessors = 11,
+    C_ir_fp_BasicBlocksWithSinglePredecessor = 12,
+    C_ir_fp_BasicBlocksWithTwoPredecessors = 13,
+    C_ir_fp_BasicBlocksWithMoreThanTwoPredecessors = 14,
+    C_ir_fp_BigBasicBlocks = 15,
+    C_ir_fp_MediumBasicBlocks = 16,
+    C_ir_fp_SmallBasicBlocks = 17,
+    C_ir_fp_CastInstructionCount = 18,
+    C_ir_fp_FloatingPointInstructionCount = 19,
+    C_ir_fp_IntegerInstructionCount = 20,
+    C_ir_fp_ConstantIntOperandCount = 21,
+    C_ir_fp_ConstantFPOperandCount = 22,
+    C_ir_fp_ConstantOperandCount = 23,
+    C_ir_fp_InstructionOperandCount = 24,
+    C_ir_fp_BasicBlockOperandCount = 25,
+    C_ir_fp_GlobalValueOperandCount = 26,
+    C_ir_fp_InlineAsmOperandCount = 27,
+    C_ir_fp_ArgumentOperandCount = 28,
+    C_ir_fp_UnknownOperandCount = 29,
+    C_ir_fp_CriticalEdgeCount = 30,
+    C_ir_fp_ControlFlowEdgeCount = 31,
+    C_ir_fp_UnconditionalBranchCount = 32,
+    C_ir_fp_ConditionalBranchCount = 33,
+    C_ir_fp_BranchInstructionCount = 34,
+    C_ir_fp_BranchSuccessorCount = 35,
+    C_ir_fp_SwitchInstructionCount = 36,
+    C_ir_fp_SwitchSuccessorCount = 37,
+    C_ir_fp_IntrinsicCount = 38,
+    C_ir_fp_DirectCallCount = 39,
+    C_ir_fp_IndirectCallCount = 40,
+    C_ir_fp_CallReturnsIntegerCount = 41,
+    C_ir_fp_CallReturnsFloatCount = 42,
+    C_ir_fp_CallReturnsPointerCount = 43,
+    C_ir_fp_CallReturnsVectorIntCount = 44,
+    C_ir_fp_CallReturnsVectorFloatCount = 45,
+    C_ir_fp_CallReturnsVectorPointerCount = 46,
+    C_ir_fp_CallWithManyArgumentsCount = 47,
+    C_ir_fp_CallWithPointerArgumentCount = 48,
+    C_ir_op_ret = 49,
+    C_ir_op_br = 50,
+    C_ir_op_switch = 51,
+    C_ir_op_indirectbr = 52,
+    C_ir_op_invoke = 53,
+    C_ir_op_resume = 54,
+    C_ir_op_unreachable = 55,
+    C_ir_op_cleanupret = 56,
+    C_ir_op_catchret = 57,
+    C_ir_op_catchswitch = 58,
+    C_ir_op_callbr = 59,
+    C_ir_op_fneg = 60,
+    C_ir_op_add = 61,
+    C_ir_op_fadd = 62,
+    C_ir_op_sub = 63,
+    C_ir_op_fsub = 64,
+    C_ir_op_mul = 65,
+    C_ir_op_fmul = 66,
+    C_ir_op_udiv = 67,
+    C_ir_op_sdiv = 68,
+    C_ir_op_fdiv = 69,
+    C_ir_op_urem = 70,
+    C_ir_op_srem = 71,
+    C_ir_op_frem = 72,
+    C_ir_op_shl = 73,
+    C_ir_op_lshr = 74,
+    C_ir_op_ashr = 75,
+    C_ir_op_and = 76,
+    C_ir_op_or = 77,
+    C_ir_op_xor = 78,
+    C_ir_op_alloca = 79,
+    C_ir_op_load = 80,
+    C_ir_op_store = 81,
+    C_ir_op_getelementptr = 82,
+    C_ir_op_fence = 83,
+    C_ir_op_cmpxchg = 84,
+    C_ir_op_atomicrmw = 85,
+    C_ir_op_trunc = 86,
+    C_ir_op_zext = 87,
+    C_ir_op_sext = 88,
+    C_ir_op_fptoui = 89,
+    C_ir_op_fptosi = 90,
+    C_ir_op_uitofp = 91,
+    C_ir_op_sitofp = 92,
+    C_ir_op_fptrunc = 93,
+    C_ir_op_fpext = 94,
+    C_ir_op_ptrtoint = 95,
+    C_ir_op_ptrtoaddr = 96,
+    C_ir_op_inttoptr = 97,
+    C_ir_op_bitcast = 98,
+    C_ir_op_addrspacecast = 99,
+    C_ir_op_cleanuppad = 100,
+    C_ir_op_catchpad = 101,
+    C_ir_op_icmp = 102,
+    C_ir_op_fcmp = 103,
+    C_ir_op_phi = 104,
+    C_ir_op_call = 105,
+    C_ir_op_select = 106,
+    C_ir_op_va_arg = 107,
+    C_ir_op_extractelement = 108,
+    C_ir_op_insertelement = 109,
+    C_ir_op_shufflevector = 110,
+    C_ir_op_extractvalue = 111,
+    C_ir_op_insertvalue = 112,
+    C_ir_op_landingpad = 113,
+    C_ir_op_freeze = 114,
+    C_ir_ty_void = 115,
+    C_ir_ty_i1 = 116,
+    C_ir_ty_i8 = 117,
+    C_ir_ty_i16 = 118,
+    C_ir_ty_i32 = 119,
+    C_ir_ty_i64 = 120,
+    C_ir_ty_i128 = 121,
+    C_ir_ty_int_other = 122,
+    C_ir_ty_half = 123,
+    C_ir_ty_bfloat = 124,
+    C_ir_ty_float = 125,
+    C_ir_ty_double = 126,
+    C_ir_ty_fp_other = 127,
+    C_ir_ty_ptr = 128,
+    C_ir_ty_vec_int = 129,
+    C_ir_ty_vec_fp = 130,
+    C_ir_ty_vec_ptr = 131,
+    C_ir_ty_struct = 132,
+    C_ir_ty_array = 133,
+    C_ir_ty_token = 134,
+    C_ir_ty_other = 135,
+    C_ir_cfg_blocks_total = 136,
+    C_ir_cfg_unreachable_blocks = 137,
+    C_ir_cfg_loops = 138,
+    C_ir_cfg_max_loop_blocks = 139,
+    C_ir_cfg_domtree_depth = 140,
+    C_ir_cfg_back_edges = 141,
+    C_ir_fn_arguments = 142,
+    C_ir_fn_pointer_arguments = 143,
+    C_ir_fn_is_vararg = 144,
+    C_ir_fn_instructions_in_loops = 145,
+    C_ir_fn_memory_ops_in_loops = 146,
+    C_ir_fn_calls_in_loops = 147,
+    C_ir_fn_phis = 148,
+    C_x_n_loops_const_trip = 149,
+    C_x_n_loops_unknown_trip = 150,
+    C_x_max_trip = 151,
+    C_x_log_trip_product_max = 152,
+    C_x_insts_depth1 = 153,
+    C_x_insts_depth2 = 154,
+    C_x_insts_depth3plus = 155,
+    C_x_log_est_dyn_insts = 156,
+    C_x_log_est_dyn_mem = 157,
+    C_x_log_est_dyn_fp = 158,
+    C_x_log_est_dyn_vector = 159,
+    C_x_log_est_dyn_insts_incl = 160,
+    C_x_n_calls_defined = 161,
+    C_x_n_mem_intrinsics = 162,
+    C_x_log_memop_bytes = 163,
+    C_x_max_vector_width = 164,
+    C_x_max_vector_bits = 165,
+    C_x_vector_values = 166,
+    C_x_vector_loads = 167,
+    C_x_vector_stores = 168,
+    C_x_loads_in_loops = 169,
+    C_x_stores_in_loops = 170,
+    C_x_gep_const_only = 171,
+    C_x_gep_multi_index = 172,
+    C_x_const_int_operands = 173,
+    C_x_fp_ops = 174,
+    C_x_int_ops = 175,
+    C_x_max_live = 176,
+    C_x_max_live_regs = 177,
+    C_x_mean_live = 178,
+    C_x_values = 179,
+    C_x_wide_values = 180,
+    C_x_max_phi_per_block = 181,
+    C_x_max_block_insts = 182,
+    C_x_unrolled_chain = 183,
+    C_cpu_sse4_2 = 184,
+    C_cpu_avx = 185,
+    C_cpu_avx2 = 186,
+    C_cpu_fma = 187,
+    C_cpu_avx512f = 188,
+    C_cpu_bmi2 = 189,
+    C_cpu_prefer_vector_width = 190,
+    C_gpu_is_kernel = 191,
+    C_gpu_shared_bytes = 192,
+    C_gpu_shared_accesses = 193,
+    C_gpu_global_loads = 194,
+    C_gpu_global_stores = 195,
+    C_gpu_special_reg_reads = 196,
+    C_gpu_barriers = 197,
+    C_gpu_max_threads = 198,
+    C_gpu_fma_ops = 199,
+    C_gpu_i64_ops = 200,
+    C_ng_0 = 201,
+    C_tok_0 = 265,
+    NCOLS = 329
+};
+
+/* ------------------------------------------------------------------ why a row is inexact */
+enum {
+    R_CONSTEXPR = 1 << 0,   /* a constant expression whose folding decides a count */
+    R_UPGRADE = 1 << 1,     /* a call LLVM's AutoUpgrade rewrites */
+    R_NONASCII = 1 << 2,    /* non-ASCII text: Python's regexes see Unicode classes */
+    R_USES = 1 << 3,        /* a use of the function inside a constant expression */
+    R_BIGINT = 1 << 4,      /* an integer constant or product beyond 2^53 */
+    R_NAMES = 1 << 5,       /* two values share a name, or a name Python reads differently */
+    R_CALLEE = 1 << 6,      /* calls a defined function whose own row is inexact */
+    R_SHAPE = 1 << 7,       /* tables shaped unlike clean parser output (never on real IR) */
+    R_NBITS = 8
+};
+static const char *const REASON_NAMES[] = {"constexpr", "upgrade", "nonascii", "uses", "bigint", "names",
+                                           "callee", "shape", NULL};
+
+/* ------------------------------------------------------------------ table columns (llparse.h) */
+enum { V_KIND, V_INDEX, V_TYPE };
+enum { I_OP, I_FLAGS, I_TYPE, I_BLOCK, I_OPSTART, I_NOPS, I_NTOTAL, I_OFF, I_END, I_NAMEOFF, I_NAMELEN, I_KEY,
+       I_REFS, I_REFE, I_MD, I_VID, I_AUX, I_NARGS };
+enum { B_FUNC, B_NAMEOFF, B_NAMELEN, B_ISTART, B_ICOUNT, B_VID };
+enum { F_VID, F_NAMEOFF, F_NAMELEN, F_TYPE, F_ASTART, F_ACOUNT, F_BSTART, F_BCOUNT, F_DECL, F_OFF, F_HDREND,
+       F_END };
+enum { A_FUNC, A_TYPE, A_NAMEOFF, A_NAMELEN, A_VID, A_INDEX };
+enum { G_KIND, G_VID, G_NAMEOFF, G_NAMELEN, G_VTYPE, G_INIT, G_OFF, G_END, G_REFS, G_REFE, G_CONST, G_AS };
+enum { T_KIND, T_A, T_B, T_C, T_LOFF, T_LLEN };
+enum { N_NAMEOFF, N_NAMELEN, N_TYPE, N_BODY };
+enum { C_KIND, C_TYPE, C_OFF, C_END, C_OPSTART, C_OPCOUNT };
+enum { E_KIND, E_INDEX, E_OFF, E_END, E_REFS, E_REFE, E_WHAT };
+
+/* the Python view class of a value (irtools.ir.llvm.module._VIEW_CLASSES) */
+enum { PY_NONE, PY_FUNC, PY_GVAR, PY_ALIAS, PY_IFUNC, PY_ARG, PY_INST, PY_BLOCK, PY_CONST, PY_MD, PY_ASM };
+
+/* LLVM's operand classes in FunctionPropertiesAnalysis, as feature columns */
+enum { OC_GLOBAL = C_ir_fp_GlobalValueOperandCount, OC_CINT = C_ir_fp_ConstantIntOperandCount,
+       OC_CFP = C_ir_fp_ConstantFPOperandCount, OC_CONST = C_ir_fp_ConstantOperandCount,
+       OC_INST = C_ir_fp_InstructionOperandCount, OC_BLOCK = C_ir_fp_BasicBlockOperandCount,
+       OC_ASM = C_ir_fp_InlineAsmOperandCount, OC_ARG = C_ir_fp_ArgumentOperandCount,
+       OC_UNKNOWN = C_ir_fp_UnknownOperandCount };
+
+/* FLOAT_KINDS of irtools.ir.llvm.types, the TYPES `a` column of a floating-point type */
+enum { FK_HALF, FK_BFLOAT, FK_FLOAT, FK_DOUBLE, FK_X86_FP80, FK_FP128, FK_PPC_FP128 };
+
+enum { TY_OPAQUE = -2 };   /* what a named type with no body resolves to */
+
+/* ------------------------------------------------------------------ opcodes */
+static const char *const LLVM_OPCODES[] = {
+    "ret", "br", "switch", "indirectbr", "invoke", "resume", "unreachable", "cleanupret", "catchret",
+    "catchswitch", "callbr", "fneg", "add", "fadd", "sub", "fsub", "mul", "fmul", "udiv", "sdiv", "fdiv",
+    "urem", "srem", "frem", "shl", "lshr", "ashr", "and", "or", "xor", "alloca", "load", "store",
+    "getelementptr", "fence", "cmpxchg", "atomicrmw", "trunc", "zext", "sext", "fptoui", "fptosi",
+    "uitofp", "sitofp", "fptrunc", "fpext", "ptrtoint", "ptrtoaddr", "inttoptr", "bitcast",
+    "addrspacecast", "cleanuppad", "catchpad", "icmp", "fcmp", "phi", "call", "select", "va_arg",
+    "extractelement", "insertelement", "shufflevector", "extractvalue", "insertvalue", "landingpad",
+    "freeze", NULL};
+
+enum { OPF_TERM = 1, OPF_CAST = 2, OPF_CALL = 4, OPF_FP = 8, OPF_INT = 16 };
+
+typedef struct {
+    int n;                  /* opcode ids are 1..n-1 */
+    int16_t llvm[256];      /* index in LLVM_OPCODES, or -1 */
+    uint8_t flags[256];
+    const char *name[256];
+    int len[256];
+    int call, invoke, callbr, phi, br, sw, load, store, gep, icmp, add, sub, or_, alloca_, bitcast, ascast;
+} opinfo_t;
+
+static opinfo_t OPS;
+static int ops_ready;
+
+static int in_list(const char *s, const char *const *list) {
+    for (int i = 0; list[i]; i++)
+        if (strcmp(s, list[i]) == 0) return i;
+    return -1;
+}
+
+static void init_ops(void) {
+    static const char *const term[] = {"ret", "br", "switch", "indirectbr", "invoke", "resume", "unreachable",
+                                       "cleanupret", "catchret", "catchswitch", "callbr", NULL};
+    static const char *const cast[] = {"trunc", "zext", "sext", "fptoui", "fptosi", "uitofp", "sitofp",
+                                       "fptrunc", "fpext", "ptrtoint", "ptrtoaddr", "inttoptr", "bitcast",
+                                       "addrspacecast", NULL};
+    static const char *const fp[] = {"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fcmp", NULL};
+    static const char *const in[] = {"add", "sub", "mul", "udiv", "sdiv", "urem", "srem", "shl", "lshr", "ashr",
+                                     "and", "or", "xor", "icmp", NULL};
+    static const char *const calls[] = {"call", "invoke", "callbr", NULL};
+    opinfo_t o;
+    memset(&o, 0, sizeof o);
+    int k = 1;
+    for (; k < 256; k++) {
+        const char *s = llp_opcode_name(k);
+        if (!s) break;
+        o.name[k] = s;
+        o.len[k] = (int)strlen(s);
+        o.llvm[k] = (int16_t)in_list(s, LLVM_OPCODES);
+        o.flags[k] = (uint8_t)((in_list(s, term) >= 0 ? OPF_TERM : 0) | (in_list(s, cast) >= 0 ? OPF_CAST : 0)
+                               | (in_list(s, calls) >= 0 ? OPF_CALL : 0) | (in_list(s, fp) >= 0 ? OPF_FP : 0)
+                               | (in_list(s, in) >= 0 ? OPF_INT : 0));
+#define ID(field, text) if (strcmp(s, text) == 0) o.field = k;
+        ID(call, "call") ID(invoke, "invoke") ID(callbr, "callbr") ID(phi, "phi") ID(br, "br") ID(sw, "switch")
+        ID(load, "load") ID(store, "store") ID(gep, "getelementptr") ID(icmp, "icmp") ID(add, "add")
+        ID(sub, "sub") ID(or_, "or") ID(alloca_, "alloca") ID(bitcast, "bitcast") ID(ascast, "addrspacecast")
+#undef ID
+    }
+    o.n = k;
+    o.name[0] = "";
+    o.llvm[0] = -1;
+    OPS = o;
+    ops_ready = 1;
+}
+
+/* ------------------------------------------------------------------ CRC-32 (zlib.crc32) */
+static uint32_t CRC_TABLE[256];
+static int crc_ready;
+
+static void init_crc(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        CRC_TABLE[i] = c;
+    }
+    crc_ready = 1;
+}
+
+/* zlib.crc32(b, crc) */
+static uint32_t crc_add(uint32_t crc, const char *s, size_t n) {
+    uint32_t c = ~crc;
+    for (size_t i = 0; i < n; i++) c = CRC_TABLE[(c ^ (uint8_t)s[i]) & 0xff] ^ (c >> 8);
+    return ~c;
+}
+
+/* ------------------------------------------------------------------ growable buffers */
+typedef struct { int32_t *a; size_t n, cap; } ivec;
+typedef struct { char *a; size_t n, cap; } cbuf;
+
+static int ivec_push(ivec *v, int32_t x) {
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 16;
+        int32_t *a = realloc(v->a, cap * sizeof *a);
+        if (!a) return -1;
+        v->a = a;
+        v->cap = cap;
+    }
+    v->a[v->n++] = x;
+    return 0;
+}
+
+static int cbuf_add(cbuf *b, const char *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *a = realloc(b->a, cap);
+        if (!a) return -1;
+        b->a = a;
+        b->cap = cap;
+    }
+    if (n) memcpy(b->a + b->n, s, n);
+    b->n += n;
+    b->a[b->n] = 0;
+    return 0;
+}
+
+/* scratch arrays that live for one module, grown on demand and reused by every function */
+static void *grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return *p;
+    size_t c = *cap ? *cap : 64;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q) return NULL;
+    *p = q;
+    *cap = c;
+    return q;
+}
+
+/* ------------------------------------------------------------------ a bytes -> int map */
+typedef struct { const char *p; int len; int val; } hent;
+typedef struct { int32_t *slot; size_t cap; hent *e; size_t n, ecap; } hmap;
+
+static uint32_t hbytes(const char *s, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+static int hmap_find(const hmap *m, const char *p, int len) {
+    if (!m->cap) return -1;
+    size_t mask = m->cap - 1;
+    for (size_t h = hbytes(p, (size_t)len) & mask;; h = (h + 1) & mask) {
+        int32_t k = m->slot[h];
+        if (k < 0) return -1;
+        if (m->e[k].len == len && memcmp(m->e[k].p, p, (size_t)len) == 0) return k;
+    }
+}
+
+/* adds the key unless present (first wins, as dict.setdefault); returns the entry or -1 on OOM */
+static int hmap_add(hmap *m, const char *p, int len, int val) {
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        int32_t *slot = malloc(cap * sizeof *slot);
+        if (!slot) return -1;
+        memset(slot, 0xff, cap * sizeof *slot);
+        for (size_t k = 0; k < m->n; k++) {
+            size_t h = hbytes(m->e[k].p, (size_t)m->e[k].len) & (cap - 1);
+            while (slot[h] >= 0) h = (h + 1) & (cap - 1);
+            slot[h] = (int32_t)k;
+        }
+        free(m->slot);
+        m->slot = slot;
+        m->cap = cap;
+    }
+    int k = hmap_find(m, p, len);
+    if (k >= 0) return k;
+    if (!grow((void **)&m->e, &m->ecap, m->n + 1, sizeof *m->e)) return -1;
+    size_t h = hbytes(p, (size_t)len) & (m->cap - 1);
+    while (m->slot[h] >= 0) h = (h + 1) & (m->cap - 1);
+    m->e[m->n] = (hent){p, len, val};
+    m->slot[h] = (int32_t)m->n;
+    return (int)m->n++;
+}
+
+static void hmap_free(hmap *m) {
+    free(m->slot);
+    free(m->e);
+    memset(m, 0, sizeof *m);
+}
+
+/* ------------------------------------------------------------------ the result */
+struct llf_result {
+    llp_module *p;
+    int err;
+    int rows;
+    double *X;
+    int32_t *info;
+    cbuf names;
+};
+
+/* ------------------------------------------------------------------ module context */
+typedef struct { const int32_t *r; int n, w; } tab;
+
+typedef struct { int64_t t; int32_t d, r; } event;
+typedef struct { int header, parent, depth, last; ivec blocks, children; } loop_t;
+
+typedef struct {
+    const char *src;
+    size_t len;
+    tab t[LLP_NTABLES];
+    /* per FUNCS row */
+    int32_t *fname_off, *fname_len;   /* decoded names in `names` */
+    int32_t *frow_of_out;             /* row of the result for a defined function, else -1 */
+    int64_t *uses;
+    uint32_t *freason;                /* reasons known before the function is walked */
+    cbuf names;
+    hmap by_name;                     /* decoded name -> FUNCS row (>= 0) or -2 - GLOBALS row */
+    hmap named_by_name;               /* named-type name -> NAMED row (the last definition) */
+    int32_t *named_body;              /* per NAMED row: body of the last row with its name */
+    int64_t *tbits;                   /* _bits() of each type id */
+    uint32_t module_reason;
+    int has_shared;
+    int64_t shared_bytes;
+    /* attribute groups: sorted (number, off, len) */
+    int32_t *groups;
+    int ngroups;
+    /* constant dedupe of function_use_counts */
+    hmap seen_consts;
+    cbuf keybuf;
+    /* per-function scratch */
+    int32_t *succ_off, *succ, *pred_off, *pred, *npred_tmp, *po, *rpo_pos, *idom, *kids_off, *kids, *pre, *post,
+        *level, *loop_for, *block_end, *pos_of, *stack, *stack2, *ulist;
+    size_t cap_succ_off, cap_succ, cap_pred_off, cap_pred, cap_npred_tmp, cap_po, cap_rpo_pos, cap_idom, cap_kids_off,
+        cap_kids, cap_pre, cap_post, cap_level, cap_loop_for, cap_block_end, cap_pos_of, cap_stack, cap_stack2,
+        cap_ulist;
+    uint8_t *reach, *seen, *used;
+    size_t cap_reach, cap_seen, cap_used;
+    double *weight;
+    size_t cap_weight;
+    int64_t *vend;
+    size_t cap_vend;
+    event *ev;
+    size_t cap_ev;
+    loop_t *loops;
+    int nloops;
+    size_t cap_loops;
+    int32_t *lorder;                  /* loops in Python's li.loops() order */
+    size_t cap_lorder;
+    int32_t *csite_name, *csite_len;  /* call sites to named non-intrinsics: decoded name */
+    double *csite_w;
+    size_t ncsite, cap_csite_name, cap_csite_len, cap_csite_w;
+    int32_t *csite_start;             /* per result row */
+    cbuf attrs;
+    int oom;
+} ctx;
+
+#define ROWP(c, tb, i) ((c)->t[tb].r + (size_t)(i) * (size_t)(c)->t[tb].w)
+#define COL(c, tb, i, k) (ROWP(c, tb, i)[k])
+
+static int valid_row(const ctx *c, int tb, int64_t i) { return i >= 0 && i < c->t[tb].n; }
+
+/* ------------------------------------------------------------------ values and their types */
+static int pyclass(const ctx *c, int32_t vid) {
+    if (!valid_row(c, LLP_VALUES, vid)) return PY_NONE;
+    int k = COL(c, LLP_VALUES, vid, V_KIND);
+    int i = COL(c, LLP_VALUES, vid, V_INDEX);
+    switch (k) {
+    case LLP_V_FUNC: return valid_row(c, LLP_FUNCS, i) ? PY_FUNC : PY_NONE;
+    case LLP_V_GVAR: return valid_row(c, LLP_GLOBALS, i) ? PY_GVAR : PY_NONE;
+    case LLP_V_ALIAS: return valid_row(c, LLP_GLOBALS, i) ? PY_ALIAS : PY_NONE;
+    case LLP_V_IFUNC: return valid_row(c, LLP_GLOBALS, i) ? PY_IFUNC : PY_NONE;
+    case LLP_V_ARG: return valid_row(c, LLP_ARGS, i) ? PY_ARG : PY_NONE;
+    case LLP_V_INST: return valid_row(c, LLP_INSTS, i) ? PY_INST : PY_NONE;
+    case LLP_V_BLOCK: return valid_row(c, LLP_BLOCKS, i) ? PY_BLOCK : PY_NONE;
+    case LLP_V_CONST:
+        if (!valid_row(c, LLP_CONSTS, i)) return PY_NONE;
+        k = COL(c, LLP_CONSTS, i, C_KIND);
+        return k == LLP_C_METADATA ? PY_MD : k == LLP_C_ASM ? PY_ASM : PY_CONST;
+    default: return PY_NONE;
+    }
+}
+
+static int vindex(const ctx *c, int32_t vid) { return COL(c, LLP_VALUES, vid, V_INDEX); }
+
+static int ckind(const ctx *c, int32_t vid) { return COL(c, LLP_CONSTS, vindex(c, vid), C_KIND); }
+
+static int tvalid(const ctx *c, int32_t t) { return valid_row(c, LLP_TYPES, t); }
+static int tkind(const ctx *c, int32_t t) { return tvalid(c, t) ? COL(c, LLP_TYPES, t, T_KIND) : 0; }
+static int ta(const ctx *c, int32_t t) { return COL(c, LLP_TYPES, t, T_A); }
+static int tb_(const ctx *c, int32_t t) { return COL(c, LLP_TYPES, t, T_B); }
+
+/* the type id of Python's `value.type`; -1 where it is a label, metadata or nothing */
+static int32_t obj_type(const ctx *c, int32_t vid) {
+    switch (pyclass(c, vid)) {
+    case PY_FUNC: return COL(c, LLP_FUNCS, vindex(c, vid), F_TYPE);
+    case PY_GVAR: case PY_ALIAS: case PY_IFUNC: return COL(c, LLP_VALUES, vid, V_TYPE);
+    case PY_ARG: return COL(c, LLP_ARGS, vindex(c, vid), A_TYPE);
+    case PY_INST: return COL(c, LLP_INSTS, vindex(c, vid), I_TYPE);
+    case PY_CONST: case PY_ASM: return COL(c, LLP_CONSTS, vindex(c, vid), C_TYPE);
+    default: return -1;
+    }
+}
+
+/* Module.resolve_type: a named type's body, followed through names (64 steps at most) */
+static int32_t resolve_named(const ctx *c, int32_t t) {
+    for (int k = 0; k < 64 && tkind(c, t) == LLP_T_NAMED; k++) {
+        int a = ta(c, t);
+        t = valid_row(c, LLP_NAMED, a) ? c->named_body[a] : TY_OPAQUE;
+        if (t < 0) return TY_OPAQUE;
+    }
+    return t;
+}
+
+/* irtools.analysis.features._resolve: (type, element type when a vector) */
+static int32_t resolve(const ctx *c, int32_t t, int32_t *elem) {
+    int k = tkind(c, t);
+    if (k == LLP_T_NAMED) t = resolve_named(c, t);
+    if (elem) {
+        *elem = -1;
+        if (tkind(c, t) == LLP_T_VECTOR) {
+            *elem = ta(c, t);
+            if (k == LLP_T_VECTOR && tkind(c, *elem) == LLP_T_NAMED) *elem = resolve_named(c, *elem);
+        }
+    }
+    return t;
+}
+
+static int is_fp_kind(const ctx *c, int32_t t, int fk) { return tkind(c, t) == LLP_T_FP && ta(c, t) == fk; }
+
+/* irtools.analysis.features.type_category, as a column offset from ir.ty.void */
+static int type_category(const ctx *c, int32_t t) {
+    int32_t e;
+    t = resolve(c, t, &e);
+    switch (tkind(c, t)) {
+    case LLP_T_VOID: return 0;
+    case LLP_T_INT: {
+        int w = ta(c, t);
+        return w == 1 ? 1 : w == 8 ? 2 : w == 16 ? 3 : w == 32 ? 4 : w == 64 ? 5 : w == 128 ? 6 : 7;
+    }
+    case LLP_T_FP: {
+        int f = ta(c, t);
+        return f == FK_HALF ? 8 : f == FK_BFLOAT ? 9 : f == FK_FLOAT ? 10 : f == FK_DOUBLE ? 11 : 12;
+    }
+    case LLP_T_PTR: return 13;
+    case LLP_T_VECTOR: {
+        int ek = tkind(c, e);
+        return ek == LLP_T_INT ? 14 : ek == LLP_T_FP ? 15 : ek == LLP_T_PTR ? 16 : 20;
+    }
+    case LLP_T_STRUCT: case LLP_T_NAMED: return 17;
+    case LLP_T_ARRAY: return 18;
+    case LLP_T_TOKEN: return 19;
+    default: return 20;
+    }
+}
+
+/* costmodel.features._bits of every type; components are interned before the types holding them */
+static int compute_bits(ctx *c) {
+    int n = c->t[LLP_TYPES].n;
+    c->tbits = calloc((size_t)n + 1, sizeof *c->tbits);
+    if (!c->tbits) return -1;
+    const int32_t *tl = c->t[LLP_TYPELIST].r;
+    int ntl = c->t[LLP_TYPELIST].n;
+    for (int t = 0; t < n; t++) {
+        int64_t b = 0;
+        int a = ta(c, t);
+        switch (tkind(c, t)) {
+        case LLP_T_INT: b = a; break;
+        case LLP_T_FP:
+            b = a == FK_HALF || a == FK_BFLOAT ? 16 : a == FK_FLOAT ? 32 : a == FK_X86_FP80 ? 80
+                : a == FK_FP128 ? 128 : 64;
+            break;
+        case LLP_T_PTR: b = 64; break;
+        case LLP_T_VECTOR: case LLP_T_ARRAY:
+            if (a >= 0 && a < t) {
+                b = (int64_t)tb_(c, t) * c->tbits[a];
+                if (c->tbits[a] > ((int64_t)1 << 30) || b > ((int64_t)1 << 52)) c->module_reason |= R_BIGINT;
+            } else if (a >= t) {
+                c->module_reason |= R_SHAPE;
+            }
+            break;
+        case LLP_T_STRUCT: {
+            int lo = COL(c, LLP_TYPES, t, T_LOFF), ln = COL(c, LLP_TYPES, t, T_LLEN);
+            for (int k = 0; k < ln; k++) {
+                int e = lo + k < ntl && lo + k >= 0 ? tl[lo + k] : -1;
+                if (e >= 0 && e < t) b += c->tbits[e];
+                else c->module_reason |= R_SHAPE;
+            }
+            if (b > ((int64_t)1 << 52)) c->module_reason |= R_BIGINT;
+            break;
+        }
+        default: break;
+        }
+        c->tbits[t] = b;
+    }
+    return 0;
+}
+
+static int64_t bits(const ctx *c, int32_t t) { return tvalid(c, t) ? c->tbits[t] : 0; }
+
+/* _erase(a) == _erase(b): equality with pointee types dropped */
+static int erased_equal(const ctx *c, int32_t a, int32_t b, int depth) {
+    if (a == b) return 1;
+    if (depth > 32 || !tvalid(c, a) || !tvalid(c, b)) return 0;
+    int k = tkind(c, a);
+    if (k != tkind(c, b)) return 0;
+    const int32_t *tl = c->t[LLP_TYPELIST].r;
+    int ntl = c->t[LLP_TYPELIST].n;
+    switch (k) {
+    case LLP_T_PTR: return ta(c, a) == ta(c, b);
+    case LLP_T_VECTOR:
+        if (COL(c, LLP_TYPES, a, T_C) != COL(c, LLP_TYPES, b, T_C)) return 0;
+        /* fall through */
+    case LLP_T_ARRAY:
+        return tb_(c, a) == tb_(c, b) && erased_equal(c, ta(c, a), ta(c, b), depth + 1);
+    case LLP_T_FUNC: case LLP_T_STRUCT: {
+        if (tb_(c, a) != tb_(c, b)) return 0;  /* vararg / packed */
+        if (k == LLP_T_FUNC && !erased_equal(c, ta(c, a), ta(c, b), depth + 1)) return 0;
+        int la = COL(c, LLP_TYPES, a, T_LLEN), lb = COL(c, LLP_TYPES, b, T_LLEN);
+        int oa = COL(c, LLP_TYPES, a, T_LOFF), ob = COL(c, LLP_TYPES, b, T_LOFF);
+        if (la != lb || oa < 0 || ob < 0 || oa + la > ntl || ob + lb > ntl) return 0;
+        for (int i = 0; i < la; i++)
+            if (!erased_equal(c, tl[oa + i], tl[ob + i], depth + 1)) return 0;
+        return 1;
+    }
+    default: return 0;   /* interned: equal ids were the only way to be equal */
+    }
+}
+
+/* ------------------------------------------------------------------ names */
+static int hexval(char ch) {
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+static int in_src(const ctx *c, int64_t off, int64_t len) {
+    return off >= 0 && len >= 0 && (uint64_t)(off + len) <= c->len;
+}
+
+/* irtools.ir.llvm.names.decode_name plus Module._name's rule that a slot number is no name;
+ * appends the name to `out`, returns its length or -1 (OOM) */
+static int decode_name(ctx *c, cbuf *out, int32_t off, int32_t len) {
+    if (off < 0 || !in_src(c, off, len)) return 0;
+    const char *s = c->src + off;
+    int quoted = off > 0 && c->src[off - 1] == '"';
+    int digits = len > 0;
+    for (int i = 0; i < len; i++) digits &= s[i] >= '0' && s[i] <= '9';
+    if (digits && !quoted) return 0;
+    size_t start = out->n;
+    for (int i = 0; i < len; i++) {
+        char ch = s[i];
+        if (quoted && ch == '\\' && i + 1 < len) {
+            if (s[i + 1] == '\\') {
+                ch = '\\';
+                i++;
+            } else if (i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+                ch = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+                i += 2;
+            }
+        }
+        if (cbuf_add(out, &ch, 1)) return -1;
+    }
+    return (int)(out->n - start);
+}
+
+static const char *fname(const ctx *c, int f, int *len) {
+    *len = c->fname_len[f];
+    return c->names.a ? c->names.a + c->fname_off[f] : "";
+}
+
+static int starts(const char *s, int n, const char *p) {
+    size_t k = strlen(p);
+    return (size_t)n >= k && memcmp(s, p, k) == 0;
+}
+
+static int equals(const char *s, int n, const char *p) { return (size_t)n == strlen(p) && memcmp(s, p, (size_t)n) == 0; }
+
+static int is_intrinsic(const ctx *c, int f) {
+    int len;
+    const char *s = fname(c, f, &len);
+    return starts(s, len, "llvm.");
+}
+
+/* get_function(name): the FUNCS row of the first global or function with this decoded name */
+static int function_named(const ctx *c, const char *p, int len) {
+    int k = hmap_find(&c->by_name, p, len);
+    return k < 0 ? -1 : c->by_name.e[k].val;
+}
+
+/* ------------------------------------------------------------------ integer constants */
+/* costmodel.features._const_int: int(text) of an integer constant, else 0 (1 when found) */
+static int const_int(const ctx *c, int32_t vid, int64_t *out, uint32_t *reason) {
+    if (pyclass(c, vid) != PY_CONST || ckind(c, vid) != LLP_C_INT) return 0;
+    int i = vindex(c, vid);
+    int32_t off = COL(c, LLP_CONSTS, i, C_OFF), end = COL(c, LLP_CONSTS, i, C_END);
+    if (end <= off) {  /* an alloca's implied `i32 1` */
+        *out = 1;
+        return 1;
+    }
+    if (!in_src(c, off, end - off)) return 0;
+    const char *s = c->src + off;
+    int n = end - off, k = 0, neg = 0;
+    if (k < n && (s[k] == '-' || s[k] == '+')) neg = s[k++] == '-';
+    if (k == n) return 0;
+    int64_t v = 0;
+    int nd = 0;
+    for (; k < n; k++) {
+        if (s[k] < '0' || s[k] > '9') return 0;   /* true, false, u0x..: int() raises, Python says None */
+        if (++nd > 15) {
+            *reason |= R_BIGINT;
+            return 0;
+        }
+        v = v * 10 + (s[k] - '0');
+    }
+    *out = neg ? -v : v;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ text helpers */
+static int is_w(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+static int is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f'; }
+/* str.strip()'s ASCII whitespace (str.split too) */
+static int is_ustrip(char ch) { return is_space(ch) || (ch >= 0x1c && ch <= 0x1f); }
+
+static const char *find_bytes(const char *h, size_t hn, const char *n, size_t nn) {
+    if (nn == 0) return h;
+    for (size_t i = 0; i + nn <= hn; i++)
+        if (h[i] == n[0] && memcmp(h + i, n, nn) == 0) return h + i;
+    return NULL;
+}
+
+static int has_nonascii(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if ((uint8_t)s[i] >= 0x80) return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ header tokens (module._HDR_TOKEN) */
+typedef struct { int32_t off, len; } span;
+
+static int hdr_class(char ch) { return is_w(ch) || ch == '-' || ch == '.' || ch == '$'; }
+
+/* a quoted string from s[i] == '"'; returns its end or -1 ('\\' before a newline ends the match) */
+static int hdr_string(const char *s, int n, int i) {
+    for (int k = i + 1; k < n; k++) {
+        if (s[k] == '"') return k + 1;
+        if (s[k] == '\\') {
+            if (k + 1 >= n || s[k + 1] == '\n') return -1;
+            k++;
+        }
+    }
+    return -1;
+}
+
+static int hdr_tokens(const char *s, int n, span *out, int max) {
+    int nt = 0, i = 0;
+    while (i < n && nt < max) {
+        char ch = s[i];
+        if (is_space(ch)) {
+            i++;
+            continue;
+        }
+        int end = -1;
+        if (ch == '"') {
+            end = hdr_string(s, n, i);
+            if (end > 0) {
+                int k = end;
+                while (k < n && is_space(s[k])) k++;
+                if (k < n && s[k] == '=') {
+                    k++;
+                    while (k < n && is_space(s[k])) k++;
+                    if (k < n && s[k] == '"') {
+                        int e2 = hdr_string(s, n, k);
+                        if (e2 > 0) end = e2;
+                    }
+                }
+            }
+        } else if (ch == '#' && i + 1 < n && is_digit(s[i + 1])) {
+            end = i + 1;
+            while (end < n && is_digit(s[end])) end++;
+        } else if (hdr_class(ch) || ((ch == '%' || ch == '@' || ch == '!') && i + 1 < n && hdr_class(s[i + 1]))) {
+            end = i + 1;
+            while (end < n && hdr_class(s[end])) end++;
+        }
+        if (end < 0) end = i + 1;
+        out[nt++] = (span){i, end - i};
+        i = end;
+    }
+    return nt;
+}
+
+static int tok_is(const char *s, span t, const char *w) { return equals(s + t.off, t.len, w); }
+
+/* module._CC_WORDS, whole-word */
+static int cc_word(const char *s, int n) {
+    static const char *const exact[] = {"ccc", "fastcc", "coldcc", "tailcc", "swiftcc", "swifttailcc", "ghccc",
+                                        "anyregcc", "hhvmcc", "win64cc", "graalcc", NULL};
+    static const char *const prefix[] = {"amdgpu_", "spir_", "aarch64_", "ptx_", "msp430_", "avr_", "riscv_",
+                                         "m68k_", NULL};
+    for (int i = 0; i < n; i++)
+        if (!is_w(s[i])) return 0;
+    for (int i = 0; exact[i]; i++)
+        if (equals(s, n, exact[i])) return 1;
+    for (int i = 0; prefix[i]; i++)
+        if (starts(s, n, prefix[i]) && n > (int)strlen(prefix[i])) return 1;
+    if (n >= 4 && s[n - 1] == 'c' && s[n - 2] == 'c')
+        for (int i = 1; i <= n - 3; i++)
+            if (s[i] == '_') return 1;
+    return 0;
+}
+
+typedef struct {
+    int linkage_local;   /* internal or private */
+    int ptx_kernel;
+} header_info;
+
+/* Function._split_header, linkage, calling_convention and attribute_text in one walk; the
+ * attribute text goes to c->attrs */
+static int read_header(ctx *c, int f, header_info *hi) {
+    hi->linkage_local = 0;
+    hi->ptx_kernel = 0;
+    c->attrs.n = 0;
+    if (cbuf_add(&c->attrs, "", 0)) return -1;
+    int32_t off = COL(c, LLP_FUNCS, f, F_OFF), end = COL(c, LLP_FUNCS, f, F_HDREND);
+    if (off < 0 || end < off || !in_src(c, off, end - off)) return 0;
+    const char *s = c->src + off;
+    int n = end - off;
+    span stackbuf[256];
+    span *tk = n + 1 <= 256 ? stackbuf : malloc(sizeof(span) * (size_t)(n + 1));
+    if (!tk) return -1;
+    int nt = hdr_tokens(s, n, tk, n + 1);
+    int name_at = -1, close_at = -1, depth = 0;
+    for (int k = 0; k < nt; k++) {
+        if (name_at < 0) {
+            if (s[tk[k].off] == '@' && k + 1 < nt && tok_is(s, tk[k + 1], "(")) name_at = k;
+            continue;
+        }
+        if (tok_is(s, tk[k], "(")) depth++;
+        else if (tok_is(s, tk[k], ")") && --depth == 0) {
+            close_at = k;
+            break;
+        }
+    }
+    int nbefore = name_at < 0 || close_at < 0 ? nt : name_at;
+    int after0 = name_at < 0 || close_at < 0 ? nt : close_at + 1;
+    static const char *const linkages[] = {"private", "internal", "available_externally", "linkonce", "weak",
+                                           "common", "appending", "extern_weak", "linkonce_odr", "weak_odr",
+                                           "external", NULL};
+    for (int k = 1; k < nbefore; k++) {
+        char w[32];
+        if (tk[k].len < (int)sizeof w) {
+            memcpy(w, s + tk[k].off, (size_t)tk[k].len);
+            w[tk[k].len] = 0;
+            if (in_list(w, linkages) >= 0) {
+                hi->linkage_local = strcmp(w, "internal") == 0 || strcmp(w, "private") == 0;
+                break;
+            }
+        }
+    }
+    for (int k = 1; k < nbefore; k++) {
+        if (tok_is(s, tk[k], "cc") && k + 1 < nbefore) break;
+        if (cc_word(s + tk[k].off, tk[k].len) && !tok_is(s, tk[k], "unnamed_addr")) {
+            hi->ptx_kernel = tok_is(s, tk[k], "ptx_kernel");
+            break;
+        }
+    }
+    /* attributes: each item is appended; a `(...)` run joins the item before it */
+    static const char *const stop[] = {"section", "comdat", "gc", "prefix", "prologue", "personality",
+                                       "partition", NULL};
+    int items = 0, rc = 0;
+    for (int k = after0; k < nt && !rc;) {
+        span w = tk[k];
+        char word[16];
+        int isstop = 0;
+        if (w.len < (int)sizeof word) {
+            memcpy(word, s + w.off, (size_t)w.len);
+            word[w.len] = 0;
+            isstop = in_list(word, stop) >= 0;
+        }
+        if (isstop || s[w.off] == '!') break;
+        if (tok_is(s, w, "(") && items) {
+            int d = 0, j = k;
+            while (j < nt) {
+                d += tok_is(s, tk[j], "(");
+                d -= tok_is(s, tk[j], ")");
+                j++;
+                if (d == 0) break;
+            }
+            for (int q = k; q < j && !rc; q++)
+                for (int z = 0; z < tk[q].len && !rc; z++)
+                    rc = s[tk[q].off + z] == ',' ? cbuf_add(&c->attrs, ", ", 2) : cbuf_add(&c->attrs, s + tk[q].off + z, 1);
+            k = j;
+            continue;
+        }
+        if (items && cbuf_add(&c->attrs, " ", 1)) rc = -1;
+        items++;
+        if (tok_is(s, w, "align") && k + 1 < nt) {
+            rc = cbuf_add(&c->attrs, "align ", 6) || cbuf_add(&c->attrs, s + tk[k + 1].off, (size_t)tk[k + 1].len);
+            k += 2;
+            continue;
+        }
+        if (s[w.off] == '#' && w.len > 1) {
+            int all = 1;
+            for (int z = 1; z < w.len; z++) all &= is_digit(s[w.off + z]);
+            if (all) {
+                /* the group's text, or "" for an undefined group */
+                int64_t num = 0;
+                int big = w.len > 10;
+                for (int z = 1; z < w.len && !big; z++) num = num * 10 + (s[w.off + z] - '0');
+                int lo = 0, hi2 = c->ngroups - 1, at = -1;
+                while (!big && lo <= hi2) {
+                    int mid = (lo + hi2) / 2;
+                    int64_t g = c->groups[mid * 3];
+                    if (g == num) {
+                        at = mid;
+                        break;
+                    }
+                    if (g < num) lo = mid + 1;
+                    else hi2 = mid - 1;
+                }
+                if (at >= 0) rc = cbuf_add(&c->attrs, c->src + c->groups[at * 3 + 1], (size_t)c->groups[at * 3 + 2]);
+                k++;
+                continue;
+            }
+        }
+        rc = cbuf_add(&c->attrs, s + w.off, (size_t)w.len);
+        k++;
+    }
+    if (tk != stackbuf) free(tk);
+    return rc ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ attribute groups */
+static int cmp_group(const void *a, const void *b) {
+    const int32_t *x = a, *y = b;
+    /* by number, later definitions after earlier ones (the dict keeps the last) */
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    return x[3] < y[3] ? -1 : x[3] > y[3];
+}
+
+static int read_groups(ctx *c) {
+    int ne = c->t[LLP_ENTITIES].n, n = 0;
+    int32_t *g = malloc(sizeof(int32_t) * 4 * ((size_t)ne + 1));
+    if (!g) return -1;
+    for (int i = 0; i < ne; i++) {
+        if (COL(c, LLP_ENTITIES, i, E_KIND) != 3 || COL(c, LLP_ENTITIES, i, E_WHAT) != 5) continue;
+        int32_t off = COL(c, LLP_ENTITIES, i, E_OFF), end = COL(c, LLP_ENTITIES, i, E_END);
+        if (!in_src(c, off, end - off)) continue;
+        const char *s = c->src + off;
+        int len = end - off, k = 10;
+        /* attributes\s+#(\d+)\s*=\s*\{(.*)\}\s*$ */
+        if (len < 10 || memcmp(s, "attributes", 10) != 0) continue;
+        if (k >= len || !is_space(s[k])) continue;
+        while (k < len && is_space(s[k])) k++;
+        if (k >= len || s[k] != '#') continue;
+        k++;
+        int d0 = k;
+        int64_t num = 0;
+        while (k < len && is_digit(s[k])) num = num * 10 + (s[k++] - '0');
+        if (k == d0 || k - d0 > 9) continue;
+        while (k < len && is_space(s[k])) k++;
+        if (k >= len || s[k] != '=') continue;
+        k++;
+        while (k < len && is_space(s[k])) k++;
+        if (k >= len || s[k] != '{') continue;
+        int open = k, close = len - 1;
+        while (close > open && is_space(s[close])) close--;
+        if (close <= open || s[close] != '}') continue;
+        int a = open + 1, b = close;
+        while (a < b && is_ustrip(s[a])) a++;
+        while (b > a && is_ustrip(s[b - 1])) b--;
+        if (has_nonascii(s + open, (size_t)(close - open))) c->module_reason |= R_NONASCII;
+        g[n * 4] = (int32_t)num;
+        g[n * 4 + 1] = off + a;
+        g[n * 4 + 2] = b - a;
+        g[n * 4 + 3] = i;
+        n++;
+    }
+    qsort(g, (size_t)n, sizeof(int32_t) * 4, cmp_group);
+    /* keep the last of each number, as (number, off, len) */
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (i + 1 < n && g[(i + 1) * 4] == g[i * 4]) continue;
+        g[m * 3] = g[i * 4];
+        g[m * 3 + 1] = g[i * 4 + 1];
+        g[m * 3 + 2] = g[i * 4 + 2];
+        m++;
+    }
+    c->groups = g;
+    c->ngroups = m;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ function_use_counts */
+/* functions inside a constant expression: their count depends on LLVM's folding */
+static void taint_tree(ctx *c, int32_t vid, int depth) {
+    int pc = pyclass(c, vid);
+    if (pc == PY_FUNC) {
+        c->freason[vindex(c, vid)] |= R_USES;
+        return;
+    }
+    if (pc != PY_CONST && pc != PY_MD) return;
+    if (depth > 64) {
+        c->module_reason |= R_USES;
+        return;
+    }
+    int i = vindex(c, vid);
+    int32_t s = COL(c, LLP_CONSTS, i, C_OPSTART), n = COL(c, LLP_CONSTS, i, C_OPCOUNT);
+    if (s < 0 || n < 0 || s + n > c->t[LLP_OPERANDS].n) return;
+    for (int k = 0; k < n; k++) taint_tree(c, c->t[LLP_OPERANDS].r[s + k], depth + 1);
+}
+
+/* the dedupe key of a constant: its type and its text with whitespace runs made one space */
+static int const_key(ctx *c, int i) {
+    c->keybuf.n = 0;
+    int32_t ty = COL(c, LLP_CONSTS, i, C_TYPE);
+    if (cbuf_add(&c->keybuf, (const char *)&ty, sizeof ty)) return -1;
+    int32_t off = COL(c, LLP_CONSTS, i, C_OFF), end = COL(c, LLP_CONSTS, i, C_END);
+    if (end <= off) return cbuf_add(&c->keybuf, "1", 1);
+    if (!in_src(c, off, end - off)) return 0;
+    int gap = 0, any = 0;
+    for (int32_t k = off; k < end; k++) {
+        char ch = c->src[k];
+        if (is_ustrip(ch)) {
+            gap = 1;
+            continue;
+        }
+        if (gap && any && cbuf_add(&c->keybuf, " ", 1)) return -1;
+        gap = 0;
+        any = 1;
+        if (cbuf_add(&c->keybuf, &ch, 1)) return -1;
+    }
+    return 0;
+}
+
+static void use_value(ctx *c, int32_t vid, int depth);
+
+static void visit_constant(ctx *c, int32_t vid, int depth) {
+    int i = vindex(c, vid);
+    int32_t s = COL(c, LLP_CONSTS, i, C_OPSTART), n = COL(c, LLP_CONSTS, i, C_OPCOUNT);
+    if (n <= 0) return;   /* nothing inside to count: the key would change nothing */
+    if (depth > 64) {
+        c->module_reason |= R_USES;
+        return;
+    }
+    if (const_key(c, i)) {
+        c->oom = 1;
+        return;
+    }
+    /* the key lives in the source or in a copy owned by the map */
+    char *key = malloc(c->keybuf.n ? c->keybuf.n : 1);
+    if (!key) {
+        c->oom = 1;
+        return;
+    }
+    memcpy(key, c->keybuf.a, c->keybuf.n);
+    size_t before = c->seen_consts.n;
+    int k = hmap_add(&c->seen_consts, key, (int)c->keybuf.n, 0);
+    if (k < 0) {
+        free(key);
+        c->oom = 1;
+        return;
+    }
+    if (c->seen_consts.n == before) {
+        free(key);
+        return;
+    }
+    if (COL(c, LLP_CONSTS, i, C_KIND) == LLP_C_BLOCKADDRESS) return;
+    if (s < 0 || s + n > c->t[LLP_OPERANDS].n) return;
+    for (int q = 0; q < n; q++) use_value(c, c->t[LLP_OPERANDS].r[s + q], depth + 1);
+}
+
+static void use_value(ctx *c, int32_t vid, int depth) {
+    int pc = pyclass(c, vid);
+    if (pc == PY_FUNC) {
+        c->uses[vindex(c, vid)]++;
+    } else if (pc == PY_CONST) {
+        if (ckind(c, vid) == LLP_C_EXPR) taint_tree(c, vid, depth);
+        else visit_constant(c, vid, depth);
+    }
+}
+
+/* @name references (features._GLOBAL_REF) in s[0..n), each counted when it names a function */
+static void count_text_refs(ctx *c, const char *s, int n, int first_only) {
+    for (int i = 0; i < n; i++) {
+        if (s[i] != '@') continue;
+        const char *p = NULL;
+        int len = 0, next = i + 1;
+        if (i + 1 < n && s[i + 1] == '"') {
+            int k = i + 2;
+            while (k < n && s[k] != '"') k += s[k] == '\\' ? 2 : 1;
+            if (k >= n) continue;
+            p = s + i + 2;
+            len = k - (i + 2);
+            next = k + 1;
+            if (len == 0) c->module_reason |= R_NAMES;   /* @"" would find the first unnamed global */
+        } else {
+            int k = i + 1;
+            while (k < n && (is_w(s[k]) || s[k] == '-' || s[k] == '$' || s[k] == '.')) k++;
+            if (k == i + 1) continue;
+            p = s + i + 1;
+            len = k - (i + 1);
+            next = k;
+        }
+        int f = function_named(c, p, len);
+        if (f >= 0) c->uses[f]++;
+        if (first_only) return;
+        i = next - 1;
+    }
+}
+
+/* _header_function_refs: personality / prefix / prologue name functions in a definition's header */
+static int header_refs(ctx *c, int f) {
+    int32_t off = COL(c, LLP_FUNCS, f, F_OFF), end = COL(c, LLP_FUNCS, f, F_HDREND);
+    if (off < 0 || end < off || !in_src(c, off, end - off)) return 0;
+    /* comments out first, as _COMMENT.sub does */
+    cbuf h = {0};
+    for (int32_t k = off; k < end; k++) {
+        if (c->src[k] == ';') {
+            while (k < end && c->src[k] != '\n') k++;
+            if (k >= end) break;
+        }
+        if (cbuf_add(&h, c->src + k, 1)) {
+            free(h.a);
+            return -1;
+        }
+    }
+    static const char *const kw[] = {"personality", "prefix", "prologue"};
+    for (size_t i = 0; i < h.n; i++) {
+        if (i > 0 && is_w(h.a[i - 1])) continue;
+        for (int q = 0; q < 3; q++) {
+            size_t L = strlen(kw[q]);
+            if (i + L <= h.n && memcmp(h.a + i, kw[q], L) == 0 && (i + L == h.n || !is_w(h.a[i + L]))) {
+                count_text_refs(c, h.a + i + L, (int)(h.n - i - L), 1);
+                break;
+            }
+        }
+    }
+    free(h.a);
+    return 0;
+}
+
+static int is_debug_call(const ctx *c, int inst);
+
+static int function_uses(ctx *c) {
+    const int32_t *ops = c->t[LLP_OPERANDS].r;
+    int nops_all = c->t[LLP_OPERANDS].n;
+    int nf = c->t[LLP_FUNCS].n;
+    for (int f = 0; f < nf; f++) {
+        if (COL(c, LLP_FUNCS, f, F_DECL)) continue;
+        int b0 = COL(c, LLP_FUNCS, f, F_BSTART), nb = COL(c, LLP_FUNCS, f, F_BCOUNT);
+        for (int b = b0; b < b0 + nb && valid_row(c, LLP_BLOCKS, b); b++) {
+            int i0 = COL(c, LLP_BLOCKS, b, B_ISTART), ni = COL(c, LLP_BLOCKS, b, B_ICOUNT);
+            for (int i = i0; i < i0 + ni && valid_row(c, LLP_INSTS, i); i++) {
+                if (is_debug_call(c, i)) continue;
+                int s = COL(c, LLP_INSTS, i, I_OPSTART), n = COL(c, LLP_INSTS, i, I_NOPS);
+                if (s < 0 || n < 0 || s + n > nops_all) continue;
+                for (int k = 0; k < n; k++) use_value(c, ops[s + k], 0);
+            }
+        }
+        if (header_refs(c, f)) return -1;
+    }
+    int ng = c->t[LLP_GLOBALS].n;
+    for (int kind = 1; kind <= 3; kind++)
+        for (int g = 0; g < ng; g++) {
+            if (COL(c, LLP_GLOBALS, g, G_KIND) != kind) continue;
+            int32_t init = COL(c, LLP_GLOBALS, g, G_INIT);
+            if (init < 0 || pyclass(c, init) == PY_NONE) {
+                if (kind != 1) {
+                    c->module_reason |= R_SHAPE;   /* Python would read values[-1] */
+                    continue;
+                }
+                /* the text after '=' of the definition */
+                int32_t off = COL(c, LLP_GLOBALS, g, G_OFF), end = COL(c, LLP_GLOBALS, g, G_END);
+                if (!in_src(c, off, end - off)) continue;
+                const char *s = c->src + off;
+                int n = end - off, eq = 0;
+                while (eq < n && s[eq] != '=') eq++;
+                eq = eq < n ? eq + 1 : 0;
+                count_text_refs(c, s + eq, n - eq, 0);
+                continue;
+            }
+            use_value(c, init, 0);
+        }
+    return c->oom ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ instructions */
+static int iop(const ctx *c, int i) {
+    int op = COL(c, LLP_INSTS, i, I_OP);
+    return op > 0 && op < OPS.n ? op : 0;
+}
+
+/* operand k of instruction i (k < ntotal) */
+static int32_t iopnd(const ctx *c, int i, int k) { return c->t[LLP_OPERANDS].r[COL(c, LLP_INSTS, i, I_OPSTART) + k]; }
+
+static int inst_ok(const ctx *c, int i) {
+    int s = COL(c, LLP_INSTS, i, I_OPSTART), n = COL(c, LLP_INSTS, i, I_NOPS), nt = COL(c, LLP_INSTS, i, I_NTOTAL);
+    int na = COL(c, LLP_INSTS, i, I_NARGS);
+    return s >= 0 && n >= 0 && nt >= n && s + nt <= c->t[LLP_OPERANDS].n && (na <= n || !(OPS.flags[iop(c, i)] & OPF_CALL));
+}
+
+/* Instruction.callee: the last of all the operands of a call */
+static int32_t callee_of(const ctx *c, int i) {
+    int nt = COL(c, LLP_INSTS, i, I_NTOTAL);
+    return nt > 0 ? iopnd(c, i, nt - 1) : -1;
+}
+
+/* the FUNCS row of a Function callee, else -1 */
+static int callee_func(const ctx *c, int i) {
+    int32_t v = callee_of(c, i);
+    return pyclass(c, v) == PY_FUNC ? vindex(c, v) : -1;
+}
+
+static int is_debug_call(const ctx *c, int i) {
+    if (iop(c, i) != OPS.call || !inst_ok(c, i)) return 0;
+    int f = callee_func(c, i);
+    if (f < 0) return 0;
+    static const char *const dbg[] = {"llvm.dbg.declare", "llvm.dbg.value", "llvm.dbg.assign", "llvm.dbg.label",
+                                      "llvm.dbg.addr", "llvm.pseudoprobe", NULL};
+    int n;
+    const char *s = fname(c, f, &n);
+    for (int k = 0; dbg[k]; k++)
+        if (equals(s, n, dbg[k])) return 1;
+    return 0;
+}
+
+/* features.called_function: the callee when it is a Function of the call's type, else -1 */
+static int called_function(const ctx *c, int i, uint32_t *reason) {
+    int32_t v = callee_of(c, i);
+    int pc = pyclass(c, v);
+    if (pc == PY_CONST && ckind(c, v) == LLP_C_EXPR) {
+        *reason |= R_CONSTEXPR;   /* old IR calls through a bitcast that LLVM folds */
+        return -1;
+    }
+    if (pc != PY_FUNC) return -1;
+    int f = vindex(c, v);
+    int32_t fty = COL(c, LLP_INSTS, i, I_KEY);
+    if (fty < 0) {
+        *reason |= R_SHAPE;
+        return -1;
+    }
+    return erased_equal(c, fty, COL(c, LLP_FUNCS, f, F_TYPE), 0) ? f : -1;
+}
+
+/* counted_operands: 1 when the instruction's operands are what LLVM 22 sees, 0 when it is a debug
+ * intrinsic (not an instruction), with R_UPGRADE when the reader would rewrite the call */
+static int counted(const ctx *c, int i, uint32_t *reason) {
+    if (is_debug_call(c, i)) return 0;
+    if (iop(c, i) != OPS.call) return 1;
+    int n = COL(c, LLP_INSTS, i, I_NOPS);
+    if (n <= 0) return 1;
+    int32_t last = iopnd(c, i, n - 1);
+    if (pyclass(c, last) != PY_FUNC) return 1;
+    int len;
+    const char *s = fname(c, vindex(c, last), &len);
+    if (!starts(s, len, "llvm.")) return 1;
+    int na = COL(c, LLP_INSTS, i, I_NARGS);
+    if ((starts(s, len, "llvm.lifetime.start") || starts(s, len, "llvm.lifetime.end")) && na == 2)
+        *reason |= R_UPGRADE;
+    else if (starts(s, len, "llvm.masked.") && na == 4) *reason |= R_UPGRADE;
+    else if ((starts(s, len, "llvm.memcpy.") || starts(s, len, "llvm.memmove.") || starts(s, len, "llvm.memset."))
+             && na == 5)
+        *reason |= R_UPGRADE;
+    else if ((starts(s, len, "llvm.var.annotation") || starts(s, len, "llvm.ptr.annotation.")) && na == 4)
+        *reason |= R_UPGRADE;
+    else if ((starts(s, len, "llvm.ctlz.") || starts(s, len, "llvm.cttz.")) && na == 1) *reason |= R_UPGRADE;
+    else if (starts(s, len, "llvm.objectsize.") && (na == 2 || na == 3)) *reason |= R_UPGRADE;
+    return 1;
+}
+
+/* features._fold_operand(v).cls for everything but constant expressions (R_CONSTEXPR) */
+static int operand_class(const ctx *c, int32_t v, uint32_t *reason) {
+    switch (pyclass(c, v)) {
+    case PY_FUNC: case PY_GVAR: case PY_ALIAS: case PY_IFUNC: return OC_GLOBAL;
+    case PY_INST: return OC_INST;
+    case PY_ARG: return OC_ARG;
+    case PY_BLOCK: return OC_BLOCK;
+    case PY_ASM: return OC_ASM;
+    case PY_CONST: {
+        int k = ckind(c, v);
+        if (k == LLP_C_INT || k == LLP_C_ZERO) {
+            int32_t t = resolve(c, COL(c, LLP_CONSTS, vindex(c, v), C_TYPE), NULL);
+            int tk = tkind(c, t);
+            return tk == LLP_T_INT ? OC_CINT : tk == LLP_T_FP ? OC_CFP : OC_CONST;
+        }
+        if (k == LLP_C_FP) return OC_CFP;
+        if (k == LLP_C_EXPR) *reason |= R_CONSTEXPR;
+        return OC_CONST;
+    }
+    default: return OC_UNKNOWN;
+    }
+}
+
+/* the opcode of an instruction or constant expression (Constant.opcode reads the text) */
+static int is_ptr_step(const ctx *c, int32_t v) {
+    int pc = pyclass(c, v);
+    if (pc == PY_INST) {
+        int op = iop(c, vindex(c, v));
+        return op == OPS.gep || op == OPS.ascast || op == OPS.bitcast;
+    }
+    if (pc == PY_CONST && ckind(c, v) == LLP_C_EXPR) {
+        int i = vindex(c, v);
+        int32_t off = COL(c, LLP_CONSTS, i, C_OFF), end = COL(c, LLP_CONSTS, i, C_END);
+        if (!in_src(c, off, end - off)) return 0;
+        int n = 0;
+        while (off + n < end && ((c->src[off + n] >= 'a' && c->src[off + n] <= 'z') || c->src[off + n] == '_')) n++;
+        const char *s = c->src + off;
+        return equals(s, n, "getelementptr") || equals(s, n, "addrspacecast") || equals(s, n, "bitcast");
+    }
+    return 0;
+}
+
+static int32_t first_operand(const ctx *c, int32_t v) {
+    int i = vindex(c, v);
+    if (pyclass(c, v) == PY_INST) return COL(c, LLP_INSTS, i, I_NOPS) > 0 ? iopnd(c, i, 0) : -1;
+    int32_t s = COL(c, LLP_CONSTS, i, C_OPSTART), n = COL(c, LLP_CONSTS, i, C_OPCOUNT);
+    return n > 0 && s >= 0 && s < c->t[LLP_OPERANDS].n ? c->t[LLP_OPERANDS].r[s] : -1;
+}
+
+/* costmodel.features._is_shared: the pointer comes from an addrspace(3) global */
+static int is_shared(const ctx *c, int32_t base) {
+    if (!c->has_shared) return 0;
+    for (int k = 0; k < 8; k++) {
+        int pc = pyclass(c, base);
+        if (pc == PY_GVAR) return COL(c, LLP_GLOBALS, vindex(c, base), G_AS) == 3;
+        if (!is_ptr_step(c, base)) return 0;
+        base = first_operand(c, base);
+        if (base < 0) return 0;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ CFG, dominators, loops */
+typedef struct {
+    int f, b0, nb;        /* FUNCS row, first BLOCKS row, block count */
+    int i0, ni;           /* first INSTS row, instruction count (contiguous) */
+    int a0, na;
+} fn_t;
+
+#define NEED(field, n) \
+    if (!grow((void **)&c->field, &c->cap_##field, (size_t)(n) + 1, sizeof *c->field)) return -1
+
+static int local_block(const ctx *c, const fn_t *fn, int32_t vid) {
+    if (pyclass(c, vid) != PY_BLOCK) return -1;
+    int b = vindex(c, vid) - fn->b0;
+    return b >= 0 && b < fn->nb ? b : -1;
+}
+
+/* successors (Block.successors) and predecessors with multiplicity, as CSR arrays */
+static int build_cfg(ctx *c, const fn_t *fn, uint32_t *reason) {
+    int nb = fn->nb;
+    NEED(succ_off, nb + 1);
+    NEED(pred_off, nb + 1);
+    NEED(npred_tmp, nb + 1);
+    c->succ_off[0] = 0;
+    size_t ns = 0;
+    for (int b = 0; b < nb; b++) {
+        int row = fn->b0 + b;
+        int ni = COL(c, LLP_BLOCKS, row, B_ICOUNT);
+        int last = COL(c, LLP_BLOCKS, row, B_ISTART) + ni - 1;
+        if (ni > 0 && (OPS.flags[iop(c, last)] & OPF_TERM)) {
+            int n = COL(c, LLP_INSTS, last, I_NOPS);
+            size_t first = ns;
+            for (int k = 0; k < n; k++) {
+                int32_t v = iopnd(c, last, k);
+                if (pyclass(c, v) != PY_BLOCK) continue;
+                int s = local_block(c, fn, v);
+                if (s < 0) {
+                    *reason |= R_SHAPE;
+                    continue;
+                }
+                NEED(succ, ns + 1);
+                c->succ[ns++] = s;
+            }
+            if (iop(c, last) == OPS.br && ns - first == 2) {
+                int32_t t = c->succ[first];
+                c->succ[first] = c->succ[first + 1];
+                c->succ[first + 1] = t;
+            }
+        }
+        c->succ_off[b + 1] = (int32_t)ns;
+    }
+    NEED(pred, ns + 1);
+    memset(c->npred_tmp, 0, sizeof(int32_t) * (size_t)(nb + 1));
+    for (size_t e = 0; e < ns; e++) c->npred_tmp[c->succ[e]]++;
+    c->pred_off[0] = 0;
+    for (int b = 0; b < nb; b++) c->pred_off[b + 1] = c->pred_off[b] + c->npred_tmp[b];
+    memcpy(c->npred_tmp, c->pred_off, sizeof(int32_t) * (size_t)nb);
+    for (int b = 0; b < nb; b++)
+        for (int e = c->succ_off[b]; e < c->succ_off[b + 1]; e++) c->pred[c->npred_tmp[c->succ[e]]++] = b;
+    return 0;
+}
+
+/* cfg.postorder: a recursive DFS from the entry, successors in list order; also `reachable` */
+static int dfs_postorder(ctx *c, int nb, int *npo) {
+    NEED(po, nb);
+    NEED(reach, nb);
+    NEED(stack, 2 * nb + 2);
+    memset(c->reach, 0, (size_t)nb);
+    *npo = 0;
+    if (nb == 0) return 0;
+    int sp = 0;
+    c->reach[0] = 1;
+    c->stack[0] = 0;
+    c->stack[1] = c->succ_off[0];
+    sp = 1;
+    while (sp) {
+        int node = c->stack[2 * sp - 2];
+        int e = c->stack[2 * sp - 1];
+        while (e < c->succ_off[node + 1] && c->reach[c->succ[e]]) e++;
+        if (e < c->succ_off[node + 1]) {
+            c->stack[2 * sp - 1] = e + 1;
+            int ch = c->succ[e];
+            c->reach[ch] = 1;
+            c->stack[2 * sp] = ch;
+            c->stack[2 * sp + 1] = c->succ_off[ch];
+            sp++;
+        } else {
+            sp--;
+            c->po[(*npo)++] = node;
+        }
+    }
+    return 0;
+}
+
+/* immediate dominators (Cooper-Harvey-Kennedy: the fixpoint is unique, so the visiting order of
+ * predecessors does not matter), then the tree's DFS numbers and levels with children in block order */
+static int dominators(ctx *c, int nb, int npo) {
+    NEED(rpo_pos, nb);
+    NEED(idom, nb);
+    for (int b = 0; b < nb; b++) {
+        c->rpo_pos[b] = -1;
+        c->idom[b] = -1;
+    }
+    for (int k = 0; k < npo; k++) c->rpo_pos[c->po[npo - 1 - k]] = k;
+    if (nb == 0) return 0;
+    c->idom[0] = 0;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int k = npo - 2; k >= 0; k--) {
+            int b = c->po[k];
+            int nw = -1;
+            for (int e = c->pred_off[b]; e < c->pred_off[b + 1]; e++) {
+                int p = c->pred[e];
+                if (c->rpo_pos[p] < 0 || c->idom[p] < 0) continue;
+                if (nw < 0) {
+                    nw = p;
+                    continue;
+                }
+                int x = p, y = nw;
+                while (x != y) {
+                    while (c->rpo_pos[x] > c->rpo_pos[y]) x = c->idom[x];
+                    while (c->rpo_pos[y] > c->rpo_pos[x]) y = c->idom[y];
+                }
+                nw = x;
+            }
+            if (nw != c->idom[b]) {
+                c->idom[b] = nw;
+                changed = 1;
+            }
+        }
+    }
+    /* children lists in block order */
+    NEED(kids_off, nb + 1);
+    NEED(kids, nb);
+    NEED(npred_tmp, nb + 1);
+    memset(c->npred_tmp, 0, sizeof(int32_t) * (size_t)(nb + 1));
+    for (int b = 1; b < nb; b++)
+        if (c->idom[b] >= 0) c->npred_tmp[c->idom[b]]++;
+    c->kids_off[0] = 0;
+    for (int b = 0; b < nb; b++) c->kids_off[b + 1] = c->kids_off[b] + c->npred_tmp[b];
+    memcpy(c->npred_tmp, c->kids_off, sizeof(int32_t) * (size_t)nb);
+    for (int b = 1; b < nb; b++)
+        if (c->idom[b] >= 0) c->kids[c->npred_tmp[c->idom[b]]++] = b;
+    NEED(pre, nb);
+    NEED(post, nb);
+    NEED(level, nb);
+    NEED(stack, 2 * nb + 2);
+    for (int b = 0; b < nb; b++) c->pre[b] = c->post[b] = c->level[b] = -1;
+    int clock = 0, sp = 1;
+    c->level[0] = 0;
+    c->pre[0] = clock++;
+    c->stack[0] = 0;
+    c->stack[1] = c->kids_off[0];
+    while (sp) {
+        int node = c->stack[2 * sp - 2], e = c->stack[2 * sp - 1];
+        if (e < c->kids_off[node + 1]) {
+            c->stack[2 * sp - 1] = e + 1;
+            int ch = c->kids[e];
+            c->level[ch] = c->level[node] + 1;
+            c->pre[ch] = clock++;
+            c->stack[2 * sp] = ch;
+            c->stack[2 * sp + 1] = c->kids_off[ch];
+            sp++;
+        } else {
+            c->post[node] = clock++;
+            sp--;
+        }
+    }
+    return 0;
+}
+
+static int dominates(const ctx *c, int a, int b) {
+    if (a == b || c->pre[b] < 0) return 1;
+    if (c->pre[a] < 0) return 0;
+    return c->pre[a] <= c->pre[b] && c->post[b] <= c->post[a];
+}
+
+static int outermost(const ctx *c, int l) {
+    while (c->loops[l].parent >= 0) l = c->loops[l].parent;
+    return l;
+}
+
+/* block b is in loop l (loop.block_set) */
+static int in_loop(const ctx *c, int b, int l) {
+    for (int x = b >= 0 ? c->loop_for[b] : -1; x >= 0; x = c->loops[x].parent)
+        if (x == l) return 1;
+    return 0;
+}
+
+static void free_loops(ctx *c) {
+    for (int l = 0; l < c->nloops; l++) {
+        free(c->loops[l].blocks.a);
+        free(c->loops[l].children.a);
+    }
+    c->nloops = 0;
+}
+
+/* loops.LoopInfo._analyze, step for step (the block and child orders are LLVM's) */
+static int find_loops(ctx *c, int nb, int npo) {
+    free_loops(c);
+    NEED(loop_for, nb);
+    NEED(stack2, nb);
+    for (int b = 0; b < nb; b++) c->loop_for[b] = -1;
+    /* the dominator tree's post-order: blocks sorted by post number */
+    int nr = 0;
+    NEED(ulist, 2 * nb + 2);
+    memset(c->ulist, 0, sizeof(int32_t) * (size_t)(2 * nb + 2));
+    for (int b = 0; b < nb; b++)
+        if (c->post[b] >= 0 && c->post[b] < 2 * nb + 2) c->ulist[c->post[b]] = b + 1;
+    for (int k = 0; k < 2 * nb + 2; k++)
+        if (c->ulist[k]) c->stack2[nr++] = c->ulist[k] - 1;
+    ivec work = {0};
+    for (int h = 0; h < nr; h++) {
+        int header = c->stack2[h];
+        work.n = 0;
+        for (int e = c->pred_off[header]; e < c->pred_off[header + 1]; e++) {
+            int p = c->pred[e];
+            if (c->pre[p] >= 0 && dominates(c, header, p) && ivec_push(&work, p)) goto oom;
+        }
+        if (!work.n) continue;
+        if (!grow((void **)&c->loops, &c->cap_loops, (size_t)c->nloops + 1, sizeof *c->loops)) goto oom;
+        int L = c->nloops++;
+        memset(&c->loops[L], 0, sizeof c->loops[L]);
+        c->loops[L].header = header;
+        c->loops[L].parent = -1;
+        if (ivec_push(&c->loops[L].blocks, header)) goto oom;
+        while (work.n) {
+            int b = work.a[--work.n];
+            int sub = c->loop_for[b];
+            if (sub < 0) {
+                if (c->pre[b] < 0) continue;
+                c->loop_for[b] = L;
+                if (b == header) continue;
+                for (int e = c->pred_off[b]; e < c->pred_off[b + 1]; e++)
+                    if (ivec_push(&work, c->pred[e])) goto oom;
+            } else {
+                sub = outermost(c, sub);
+                if (sub == L) continue;
+                c->loops[sub].parent = L;
+                int sh = c->loops[sub].header;
+                for (int e = c->pred_off[sh]; e < c->pred_off[sh + 1]; e++)
+                    if (c->loop_for[c->pred[e]] != sub && ivec_push(&work, c->pred[e])) goto oom;
+            }
+        }
+    }
+    free(work.a);
+    work.a = NULL;
+    /* PopulateLoopsDFS over the CFG post-order */
+    ivec top = {0};
+    for (int k = 0; k < npo; k++) {
+        int b = c->po[k];
+        int sub = c->loop_for[b];
+        if (sub >= 0 && b == c->loops[sub].header) {
+            int par = c->loops[sub].parent;
+            if (ivec_push(par >= 0 ? &c->loops[par].children : &top, sub)) goto oom2;
+            ivec *bl = &c->loops[sub].blocks;
+            for (size_t x = 1, y = bl->n - 1; x < y; x++, y--) {
+                int32_t t = bl->a[x];
+                bl->a[x] = bl->a[y];
+                bl->a[y] = t;
+            }
+            ivec *ch = &c->loops[sub].children;
+            for (size_t x = 0, y = ch->n ? ch->n - 1 : 0; x < y; x++, y--) {
+                int32_t t = ch->a[x];
+                ch->a[x] = ch->a[y];
+                ch->a[y] = t;
+            }
+            sub = par;
+        }
+        for (; sub >= 0; sub = c->loops[sub].parent)
+            if (ivec_push(&c->loops[sub].blocks, b)) goto oom2;
+    }
+    /* li.loops(): each top-level loop, then its children's subtrees (pre-order) */
+    if (!grow((void **)&c->lorder, &c->cap_lorder, (size_t)c->nloops + 1, sizeof *c->lorder)) goto oom2;
+    int nl = 0;
+    NEED(stack, c->nloops + 1);
+    for (size_t t = 0; t < top.n; t++) {
+        int sp = 0;
+        c->stack[sp++] = top.a[t];
+        while (sp) {
+            int l = c->stack[--sp];
+            c->lorder[nl++] = l;
+            c->loops[l].depth = c->loops[l].parent >= 0 ? c->loops[c->loops[l].parent].depth + 1 : 1;
+            for (size_t q = c->loops[l].children.n; q-- > 0;) c->stack[sp++] = c->loops[l].children.a[q];
+        }
+    }
+    free(top.a);
+    if (nl != c->nloops) return -2;   /* a loop outside the tree: cannot happen on a CFG */
+    return 0;
+oom2:
+    free(top.a);
+    return -1;
+oom:
+    free(work.a);
+    return -1;
+}
+
+/* ------------------------------------------------------------------ the language view */
+static void ngrams(const int *ops, int n, double *row) {
+    const char *p2 = "^", *p1 = "^";
+    int l2 = 1, l1 = 1;
+    for (int k = 0; k < n; k++) {
+        const char *op = OPS.name[ops[k]];
+        int lo = OPS.len[ops[k]];
+        uint32_t h = crc_add(crc_add(crc_add(0, p1, (size_t)l1), ">", 1), op, (size_t)lo);
+        row[C_ng_0 + (h & 63)] += 1;
+        h = crc_add(crc_add(crc_add(crc_add(crc_add(0, p2, (size_t)l2), ">", 1), p1, (size_t)l1), ">", 1), op,
+                    (size_t)lo);
+        row[C_ng_0 + (h & 63)] += 1;
+        p2 = p1, l2 = l1;
+        p1 = op, l1 = lo;
+    }
+}
+
+static int tok_class(char ch) { return is_w(ch) || ch == '-' || ch == '$' || ch == '.'; }
+
+/* the next token of features._TOKEN_RE from s[*i], normalised as _normalised_tokens does;
+ * returns 0 at the end */
+static int next_token(const char *s, int n, int *i, const char **tp, int *tl) {
+    while (*i < n) {
+        int k = *i;
+        char ch = s[k];
+        int end = -1, kind = 0;
+        if (ch == '%' && k + 1 < n && tok_class(s[k + 1])) {
+            end = k + 1;
+            while (end < n && tok_class(s[end])) end++;
+            kind = '%';
+        } else if (ch == '%' && k + 1 < n && s[k + 1] == '"') {
+            int q = k + 2;
+            while (q < n && s[q] != '"') q++;
+            if (q < n) {
+                end = q + 1;
+                kind = '%';
+            }
+        } else if (ch == '@' && k + 1 < n && tok_class(s[k + 1])) {
+            end = k + 1;
+            while (end < n && tok_class(s[end])) end++;
+            kind = '@';
+        }
+        if (end < 0 && (is_digit(ch) || (ch == '-' && k + 1 < n && is_digit(s[k + 1])))) {
+            end = k + 1;
+            while (end < n && is_digit(s[end])) end++;
+            if (end + 1 < n && s[end] == '.' && is_digit(s[end + 1])) {
+                end += 2;
+                while (end < n && is_digit(s[end])) end++;
+            }
+            if (end < n && s[end] == 'e') {
+                int q = end + 1;
+                if (q < n && (s[q] == '-' || s[q] == '+')) q++;
+                if (q < n && is_digit(s[q])) {
+                    while (q < n && is_digit(s[q])) q++;
+                    end = q;
+                }
+            }
+            kind = '0';
+        }
+        if (end < 0 && ((ch >= 'a' && ch <= 'z') || ch == '_')) {
+            end = k + 1;
+            while (end < n && (is_w(s[end]) || s[end] == '.')) end++;
+        }
+        if (end < 0 && strchr("<>[](){},=*", ch) && ch) end = k + 1;
+        if (end < 0) {
+            (*i)++;
+            continue;
+        }
+        *i = end;
+        *tp = s + k;
+        *tl = end - k;
+        if (kind == '%') {
+            *tp = "%v";
+            *tl = 2;
+        } else if (kind == '@' && !starts(s + k, end - k, "@llvm.")) {
+            *tp = "@f";
+            *tl = 2;
+        } else if (kind == '0' && !equals(s + k, end - k, "0") && !equals(s + k, end - k, "1")
+                   && !equals(s + k, end - k, "-1")) {
+            *tp = "<c>";
+            *tl = 3;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static void token_bigrams(const char *s, int n, double *row) {
+    const char *a = NULL, *b;
+    int la = 0, lb, i = 0;
+    while (next_token(s, n, &i, &b, &lb)) {
+        if (a) {
+            uint32_t h = crc_add(crc_add(crc_add(0, a, (size_t)la), " ", 1), b, (size_t)lb);
+            row[C_tok_0 + (h & 63)] += 1;
+        }
+        a = b;
+        la = lb;
+    }
+}
+
+/* ------------------------------------------------------------------ attributes -> cpu.*, gpu.* */
+/* the digits at s[k..) as a number (strtod rounds as float(int(...)) does) */
+static double digits_value(const char *s, int n, int k, int *end) {
+    char buf[64];
+    int m = 0;
+    while (k < n && is_digit(s[k])) {
+        if (m < 62) buf[m++] = s[k];
+        k++;
+    }
+    buf[m] = 0;
+    *end = k;
+    return m < 62 ? strtod(buf, NULL) : INFINITY;
+}
+
+static void attribute_features(ctx *c, const header_info *hi, double *row, uint32_t *reason) {
+    const char *s = c->attrs.a;
+    int n = (int)c->attrs.n;
+    static const char *const cpu[] = {"+sse4.2", "+avx", "+avx2", "+fma", "+avx512f", "+bmi2"};
+    for (int k = 0; k < 6; k++) row[C_cpu_sse4_2 + k] = find_bytes(s, (size_t)n, cpu[k], strlen(cpu[k])) ? 1.0 : 0.0;
+    static const char pvw[] = "\"prefer-vector-width\"=\"";
+    for (const char *p = s; (p = find_bytes(p, (size_t)(s + n - p), pvw, sizeof pvw - 1)); p++) {
+        int k = (int)(p - s) + (int)sizeof pvw - 1, e;
+        if (k < n && is_digit(s[k])) {
+            double v = digits_value(s, n, k, &e);
+            if (e < n && s[e] == '"') {
+                row[C_cpu_prefer_vector_width] = v;
+                break;
+            }
+        }
+    }
+    if (hi->ptx_kernel || find_bytes(s, (size_t)n, "\"nvvm.kernel\"", 13)) row[C_gpu_is_kernel] = 1.0;
+    /* launch_threads: the first match of _MAXNTID */
+    for (int p = 0; p < n; p++) {
+        double prod = 1;
+        int found = 0, e;
+        if (starts(s + p, n - p, "\"nvvm.maxntid\"=\"") && p + 16 < n && is_digit(s[p + 16])) {
+            double g[3];
+            int ng = 0, k = p + 16;
+            g[ng++] = digits_value(s, n, k, &e);
+            k = e;
+            while (ng < 3 && k + 1 < n && s[k] == ',' && is_digit(s[k + 1])) {
+                g[ng++] = digits_value(s, n, k + 1, &e);
+                k = e;
+            }
+            if (k < n && s[k] == '"') {
+                found = 1;
+                for (int q = 0; q < ng; q++) prod *= g[q];
+            }
+        }
+        if (!found && starts(s + p, n - p, "maxntid")) {
+            int k = p + 7;
+            if (k < n && (s[k] == 'x' || s[k] == 'y' || s[k] == 'z')) k++;
+            if (k < n && s[k] == '"') k++;
+            if (k < n && s[k] == ',') k++;
+            while (k < n && is_space(s[k])) k++;
+            if (starts(s + k, n - k, "i32")) {
+                k += 3;
+                int w0 = k;
+                while (k < n && is_space(s[k])) k++;
+                if (k > w0 && k < n && is_digit(s[k])) {
+                    found = 1;
+                    prod = digits_value(s, n, k, &e);
+                }
+            }
+        }
+        if (found) {
+            if (!(prod < 9007199254740992.0)) *reason |= R_BIGINT;
+            if (prod != 0) row[C_gpu_max_threads] = prod;
+            break;
+        }
+    }
+    if (c->has_shared) row[C_gpu_shared_bytes] = (double)c->shared_bytes;
+}
+
+/* ------------------------------------------------------------------ trip counts */
+/* features._add_const: (x, k) when v is `add x, k`, `sub x, k` or `or x, k` */
+static int add_const(const ctx *c, int32_t v, int32_t *x, int64_t *k, uint32_t *reason) {
+    if (pyclass(c, v) != PY_INST) return 0;
+    int i = vindex(c, v), op = iop(c, i);
+    if (op != OPS.add && op != OPS.sub && op != OPS.or_) return 0;
+    if (COL(c, LLP_INSTS, i, I_NOPS) != 2 || !inst_ok(c, i)) return 0;
+    int64_t ka, kb;
+    int ha = const_int(c, iopnd(c, i, 0), &ka, reason), hb = const_int(c, iopnd(c, i, 1), &kb, reason);
+    if (hb && !ha) {
+        *x = iopnd(c, i, 0);
+        *k = op == OPS.sub ? -kb : kb;
+        return 1;
+    }
+    if (ha && !hb && op != OPS.sub) {
+        *x = iopnd(c, i, 1);
+        *k = ka;
+        return 1;
+    }
+    return 0;
+}
+
+static int is_op(const ctx *c, int32_t v, int op) { return pyclass(c, v) == PY_INST && iop(c, vindex(c, v)) == op; }
+
+static int is_latch(const ctx *c, int l, int b) {
+    int h = c->loops[l].header;
+    for (int e = c->pred_off[h]; e < c->pred_off[h + 1]; e++)
+        if (c->pred[e] == b) return 1;
+    return 0;
+}
+
+static int is_exiting(const ctx *c, int l, int b) {
+    for (int e = c->succ_off[b]; e < c->succ_off[b + 1]; e++)
+        if (!in_loop(c, c->succ[e], l)) return 1;
+    return 0;
+}
+
+/* features._trip_count; 0 when not constant */
+static int trip_count(const ctx *c, const fn_t *fn, int l, double *out, uint32_t *reason) {
+    const ivec *bl = &c->loops[l].blocks;
+    for (size_t q = 0; q < bl->n; q++) {
+        int b = bl->a[q];
+        if (!is_exiting(c, l, b)) continue;
+        int row = fn->b0 + b, ni = COL(c, LLP_BLOCKS, row, B_ICOUNT);
+        if (ni <= 0) continue;
+        int term = COL(c, LLP_BLOCKS, row, B_ISTART) + ni - 1;
+        if (iop(c, term) != OPS.br || COL(c, LLP_INSTS, term, I_NOPS) != 3) continue;
+        int32_t cmp = iopnd(c, term, 0);
+        if (!is_op(c, cmp, OPS.icmp)) continue;
+        int ci = vindex(c, cmp);
+        if (COL(c, LLP_INSTS, ci, I_NOPS) < 2 || !inst_ok(c, ci)) {
+            *reason |= R_SHAPE;
+            continue;
+        }
+        int32_t a = iopnd(c, ci, 0), cc = iopnd(c, ci, 1), var = a;
+        int64_t bound, off = 0, start = 0, step = 1;
+        if (!const_int(c, cc, &bound, reason)) {
+            var = cc;
+            if (!const_int(c, a, &bound, reason)) continue;
+        }
+        if (!is_op(c, var, OPS.phi)) {
+            int32_t x;
+            if (!add_const(c, var, &x, &off, reason)) continue;
+            var = x;
+            if (!is_op(c, var, OPS.phi)) continue;
+        }
+        int pi = vindex(c, var);
+        int np = COL(c, LLP_INSTS, pi, I_NOPS);
+        if (!inst_ok(c, pi) || COL(c, LLP_INSTS, pi, I_NTOTAL) != 2 * np) {
+            *reason |= R_SHAPE;
+            continue;
+        }
+        for (int k = 0; k < np; k++) {
+            int32_t val = iopnd(c, pi, k);
+            int frm = local_block(c, fn, iopnd(c, pi, np + k));
+            if (frm < 0) {
+                *reason |= R_SHAPE;
+                continue;
+            }
+            if (in_loop(c, frm, l)) {
+                int32_t x;
+                int64_t kk;
+                if (add_const(c, val, &x, &kk, reason) && x == var && kk != 0) step = kk < 0 ? -kk : kk;
+            } else {
+                int64_t kk;
+                if (const_int(c, val, &kk, reason)) start = kk;
+            }
+        }
+        int64_t d = bound - off - start;
+        double nn = (double)(d < 0 ? -d : d) / (double)step + (is_latch(c, l, b) ? 1 : 0);
+        if (nn >= 1) {
+            *out = ceil(nn);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ register pressure */
+static int cmp_event(const void *a, const void *b) {
+    const event *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    if (x->d != y->d) return x->d < y->d ? -1 : 1;
+    return x->r < y->r ? -1 : x->r > y->r;
+}
+
+/* the loop-extended last use: a use in a loop that does not hold the definition lives to its end */
+static int64_t extend_in_loops(const ctx *c, int64_t end, int ub, int def_block) {
+    for (int l = c->loop_for[ub]; l >= 0 && !(def_block >= 0 && in_loop(c, def_block, l)); l = c->loops[l].parent)
+        if (c->loops[l].last > end) end = c->loops[l].last;
+    return end;
+}
+
+/* local value index of vid: arguments 0..na-1, then instructions na..na+ni-1; -1 otherwise */
+static int local_value(const ctx *c, const fn_t *fn, int32_t vid) {
+    int pc = pyclass(c, vid);
+    if (pc == PY_ARG) {
+        int a = vindex(c, vid) - fn->a0;
+        return a >= 0 && a < fn->na ? a : -1;
+    }
+    if (pc == PY_INST) {
+        int i = vindex(c, vid) - fn->i0;
+        return i >= 0 && i < fn->ni ? fn->na + i : -1;
+    }
+    return -1;
+}
+
+static int pressure(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
+    int nv = fn->na + fn->ni;
+    NEED(vend, nv);
+    NEED(used, nv);
+    memset(c->used, 0, (size_t)nv + 1);
+    for (int v = 0; v < nv; v++) c->vend[v] = v < fn->na ? -1 : v - fn->na;
+    for (int l = 0; l < c->nloops; l++) {
+        int last = -1;
+        for (size_t q = 0; q < c->loops[l].blocks.n; q++)
+            if (c->block_end[c->loops[l].blocks.a[q]] > last) last = c->block_end[c->loops[l].blocks.a[q]];
+        c->loops[l].last = last;
+    }
+    for (int k = 0; k < fn->ni; k++) {
+        int i = fn->i0 + k;
+        int ub = COL(c, LLP_INSTS, i, I_BLOCK) - fn->b0;
+        int nops = COL(c, LLP_INSTS, i, I_NOPS), nt = COL(c, LLP_INSTS, i, I_NTOTAL);
+        int phi = iop(c, i) == OPS.phi;
+        for (int q = 0; q < nt; q++) {
+            int v = local_value(c, fn, iopnd(c, i, q));
+            if (v < 0) continue;
+            c->used[v] = 1;
+            if (phi) {
+                if (q >= nops || nt != 2 * nops) continue;
+                int frm = local_block(c, fn, iopnd(c, i, nops + q));
+                if (frm < 0) {
+                    *reason |= R_SHAPE;
+                    continue;
+                }
+                if (c->block_end[frm] > c->vend[v]) c->vend[v] = c->block_end[frm];
+                continue;
+            }
+            int64_t end = c->vend[v] > k ? c->vend[v] : k;
+            int def_block = v < fn->na ? -1 : COL(c, LLP_INSTS, fn->i0 + v - fn->na, I_BLOCK) - fn->b0;
+            c->vend[v] = extend_in_loops(c, end, ub, def_block);
+        }
+    }
+    if (!grow((void **)&c->ev, &c->cap_ev, 2 * (size_t)nv + 1, sizeof *c->ev)) return -1;
+    size_t ne = 0;
+    int nvals = 0, wide = 0;
+    for (int v = 0; v < nv; v++) {
+        int32_t ty;
+        int64_t start;
+        if (v < fn->na) {
+            ty = COL(c, LLP_ARGS, fn->a0 + v, A_TYPE);
+            start = -1;
+        } else {
+            ty = COL(c, LLP_INSTS, fn->i0 + v - fn->na, I_TYPE);
+            if (tkind(c, ty) == LLP_T_VOID) continue;
+            start = v - fn->na;
+        }
+        if (!c->used[v]) continue;
+        int64_t b = bits(c, ty), regs = (b + 31) / 32;
+        if (regs < 1) regs = 1;
+        nvals++;
+        wide += regs > 2;
+        c->ev[ne++] = (event){start < 0 ? 0 : start, 1, (int32_t)regs};
+        c->ev[ne++] = (event){c->vend[v] + 1, -1, (int32_t)-regs};
+    }
+    qsort(c->ev, ne, sizeof *c->ev, cmp_event);
+    int64_t live = 0, regs_live = 0, best = 0, best_regs = 0, last = 0;
+    double area = 0;
+    for (size_t e = 0; e < ne; e++) {
+        area += (double)(live * (c->ev[e].t - last));
+        last = c->ev[e].t;
+        live += c->ev[e].d;
+        regs_live += c->ev[e].r;
+        if (live > best) best = live;
+        if (regs_live > best_regs) best_regs = regs_live;
+    }
+    row[C_x_max_live] = (double)best;
+    row[C_x_max_live_regs] = (double)best_regs;
+    row[C_x_mean_live] = area / (double)(fn->ni > 1 ? fn->ni : 1);
+    row[C_x_values] = nvals;
+    row[C_x_wide_values] = wide;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ one function */
+static int back_edges(ctx *c, int nb) {
+    NEED(seen, nb);
+    NEED(stack, 2 * nb + 2);
+    memset(c->seen, 0, (size_t)nb + 1);
+    int count = 0, sp = 1;
+    c->seen[0] = 1;
+    c->stack[0] = 0;
+    c->stack[1] = c->succ_off[0];
+    while (sp) {
+        int node = c->stack[2 * sp - 2], e = c->stack[2 * sp - 1];
+        if (e < c->succ_off[node + 1]) {
+            c->stack[2 * sp - 1] = e + 1;
+            int ch = c->succ[e];
+            if (c->seen[ch] == 1) count++;
+            else if (c->seen[ch] == 0) {
+                c->seen[ch] = 1;
+                c->stack[2 * sp] = ch;
+                c->stack[2 * sp + 1] = c->succ_off[ch];
+                sp++;
+            }
+        } else {
+            c->seen[node] = 2;
+            sp--;
+        }
+    }
+    return count;
+}
+
+/* irtools.analysis.features.function_properties */
+static void func_properties(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
+    int64_t total = 0;
+    for (int b = 0; b < fn->nb; b++) {
+        if (!c->reach[b]) continue;
+        int brow = fn->b0 + b, i0 = COL(c, LLP_BLOCKS, brow, B_ISTART), ni = COL(c, LLP_BLOCKS, brow, B_ICOUNT);
+        int top = ni > 0 ? iop(c, i0 + ni - 1) : -1;
+        int nsucc = c->succ_off[b + 1] - c->succ_off[b];
+        row[C_ir_fp_BasicBlockCount] += 1;
+        if (top == OPS.br && nsucc == 2) row[C_ir_fp_BlocksReachedFromConditionalInstruction] += 2;
+        else if (top == OPS.sw) row[C_ir_fp_BlocksReachedFromConditionalInstruction] += nsucc;
+        int size = 0;
+        for (int i = i0; i < i0 + ni; i++) {
+            size += counted(c, i, reason);
+            int op = iop(c, i);
+            if (OPS.flags[op] & OPF_CALL) {
+                int f = called_function(c, i, reason);
+                if (f >= 0 && !is_intrinsic(c, f) && !COL(c, LLP_FUNCS, f, F_DECL))
+                    row[C_ir_fp_DirectCallsToDefinedFunctions] += 1;
+            }
+            if (op == OPS.load) row[C_ir_fp_LoadInstCount] += 1;
+            else if (op == OPS.store) row[C_ir_fp_StoreInstCount] += 1;
+        }
+        total += size;
+        row[C_ir_fp_TotalInstructionCount] = (double)total;
+        if (nsucc == 1) row[C_ir_fp_BasicBlocksWithSingleSuccessor] += 1;
+        else if (nsucc == 2) row[C_ir_fp_BasicBlocksWithTwoSuccessors] += 1;
+        else if (nsucc > 2) row[C_ir_fp_BasicBlocksWithMoreThanTwoSuccessors] += 1;
+        int npb = c->pred_off[b + 1] - c->pred_off[b];
+        if (npb == 1) row[C_ir_fp_BasicBlocksWithSinglePredecessor] += 1;
+        else if (npb == 2) row[C_ir_fp_BasicBlocksWithTwoPredecessors] += 1;
+        else if (npb > 2) row[C_ir_fp_BasicBlocksWithMoreThanTwoPredecessors] += 1;
+        /* LLVM compares the running total, not this block's size */
+        if (total > 500) row[C_ir_fp_BigBasicBlocks] += 1;
+        else if (total > 15) row[C_ir_fp_MediumBasicBlocks] += 1;
+        else row[C_ir_fp_SmallBasicBlocks] += 1;
+        if (nsucc > 1)
+            for (int e = c->succ_off[b]; e < c->succ_off[b + 1]; e++) {
+                int s = c->succ[e];
+                if (c->pred_off[s + 1] - c->pred_off[s] > 1) row[C_ir_fp_CriticalEdgeCount] += 1;
+            }
+        row[C_ir_fp_ControlFlowEdgeCount] += nsucc;
+        if (top == OPS.br) {
+            row[C_ir_fp_BranchInstructionCount] += 1;
+            if (nsucc == 1) {
+                row[C_ir_fp_UnconditionalBranchCount] += 1;
+                row[C_ir_fp_BranchSuccessorCount] += 1;
+            } else {
+                row[C_ir_fp_ConditionalBranchCount] += 1;
+                row[C_ir_fp_BranchSuccessorCount] += 2;
+            }
+        } else if (top == OPS.sw) {
+            row[C_ir_fp_SwitchInstructionCount] += 1;
+            row[C_ir_fp_SwitchSuccessorCount] += nsucc;
+        }
+        for (int i = i0; i < i0 + ni; i++) {
+            if (!counted(c, i, reason)) continue;
+            int op = iop(c, i);
+            int32_t e, t = resolve(c, COL(c, LLP_INSTS, i, I_TYPE), &e);
+            if (tkind(c, t) == LLP_T_FUNC) {   /* `call %FnTy @f()` names the callee's type */
+                t = ta(c, t);
+                e = tkind(c, t) == LLP_T_VECTOR ? ta(c, t) : -1;
+            }
+            int tk = tkind(c, t);
+            if (OPS.flags[op] & OPF_CAST) row[C_ir_fp_CastInstructionCount] += 1;
+            if (is_fp_kind(c, t, FK_FLOAT)) row[C_ir_fp_FloatingPointInstructionCount] += 1;
+            else if (tk == LLP_T_INT) row[C_ir_fp_IntegerInstructionCount] += 1;
+            int nops = COL(c, LLP_INSTS, i, I_NOPS);
+            if (op == OPS.call) {
+                int f = called_function(c, i, reason);
+                if (f >= 0 && is_intrinsic(c, f)) row[C_ir_fp_IntrinsicCount] += 1;
+                int cpc = pyclass(c, callee_of(c, i));
+                if (cpc == PY_INST || cpc == PY_ARG) row[C_ir_fp_IndirectCallCount] += 1;
+                else row[C_ir_fp_DirectCallCount] += 1;
+                if (tk == LLP_T_INT) row[C_ir_fp_CallReturnsIntegerCount] += 1;
+                else if (tk == LLP_T_FP) row[C_ir_fp_CallReturnsFloatCount] += 1;
+                else if (tk == LLP_T_PTR) row[C_ir_fp_CallReturnsPointerCount] += 1;
+                else if (tk == LLP_T_VECTOR) {
+                    int ek = tkind(c, e);
+                    if (ek == LLP_T_INT) row[C_ir_fp_CallReturnsVectorIntCount] += 1;
+                    else if (ek == LLP_T_FP) row[C_ir_fp_CallReturnsVectorFloatCount] += 1;
+                    else if (ek == LLP_T_PTR) row[C_ir_fp_CallReturnsVectorPointerCount] += 1;
+                }
+                int na = COL(c, LLP_INSTS, i, I_NARGS);
+                if (na > 4) row[C_ir_fp_CallWithManyArgumentsCount] += 1;
+                for (int k = 0; k < na; k++) {
+                    int32_t a = iopnd(c, i, k);
+                    int pc = pyclass(c, a);
+                    if (pc == PY_FUNC || pc == PY_GVAR || pc == PY_ALIAS || pc == PY_IFUNC
+                        || tkind(c, resolve(c, obj_type(c, a), NULL)) == LLP_T_PTR) {
+                        row[C_ir_fp_CallWithPointerArgumentCount] += 1;
+                        break;
+                    }
+                }
+            }
+            for (int k = 0; k < nops; k++) row[operand_class(c, iopnd(c, i, k), reason)] += 1;
+        }
+    }
+}
+
+/* opcode and type histograms, CFG and loop shape, arguments (feature_vector's own keys) */
+static void shape_features(ctx *c, const fn_t *fn, int npo, double *row) {
+    for (int b = 0; b < fn->nb; b++) {
+        int brow = fn->b0 + b, i0 = COL(c, LLP_BLOCKS, brow, B_ISTART), ni = COL(c, LLP_BLOCKS, brow, B_ICOUNT);
+        int inloop = c->reach[b] && c->loop_for[b] >= 0;
+        for (int i = i0; i < i0 + ni; i++) {
+            if (is_debug_call(c, i)) continue;
+            int op = iop(c, i);
+            if (OPS.llvm[op] >= 0) row[C_ir_op_ret + OPS.llvm[op]] += 1;
+            row[C_ir_ty_void + type_category(c, COL(c, LLP_INSTS, i, I_TYPE))] += 1;
+            row[C_ir_fn_phis] += op == OPS.phi;
+            if (inloop) {
+                row[C_ir_fn_instructions_in_loops] += 1;
+                row[C_ir_fn_memory_ops_in_loops] += op == OPS.load || op == OPS.store;
+                row[C_ir_fn_calls_in_loops] += (OPS.flags[op] & OPF_CALL) != 0;
+            }
+        }
+    }
+    int maxblocks = 0, maxdepth = 0, ntop = 0, maxlevel = 0;
+    for (int l = 0; l < c->nloops; l++) {
+        if ((int)c->loops[l].blocks.n > maxblocks) maxblocks = (int)c->loops[l].blocks.n;
+        if (c->loops[l].depth > maxdepth) maxdepth = c->loops[l].depth;
+        ntop += c->loops[l].parent < 0;
+    }
+    for (int b = 0; b < fn->nb; b++)
+        if (c->level[b] > maxlevel) maxlevel = c->level[b];
+    row[C_ir_fp_TopLevelLoopCount] = ntop;
+    row[C_ir_fp_MaxLoopDepth] = maxdepth;
+    row[C_ir_cfg_blocks_total] = fn->nb;
+    row[C_ir_cfg_unreachable_blocks] = fn->nb - npo;
+    row[C_ir_cfg_loops] = c->nloops;
+    row[C_ir_cfg_max_loop_blocks] = maxblocks;
+    row[C_ir_cfg_domtree_depth] = maxlevel;
+    row[C_ir_cfg_back_edges] = fn->nb ? back_edges(c, fn->nb) : 0;
+    row[C_ir_fn_arguments] = fn->na;
+    for (int a = 0; a < fn->na; a++) row[C_ir_fn_pointer_arguments] += tkind(c, COL(c, LLP_ARGS, fn->a0 + a, A_TYPE)) == LLP_T_PTR;
+    int32_t fty = COL(c, LLP_FUNCS, fn->f, F_TYPE);
+    row[C_ir_fn_is_vararg] = tkind(c, fty) == LLP_T_FUNC && tb_(c, fty) ? 1.0 : 0.0;
+}
+
+static int add_callsite(ctx *c, int f, double w) {
+    if (!grow((void **)&c->csite_name, &c->cap_csite_name, c->ncsite + 1, sizeof *c->csite_name)
+        || !grow((void **)&c->csite_w, &c->cap_csite_w, c->ncsite + 1, sizeof *c->csite_w))
+        return -1;
+    c->csite_name[c->ncsite] = f;
+    c->csite_w[c->ncsite++] = w;
+    return 0;
+}
+
+static void upd_max(double *x, double v) {
+    if (v > *x) *x = v;
+}
+
+/* costmodel.features.function_features' own walk: trip counts, weights, the x.* and gpu.* counts */
+static int walk_features(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
+    NEED(weight, fn->nb);
+    NEED(block_end, fn->nb);
+    NEED(ulist, fn->ni);
+    for (int b = 0; b < fn->nb; b++) c->weight[b] = 1.0;
+    for (int q = 0; q < c->nloops; q++) {
+        int l = c->lorder[q];
+        double tc;
+        if (!trip_count(c, fn, l, &tc, reason)) {
+            row[C_x_n_loops_unknown_trip] += 1;
+            tc = 16.0;
+        } else {
+            row[C_x_n_loops_const_trip] += 1;
+            upd_max(&row[C_x_max_trip], tc);
+        }
+        for (size_t k = 0; k < c->loops[l].blocks.n; k++) c->weight[c->loops[l].blocks.a[k]] *= tc;
+    }
+    double wmax = fn->nb ? c->weight[0] : 1.0;
+    for (int b = 1; b < fn->nb; b++)
+        if (c->weight[b] > wmax) wmax = c->weight[b];
+    row[C_x_log_trip_product_max] = log1p(wmax);
+
+    double est_all = 0, est_mem = 0, est_fp = 0, est_vec = 0, memop = 0;
+    int64_t chain = 0;
+    int p = 0;
+    for (int b = 0; b < fn->nb; b++) {
+        int brow = fn->b0 + b, i0 = COL(c, LLP_BLOCKS, brow, B_ISTART), ni = COL(c, LLP_BLOCKS, brow, B_ICOUNT);
+        int depth = c->loop_for[b] >= 0 ? c->loops[c->loop_for[b]].depth : 0;
+        double w = c->weight[b];
+        upd_max(&row[C_x_max_block_insts], ni);
+        int nphi = 0, prev = -1;
+        for (int i = i0; i < i0 + ni; i++) {
+            int op = iop(c, i);
+            c->ulist[p++] = op;
+            int32_t t = COL(c, LLP_INSTS, i, I_TYPE);
+            int nops = COL(c, LLP_INSTS, i, I_NOPS);
+            int vec = tkind(c, t) == LLP_T_VECTOR;
+            if (op == OPS.store) {
+                int32_t st = nops > 0 ? obj_type(c, iopnd(c, i, 0)) : -1;
+                vec = tkind(c, st) == LLP_T_VECTOR;
+                if (vec) t = st;
+            }
+            if (vec) {
+                upd_max(&row[C_x_max_vector_width], tb_(c, t));
+                upd_max(&row[C_x_max_vector_bits], (double)bits(c, t));
+            }
+            est_all += w;
+            if (depth) row[depth == 1 ? C_x_insts_depth1 : depth == 2 ? C_x_insts_depth2 : C_x_insts_depth3plus] += 1;
+            if (OPS.flags[op] & OPF_FP) {
+                row[C_x_fp_ops] += 1;
+                est_fp += w;
+            } else if (OPS.flags[op] & OPF_INT) {
+                row[C_x_int_ops] += 1;
+                if (tkind(c, t) == LLP_T_INT && ta(c, t) == 64) row[C_gpu_i64_ops] += 1;
+            }
+            if (vec) est_vec += w;
+            /* straight-line runs of one opcode are what unrolling leaves behind */
+            chain = op == prev && op != OPS.phi && op != OPS.gep ? chain + 1 : 0;
+            upd_max(&row[C_x_unrolled_chain], (double)chain);
+            prev = op;
+            if (op == OPS.phi) {
+                nphi++;
+            } else if (op == OPS.load || op == OPS.store) {
+                int load = op == OPS.load;
+                est_mem += w;
+                row[load ? C_x_vector_loads : C_x_vector_stores] += vec;
+                if (depth) row[load ? C_x_loads_in_loops : C_x_stores_in_loops] += 1;
+                if (nops < (load ? 1 : 2)) {
+                    *reason |= R_SHAPE;
+                    continue;
+                }
+                int32_t ptr = iopnd(c, i, load ? 0 : 1), pt = obj_type(c, ptr);
+                int space = tkind(c, pt) == LLP_T_PTR ? ta(c, pt) : 0;
+                if (space == 3 || is_shared(c, ptr)) row[C_gpu_shared_accesses] += 1;
+                else if (space == 0 || space == 1) row[load ? C_gpu_global_loads : C_gpu_global_stores] += 1;
+            } else if (op == OPS.gep) {
+                if (nops - 1 >= 2) row[C_x_gep_multi_index] += 1;
+                int all = 1;
+                for (int k = 1; k < nops; k++) all &= pyclass(c, iopnd(c, i, k)) == PY_CONST;
+                row[C_x_gep_const_only] += all;
+            } else if (OPS.flags[op] & OPF_CALL) {
+                int f = callee_func(c, i), len = 0;
+                const char *name = f >= 0 ? fname(c, f, &len) : "";
+                if (starts(name, len, "llvm.memset") || starts(name, len, "llvm.memcpy")
+                    || starts(name, len, "llvm.memmove")) {
+                    row[C_x_n_mem_intrinsics] += 1;
+                    int64_t n = 256;
+                    int64_t v;
+                    if (COL(c, LLP_INSTS, i, I_NARGS) > 2 && const_int(c, iopnd(c, i, 2), &v, reason)) n = v;
+                    memop += w * (double)n;
+                } else if (starts(name, len, "llvm.nvvm.read.ptx.sreg.")) {
+                    row[C_gpu_special_reg_reads] += 1;
+                } else if (starts(name, len, "llvm.nvvm.barrier") || starts(name, len, "llvm.nvvm.bar.")) {
+                    row[C_gpu_barriers] += 1;
+                } else if (starts(name, len, "llvm.fma.") || starts(name, len, "llvm.fmuladd.")) {
+                    row[C_gpu_fma_ops] += 1;
+                    est_fp += w;
+                } else if (len && !starts(name, len, "llvm.")) {
+                    if (add_callsite(c, f, w)) return -1;
+                }
+            }
+            if (op != OPS.phi && op != OPS.br && op != OPS.call && op != OPS.sw)
+                for (int k = 0; k < nops; k++) {
+                    int32_t o = iopnd(c, i, k);
+                    row[C_x_const_int_operands] += pyclass(c, o) == PY_CONST && ckind(c, o) == LLP_C_INT;
+                }
+        }
+        c->block_end[b] = p - 1;
+        upd_max(&row[C_x_max_phi_per_block], nphi);
+    }
+    row[C_x_log_est_dyn_insts] = row[C_x_log_est_dyn_insts_incl] = log1p(est_all);
+    row[C_x_log_est_dyn_mem] = log1p(est_mem);
+    row[C_x_log_est_dyn_fp] = log1p(est_fp);
+    row[C_x_log_est_dyn_vector] = log1p(est_vec);
+    row[C_x_log_memop_bytes] = log1p(memop);
+    ngrams(c->ulist, p, row);
+    return 0;
+}
+
+/* the function's rows and ranges, checked against the tables */
+static int function_shape(const ctx *c, int f, fn_t *fn) {
+    fn->f = f;
+    fn->b0 = COL(c, LLP_FUNCS, f, F_BSTART);
+    fn->nb = COL(c, LLP_FUNCS, f, F_BCOUNT);
+    fn->a0 = COL(c, LLP_FUNCS, f, F_ASTART);
+    fn->na = COL(c, LLP_FUNCS, f, F_ACOUNT);
+    if (fn->nb < 1 || fn->b0 < 0 || fn->b0 + fn->nb > c->t[LLP_BLOCKS].n || fn->na < 0 || fn->a0 < 0
+        || fn->a0 + fn->na > c->t[LLP_ARGS].n)
+        return 0;
+    fn->i0 = COL(c, LLP_BLOCKS, fn->b0, B_ISTART);
+    int next = fn->i0;
+    for (int b = fn->b0; b < fn->b0 + fn->nb; b++) {
+        if (COL(c, LLP_BLOCKS, b, B_ISTART) != next || COL(c, LLP_BLOCKS, b, B_ICOUNT) < 0) return 0;
+        next += COL(c, LLP_BLOCKS, b, B_ICOUNT);
+    }
+    fn->ni = next - fn->i0;
+    if (fn->i0 < 0 || next > c->t[LLP_INSTS].n) return 0;
+    for (int i = fn->i0; i < next; i++) {
+        int b = COL(c, LLP_INSTS, i, I_BLOCK);
+        if (!inst_ok(c, i) || b < fn->b0 || b >= fn->b0 + fn->nb) return 0;
+    }
+    return 1;
+}
+
+/* one defined function's row; returns -1 when memory runs out */
+static int featurize(ctx *c, int f, double *row, uint32_t *reason) {
+    fn_t fn;
+    if (!function_shape(c, f, &fn)) {
+        *reason |= R_SHAPE;
+        return 0;
+    }
+    int32_t off = COL(c, LLP_FUNCS, f, F_OFF), end = COL(c, LLP_FUNCS, f, F_END);
+    if (!in_src(c, off, end - off)) {
+        *reason |= R_SHAPE;
+        return 0;
+    }
+    if (has_nonascii(c->src + off, (size_t)(end - off))) *reason |= R_NONASCII;
+    int npo, rc;
+    if (build_cfg(c, &fn, reason) || dfs_postorder(c, fn.nb, &npo) || dominators(c, fn.nb, npo)) return -1;
+    rc = find_loops(c, fn.nb, npo);
+    if (rc == -1) return -1;
+    if (rc) {
+        *reason |= R_SHAPE;
+        return 0;
+    }
+    func_properties(c, &fn, row, reason);
+    shape_features(c, &fn, npo, row);
+    if (walk_features(c, &fn, row, reason) || pressure(c, &fn, row, reason)) return -1;
+    header_info hi;
+    if (read_header(c, f, &hi)) return -1;
+    row[C_ir_fp_Uses] = (double)(c->uses[f] + (hi.linkage_local ? 0 : 1));
+    attribute_features(c, &hi, row, reason);
+    token_bigrams(c->src + off, end - off, row);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ module preparation */
+static int read_tables(ctx *c, llp_module *m) {
+    for (int k = 0; k < LLP_NTABLES; k++) {
+        const int32_t *rows = NULL;
+        int w = 0;
+        int n = llp_table(m, k, &rows, &w);
+        c->t[k] = (tab){rows, n > 0 && rows ? n : 0, w};
+    }
+    /* the columns this file reads must be there */
+    static const int need[][2] = {{LLP_VALUES, 3}, {LLP_INSTS, 18}, {LLP_BLOCKS, 6}, {LLP_FUNCS, 12},
+                                  {LLP_ARGS, 6}, {LLP_GLOBALS, 12}, {LLP_TYPES, 6}, {LLP_TYPELIST, 1},
+                                  {LLP_NAMED, 4}, {LLP_CONSTS, 6}, {LLP_OPERANDS, 1}, {LLP_ENTITIES, 7}};
+    for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
+        if (c->t[need[k][0]].n && c->t[need[k][0]].w < need[k][1]) return -1;
+    return 0;
+}
+
+/* decoded names, the name -> function map, named-type bodies, shared-memory globals */
+static int prepare_names(ctx *c, cbuf *gnames, int32_t *goff, int32_t *glen) {
+    int nf = c->t[LLP_FUNCS].n, ng = c->t[LLP_GLOBALS].n;
+    for (int f = 0; f < nf; f++) {
+        c->fname_off[f] = (int32_t)c->names.n;
+        int n = decode_name(c, &c->names, COL(c, LLP_FUNCS, f, F_NAMEOFF), COL(c, LLP_FUNCS, f, F_NAMELEN));
+        if (n < 0) return -1;
+        c->fname_len[f] = n;
+    }
+    for (int g = 0; g < ng; g++) {
+        goff[g] = (int32_t)gnames->n;
+        int n = decode_name(c, gnames, COL(c, LLP_GLOBALS, g, G_NAMEOFF), COL(c, LLP_GLOBALS, g, G_NAMELEN));
+        if (n < 0) return -1;
+        glen[g] = n;
+    }
+    if (cbuf_add(&c->names, "", 0) || cbuf_add(gnames, "", 0)) return -1;
+    /* Module._by_name: globals, then functions, the first of a name wins */
+    for (int g = 0; g < ng; g++) {
+        int k = hmap_add(&c->by_name, gnames->a + goff[g], glen[g], -2 - g);
+        if (k < 0) return -1;
+        if (c->by_name.e[k].val != -2 - g && COL(c, LLP_GLOBALS, g, G_AS) == 3) c->module_reason |= R_NAMES;
+    }
+    for (int f = 0; f < nf; f++) {
+        int k = hmap_add(&c->by_name, c->names.a + c->fname_off[f], c->fname_len[f], f);
+        if (k < 0) return -1;
+        int other = c->by_name.e[k].val;
+        if (other != f) {
+            /* one name, two values: Python's dicts by name merge or drop them */
+            c->freason[f] |= R_NAMES;
+            if (other >= 0) c->freason[other] |= R_NAMES;
+            else if (COL(c, LLP_GLOBALS, -2 - other, G_AS) == 3) c->module_reason |= R_NAMES;
+        }
+    }
+    /* named types: Module.named_types is a dict by name, the last definition wins */
+    int nn = c->t[LLP_NAMED].n;
+    c->named_body = malloc(sizeof(int32_t) * ((size_t)nn + 1));
+    if (!c->named_body) return -1;
+    for (int a = nn - 1; a >= 0; a--) {
+        int32_t off = COL(c, LLP_NAMED, a, N_NAMEOFF), len = COL(c, LLP_NAMED, a, N_NAMELEN);
+        if (!in_src(c, off, len)) {
+            off = 0;
+            len = 0;
+        }
+        if (hmap_add(&c->named_by_name, c->src + off, len, a) < 0) return -1;
+    }
+    for (int a = 0; a < nn; a++) {
+        int32_t off = COL(c, LLP_NAMED, a, N_NAMEOFF), len = COL(c, LLP_NAMED, a, N_NAMELEN);
+        if (!in_src(c, off, len)) {
+            off = 0;
+            len = 0;
+        }
+        int k = hmap_find(&c->named_by_name, c->src + off, len);
+        int last = k >= 0 ? c->named_by_name.e[k].val : a;
+        c->named_body[a] = COL(c, LLP_NAMED, last, N_BODY);
+    }
+    /* _shared_globals: bytes of each addrspace(3) variable, by name */
+    for (int g = 0; g < ng; g++) {
+        if (COL(c, LLP_GLOBALS, g, G_KIND) != 1 || COL(c, LLP_GLOBALS, g, G_AS) != 3) continue;
+        c->has_shared = 1;
+        if (glen[g] == 0) c->module_reason |= R_NAMES;
+        c->shared_bytes += bits(c, COL(c, LLP_GLOBALS, g, G_VTYPE)) / 8;
+    }
+    return 0;
+}
+
+static void free_ctx(ctx *c) {
+    free(c->fname_off);
+    free(c->fname_len);
+    free(c->frow_of_out);
+    free(c->uses);
+    free(c->freason);
+    free(c->names.a);
+    hmap_free(&c->by_name);
+    hmap_free(&c->named_by_name);
+    free(c->named_body);
+    free(c->tbits);
+    free(c->groups);
+    for (size_t k = 0; k < c->seen_consts.n; k++) free((void *)c->seen_consts.e[k].p);
+    hmap_free(&c->seen_consts);
+    free(c->keybuf.a);
+    void *scratch[] = {c->succ_off, c->succ, c->pred_off, c->pred, c->npred_tmp, c->po, c->rpo_pos, c->idom,
+                       c->kids_off, c->kids, c->pre, c->post, c->level, c->loop_for, c->block_end, c->pos_of,
+                       c->stack, c->stack2, c->ulist, c->reach, c->seen, c->used, c->weight, c->vend, c->ev,
+                       c->lorder, c->csite_name, c->csite_len, c->csite_w, c->csite_start, c->attrs.a};
+    for (size_t k = 0; k < sizeof scratch / sizeof scratch[0]; k++) free(scratch[k]);
+    free_loops(c);
+    free(c->loops);
+}
+
+/* calls to functions of the module: their estimated work joins the caller's, one level deep */
+static void include_callees(ctx *c, llf_result *r) {
+    for (int row = 0; row < r->rows; row++) {
+        double *x = r->X + (size_t)row * NCOLS;
+        int caller = r->info[row * LLF_INFO_WIDTH];
+        double extra = 0;
+        int ndef = 0;
+        for (int32_t k = c->csite_start[row]; k < c->csite_start[row + 1]; k++) {
+            int f = c->csite_name[k];
+            int len;
+            const char *s = fname(c, f, &len);
+            int g = function_named(c, s, len);
+            if (c->freason[f] & R_NAMES) r->info[row * LLF_INFO_WIDTH + 4] |= R_NAMES;
+            if (g < 0 || c->frow_of_out[g] < 0 || g == caller) continue;
+            int crow = c->frow_of_out[g];
+            ndef++;
+            extra += c->csite_w[k] * expm1(r->X[(size_t)crow * NCOLS + C_x_log_est_dyn_insts]);
+            if (r->info[crow * LLF_INFO_WIDTH + 4] & ~(uint32_t)R_CALLEE) r->info[row * LLF_INFO_WIDTH + 4] |= R_CALLEE;
+        }
+        x[C_x_n_calls_defined] = ndef;
+        x[C_x_log_est_dyn_insts_incl] = log1p(expm1(x[C_x_log_est_dyn_insts]) + extra);
+    }
+    for (int row = 0; row < r->rows; row++)
+        r->info[row * LLF_INFO_WIDTH + 3] = r->info[row * LLF_INFO_WIDTH + 4] == 0;
+}
+
+static int run(ctx *c, llf_result *r) {
+    if (read_tables(c, r->p)) return -2;
+    int nf = c->t[LLP_FUNCS].n, ng = c->t[LLP_GLOBALS].n;
+    c->fname_off = calloc((size_t)nf + 1, sizeof(int32_t));
+    c->fname_len = calloc((size_t)nf + 1, sizeof(int32_t));
+    c->frow_of_out = calloc((size_t)nf + 1, sizeof(int32_t));
+    c->uses = calloc((size_t)nf + 1, sizeof(int64_t));
+    c->freason = calloc((size_t)nf + 1, sizeof(uint32_t));
+    int32_t *goff = calloc((size_t)ng + 1, sizeof(int32_t)), *glen = calloc((size_t)ng + 1, sizeof(int32_t));
+    cbuf gnames = {0};
+    int rc = -1;
+    if (!c->fname_off || !c->fname_len || !c->frow_of_out || !c->uses || !c->freason || !goff || !glen) goto out;
+    if (compute_bits(c) || prepare_names(c, &gnames, goff, glen) || read_groups(c) || function_uses(c)) goto out;
+    int rows = 0;
+    for (int f = 0; f < nf; f++) c->frow_of_out[f] = COL(c, LLP_FUNCS, f, F_DECL) ? -1 : rows++;
+    r->rows = rows;
+    r->X = calloc((size_t)rows * NCOLS + 1, sizeof(double));
+    r->info = calloc((size_t)rows * LLF_INFO_WIDTH + 1, sizeof(int32_t));
+    c->csite_start = calloc((size_t)rows + 1, sizeof(int32_t));
+    if (!r->X || !r->info || !c->csite_start) goto out;
+    for (int f = 0; f < nf; f++) {
+        int row = c->frow_of_out[f];
+        if (row < 0) continue;
+        uint32_t reason = c->freason[f] | c->module_reason;
+        c->csite_start[row] = (int32_t)c->ncsite;
+        if (featurize(c, f, r->X + (size_t)row * NCOLS, &reason)) goto out;
+        int32_t *info = r->info + (size_t)row * LLF_INFO_WIDTH;
+        info[0] = f;
+        info[1] = (int32_t)r->names.n;
+        info[2] = c->fname_len[f];
+        info[4] = (int32_t)reason;
+        if (cbuf_add(&r->names, c->names.a + c->fname_off[f], (size_t)c->fname_len[f])) goto out;
+    }
+    c->csite_start[rows] = (int32_t)c->ncsite;
+    include_callees(c, r);
+    rc = 0;
+out:
+    free(goff);
+    free(glen);
+    free(gnames.a);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ API */
+API int llfeatures_abi_version(void) { return LLF_ABI; }
+API int llf_ncolumns(void) { return NCOLS; }
+API const char *llf_column_name(int i) { return i >= 0 && i < NCOLS ? COLUMN_NAMES[i] : NULL; }
+API const char *llf_reason_name(int bit) { return bit >= 0 && bit < R_NBITS ? REASON_NAMES[bit] : NULL; }
+
+API llf_result *llf_run(const char *src, size_t len) {
+    if (!ops_ready) init_ops();
+    if (!crc_ready) init_crc();
+    llf_result *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->p = llp_parse(src, len);
+    if (!r->p) {
+        free(r);
+        return NULL;
+    }
+    size_t off;
+    int line, col;
+    const char *msg;
+    if (llp_error(r->p, &off, &line, &col, &msg)) {
+        r->err = 1;
+        return r;
+    }
+    ctx c;
+    memset(&c, 0, sizeof c);
+    c.src = src;
+    c.len = len;
+    int rc = run(&c, r);
+    free_ctx(&c);
+    if (rc == -1) {
+        llf_free(r);
+        return NULL;
+    }
+    if (rc == -2) r->err = 2;   /* tables of another layout: the whole module goes to Python */
+    return r;
+}
+
+API void llf_free(llf_result *r) {
+    if (!r) return;
+    if (r->p) llp_free(r->p);
+    free(r->X);
+    free(r->info);
+    free(r->names.a);
+    free(r);
+}
+
+API int llf_usable(const llf_result *r) { return r->err == 0; }
+
+API int llf_error(const llf_result *r, size_t *offset, int *line, int *col, const char **msg) {
+    if (r->err != 1) return 0;
+    return llp_error(r->p, offset, line, col, msg);
+}
+
+API int llf_rows(const llf_result *r) { return r->rows; }
+API const double *llf_matrix(const llf_result *r) { return r->X; }
+API const int32_t *llf_info(const llf_result *r) { return r->info; }
+
+API const char *llf_names(const llf_result *r, size_t *len) {
+    *len = r->names.n;
+    return r->names.a ? r->names.a : "";
+}
