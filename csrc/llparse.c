@@ -87,7 +87,10 @@ typedef struct {
     uint8_t kind;
     uint16_t kw;      /* keyword id for T_KW, width for T_INTTYPE (0 = too wide, see text) */
     uint32_t off, len;
+    int32_t num;      /* N of an unquoted %N/@N/$N of at most 9 digits (the slot number), else -1 */
 } tok_t;
+
+#define TBUF 512   /* the token buffer, see refill() */
 
 /* ------------------------------------------------------------------ growable arrays */
 typedef struct { int32_t *d; size_t n, cap; int w; } tab_t;
@@ -104,7 +107,7 @@ struct llp_module {
     char *ttext; size_t ttext_n, ttext_cap;   /* type text pool */
     /* parser state */
     tok_t *tp, *tlim;                           /* the cursor; the end of the tokens lexed so far */
-    tok_t toks[1024];                           /* TBUF tokens, see refill(); lookahead is at most 2 */
+    tok_t toks[TBUF];                           /* TBUF tokens, see refill(); lookahead is at most 2 */
     size_t lex_i;
     jmp_buf lex_jb;                             /* a lexical error, held back until its token is wanted */
     int lex_err;
@@ -292,7 +295,6 @@ static inline int kw_lookup(const char *s, size_t n, size_t room) {
  * Tokens sit in a flat buffer that the cursor walks as a plain pointer (no index masking); when a
  * batch would not fit, the tokens from KEEP behind the cursor on move to the front.  The old copies
  * stay untouched until lexing comes round again, so the pointers callers hold briefly stay good. */
-#define TBUF 1024
 #define BATCH 128
 #define KEEP 8   /* tokens behind the cursor that stay valid; the one just behind gives prev_end */
 _Static_assert(TBUF > 2 * (BATCH + 2 * KEEP), "moved tokens and the next batch must not reach the old copies");
@@ -328,8 +330,9 @@ static void lex_batch(llp_module *m, tok_t *upto) {
     size_t n = m->len, i = m->lex_i;
     const int safe = n > 0 && s[n - 1] == '\n';
     tok_t *nl = m->tlim;   /* in a register; stored back before any lex_fail */
-#define PUT(K, W, O, L) do { tok_t *t_ = nl; t_->kind = (uint8_t)(K); \
-        t_->kw = (uint16_t)(W); t_->off = (uint32_t)(O); t_->len = (uint32_t)(L); nl++; } while (0)
+#define PUTN(K, W, O, L, N) do { tok_t *t_ = nl; t_->kind = (uint8_t)(K); \
+        t_->kw = (uint16_t)(W); t_->off = (uint32_t)(O); t_->len = (uint32_t)(L); t_->num = (N); nl++; } while (0)
+#define PUT(K, W, O, L) PUTN(K, W, O, L, -1)
 #define LFAIL(...) do { m->tlim = nl; lex_fail(m, __VA_ARGS__); } while (0)
 #define STRING_END(e, at, st) do { size_t q_ = lex_string_end(m, (at)); \
         if (!q_) { LFAIL((st), "end of file in string constant"); } (e) = q_; } while (0)
@@ -354,15 +357,24 @@ static void lex_batch(llp_module *m, tok_t *upto) {
             i = q ? (size_t)(q - s) : n;
             continue;
         }
-        case '%': case '@': case '$':
+        case '%': case '@': case '$': {
             e = i + 1;
+            int32_t num = -1;
             if (e < n && s[e] == '"') STRING_END(e, e, e);
-            else SCAN(e, is_id((unsigned char)s[e]));
+            else {
+                /* %N is most names at -O2: its number comes free with the scan, for name_slot() */
+                uint32_t v = 0;
+                if (safe) { while (is_digit((unsigned char)s[e])) v = v * 10 + (uint32_t)(s[e++] - '0'); }
+                else { while (e < n && is_digit((unsigned char)s[e])) v = v * 10 + (uint32_t)(s[e++] - '0'); }
+                if (e > i + 1 && e - i - 1 <= 9 && !(e < n && is_id((unsigned char)s[e]))) num = (int32_t)v;
+                SCAN(e, is_id((unsigned char)s[e]));
+            }
             if (e == i + 1) LFAIL(st, "invalid %c name", c);
             if (c == '$' && e < n && s[e] == ':' && s[i + 1] != '"') { PUT(T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
-            PUT(c == '%' ? T_LOCAL : c == '@' ? T_GLOBAL : T_COMDAT, 0, st, e - st);
+            PUTN(c == '%' ? T_LOCAL : c == '@' ? T_GLOBAL : T_COMDAT, 0, st, e - st, num);
             i = e;
             continue;
+        }
         case '!':
             e = i + 1;
             SCAN(e, is_id((unsigned char)s[e]) || s[e] == '\\');
@@ -694,7 +706,7 @@ static void map_put(llp_module *m, int32_t **tab, size_t *cap, size_t *n, int32_
     if (fresh && ++*n * 2 > *cap) map_rehash(m, tab, cap);
 }
 
-static int32_t *num_slot(llp_module *m, int32_t **arr, size_t *n, size_t *cap, long long num) {
+static __attribute__((noinline)) int32_t *num_slot_grow(llp_module *m, int32_t **arr, size_t *n, size_t *cap, long long num) {
     if (num >= (1 << 26)) fail(m, 0, "value number too large");
     if ((size_t)num >= *n) {
         *arr = grow(m, *arr, cap, (size_t)num + 1, sizeof(int32_t));
@@ -702,6 +714,11 @@ static int32_t *num_slot(llp_module *m, int32_t **arr, size_t *n, size_t *cap, l
         *n = (size_t)num + 1;
     }
     return &(*arr)[num];
+}
+/* the array only ever grows to numbers under the limit, so a number inside it needs no check */
+static inline int32_t *num_slot(llp_module *m, int32_t **arr, size_t *n, size_t *cap, long long num) {
+    if (__builtin_expect((size_t)num < *n, 1)) return &(*arr)[num];
+    return num_slot_grow(m, arr, n, cap, num);
 }
 
 /* ------------------------------------------------------------------ values */
@@ -719,16 +736,9 @@ static int32_t new_value(llp_module *m, int kind, int32_t index, int32_t type) {
 static int32_t *name_slot(llp_module *m, tok_t *t, int local) {
     uint32_t off, len;
     long long num;
-    const char *s = m->src + t->off;
-    if (t->kind != T_LABEL && t->len >= 2 && t->len <= 10 && is_digit((unsigned char)s[1])) {
-        /* %N / @N, the common case at -O2: the slot number straight from the token */
-        num = s[1] - '0';
-        uint32_t i = 2;
-        while (i < t->len && is_digit((unsigned char)s[i])) num = num * 10 + (s[i++] - '0');
-        if (i == t->len) {
-            if (local) return num_slot(m, &m->lnum, &m->lnum_n, &m->lnum_cap, num);
-            return num_slot(m, &m->gnum, &m->gnum_n, &m->gnum_cap, num);
-        }
+    if (t->num >= 0) {   /* %N / @N, the common case at -O2: the lexer read the number */
+        if (local) return num_slot(m, &m->lnum, &m->lnum_n, &m->lnum_cap, t->num);
+        return num_slot(m, &m->gnum, &m->gnum_n, &m->gnum_cap, t->num);
     }
     name_key(m, t, &off, &len);
     if (key_is_num(m, off, len, &num)) {
@@ -1518,7 +1528,7 @@ static int32_t const_int_value(llp_module *m, int32_t vid, long long *out) {
     if (c[0] != LLP_C_INT) return 0;
     const char *s = m->src + c[2];
     if (!(is_digit((unsigned char)s[0]) || s[0] == '-')) return 0;
-    tok_t tk = {T_INT, 0, (uint32_t)c[2], (uint32_t)(c[3] - c[2])};
+    tok_t tk = {T_INT, 0, (uint32_t)c[2], (uint32_t)(c[3] - c[2]), -1};
     *out = tok_int(m, &tk);
     return 1;
 }
