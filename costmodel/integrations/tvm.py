@@ -64,6 +64,7 @@ class IrtoolsCostModel(PyCostModel):
         self.booster = None
         self._prior_model = None
         self._cache: dict[int, np.ndarray] = {}
+        self._cols = None
 
     # -------------------------------------------------------------- features
     def _prior(self):
@@ -76,39 +77,59 @@ class IrtoolsCostModel(PyCostModel):
                 self.prior = False
         return self._prior_model
 
+    def _columns(self):
+        """Where each LLVM feature goes in our row, and where the prior model's columns come from."""
+        if self._cols is None:
+            at = {n: j for j, n in enumerate(self.names)}
+            src = [j for j, n in enumerate(F.FEATURE_NAMES) if f"ll.{n}" in at]
+            self._cols = (np.array(src), np.array([at[f"ll.{F.FEATURE_NAMES[j]}"] for j in src]))
+        return self._cols
+
     def featurize(self, context, candidates) -> np.ndarray:
         import tvm
         import tvm_ffi
 
         target = context.target
         is_llvm = target is not None and target.kind.name == "llvm"
+        cols = self._columns()
+        j_prior = self.names.index("prior.log_instructions_executed")
+        j_nfn = self.names.index("ll.n_kernel_functions")
         rows = []
         for cand in candidates:
             mod = cand.sch.mod
             key = tvm_ffi.structural_hash(mod)
-            if key in self._cache:
-                rows.append(self._cache[key])
-                continue
-            f = tir_features(mod.script())
-            if is_llvm:
-                try:
-                    ll = tvm.compile(mod, target=target).mod.inspect_source("ll")
-                    fns = {n: v for n, v in F.module_features(ll).items() if not n.startswith(_SKIP_FN)}
-                except Exception:   # a candidate TVM cannot lower (or we cannot read) gets TIR features only
-                    fns = {}
-                f["ll.n_kernel_functions"] = float(len(fns))
-                for v in fns.values():
-                    for k, x in v.items():
-                        f[f"ll.{k}"] = f.get(f"ll.{k}", 0.0) + x
-                pm = self._prior()
-                if pm is not None and fns and "instructions_executed" in pm.target_names:
-                    X = F.to_matrix(list(fns.values()), pm.feature_names_)
-                    p, _, _ = pm.predict_matrix(X, "instructions_executed")
-                    f["prior.log_instructions_executed"] = float(np.log1p(p.sum()))
-            row = F.to_matrix([f], self.names)[0]
-            self._cache[key] = row
+            row = self._cache.get(key)
+            if row is None:
+                row = F.to_matrix([tir_features(mod.script())], self.names)[0]
+                if is_llvm:
+                    self._llvm_features(tvm, mod, target, row, cols, j_prior, j_nfn)
+                self._cache[key] = row
             rows.append(row)
         return np.array(rows).reshape(len(candidates), len(self.names))
+
+    def _llvm_features(self, tvm, mod, target, row, cols, j_prior, j_nfn) -> None:
+        """Fill the ``ll.*`` sums over the kernel functions and the prior's predicted instructions."""
+        row[j_nfn] = 0.0
+        try:
+            ll = tvm.compile(mod, target=target).mod.inspect_source("ll")
+            _, fns, X = F.feature_matrix(ll, F.FEATURE_NAMES)
+        except Exception:   # a candidate TVM cannot lower (or we cannot read) keeps TIR features only
+            return
+        keep = [i for i, n in enumerate(fns) if not n.startswith(_SKIP_FN)]
+        row[j_nfn] = float(len(keep))
+        if not keep:
+            return
+        X = X[keep]
+        src, dst = cols
+        row[dst] = X[:, src].sum(axis=0)
+        pm = self._prior()
+        if pm is not None and "instructions_executed" in pm.target_names:
+            if pm.feature_names_ != F.FEATURE_NAMES:     # a prior trained on another feature list
+                at = {n: j for j, n in enumerate(F.FEATURE_NAMES)}
+                X = np.column_stack([X[:, at[n]] if n in at else np.full(len(X), np.nan)
+                                     for n in pm.feature_names_])
+            p, _, _ = pm.predict_matrix(X, "instructions_executed")
+            row[j_prior] = float(np.log1p(p.sum()))
 
     # -------------------------------------------------------------- the four verbs
     def update(self, context, candidates, results) -> None:
