@@ -304,7 +304,7 @@ enum { I_OP, I_FLAGS, I_TYPE, I_BLOCK, I_OPSTART, I_NOPS, I_NTOTAL, I_OFF, I_END
        I_REFS, I_REFE, I_MD, I_VID, I_AUX, I_NARGS };
 enum { B_FUNC, B_NAMEOFF, B_NAMELEN, B_ISTART, B_ICOUNT, B_VID };
 enum { F_VID, F_NAMEOFF, F_NAMELEN, F_TYPE, F_ASTART, F_ACOUNT, F_BSTART, F_BCOUNT, F_DECL, F_OFF, F_HDREND,
-       F_END };
+       F_END, F_AS = 19 };
 enum { A_FUNC, A_TYPE, A_NAMEOFF, A_NAMELEN, A_VID, A_INDEX };
 enum { G_KIND, G_VID, G_NAMEOFF, G_NAMELEN, G_VTYPE, G_INIT, G_OFF, G_END, G_REFS, G_REFE, G_CONST, G_AS };
 enum { T_KIND, T_A, T_B, T_C, T_LOFF, T_LLEN };
@@ -539,6 +539,8 @@ typedef struct {
     int32_t *named_body;              /* per NAMED row: body of the last row with its name */
     int64_t *tbits;                   /* _bits() of each type id */
     uint32_t module_reason;
+    int prog_as;                      /* the data layout's program address space (P<n>), else 0 */
+    int prog_as_unknown;              /* ... too large to read */
     int has_shared;
     int64_t shared_bytes;
     /* attribute groups: sorted (number, off, len) */
@@ -1113,6 +1115,236 @@ static int read_groups(ctx *c) {
     return 0;
 }
 
+/* ------------------------------------------------------------------ constant-expression folding */
+/* features._Fold: how LLVM 22's parser-time folder classifies a constant expression */
+typedef struct { int cls; int32_t value; int hazard; } fold_t;
+
+static fold_t mkfold(int cls, int hazard) { return (fold_t){cls, -1, hazard}; }
+
+static int const_text(const ctx *c, int32_t vid, const char **s, int *n) {
+    int i = vindex(c, vid);
+    int32_t off = COL(c, LLP_CONSTS, i, C_OFF), end = COL(c, LLP_CONSTS, i, C_END);
+    if (end <= off) {   /* an alloca's implied `i32 1` */
+        *s = "1";
+        *n = 1;
+        return 1;
+    }
+    if (!in_src(c, off, end - off)) return 0;
+    *s = c->src + off;
+    *n = end - off;
+    return 1;
+}
+
+/* features._is_zero */
+static int is_zero(const ctx *c, int32_t v) {
+    if (pyclass(c, v) != PY_CONST) return 0;
+    int k = ckind(c, v);
+    if (k != LLP_C_INT && k != LLP_C_ZERO && k != LLP_C_NULL) return 0;
+    const char *s;
+    int n;
+    if (!const_text(c, v, &s, &n)) return 0;
+    while (n && is_ustrip(s[0])) s++, n--;
+    while (n && is_ustrip(s[n - 1])) n--;
+    return equals(s, n, "0") || equals(s, n, "false") || equals(s, n, "zeroinitializer") || equals(s, n, "null")
+        || equals(s, n, "-0");
+}
+
+static int is_global(int pc) { return pc == PY_FUNC || pc == PY_GVAR || pc == PY_ALIAS || pc == PY_IFUNC; }
+
+static int scalar_class(const ctx *c, int32_t t) {
+    int k = tkind(c, t);
+    return k == LLP_T_INT ? OC_CINT : k == LLP_T_FP ? OC_CFP : OC_CONST;
+}
+
+static int32_t cop(const ctx *c, int32_t vid, int k) {
+    return c->t[LLP_OPERANDS].r[COL(c, LLP_CONSTS, vindex(c, vid), C_OPSTART) + k];
+}
+
+static int cop_count(const ctx *c, int32_t vid) {
+    int i = vindex(c, vid);
+    int32_t s = COL(c, LLP_CONSTS, i, C_OPSTART), n = COL(c, LLP_CONSTS, i, C_OPCOUNT);
+    return s >= 0 && n >= 0 && s + n <= c->t[LLP_OPERANDS].n ? n : 0;
+}
+
+static int32_t ctype(const ctx *c, int32_t vid) { return COL(c, LLP_CONSTS, vindex(c, vid), C_TYPE); }
+
+/* features._pure_data: -1 when a global or other symbol is inside, else whether no pointer (nor, for
+ * a scalar result, vector) constant takes part */
+static int pure_data(const ctx *c, int32_t root, int depth) {
+    int32_t stack[128];
+    int sp = 0, no_pointers = 1;
+    int scalar_result = tkind(c, ctype(c, root)) != LLP_T_VECTOR;
+    stack[sp++] = root;
+    while (sp) {
+        int32_t x = stack[--sp];
+        int pc = pyclass(c, x);
+        if (pc != PY_CONST) return -1;
+        int k = ckind(c, x);
+        if (k == LLP_C_BLOCKADDRESS || k == LLP_C_OTHER || k == LLP_C_NONE) return -1;
+        int tk = tkind(c, ctype(c, x));
+        if (x != root && (tk == LLP_T_PTR || (scalar_result && tk == LLP_T_VECTOR))) no_pointers = 0;
+        if (k == LLP_C_EXPR || k == LLP_C_AGGREGATE) {
+            int n = cop_count(c, x);
+            if (sp + n > 128 || depth > 64) return -2;
+            for (int q = 0; q < n; q++) stack[sp++] = cop(c, x, q);
+        }
+    }
+    return no_pointers;
+}
+
+static int program_addrspace_known(const ctx *c) { return !c->prog_as_unknown; }
+
+/* features._value_type(v) compared with a type after erasure */
+static int value_type_erased_equal(const ctx *c, int32_t v, int32_t t, int *unsure) {
+    int pc = pyclass(c, v);
+    if (is_global(pc)) {
+        int as = 0;
+        if (pc == PY_GVAR) as = COL(c, LLP_GLOBALS, vindex(c, v), G_AS);
+        else if (pc == PY_FUNC) {
+            as = COL(c, LLP_FUNCS, vindex(c, v), F_AS);
+            if (as < 0) {
+                if (!program_addrspace_known(c)) *unsure = 1;
+                as = c->prog_as;
+            }
+        }
+        return tkind(c, t) == LLP_T_PTR && ta(c, t) == as;
+    }
+    int32_t vt = resolve(c, obj_type(c, v), NULL);
+    return erased_equal(c, vt, t, 0);
+}
+
+static fold_t fold_expr(const ctx *c, int32_t v, int depth);
+
+/* features._fold_operand */
+static fold_t fold_operand(const ctx *c, int32_t v, int depth) {
+    int pc = pyclass(c, v);
+    if (is_global(pc)) return (fold_t){OC_GLOBAL, v, 0};
+    switch (pc) {
+    case PY_INST: return mkfold(OC_INST, 0);
+    case PY_ARG: return mkfold(OC_ARG, 0);
+    case PY_BLOCK: return mkfold(OC_BLOCK, 0);
+    case PY_ASM: return mkfold(OC_ASM, 0);
+    case PY_CONST: {
+        int k = ckind(c, v);
+        if (k == LLP_C_INT || k == LLP_C_ZERO) return mkfold(scalar_class(c, resolve(c, ctype(c, v), NULL)), 0);
+        if (k == LLP_C_FP) return mkfold(OC_CFP, 0);
+        if (k == LLP_C_EXPR) return fold_expr(c, v, depth + 1);
+        return mkfold(OC_CONST, 0);
+    }
+    default: return mkfold(OC_UNKNOWN, 0);
+    }
+}
+
+static int word_is(const char *s, int n, const char *const *list) {
+    for (int i = 0; list[i]; i++)
+        if (equals(s, n, list[i])) return 1;
+    return 0;
+}
+
+static const char *const CAST_WORDS[] = {"trunc", "zext", "sext", "fptoui", "fptosi", "uitofp", "sitofp",
+                                         "fptrunc", "fpext", "ptrtoint", "ptrtoaddr", "inttoptr", "bitcast",
+                                         "addrspacecast", NULL};
+
+/* Constant.opcode: the first word of the expression's text */
+static int expr_opcode(const ctx *c, int32_t v, const char **w) {
+    const char *s;
+    int n, k = 0;
+    if (!const_text(c, v, &s, &n)) return 0;
+    while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || s[k] == '_')) k++;
+    *w = s;
+    return k;
+}
+
+static int is_undef(const ctx *c, int32_t v) {
+    if (pyclass(c, v) != PY_CONST) return 0;
+    int k = ckind(c, v);
+    return k == LLP_C_UNDEF || k == LLP_C_POISON;
+}
+
+static int same_ref(const ctx *c, int32_t a, int32_t b) {
+    if (a == b) return 1;
+    if (pyclass(c, a) != PY_CONST || pyclass(c, b) != PY_CONST) return 0;
+    const char *s, *t;
+    int n, m;
+    return const_text(c, a, &s, &n) && const_text(c, b, &t, &m) && n == m && memcmp(s, t, (size_t)n) == 0;
+}
+
+/* features.fold_constant_expr; hazard 2 marks what this file cannot tell (Python would, e.g. deep nesting) */
+static fold_t fold_expr(const ctx *c, int32_t v, int depth) {
+    if (depth > 32) return mkfold(OC_CONST, 2);
+    int n = cop_count(c, v);
+    fold_t f0 = mkfold(OC_CONST, 0), f1 = f0;
+    int any_hazard = 0, unsure = 0;
+    for (int q = 0; q < n; q++) {
+        fold_t f = fold_operand(c, cop(c, v, q), depth);
+        if (f.hazard == 2) return f;
+        any_hazard |= f.hazard;
+        if (q == 0) f0 = f;
+        if (q == 1) f1 = f;
+    }
+    if (any_hazard) return mkfold(OC_CONST, 1);
+    int32_t ty = ctype(c, v);
+    int data = pure_data(c, v, depth);
+    if (data == -2) return mkfold(OC_CONST, 2);
+    if (data >= 0) {
+        int32_t rt = resolve(c, ty, NULL);
+        if (tkind(c, rt) == LLP_T_PTR) return mkfold(OC_CONST, 0);
+        return mkfold(scalar_class(c, rt), !data);
+    }
+    const char *w;
+    int wl = expr_opcode(c, v, &w);
+    if (word_is(w, wl, CAST_WORDS)) {
+        if (!n) return mkfold(OC_CONST, 1);
+        int32_t src = cop(c, v, 0);
+        if (equals(w, wl, "bitcast") && value_type_erased_equal(c, src, ty, &unsure))
+            return unsure ? mkfold(OC_CONST, 2) : f0;
+        if (unsure) return mkfold(OC_CONST, 2);
+        if (!equals(w, wl, "addrspacecast") && is_zero(c, src)) return mkfold(scalar_class(c, resolve(c, ty, NULL)), 0);
+        if (f0.cls == OC_CINT || f0.cls == OC_CFP || is_zero(c, src)) {
+            int tk = tkind(c, ty);
+            return mkfold(scalar_class(c, ty), !(tk == LLP_T_INT || tk == LLP_T_FP));
+        }
+        if (pyclass(c, src) == PY_CONST) {
+            int k = ckind(c, src);
+            if (k == LLP_C_UNDEF || k == LLP_C_POISON) return mkfold(OC_CONST, 1);
+            if (k == LLP_C_EXPR) {
+                const char *w2;
+                int wl2 = expr_opcode(c, src, &w2);
+                return mkfold(OC_CONST, word_is(w2, wl2, CAST_WORDS));
+            }
+        }
+        return mkfold(OC_CONST, 0);
+    }
+    if (equals(w, wl, "getelementptr")) {
+        if (n < 1 || tkind(c, ty) == LLP_T_VECTOR) return mkfold(OC_CONST, 1);
+        int all_zero = 1;
+        for (int q = 1; q < n; q++) {
+            if (is_undef(c, cop(c, v, q))) return mkfold(OC_CONST, 1);
+            all_zero &= is_zero(c, cop(c, v, q));
+        }
+        if (all_zero) return f0.cls != OC_CONST || is_zero(c, cop(c, v, 0)) ? f0 : mkfold(OC_CONST, 1);
+        return mkfold(OC_CONST, 0);
+    }
+    if (equals(w, wl, "add") || equals(w, wl, "sub") || equals(w, wl, "xor")) {
+        int simple = 1;
+        for (int q = 0; q < n; q++) {
+            int32_t o = cop(c, v, q);
+            if (is_undef(c, o)) return mkfold(OC_CONST, 1);
+        }
+        for (int q = 0; q < n; q++) {
+            fold_t f = fold_operand(c, cop(c, v, q), depth);
+            simple &= f.cls == OC_CINT || f.cls == OC_CFP || is_zero(c, cop(c, v, q));
+        }
+        if (simple) return mkfold(scalar_class(c, resolve(c, ty, NULL)), 0);
+        if (n == 2 && is_zero(c, cop(c, v, 1))) return f0;
+        if (n == 2 && equals(w, wl, "add") && is_zero(c, cop(c, v, 0))) return f1;
+        if (n == 2 && !equals(w, wl, "add") && same_ref(c, cop(c, v, 0), cop(c, v, 1)))
+            return mkfold(scalar_class(c, resolve(c, ty, NULL)), 0);
+        return mkfold(OC_CONST, 0);
+    }
+    return mkfold(OC_CONST, 1);
+}
+
 /* ------------------------------------------------------------------ function_use_counts */
 /* functions inside a constant expression: their count depends on LLVM's folding */
 static void taint_tree(ctx *c, int32_t vid, int depth) {
@@ -1197,8 +1429,15 @@ static void use_value(ctx *c, int32_t vid, int depth) {
     if (pc == PY_FUNC) {
         c->uses[vindex(c, vid)]++;
     } else if (pc == PY_CONST) {
-        if (ckind(c, vid) == LLP_C_EXPR) taint_tree(c, vid, depth);
-        else visit_constant(c, vid, depth);
+        if (ckind(c, vid) == LLP_C_EXPR) {
+            /* a constant that folds to a global is that global, used directly by its user */
+            fold_t f = fold_expr(c, vid, 0);
+            if (f.hazard == 2) taint_tree(c, vid, depth);
+            else if (f.value >= 0) use_value(c, f.value, depth + 1);
+            else visit_constant(c, vid, depth);
+        } else {
+            visit_constant(c, vid, depth);
+        }
     }
 }
 
@@ -1351,9 +1590,11 @@ static int is_debug_call(const ctx *c, int i) {
 static int called_function(const ctx *c, int i, uint32_t *reason) {
     int32_t v = callee_of(c, i);
     int pc = pyclass(c, v);
-    if (pc == PY_CONST && ckind(c, v) == LLP_C_EXPR) {
-        *reason |= R_CONSTEXPR;   /* old IR calls through a bitcast that LLVM folds */
-        return -1;
+    if (pc == PY_CONST && ckind(c, v) == LLP_C_EXPR) {   /* old IR calls through a no-op bitcast */
+        fold_t f = fold_expr(c, v, 0);
+        if (f.hazard == 2) *reason |= R_CONSTEXPR;
+        v = f.value;
+        pc = pyclass(c, v);
     }
     if (pc != PY_FUNC) return -1;
     int f = vindex(c, v);
@@ -1407,7 +1648,11 @@ static int operand_class(const ctx *c, int32_t v, uint32_t *reason) {
             return tk == LLP_T_INT ? OC_CINT : tk == LLP_T_FP ? OC_CFP : OC_CONST;
         }
         if (k == LLP_C_FP) return OC_CFP;
-        if (k == LLP_C_EXPR) *reason |= R_CONSTEXPR;
+        if (k == LLP_C_EXPR) {
+            fold_t f = fold_expr(c, v, 0);
+            if (f.hazard == 2) *reason |= R_CONSTEXPR;
+            return f.cls;
+        }
         return OC_CONST;
     }
     default: return OC_UNKNOWN;
@@ -2618,8 +2863,33 @@ static void include_callees(ctx *c, llf_result *r) {
         r->info[row * LLF_INFO_WIDTH + 3] = r->info[row * LLF_INFO_WIDTH + 4] == 0;
 }
 
+/* Module._program_addrspace: P<n> of the first data layout */
+static void program_addrspace(ctx *c) {
+    for (int i = 0; i < c->t[LLP_ENTITIES].n; i++) {
+        if (COL(c, LLP_ENTITIES, i, E_KIND) != 3 || COL(c, LLP_ENTITIES, i, E_WHAT) != 6) continue;
+        int32_t off = COL(c, LLP_ENTITIES, i, E_OFF), end = COL(c, LLP_ENTITIES, i, E_END);
+        if (!in_src(c, off, end - off)) return;
+        const char *s = c->src + off;
+        int n = end - off, a = 0, b = n - 1;
+        while (a < n && s[a] != '"') a++;
+        while (b > a && s[b] != '"') b--;
+        for (int k = a + 1; k < b; k++) {
+            if (s[k] != 'P' || !(k == a + 1 || s[k - 1] == '-') || k + 1 >= b || !is_digit(s[k + 1])) continue;
+            int64_t v = 0;
+            int q = k + 1;
+            while (q < b && is_digit(s[q]) && v < 100000000) v = v * 10 + (s[q++] - '0');
+            if (q < b && is_digit(s[q])) c->prog_as_unknown = 1;
+            c->prog_as = (int)v;
+            if (memchr(s + a, '\\', (size_t)(b - a))) c->prog_as_unknown = 1;   /* escapes: unescape first */
+            return;
+        }
+        return;
+    }
+}
+
 static int run(ctx *c, llf_result *r) {
     if (read_tables(c, r->p)) return -2;
+    program_addrspace(c);
     int nf = c->t[LLP_FUNCS].n, ng = c->t[LLP_GLOBALS].n;
     c->fname_off = calloc((size_t)nf + 1, sizeof(int32_t));
     c->fname_len = calloc((size_t)nf + 1, sizeof(int32_t));
