@@ -325,10 +325,9 @@ static inline size_t lex_string_end(llp_module *m, size_t i) {
  * so those scans can drop the bounds check. */
 #define SCAN(e, cond) do { if (safe) { while (cond) (e)++; } else { while ((e) < n && (cond)) (e)++; } } while (0)
 
-static void lex_batch(llp_module *m, tok_t *upto) {
+static inline __attribute__((always_inline)) void lex_run(llp_module *m, tok_t *upto, const int safe) {
     const char *s = m->src;
     size_t n = m->len, i = m->lex_i;
-    const int safe = n > 0 && s[n - 1] == '\n';
     tok_t *nl = m->tlim;   /* in a register; stored back before any lex_fail */
 #define PUTN(K, W, O, L, N) do { tok_t *t_ = nl; t_->kind = (uint8_t)(K); \
         t_->kw = (uint16_t)(W); t_->off = (uint32_t)(O); t_->len = (uint32_t)(L); t_->num = (N); nl++; } while (0)
@@ -336,9 +335,10 @@ static void lex_batch(llp_module *m, tok_t *upto) {
 #define LFAIL(...) do { m->tlim = nl; lex_fail(m, __VA_ARGS__); } while (0)
 #define STRING_END(e, at, st) do { size_t q_ = lex_string_end(m, (at)); \
         if (!q_) { LFAIL((st), "end of file in string constant"); } (e) = q_; } while (0)
+    if (i >= n) goto eof;
     while (nl < upto) {
         unsigned char c;
-        if (i >= n) goto eof;
+        if (!safe && i >= n) goto eof;   /* with the final newline, only the space skip can reach the end */
         c = (unsigned char)s[i];
         if (c == ' ' && safe) c = (unsigned char)s[++i];   /* most tokens follow one space */
         while (c <= ' ' && ws_tab[c]) {   /* newlines, indentation, the padding of block labels */
@@ -526,6 +526,12 @@ eof:
 #undef PUT
 #undef LFAIL
 #undef STRING_END
+}
+
+/* two copies of the lexer: the one for input ending in a newline has no bounds checks in its scans */
+static void lex_batch(llp_module *m, tok_t *upto) {
+    if (m->len > 0 && m->src[m->len - 1] == '\n') lex_run(m, upto, 1);
+    else lex_run(m, upto, 0);
 }
 
 /* make token `need` (at most 2 past the cursor) available */
