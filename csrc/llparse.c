@@ -569,8 +569,19 @@ static inline __attribute__((always_inline)) void adv(llp_module *m) {
 }
 static inline int at(llp_module *m, int kind) { return cur(m)->kind == kind; }
 static inline int atkw(llp_module *m, int kw) { tok_t *t = cur(m); return t->kind == T_KW && t->kw == kw; }
-static inline int eat(llp_module *m, int kind) { if (at(m, kind)) { adv(m); return 1; } return 0; }
-static inline int eatkw(llp_module *m, int kw) { if (atkw(m, kw)) { adv(m); return 1; } return 0; }
+/* the token matched is not T_EOF (kind is a constant at every call), so no second look before stepping */
+static inline __attribute__((always_inline)) int eat(llp_module *m, int kind) {
+    tok_t *t = cur(m);
+    if (t->kind != kind) return 0;
+    if (kind != T_EOF) m->tp = t + 1;
+    return 1;
+}
+static inline __attribute__((always_inline)) int eatkw(llp_module *m, int kw) {
+    tok_t *t = cur(m);
+    if (t->kind != T_KW || t->kw != kw) return 0;
+    m->tp = t + 1;
+    return 1;
+}
 
 static const char *tokdesc(int kind) {
     switch (kind) {
@@ -587,7 +598,7 @@ static void expect_failed(llp_module *m, int kind, const char *what) {
     if (what) fail(m, cur(m)->off, "expected %s", what);
     fail(m, cur(m)->off, "expected %s here", tokdesc(kind));
 }
-static inline void expect(llp_module *m, int kind, const char *what) {
+static inline __attribute__((always_inline)) void expect(llp_module *m, int kind, const char *what) {
     if (__builtin_expect(!eat(m, kind), 0)) expect_failed(m, kind, what);
 }
 static void expectkw(llp_module *m, int kw) {
