@@ -21,7 +21,7 @@ import struct
 from collections import deque
 from collections.abc import Iterator
 from functools import cached_property
-from itertools import repeat
+from itertools import islice, repeat
 
 import numpy as np
 
@@ -209,18 +209,20 @@ class Module:
         self._vnames: dict[int, str] = {}
         self._types: list | None = None
         self._vals_: list | None = None
+        self._varr: np.ndarray | None = None
 
     # ---------------------------------------------------------------- values
     # Every view is made in one go on first use: a class per value kind, one map() per class,
     # scattered into vid order through a NumPy object array, so a walk of the whole module costs one
     # Python object per value and list slices afterwards.
-    def _materialize(self) -> list:
-        if self._vals_ is not None:
-            return self._vals_
+    def _views(self) -> np.ndarray:
+        """The views in vid order, as an object array (made on first use)."""
+        if self._varr is not None:
+            return self._varr
         was = gc.isenabled()
         gc.disable()  # hundreds of thousands of new views, none in a cycle the collector could free
         try:
-            return self._materialize_all()
+            self._materialize_all()
         finally:
             if was:
                 # The views live as long as the module: left in the young generation, the next
@@ -232,12 +234,13 @@ class Module:
                     gc.freeze()
                     gc.unfreeze()
                 gc.enable()
+        return self._varr
 
-    def _materialize_all(self) -> list:
+    def _materialize_all(self) -> None:
         A = self._arr
         # Each table's rows are its kind's values in row order (the VALUES index column), so every
         # kind is made with one map() in row order and scattered by the table's vid column; an
-        # object array does the scatter and the operand gather in C.  Parser placeholders (kind 0)
+        # object array does the scatter and the operand gathers in C.  Parser placeholders (kind 0)
         # are never referenced and stay None.
         arr = np.empty(len(A["values"]), dtype=object)
 
@@ -254,7 +257,7 @@ class Module:
         # is most of a whole-module walk's cost
         insts = A["insts"]
         ni = len(insts)
-        self._iobjs = iobjs = list(map(Instruction, repeat(self, ni), range(ni), self._iopname, self._itype))
+        iobjs = list(map(Instruction, repeat(self, ni), range(ni), self._iopname, self._itype))
         put(iobjs, insts[:, 15])
         put(make(Function, len(A["funcs"])), A["funcs"][:, 0])
         put(make(Argument, len(A["args"])), A["args"][:, 4])
@@ -269,23 +272,34 @@ class Module:
         put(bobjs, B[:, 5])
         F = A["funcs"]
         self._fblists = list(map(bobjs.__getitem__, map(slice, F[:, 6].tolist(), (F[:, 6] + F[:, 7]).tolist())))
-        self._opobjs = opobjs = arr[A["operands"][:, 0]].tolist()
-        st = insts[:, 4]
-        oplists = map(opobjs.__getitem__, map(slice, st.tolist(), (st + insts[:, 5]).tolist()))
+        # Operand lists: the instructions' operands gathered back to back in instruction order, then
+        # cut at one running sum: one list of Python ints instead of a start and an end column.
+        nops = insts[:, 5]
+        bounds = np.zeros(ni + 1, dtype=np.int64)
+        np.cumsum(nops, out=bounds[1:])
+        at = np.repeat(insts[:, 4] - bounds[:-1], nops) + np.arange(bounds[-1])
+        flat = arr[A["operands"][at, 0]].tolist()
+        cuts = bounds.tolist()
+        oplists = map(flat.__getitem__, map(slice, cuts, islice(cuts, 1, None)))
         deque(map(setattr, iobjs, repeat("operands"), oplists), 0)
-        self._vals_ = vals = arr.tolist()
-        return vals
+        self._varr = arr
 
     @property
     def _vals(self) -> list:
-        return self._vals_ if self._vals_ is not None else self._materialize()
+        v = self._vals_
+        if v is None:
+            v = self._vals_ = self._views().tolist()
+        return v
 
     def _value(self, vid: int):
         return self._vals[vid]
 
+    @cached_property
+    def _opobjs(self) -> list:
+        """The OPERANDS table as views."""
+        return self._views()[self._arr["operands"][:, 0]].tolist()
+
     def _vals_of(self, start: int, stop: int) -> list:
-        if self._vals_ is None:
-            self._materialize()
         return self._opobjs[start:stop]
 
     @cached_property
@@ -373,8 +387,7 @@ class Module:
     # ---------------------------------------------------------------- module-level API
     @cached_property
     def functions(self) -> list[Function]:
-        f = self._t["funcs"]
-        return [self._value(v) for v in f.vid]
+        return self._views()[self._arr["funcs"][:, 0]].tolist()
 
     @cached_property
     def _globals_all(self) -> list:
