@@ -497,7 +497,10 @@ def input_kind(text: str, path: str | None = None) -> str:
             return "llvm"
         if suffix == ".mlir":
             return "mlir"
-    a, b = _LLVM_HINT.search(text), _MLIR_HINT.search(text)
+    a = _LLVM_HINT.search(text)
+    # only an MLIR keyword before the first LLVM one counts: a match starting before a.start() also
+    # ends there (a.start() begins a line whose first word is an LLVM keyword), so look no further
+    b = _MLIR_HINT.search(text, 0, a.start() if a else len(text))
     if b and (not a or b.start() < a.start()):
         return "mlir"
     return "llvm"

@@ -350,7 +350,6 @@ typedef struct {
 } opinfo_t;
 
 static opinfo_t OPS;
-static int ops_ready;
 
 static int in_list(const char *s, const char *const *list) {
     for (int i = 0; list[i]; i++)
@@ -390,12 +389,31 @@ static void init_ops(void) {
     o.name[0] = "";
     o.llvm[0] = -1;
     OPS = o;
-    ops_ready = 1;
 }
 
 /* ------------------------------------------------------------------ CRC-32 (zlib.crc32) */
+/* The hashed n-grams hash the concatenation of short strings.  CRC registers are affine in their
+ * start value, so reg(P, b) = shift_|b|(P) ^ reg(0, b): with reg(0, b) known per token and the
+ * shift as four table lookups, a bigram costs no pass over the bytes of the token before it. */
+enum { SHIFT_MAX = 32 };
 static uint32_t CRC_TABLE[256];
+static uint32_t SHIFT[SHIFT_MAX + 1][4][256];   /* SHIFT[L]: the register after L zero bytes */
 static int crc_ready;
+
+static uint32_t crc_reg(uint32_t r, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) r = CRC_TABLE[(r ^ (uint8_t)s[i]) & 0xff] ^ (r >> 8);
+    return r;
+}
+
+static uint32_t crc_shift(uint32_t r, int len) {
+    const uint32_t(*t)[256] = SHIFT[len];
+    return t[0][r & 0xff] ^ t[1][(r >> 8) & 0xff] ^ t[2][(r >> 16) & 0xff] ^ t[3][r >> 24];
+}
+
+/* reg(P, b) for b with reg(0, b) = r0 and length len */
+static uint32_t crc_extend(uint32_t P, uint32_t r0, const char *b, int len) {
+    return len <= SHIFT_MAX ? crc_shift(P, len) ^ r0 : crc_reg(P, b, (size_t)len);
+}
 
 static void init_crc(void) {
     for (uint32_t i = 0; i < 256; i++) {
@@ -403,14 +421,10 @@ static void init_crc(void) {
         for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
         CRC_TABLE[i] = c;
     }
-    crc_ready = 1;
-}
-
-/* zlib.crc32(b, crc) */
-static uint32_t crc_add(uint32_t crc, const char *s, size_t n) {
-    uint32_t c = ~crc;
-    for (size_t i = 0; i < n; i++) c = CRC_TABLE[(c ^ (uint8_t)s[i]) & 0xff] ^ (c >> 8);
-    return ~c;
+    static const char zeros[SHIFT_MAX] = {0};
+    for (int L = 0; L <= SHIFT_MAX; L++)
+        for (int k = 0; k < 4; k++)
+            for (uint32_t v = 0; v < 256; v++) SHIFT[L][k][v] = crc_reg(v << (8 * k), zeros, (size_t)L);
 }
 
 /* ------------------------------------------------------------------ growable buffers */
@@ -519,9 +533,13 @@ struct llf_result {
 };
 
 /* ------------------------------------------------------------------ module context */
+/* reg(0, t) of words seen before: most tokens are a few dozen keywords and type names */
+enum { WORD_CACHE = 1024 };
+typedef struct { uint64_t k0, k1; uint32_t r0; int32_t len; } word_crc;
+
 typedef struct { const int32_t *r; int n, w; } tab;
 
-typedef struct { int64_t t; int32_t d, r; } event;
+typedef struct { int64_t start_n, start_regs, end_n, end_regs; } event;   /* what happens at one time */
 typedef struct { int header, parent, depth, last; ivec blocks, children; } loop_t;
 
 typedef struct {
@@ -573,6 +591,7 @@ typedef struct {
     size_t ncsite, cap_csite_name, cap_csite_len, cap_csite_w;
     int32_t *csite_start;             /* per result row */
     cbuf attrs;
+    word_crc *words;                  /* CRCs of the words of the function texts */
     int oom;
 } ctx;
 
@@ -854,7 +873,13 @@ static const char *find_bytes(const char *h, size_t hn, const char *n, size_t nn
 }
 
 static int has_nonascii(const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull) return 1;
+    }
+    for (; i < n; i++)
         if ((uint8_t)s[i] >= 0x80) return 1;
     return 0;
 }
@@ -1995,23 +2020,61 @@ oom:
 }
 
 /* ------------------------------------------------------------------ the language view */
-static void ngrams(const int *ops, int n, double *row) {
-    const char *p2 = "^", *p1 = "^";
-    int l2 = 1, l1 = 1;
-    for (int k = 0; k < n; k++) {
-        const char *op = OPS.name[ops[k]];
-        int lo = OPS.len[ops[k]];
-        uint32_t h = crc_add(crc_add(crc_add(0, p1, (size_t)l1), ">", 1), op, (size_t)lo);
-        row[C_ng_0 + (h & 63)] += 1;
-        h = crc_add(crc_add(crc_add(crc_add(crc_add(0, p2, (size_t)l2), ">", 1), p1, (size_t)l1), ">", 1), op,
-                    (size_t)lo);
-        row[C_ng_0 + (h & 63)] += 1;
-        p2 = p1, l2 = l1;
-        p1 = op, l1 = lo;
+/* per opcode: reg(0, name), reg(0, name + ">") and reg(~0, name + ">"); index 0 is "^" */
+static uint32_t OP_R0[256], OP_R0GT[256], OP_SGT[256];
+/* the normalised tokens that stand for many spellings (%v, @f, <c>), with reg(0, t) */
+static uint32_t R0_V, R0_F, R0_C;
+
+static void init_op_crcs(void) {
+    R0_V = crc_reg(0, "%v", 2);
+    R0_F = crc_reg(0, "@f", 2);
+    R0_C = crc_reg(0, "<c>", 3);
+    for (int k = 0; k < OPS.n; k++) {
+        const char *nm = k ? OPS.name[k] : "^";
+        size_t n = strlen(nm);
+        OP_R0[k] = crc_reg(0, nm, n);
+        OP_R0GT[k] = crc_reg(OP_R0[k], ">", 1);
+        OP_SGT[k] = crc_reg(crc_reg(~0u, nm, n), ">", 1);
     }
 }
 
-static int tok_class(char ch) { return is_w(ch) || ch == '-' || ch == '$' || ch == '.'; }
+static int oplen(int k) { return k ? OPS.len[k] : 1; }
+
+/* hashed "prev>op" and "prev2>prev>op" (features: _bucket(f"{prev}>{op}") ...) */
+static void ngrams(const int *ops, int n, double *row) {
+    int p2 = 0, p1 = 0;
+    for (int k = 0; k < n; k++) {
+        int op = ops[k];
+        const char *nm = OPS.name[op];
+        int lo = OPS.len[op];
+        uint32_t h = ~crc_extend(OP_SGT[p1], OP_R0[op], nm, lo);
+        row[C_ng_0 + (h & 63)] += 1;
+        uint32_t s2 = oplen(p1) + 1 <= SHIFT_MAX ? crc_shift(OP_SGT[p2], oplen(p1) + 1) ^ OP_R0GT[p1]
+                                                  : crc_reg(crc_reg(OP_SGT[p2], OPS.name[p1], (size_t)oplen(p1)), ">", 1);
+        h = ~crc_extend(s2, OP_R0[op], nm, lo);
+        row[C_ng_0 + (h & 63)] += 1;
+        p2 = p1;
+        p1 = op;
+    }
+}
+
+enum { CH_W = 1, CH_TOK = 2, CH_DIGIT = 4, CH_WORD0 = 8, CH_PUNCT = 16, CH_WDOT = 32 };
+static uint8_t CH[256];
+
+static void init_chars(void) {
+    for (int ch = 0; ch < 256; ch++) {
+        uint8_t f = 0;
+        if (is_w((char)ch)) f |= CH_W | CH_TOK | CH_WDOT;
+        if (ch == '-' || ch == '$' || ch == '.') f |= CH_TOK;
+        if (ch == '.') f |= CH_WDOT;
+        if (ch >= '0' && ch <= '9') f |= CH_DIGIT;
+        if ((ch >= 'a' && ch <= 'z') || ch == '_') f |= CH_WORD0;
+        if (ch && strchr("<>[](){},=*", ch)) f |= CH_PUNCT;
+        CH[ch] = f;
+    }
+}
+
+static int tok_class(char ch) { return CH[(uint8_t)ch] & CH_TOK; }
 
 /* the next token of features._TOKEN_RE from s[*i], normalised as _normalised_tokens does;
  * returns 0 at the end */
@@ -2053,11 +2116,11 @@ static int next_token(const char *s, int n, int *i, const char **tp, int *tl) {
             }
             kind = '0';
         }
-        if (end < 0 && ((ch >= 'a' && ch <= 'z') || ch == '_')) {
+        if (end < 0 && (CH[(uint8_t)ch] & CH_WORD0)) {
             end = k + 1;
-            while (end < n && (is_w(s[end]) || s[end] == '.')) end++;
+            while (end < n && (CH[(uint8_t)s[end]] & CH_WDOT)) end++;
         }
-        if (end < 0 && strchr("<>[](){},=*", ch) && ch) end = k + 1;
+        if (end < 0 && (CH[(uint8_t)ch] & CH_PUNCT)) end = k + 1;
         if (end < 0) {
             (*i)++;
             continue;
@@ -2081,16 +2144,30 @@ static int next_token(const char *s, int n, int *i, const char **tp, int *tl) {
     return 0;
 }
 
-static void token_bigrams(const char *s, int n, double *row) {
-    const char *a = NULL, *b;
-    int la = 0, lb, i = 0;
+static uint32_t word_r0(word_crc *cache, const char *b, int lb) {
+    if (lb > 16 || !cache) return crc_reg(0, b, (size_t)lb);
+    uint64_t k[2] = {0, 0};
+    memcpy(k, b, (size_t)lb);
+    uint64_t h = (k[0] * 0x9E3779B97F4A7C15ull) ^ (k[1] * 0xC2B2AE3D27D4EB4Full) ^ (uint64_t)lb;
+    word_crc *e = &cache[(h >> 40) & (WORD_CACHE - 1)];
+    if (e->len == lb && e->k0 == k[0] && e->k1 == k[1]) return e->r0;
+    *e = (word_crc){k[0], k[1], crc_reg(0, b, (size_t)lb), lb};
+    return e->r0;
+}
+
+static void token_bigrams(word_crc *cache, const char *s, int n, double *row) {
+    const char *b;
+    int lb, i = 0, have = 0;
+    uint32_t P = 0;   /* reg(~0, previous token + " ") */
     while (next_token(s, n, &i, &b, &lb)) {
-        if (a) {
-            uint32_t h = crc_add(crc_add(crc_add(0, a, (size_t)la), " ", 1), b, (size_t)lb);
+        uint32_t r0 = b[0] == '%' && lb == 2 && b[1] == 'v' ? R0_V : b[0] == '@' && lb == 2 && b[1] == 'f' ? R0_F
+                    : b[0] == '<' && lb == 3 ? R0_C : lb <= SHIFT_MAX ? word_r0(cache, b, lb) : 0;
+        if (have) {
+            uint32_t h = ~crc_extend(P, r0, b, lb);
             row[C_tok_0 + (h & 63)] += 1;
         }
-        a = b;
-        la = lb;
+        P = crc_reg(crc_extend(~0u, r0, b, lb), " ", 1);
+        have = 1;
     }
 }
 
@@ -2267,13 +2344,6 @@ static int trip_count(const ctx *c, const fn_t *fn, int l, double *out, uint32_t
 }
 
 /* ------------------------------------------------------------------ register pressure */
-static int cmp_event(const void *a, const void *b) {
-    const event *x = a, *y = b;
-    if (x->t != y->t) return x->t < y->t ? -1 : 1;
-    if (x->d != y->d) return x->d < y->d ? -1 : 1;
-    return x->r < y->r ? -1 : x->r > y->r;
-}
-
 /* the loop-extended last use: a use in a loop that does not hold the definition lives to its end */
 static int64_t extend_in_loops(const ctx *c, int64_t end, int ub, int def_block) {
     for (int l = c->loop_for[ub]; l >= 0 && !(def_block >= 0 && in_loop(c, def_block, l)); l = c->loops[l].parent)
@@ -2331,8 +2401,11 @@ static int pressure(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
             c->vend[v] = extend_in_loops(c, end, ub, def_block);
         }
     }
-    if (!grow((void **)&c->ev, &c->cap_ev, 2 * (size_t)nv + 1, sizeof *c->ev)) return -1;
-    size_t ne = 0;
+    /* the sweep over events sorted by (time, +-1, regs): at one time the ends come before the
+     * starts, so only the totals per time matter for the maxima and the area */
+    int nt = fn->ni + 2;
+    if (!grow((void **)&c->ev, &c->cap_ev, (size_t)nt, sizeof *c->ev)) return -1;
+    memset(c->ev, 0, sizeof *c->ev * (size_t)nt);
     int nvals = 0, wide = 0;
     for (int v = 0; v < nv; v++) {
         int32_t ty;
@@ -2350,17 +2423,25 @@ static int pressure(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
         if (regs < 1) regs = 1;
         nvals++;
         wide += regs > 2;
-        c->ev[ne++] = (event){start < 0 ? 0 : start, 1, (int32_t)regs};
-        c->ev[ne++] = (event){c->vend[v] + 1, -1, (int32_t)-regs};
+        int64_t t0 = start < 0 ? 0 : start, t1 = c->vend[v] + 1;
+        if (t1 < 0 || t1 >= nt) {
+            *reason |= R_SHAPE;
+            continue;
+        }
+        c->ev[t0].start_n++;
+        c->ev[t0].start_regs += regs;
+        c->ev[t1].end_n++;
+        c->ev[t1].end_regs += regs;
     }
-    qsort(c->ev, ne, sizeof *c->ev, cmp_event);
     int64_t live = 0, regs_live = 0, best = 0, best_regs = 0, last = 0;
     double area = 0;
-    for (size_t e = 0; e < ne; e++) {
-        area += (double)(live * (c->ev[e].t - last));
-        last = c->ev[e].t;
-        live += c->ev[e].d;
-        regs_live += c->ev[e].r;
+    for (int t = 0; t < nt; t++) {
+        const event *e = &c->ev[t];
+        if (!e->start_n && !e->end_n) continue;
+        area += (double)(live * (t - last));
+        last = t;
+        live += e->start_n - e->end_n;
+        regs_live += e->start_regs - e->end_regs;
         if (live > best) best = live;
         if (regs_live > best_regs) best_regs = regs_live;
     }
@@ -2727,7 +2808,7 @@ static int featurize(ctx *c, int f, double *row, uint32_t *reason) {
     if (read_header(c, f, &hi)) return -1;
     row[C_ir_fp_Uses] = (double)(c->uses[f] + (hi.linkage_local ? 0 : 1));
     attribute_features(c, &hi, row, reason);
-    token_bigrams(c->src + off, end - off, row);
+    token_bigrams(c->words, c->src + off, end - off, row);
     return 0;
 }
 
@@ -2828,6 +2909,7 @@ static void free_ctx(ctx *c) {
     for (size_t k = 0; k < c->seen_consts.n; k++) free((void *)c->seen_consts.e[k].p);
     hmap_free(&c->seen_consts);
     free(c->keybuf.a);
+    free(c->words);
     void *scratch[] = {c->succ_off, c->succ, c->pred_off, c->pred, c->npred_tmp, c->po, c->rpo_pos, c->idom,
                        c->kids_off, c->kids, c->pre, c->post, c->level, c->loop_for, c->block_end, c->pos_of,
                        c->stack, c->stack2, c->ulist, c->reach, c->seen, c->used, c->weight, c->vend, c->ev,
@@ -2907,6 +2989,7 @@ static int run(ctx *c, llf_result *r) {
     r->X = calloc((size_t)rows * NCOLS + 1, sizeof(double));
     r->info = calloc((size_t)rows * LLF_INFO_WIDTH + 1, sizeof(int32_t));
     c->csite_start = calloc((size_t)rows + 1, sizeof(int32_t));
+    c->words = calloc(WORD_CACHE, sizeof *c->words);   /* NULL: every word's CRC computed */
     if (!r->X || !r->info || !c->csite_start) goto out;
     for (int f = 0; f < nf; f++) {
         int row = c->frow_of_out[f];
@@ -2938,8 +3021,13 @@ API const char *llf_column_name(int i) { return i >= 0 && i < NCOLS ? COLUMN_NAM
 API const char *llf_reason_name(int bit) { return bit >= 0 && bit < R_NBITS ? REASON_NAMES[bit] : NULL; }
 
 API llf_result *llf_run(const char *src, size_t len) {
-    if (!ops_ready) init_ops();
-    if (!crc_ready) init_crc();
+    if (!crc_ready) {   /* idempotent: a second thread here writes the same tables */
+        init_crc();
+        init_ops();
+        init_op_crcs();
+        init_chars();
+        crc_ready = 1;
+    }
     llf_result *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->p = llp_parse(src, len);
