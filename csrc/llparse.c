@@ -136,6 +136,10 @@ struct llp_module {
     size_t nfwd;                                 /* placeholders made so far */
     int32_t fwd_since;                           /* the first placeholder made in this function, or -1 */
     size_t func_op_start, func_ref_start, func_val_start;
+    /* operand/ref ranges that may name a global placeholder: (op_lo, op_hi, ref_lo, ref_hi) each;
+     * the module-end patch looks only there */
+    size_t *gfwd; size_t gfwd_n, gfwd_cap;
+    int gfwd_open;
 };
 
 static void fail(llp_module *m, size_t off, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
@@ -833,8 +837,24 @@ static int32_t use_name(llp_module *m, tok_t *t, int local, int32_t type) {
         m->nfwd++;
         if (m->fwd_since < 0) m->fwd_since = vid;
     }
+    if (!local && ROW(m, LLP_VALUES, vid)[0] == LLP_V_FWD && !m->gfwd_open) {
+        /* operands naming it are appended from here on, its ref is the next row */
+        m->gfwd = grow(m, m->gfwd, &m->gfwd_cap, m->gfwd_n + 4, sizeof(size_t));
+        m->gfwd[m->gfwd_n] = m->t[LLP_OPERANDS].n;
+        m->gfwd[m->gfwd_n + 2] = m->t[LLP_REFS].n;
+        m->gfwd_open = 1;
+    }
     add_ref(m, t, vid);
     return vid;
+}
+
+/* top-level entities close the open range of global placeholder uses */
+static void gfwd_close(llp_module *m) {
+    if (!m->gfwd_open) return;
+    m->gfwd[m->gfwd_n + 1] = m->t[LLP_OPERANDS].n;
+    m->gfwd[m->gfwd_n + 3] = m->t[LLP_REFS].n;
+    m->gfwd_n += 4;
+    m->gfwd_open = 0;
 }
 
 /* ------------------------------------------------------------------ types */
@@ -2219,14 +2239,24 @@ static void check_fwd(llp_module *m, size_t val_start, int local) {
     }
 }
 /* placeholders all have vids >= lo: the rest of the operands need no look at the value table */
-static void patch(llp_module *m, size_t op_start, size_t ref_start, int32_t lo) {
+static void patch_range(llp_module *m, size_t op_start, size_t op_end, size_t ref_start, size_t ref_end, int32_t lo) {
     int32_t *ops = m->t[LLP_OPERANDS].d;
     const int32_t *V = m->t[LLP_VALUES].d;   /* final_vid allocates nothing: V stays put */
-    for (size_t i = op_start, n = m->t[LLP_OPERANDS].n; i < n; i++)
+    for (size_t i = op_start; i < op_end; i++)
         if (ops[i] >= lo && V[(size_t)ops[i] * 3] == LLP_V_FWD) ops[i] = final_vid(m, ops[i]);
-    for (size_t i = ref_start, n = m->t[LLP_REFS].n; i < n; i++) {
+    for (size_t i = ref_start; i < ref_end; i++) {
         int32_t *r = ROW(m, LLP_REFS, i);
         if (r[2] >= lo && V[(size_t)r[2] * 3] == LLP_V_FWD) r[2] = final_vid(m, r[2]);
+    }
+}
+static void patch(llp_module *m, size_t op_start, size_t ref_start, int32_t lo, int module_end) {
+    if (module_end) {
+        /* module end: local placeholders are gone, so only the ranges that used global ones */
+        gfwd_close(m);
+        for (size_t k = 0; k < m->gfwd_n; k += 4)
+            patch_range(m, m->gfwd[k], m->gfwd[k + 1], m->gfwd[k + 2], m->gfwd[k + 3], 0);
+    } else {
+        patch_range(m, op_start, m->t[LLP_OPERANDS].n, ref_start, m->t[LLP_REFS].n, lo);
     }
     if (op_start == 0) {   /* module end: initializers and callees kept outside the operand table */
         for (int32_t i = 0; i < NROWS(m, LLP_GLOBALS); i++) {
@@ -2401,7 +2431,7 @@ static void parse_function(llp_module *m, int is_define) {
     }
     if (m->nfwd != nfwd0) {   /* a function without forward references has nothing to patch */
         check_fwd(m, (size_t)m->fwd_since, 1);
-        patch(m, m->func_op_start, m->func_ref_start, m->fwd_since);
+        patch(m, m->func_op_start, m->func_ref_start, m->fwd_since, 0);
     }
     f = ROW(m, LLP_FUNCS, fi);
     f[11] = (int32_t)prev_end(m);
@@ -2508,6 +2538,7 @@ static void parse_datalayout(llp_module *m, tok_t *s) {
 
 static void parse_top(llp_module *m) {
     while (!at(m, T_EOF)) {
+        gfwd_close(m);
         tok_t t_v = *cur(m), *t = &t_v;
         size_t ref_start = NROWS(m, LLP_REFS);
         switch (t->kind) {
@@ -2700,7 +2731,7 @@ API llp_module *llp_parse(const char *src, size_t len) {
     parse_top(m);
     implicit_intrinsics(m);
     check_fwd(m, 0, 0);
-    patch(m, 0, 0, 0);
+    patch(m, 0, 0, 0, 1);
     finish_types(m);
     return m;
 }
@@ -2710,7 +2741,7 @@ API void llp_free(llp_module *m) {
     for (int i = 0; i < LLP_NTABLES; i++) free(m->t[i].d);
     free(m->ttext); free(m->scr); free(m->cscr);
     free(m->gmap); free(m->lmap); free(m->cmap); free(m->nmap); free(m->tmap);
-    free(m->gnum); free(m->lnum); free(m->tnum); free(m->keyoff); free(m->keylen);
+    free(m->gnum); free(m->lnum); free(m->tnum); free(m->keyoff); free(m->keylen); free(m->gfwd);
     free(m);
 }
 
