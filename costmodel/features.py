@@ -605,6 +605,12 @@ def _c_lib():
     return lib, ffi
 
 
+def c_columns() -> list[str]:
+    """The columns of :func:`c_feature_rows`' matrix: :data:`FEATURE_NAMES` without the ``mlir.*`` ones."""
+    _c_lib()
+    return list(_C_COLUMNS)
+
+
 def c_reason_names() -> list[str]:
     """Why the C featuriser leaves a row to Python, by bit of :func:`c_feature_rows`' reasons."""
     lib, ffi = _c_lib()

@@ -1,0 +1,280 @@
+"""The C featuriser (csrc/llfeatures.c) against the Python reference, row for row.
+
+``costmodel.features.feature_matrix`` computes LLVM rows in C and recomputes in Python the rows the C
+side flags inexact; here every row the C side calls exact must equal ``function_features``'s exactly
+(no tolerance), on real compiler output: clang-22 (C programs), TVM (CPU LLVM IR and CUDA → NVPTX) and
+a sample of the public corpus.  The exact fraction is asserted too, so that a C side that flags
+everything cannot pass.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import CORPUS, ROOT, corpus_dir, need_tool
+
+import irtools
+from costmodel import features as F
+from irtools.errors import ParseError
+
+
+def compare(data: bytes, ref: dict | None = None) -> tuple[int, int, list, Counter]:
+    """(rows, exact rows, mismatches of exact rows, fallback reasons) of one module."""
+    ref = ref if ref is not None else F.llvm_module_features(irtools.parse_llvm(data))
+    names, X, exact, reasons = F.c_feature_rows(data, reasons=True)
+    assert names == list(ref)
+    Y = F.to_matrix(list(ref.values()), F.c_columns())
+    bad = []
+    for i in np.nonzero(exact)[0]:
+        for j in np.nonzero(X[i] != Y[i])[0]:
+            bad.append((names[i], F.c_columns()[j], float(X[i, j]), float(Y[i, j])))
+    why: Counter = Counter()
+    labels = F.c_reason_names()
+    for r in reasons[~exact]:
+        why.update(lab for b, lab in enumerate(labels) if r >> b & 1)
+    return len(names), int(exact.sum()), bad, why
+
+
+def check_modules(texts: list[bytes], min_exact: float) -> tuple[int, int, Counter]:
+    rows = exact = 0
+    why: Counter = Counter()
+    for data in texts:
+        n, e, bad, w = compare(data)
+        assert not bad, bad[:10]
+        rows, exact = rows + n, exact + e
+        why += w
+        # and the public entry point gives the reference matrix, recomputed rows included
+        kind, names, X = F.feature_matrix(data)
+        ref = F.module_features(data)
+        assert kind == "llvm" and names == list(ref)
+        assert np.array_equal(X, F.to_matrix(list(ref.values()), F.FEATURE_NAMES), equal_nan=True)
+    assert rows > 0
+    assert exact / rows >= min_exact, (exact, rows, why)
+    return rows, exact, why
+
+
+def test_columns_are_the_llvm_feature_names():
+    assert F.c_columns() == [n for n in F.FEATURE_NAMES if not n.startswith("mlir.")]
+
+
+def test_clang_corpus_rows_equal_the_reference(clang_corpus):
+    rows, exact, why = check_modules([p.read_bytes() for p in clang_corpus], min_exact=0.97)
+    assert rows >= 100
+    print(f"clang: {exact}/{rows} rows exact; fallback {dict(why)}")
+
+
+def _tvm_modules(tmp_path: Path) -> tuple[list[bytes], list[bytes]]:
+    """TVM's CPU LLVM IR of a few workloads, and NVPTX IR of CUDA schedules (the dataset generator's)."""
+    tvm = pytest.importorskip("tvm")
+    from tvm import te
+
+    from costmodel.dataset import tvmgen
+
+    cpu, gpu = [], []
+    for seed in range(4):
+        _name, tensors, _mm = tvmgen.workload(seed)
+        ex = tvm.compile(tvm.IRModule({"main": te.create_prim_func(tensors)}), target="llvm")
+        cpu.append(ex.mod.inspect_source("ll").encode())
+    need_tool("clang-22")
+    for seed in range(8):
+        name, tensors, mm = tvmgen.workload(100 + seed)
+        try:
+            mod, _knobs = tvmgen.schedule(tensors, mm, seed)
+            ex = tvm.compile(mod, target={"kind": "cuda", "arch": "sm_90"})
+        except Exception:   # a schedule TVM rejects, as in the dataset build
+            continue
+        src = ex.mod.imports[0].inspect_source()
+        gpu.append(tvmgen.cuda_to_nvptx_ll(src, tmp_path / f"k{seed}").encode())
+    return cpu, gpu
+
+
+@pytest.mark.timeout(600)
+def test_tvm_cpu_and_nvptx_rows_equal_the_reference(tmp_path):
+    cpu, gpu = _tvm_modules(tmp_path)
+    assert cpu and len(gpu) >= 3
+    rows, exact, why = check_modules(cpu, min_exact=0.95)
+    print(f"TVM CPU: {exact}/{rows} rows exact; fallback {dict(why)}")
+    rows, exact, why = check_modules(gpu, min_exact=0.95)
+    print(f"TVM NVPTX: {exact}/{rows} rows exact; fallback {dict(why)}")
+    # the GPU features were exercised, not just zero on both sides
+    X = np.vstack([F.c_feature_rows(d)[1] for d in gpu])
+    col = {n: j for j, n in enumerate(F.c_columns())}
+    assert X[:, col["gpu.is_kernel"]].max() == 1
+    assert X[:, col["gpu.special_reg_reads"]].max() > 0
+    assert X[:, col["gpu.global_loads"]].max() > 0
+
+
+@pytest.mark.timeout(900)
+def test_public_corpus_sample(capsys):
+    root = corpus_dir("llvm")
+    files = sorted(root.rglob("*.ll"))
+    sample = files[::max(len(files) // 300, 1)]
+    rows = exact = skipped = 0
+    why: Counter = Counter()
+    for path in sample:
+        data = path.read_bytes()
+        try:
+            ref = F.llvm_module_features(irtools.parse_llvm(data))
+        except Exception:   # the reference itself cannot read it (a parse error, an unsupported construct)
+            skipped += 1
+            continue
+        n, e, bad, w = compare(data, ref)
+        assert not bad, (str(path), bad[:10])
+        rows, exact, why = rows + n, exact + e, why + w
+    with capsys.disabled():
+        print(f"\ncorpus sample: {len(sample)} files ({skipped} the reference cannot read), {exact}/{rows} rows "
+              f"exact ({100 * (rows - exact) / max(rows, 1):.1f}% fall back: {dict(why)})")
+    assert rows > 500
+    assert (rows - exact) / rows <= 0.05
+
+
+OLD_MEMCPY = b"""
+declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i32, i1)
+
+define void @copy(ptr %a, ptr %b) {
+  call void @llvm.memcpy.p0.p0.i64(ptr %a, ptr %b, i64 64, i32 1, i1 false)
+  ret void
+}
+
+define i32 @caller(ptr %a, ptr %b) {
+entry:
+  br label %loop
+loop:
+  %i = phi i32 [ 0, %entry ], [ %n, %loop ]
+  call void @copy(ptr %a, ptr %b)
+  %n = add i32 %i, 1
+  %c = icmp slt i32 %n, 10
+  br i1 %c, label %loop, label %done
+done:
+  ret i32 %n
+}
+
+define i32 @plain(i32 %x) {
+  %y = mul i32 %x, 3
+  ret i32 %y
+}
+"""
+
+
+def test_inexact_rows_are_recomputed_by_python():
+    names, X, exact, reasons = F.c_feature_rows(OLD_MEMCPY, reasons=True)
+    labels = F.c_reason_names()
+    why = {n: {lab for b, lab in enumerate(labels) if r >> b & 1} for n, r in zip(names, reasons, strict=True)}
+    assert why == {"copy": {"upgrade"}, "caller": {"callee"}, "plain": set()}
+    assert list(exact) == [False, False, True]
+    kind, fnames, M = F.feature_matrix(OLD_MEMCPY)
+    ref = F.module_features(OLD_MEMCPY)
+    assert fnames == ["copy", "caller", "plain"]
+    assert np.array_equal(M, F.to_matrix(list(ref.values()), F.FEATURE_NAMES), equal_nan=True)
+
+
+def test_inputs_names_and_errors(tmp_path):
+    p = tmp_path / "m.ll"
+    p.write_bytes(OLD_MEMCPY)
+    mod = irtools.parse_llvm(OLD_MEMCPY)
+    names = ["x.max_trip", "no.such.feature", "ir.fp.Uses", "mlir.ops"]
+    outs = [F.feature_matrix(x, names) for x in (OLD_MEMCPY, OLD_MEMCPY.decode(), p, str(p), mod)]
+    for kind, fnames, X in outs:
+        assert kind == "llvm" and fnames == ["copy", "caller", "plain"] and X.shape == (3, 4)
+        assert np.array_equal(X, outs[0][2], equal_nan=True)
+    X = outs[0][2]
+    assert np.isnan(X[:, 1]).all() and np.isnan(X[:, 3]).all()
+    assert X[1, 0] == 10.0 and list(X[:, 2]) == [2.0, 1.0, 1.0]
+    bad = "define void @f() {\n  ret i32 %x\n}\n"
+    with pytest.raises(ParseError) as a:
+        F.feature_matrix(bad)
+    with pytest.raises(ParseError) as b:
+        irtools.parse_llvm(bad)
+    assert (a.value.line, a.value.col, a.value.message) == (b.value.line, b.value.col, b.value.message)
+    mlir = "func.func @f(%a: i32) -> i32 {\n  return %a : i32\n}\n"
+    kind, fnames, X = F.feature_matrix(mlir)
+    assert kind == "mlir" and fnames == ["f"]
+    assert np.isnan(X[0, F.FEATURE_NAMES.index("ir.fp.Uses")])
+
+
+# ------------------------------------------------------------------ ASan + UBSan
+_ASAN_DRIVER = textwrap.dedent(r"""
+    import ctypes, random, sys
+    sys.path.insert(0, sys.argv[1])
+    import _c_llfeatures
+    lib, ffi = _c_llfeatures.lib, _c_llfeatures.ffi
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+
+    def run(data):
+        # an exact-size malloc block, so that ASan's redzone sits right after the last byte
+        p = libc.malloc(max(len(data), 1))
+        ctypes.memmove(p, data, len(data))
+        r = lib.llf_run(ffi.cast("char *", p), len(data))
+        off, line, col, msg = ffi.new("size_t*"), ffi.new("int*"), ffi.new("int*"), ffi.new("char**")
+        failed = lib.llf_error(r, off, line, col, msg)
+        rows = 0
+        if not failed:
+            rows = lib.llf_rows(r)
+            sum(ffi.unpack(lib.llf_matrix(r), rows * lib.llf_ncolumns()))
+            sum(ffi.unpack(lib.llf_info(r), rows * lib.LLF_INFO_WIDTH))
+        lib.llf_free(r)
+        libc.free(p)
+        return failed, rows
+
+    rng = random.Random(int(sys.argv[2]))
+    ok = rows = mutants = 0
+    for path in filter(None, sys.stdin.read().split("\n")):
+        data = open(path, "rb").read()
+        failed, n = run(data)
+        ok += not failed
+        rows += n
+        for _ in range(6):
+            d = bytearray(data)
+            for _ in range(rng.randint(1, 3)):
+                at = rng.randrange(len(d) + 1)
+                r = rng.random()
+                if r < 0.4 and d:
+                    d[min(at, len(d) - 1)] ^= 1 << rng.randrange(8)
+                elif r < 0.7:
+                    d[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 4)))
+                else:
+                    del d[at:at + rng.randint(1, 20)]
+            failed, n = run(bytes(d))
+            mutants += not failed
+    print(ok, rows, mutants)
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_asan_ubsan_featuriser_is_clean(tmp_path, clang_corpus):
+    """Corpus files and mutants that still parse: no read out of bounds, no undefined behaviour."""
+    gcc_asan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+    if not os.path.isabs(gcc_asan):
+        pytest.skip("gcc's libasan.so is not installed")
+    sys.path.insert(0, str(ROOT / "irtools"))
+    try:
+        import _build
+    finally:
+        sys.path.pop(0)
+    outdir = tmp_path / "asan"
+    _build.build_inplace(["llfeatures"], sanitize=True, outdir=outdir)
+    root = CORPUS / "llvm"
+    files = sorted(str(p) for p in root.rglob("*.ll")) if root.is_dir() else []
+    sample = files[::max(len(files) // 150, 1)] if files else []
+    sample += [str(p) for p in clang_corpus]
+    driver = tmp_path / "drive.py"
+    driver.write_text(_ASAN_DRIVER)
+    env = dict(os.environ, LD_PRELOAD=gcc_asan, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:exitcode=99",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98")
+    r = subprocess.run([sys.executable, str(driver), str(outdir), "20261126"], input="\n".join(sample),
+                       capture_output=True, text=True, env=env, timeout=850)
+    report = r.stderr[-4000:]
+    assert r.returncode == 0, report
+    assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, report
+    ok, rows, mutants = map(int, r.stdout.split())
+    assert ok > len(sample) // 2 and rows > 0 and mutants > 0
