@@ -271,11 +271,31 @@ class CostModel:
             raise IrtoolsError(f"this model has no target {target!r}; it predicts {', '.join(self.boosters_)}")
         bs = self.boosters_[target]
         off = self._offset(target, X)
-        # one thread: predictions are per module and small, where OpenMP start-up costs more than it gains
-        p = self._inverse(target, bs["point"].predict(X, num_threads=1) + off)
-        lo = self._inverse(target, bs["lo"].predict(X, num_threads=1) + off)
-        hi = self._inverse(target, bs["hi"].predict(X, num_threads=1) + off)
+        p = self._inverse(target, self._raw(bs["point"], X) + off)
+        lo = self._inverse(target, self._raw(bs["lo"], X) + off)
+        hi = self._inverse(target, self._raw(bs["hi"], X) + off)
         return p, np.minimum(lo, p), np.maximum(hi, p)
+
+    # rows a booster predicts through LightGBM before its trees are read into a C forest (~0.15 s for
+    # 600 trees, paid back after about this many rows: a one-file CLI call never pays it)
+    FOREST_AFTER_ROWS = 2048
+
+    def _raw(self, booster, X: np.ndarray) -> np.ndarray:
+        """The booster's raw prediction: LightGBM's, or the same numbers from :class:`costmodel.gbdt.Forest`
+        once enough rows went through it to pay for building the forest."""
+        cache = self.__dict__.setdefault("_forests", {})
+        entry = cache.get(id(booster))
+        if entry is None or entry[0] is not booster:     # keyed by identity: fit/update make new boosters
+            entry = cache[id(booster)] = [booster, None, 0]
+        if entry[1] is None and entry[2] + len(X) >= self.FOREST_AFTER_ROWS:
+            from .gbdt import Forest
+
+            entry[1] = Forest.from_booster(booster) or False     # False: LightGBM for good
+        if entry[1]:
+            return entry[1].predict(X)
+        entry[2] += len(X)
+        # one thread: predictions are per module and small, where OpenMP start-up costs more than it gains
+        return booster.predict(X, num_threads=1)
 
     def ood(self, X: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
         """Importance-weighted share of out-of-range or missing features per row, and the worst offenders.

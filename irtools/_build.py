@@ -30,6 +30,7 @@ COMPONENTS: dict[str, list[str]] = {
     "counters": [],    # perf_event_open + valgrind client requests
     "covtrace": [],    # one-shot int3 breakpoint coverage (fuzzer)
     "llfeatures": ["llparse.c"],  # cost-model features of LLVM IR text (its own copy of the parser)
+    "gbdt": [],        # LightGBM forests walked a block of rows at a time (cost-model predictions)
 }
 
 BASE_CFLAGS = ["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"]

@@ -1,0 +1,76 @@
+"""The C forest walker (costmodel.gbdt, csrc/gbdt.c) gives LightGBM's numbers to the last bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+lgb = pytest.importorskip("lightgbm")
+
+from costmodel.gbdt import Forest  # noqa: E402
+
+
+def _data(rng, n=600, d=12, nan_rate=0.2):
+    X = rng.normal(size=(n, d))
+    X[:, 0] = rng.integers(0, 4, size=n)              # few distinct values: thresholds hit exactly
+    X[rng.random((n, d)) < nan_rate] = np.nan
+    X[rng.random((n, d)) < 0.1] = 0.0
+    y = np.nan_to_num(X[:, 0]) * 2 + np.sin(np.nan_to_num(X[:, 1])) + np.isnan(X[:, 2])
+    return X, y
+
+
+@pytest.mark.parametrize(("params", "missing"), [
+    ({"objective": "regression"}, 2),                             # NaNs in training: missing type NaN
+    ({"objective": "regression", "use_missing": False}, 0),       # missing type None
+    ({"objective": "regression", "zero_as_missing": True}, 1),    # missing type Zero
+    ({"objective": "quantile", "alpha": 0.9, "num_leaves": 7}, 2),
+])
+def test_forest_equals_lightgbm(params, missing):
+    rng = np.random.default_rng(0)
+    X, y = _data(rng)
+    b = lgb.train({**params, "verbosity": -1, "min_data_in_leaf": 3, "seed": 0}, lgb.Dataset(X, y),
+                  num_boost_round=40)
+    f = Forest.from_booster(b)
+    assert f is not None and f.n_trees == b.num_trees()
+    Xt, _ = _data(np.random.default_rng(1), n=301)       # not a multiple of the C block of rows
+    assert np.array_equal(f.predict(Xt), b.predict(Xt, num_threads=1))
+    types = {int(d) >> 2 & 3 for d in f.decision_type[f.leaf < 0]}
+    assert missing in types, types          # the missing-value rule under test is in these trees
+
+
+def test_one_leaf_trees_and_one_row():
+    X = np.zeros((20, 3))
+    b = lgb.train({"objective": "regression", "verbosity": -1}, lgb.Dataset(X, np.arange(20.0)), num_boost_round=3)
+    f = Forest.from_booster(b)
+    assert f is not None and int(f.tree_depth.max()) == 0
+    assert np.array_equal(f.predict(X[:1]), b.predict(X[:1]))
+
+
+def test_categorical_forests_stay_with_lightgbm():
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 5, size=(300, 2)).astype(float)
+    b = lgb.train({"objective": "regression", "verbosity": -1, "min_data_per_group": 5, "cat_smooth": 1},
+                  lgb.Dataset(X, X[:, 0] * 3.0, categorical_feature=[0]), num_boost_round=5)
+    assert Forest.from_booster(b) is None
+
+
+def test_shipped_model_forests_equal_lightgbm_on_real_rows(clang_corpus):
+    import costmodel
+    from costmodel import features as F
+
+    if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
+        pytest.skip("the default model is not built")
+    m = costmodel.load()
+    X = np.vstack([F.feature_matrix(p, m.feature_names_)[2] for p in clang_corpus[:6]])
+    assert len(X) > 20
+    for target in ("instructions_executed", "spills", "gpu_registers_sm90"):
+        for kind, b in m.boosters_[target].items():
+            f = Forest.from_booster(b)
+            assert f is not None, (target, kind)
+            assert np.array_equal(f.predict(X), b.predict(X, num_threads=1)), (target, kind)
+    # and the model switches to the forest without changing a number
+    m2 = costmodel.load()
+    m2.FOREST_AFTER_ROWS = 0
+    for t in ("instructions_executed", "text_bytes"):
+        for a, c in zip(m.predict_matrix(X, t), m2.predict_matrix(X, t), strict=True):
+            assert np.array_equal(a, c)
