@@ -257,7 +257,7 @@ class Module:
         # is most of a whole-module walk's cost
         insts = A["insts"]
         ni = len(insts)
-        iobjs = list(map(Instruction, repeat(self, ni), range(ni), self._iopname, self._itype))
+        iobjs = list(map(Instruction, repeat(self, ni), range(ni), self._iopname(), self._itype()))
         put(iobjs, insts[:, 15])
         put(make(Function, len(A["funcs"])), A["funcs"][:, 0])
         put(make(Argument, len(A["args"])), A["args"][:, 4])
@@ -266,8 +266,7 @@ class Module:
         C = A["consts"]
         put(make_by_kind(_CONST_CLASSES, C[:, 0]), C[:, 7])
         B = A["blocks"]
-        self._blists = blists = list(map(iobjs.__getitem__, map(slice, B[:, 3].tolist(),
-                                                                  (B[:, 3] + B[:, 4]).tolist())))
+        blists = list(map(iobjs.__getitem__, map(slice, B[:, 3].tolist(), (B[:, 3] + B[:, 4]).tolist())))
         bobjs = list(map(Block, repeat(self, len(B)), range(len(B)), blists))
         put(bobjs, B[:, 5])
         F = A["funcs"]
@@ -306,13 +305,12 @@ class Module:
     def _ops(self) -> list[int]:
         return self._arr["operands"][:, 0].tolist()
 
-    # per-instruction opcode names and types, gathered through object arrays (C loops)
-    @cached_property
+    # per-instruction opcode names and types, gathered through object arrays (C loops); only
+    # materialization reads them, so they are not kept
     def _iopname(self) -> list[str]:
         names = _names()[0]
         return np.fromiter(names, dtype=object, count=len(names))[self._arr["insts"][:, 0]].tolist()
 
-    @cached_property
     def _itype(self) -> list:
         if self._types is None:
             self._build_types()
@@ -635,7 +633,7 @@ class Instruction(Value):
         """Position in the block's instruction list."""
         m = self._m
         b = m._t["insts"].block[self._i]
-        lst = m._blists[b]
+        lst = m._views()[m._t["blocks"].vid[b]].instructions
         k = self._i - m._t["blocks"].inst_start[b]
         return k if 0 <= k < len(lst) and lst[k] is self else lst.index(self)
 
