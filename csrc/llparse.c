@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define API __attribute__((visibility("default")))
 #define MAX_DEPTH 512
@@ -304,6 +307,39 @@ static inline int kw_lookup(const char *s, size_t n, size_t room) {
 _Static_assert(TBUF > 2 * (BATCH + 2 * KEEP), "moved tokens and the next batch must not reach the old copies");
 
 static inline int is_id(int c) { return id_tab[c & 255]; }
+
+#if defined(__SSE2__)
+/* bit k set when s[k] (k < 16) is in [a-zA-Z0-9_], or with `wide` also in [-$.] (LLVM's name bytes) */
+static inline unsigned id_bits16(const char *s, int wide) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    const __m128i bias = _mm_set1_epi8((char)0x80);   /* x <u k as a signed compare */
+    __m128i letter = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+    letter = _mm_cmplt_epi8(_mm_xor_si128(letter, bias), _mm_set1_epi8((char)(26 - 128)));
+    __m128i digit = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    digit = _mm_cmplt_epi8(_mm_xor_si128(digit, bias), _mm_set1_epi8((char)(10 - 128)));
+    __m128i ok = _mm_or_si128(_mm_or_si128(letter, digit), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+    if (wide)
+        ok = _mm_or_si128(ok, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')),
+                                           _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('$')),
+                                                        _mm_cmpeq_epi8(v, _mm_set1_epi8('.')))));
+    return (unsigned)_mm_movemask_epi8(ok);
+}
+#endif
+
+/* the end of the run of [a-zA-Z0-9_] (or with `wide` LLVM name bytes) from e; 16 bytes a step while
+ * 16 remain, which covers nearly every keyword and name in one step */
+static inline size_t scan_run(const char *s, size_t e, size_t n, int wide) {
+#if defined(__SSE2__)
+    while (e + 16 <= n) {
+        unsigned stop = ~id_bits16(s + e, wide) & 0xffffu;
+        if (stop) return e + (size_t)__builtin_ctz(stop);
+        e += 16;
+    }
+#endif
+    const uint8_t *tab = wide ? id_tab : kwc_tab;
+    while (e < n && tab[(unsigned char)s[e]]) e++;
+    return e;
+}
 static inline int is_digit(int c) { return (unsigned)(c - '0') < 10u; }
 static int is_hex(int c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
@@ -482,8 +518,7 @@ static inline __attribute__((always_inline)) void lex_run(llp_module *m, tok_t *
         }
     ident: {
             /* one scan: the keyword part ([a-zA-Z0-9_]) and the whole identifier run */
-            e = i;
-            SCAN(e, kwc_tab[(unsigned char)s[e]]);
+            e = scan_run(s, i, n, 0);
             size_t kend = e;
             SCAN(e, is_id((unsigned char)s[e]));
             if (e < n && s[e] == ':') { PUT(T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
