@@ -211,10 +211,23 @@ static void cputs(llp_module *m, const char *s) { cpush(m, s, strlen(s)); }
 static uint8_t id_tab[256], ws_tab[256], kwc_tab[256];
 static int kw_ready;
 
+/* names, constant texts and type texts: a word at a time (only slot positions depend on it) */
 static uint32_t hash_bytes(const char *s, size_t n) {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
-    return h;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    if (n & 4) { uint32_t x; memcpy(&x, s, 4); w = x; s += 4; }
+    if (n & 2) { uint16_t x; memcpy(&x, s, 2); w = (w << 16) | x; s += 2; }
+    if (n & 1) w = (w << 8) | (uint8_t)*s;
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdull;
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static uint8_t kw_len[KW_END];
