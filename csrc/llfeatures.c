@@ -6,6 +6,7 @@
  * order Python uses.  What is not reproduced marks the row inexact (see R_* below) instead of
  * guessing: Python recomputes those rows.
  */
+#define _GNU_SOURCE   /* memmem */
 #include "llfeatures.h"
 #include "llparse.h"
 
@@ -535,7 +536,7 @@ struct llf_result {
 /* ------------------------------------------------------------------ module context */
 /* reg(0, t) of words seen before: most tokens are a few dozen keywords and type names */
 enum { WORD_CACHE = 1024 };
-typedef struct { uint64_t k0, k1; uint32_t r0; int32_t len; } word_crc;
+typedef struct { uint64_t k0, k1; uint32_t r0, after; int32_t len; } word_crc;   /* after: reg(~0, t + " ") */
 
 typedef struct { const int32_t *r; int n, w; } tab;
 
@@ -556,6 +557,7 @@ typedef struct {
     hmap named_by_name;               /* named-type name -> NAMED row (the last definition) */
     int32_t *named_body;              /* per NAMED row: body of the last row with its name */
     int64_t *tbits;                   /* _bits() of each type id */
+    uint8_t *vcls;                    /* PY_* of each value */
     uint32_t module_reason;
     int prog_as;                      /* the data layout's program address space (P<n>), else 0 */
     int prog_as_unknown;              /* ... too large to read */
@@ -601,8 +603,7 @@ typedef struct {
 static int valid_row(const ctx *c, int tb, int64_t i) { return i >= 0 && i < c->t[tb].n; }
 
 /* ------------------------------------------------------------------ values and their types */
-static int pyclass(const ctx *c, int32_t vid) {
-    if (!valid_row(c, LLP_VALUES, vid)) return PY_NONE;
+static int pyclass_of(const ctx *c, int32_t vid) {
     int k = COL(c, LLP_VALUES, vid, V_KIND);
     int i = COL(c, LLP_VALUES, vid, V_INDEX);
     switch (k) {
@@ -619,6 +620,19 @@ static int pyclass(const ctx *c, int32_t vid) {
         return k == LLP_C_METADATA ? PY_MD : k == LLP_C_ASM ? PY_ASM : PY_CONST;
     default: return PY_NONE;
     }
+}
+
+/* the class of every value, once per module: it is asked for each operand several times */
+static int classify_values(ctx *c) {
+    int n = c->t[LLP_VALUES].n;
+    c->vcls = malloc((size_t)n + 1);
+    if (!c->vcls) return -1;
+    for (int v = 0; v < n; v++) c->vcls[v] = (uint8_t)pyclass_of(c, v);
+    return 0;
+}
+
+static int pyclass(const ctx *c, int32_t vid) {
+    return vid >= 0 && vid < c->t[LLP_VALUES].n ? c->vcls[vid] : PY_NONE;
 }
 
 static int vindex(const ctx *c, int32_t vid) { return COL(c, LLP_VALUES, vid, V_INDEX); }
@@ -786,6 +800,7 @@ static int decode_name(ctx *c, cbuf *out, int32_t off, int32_t len) {
     int digits = len > 0;
     for (int i = 0; i < len; i++) digits &= s[i] >= '0' && s[i] <= '9';
     if (digits && !quoted) return 0;
+    if (!quoted || !memchr(s, '\\', (size_t)len)) return cbuf_add(out, s, (size_t)len) ? -1 : len;
     size_t start = out->n;
     for (int i = 0; i < len; i++) {
         char ch = s[i];
@@ -866,10 +881,7 @@ static int is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || c
 static int is_ustrip(char ch) { return is_space(ch) || (ch >= 0x1c && ch <= 0x1f); }
 
 static const char *find_bytes(const char *h, size_t hn, const char *n, size_t nn) {
-    if (nn == 0) return h;
-    for (size_t i = 0; i + nn <= hn; i++)
-        if (h[i] == n[0] && memcmp(h + i, n, nn) == 0) return h + i;
-    return NULL;
+    return memmem(h, hn, n, nn);
 }
 
 static int has_nonascii(const char *s, size_t n) {
@@ -1397,18 +1409,22 @@ static int const_key(ctx *c, int i) {
     int32_t off = COL(c, LLP_CONSTS, i, C_OFF), end = COL(c, LLP_CONSTS, i, C_END);
     if (end <= off) return cbuf_add(&c->keybuf, "1", 1);
     if (!in_src(c, off, end - off)) return 0;
+    if (cbuf_add(&c->keybuf, c->src + off, (size_t)(end - off))) return -1;
+    /* squeeze whitespace runs in place (the text is at least as long as its squeezed form) */
+    char *k = c->keybuf.a + sizeof ty, *w = k;
     int gap = 0, any = 0;
-    for (int32_t k = off; k < end; k++) {
-        char ch = c->src[k];
+    for (int32_t q = 0; q < end - off; q++) {
+        char ch = k[q];
         if (is_ustrip(ch)) {
             gap = 1;
             continue;
         }
-        if (gap && any && cbuf_add(&c->keybuf, " ", 1)) return -1;
+        if (gap && any) *w++ = ' ';
         gap = 0;
         any = 1;
-        if (cbuf_add(&c->keybuf, &ch, 1)) return -1;
+        *w++ = ch;
     }
+    c->keybuf.n = (size_t)(w - c->keybuf.a);
     return 0;
 }
 
@@ -1426,22 +1442,12 @@ static void visit_constant(ctx *c, int32_t vid, int depth) {
         c->oom = 1;
         return;
     }
-    /* the key lives in the source or in a copy owned by the map */
-    char *key = malloc(c->keybuf.n ? c->keybuf.n : 1);
-    if (!key) {
-        c->oom = 1;
-        return;
-    }
-    memcpy(key, c->keybuf.a, c->keybuf.n);
-    size_t before = c->seen_consts.n;
-    int k = hmap_add(&c->seen_consts, key, (int)c->keybuf.n, 0);
-    if (k < 0) {
+    if (hmap_find(&c->seen_consts, c->keybuf.a, (int)c->keybuf.n) >= 0) return;
+    char *key = malloc(c->keybuf.n ? c->keybuf.n : 1);   /* owned by the map */
+    if (key) memcpy(key, c->keybuf.a, c->keybuf.n);
+    if (!key || hmap_add(&c->seen_consts, key, (int)c->keybuf.n, 0) < 0) {
         free(key);
         c->oom = 1;
-        return;
-    }
-    if (c->seen_consts.n == before) {
-        free(key);
         return;
     }
     if (COL(c, LLP_CONSTS, i, C_KIND) == LLP_C_BLOCKADDRESS) return;
@@ -1499,6 +1505,9 @@ static void count_text_refs(ctx *c, const char *s, int n, int first_only) {
 static int header_refs(ctx *c, int f) {
     int32_t off = COL(c, LLP_FUNCS, f, F_OFF), end = COL(c, LLP_FUNCS, f, F_HDREND);
     if (off < 0 || end < off || !in_src(c, off, end - off)) return 0;
+    const char *t = c->src + off;
+    size_t n = (size_t)(end - off);
+    if (!memmem(t, n, "personality", 11) && !memmem(t, n, "prefix", 6) && !memmem(t, n, "prologue", 8)) return 0;
     /* comments out first, as _COMMENT.sub does */
     cbuf h = {0};
     for (int32_t k = off; k < end; k++) {
@@ -2022,13 +2031,18 @@ oom:
 /* ------------------------------------------------------------------ the language view */
 /* per opcode: reg(0, name), reg(0, name + ">") and reg(~0, name + ">"); index 0 is "^" */
 static uint32_t OP_R0[256], OP_R0GT[256], OP_SGT[256];
-/* the normalised tokens that stand for many spellings (%v, @f, <c>), with reg(0, t) */
-static uint32_t R0_V, R0_F, R0_C;
+/* the normalised tokens that stand for many spellings (%v, @f, <c>), with reg(0, t) and
+ * reg(~0, t + " "); next_token returns these very pointers for them */
+static const char TOK_V[] = "%v", TOK_F[] = "@f", TOK_C[] = "<c>";
+static uint32_t R0_V, R0_F, R0_C, AFTER_V, AFTER_F, AFTER_C;
 
 static void init_op_crcs(void) {
-    R0_V = crc_reg(0, "%v", 2);
-    R0_F = crc_reg(0, "@f", 2);
-    R0_C = crc_reg(0, "<c>", 3);
+    R0_V = crc_reg(0, TOK_V, 2);
+    R0_F = crc_reg(0, TOK_F, 2);
+    R0_C = crc_reg(0, TOK_C, 3);
+    AFTER_V = crc_reg(crc_reg(~0u, TOK_V, 2), " ", 1);
+    AFTER_F = crc_reg(crc_reg(~0u, TOK_F, 2), " ", 1);
+    AFTER_C = crc_reg(crc_reg(~0u, TOK_C, 3), " ", 1);
     for (int k = 0; k < OPS.n; k++) {
         const char *nm = k ? OPS.name[k] : "^";
         size_t n = strlen(nm);
@@ -2060,6 +2074,9 @@ static void ngrams(const int *ops, int n, double *row) {
 
 enum { CH_W = 1, CH_TOK = 2, CH_DIGIT = 4, CH_WORD0 = 8, CH_PUNCT = 16, CH_WDOT = 32 };
 static uint8_t CH[256];
+/* what a character can start, in _TOKEN_RE */
+enum { ST_NONE, ST_PCT, ST_AT, ST_MINUS, ST_DIGIT, ST_WORD, ST_PUNCT };
+static uint8_t START[256];
 
 static void init_chars(void) {
     for (int ch = 0; ch < 256; ch++) {
@@ -2071,6 +2088,8 @@ static void init_chars(void) {
         if ((ch >= 'a' && ch <= 'z') || ch == '_') f |= CH_WORD0;
         if (ch && strchr("<>[](){},=*", ch)) f |= CH_PUNCT;
         CH[ch] = f;
+        START[ch] = ch == '%' ? ST_PCT : ch == '@' ? ST_AT : ch == '-' ? ST_MINUS : (f & CH_DIGIT) ? ST_DIGIT
+                  : (f & CH_WORD0) ? ST_WORD : (f & CH_PUNCT) ? ST_PUNCT : ST_NONE;
     }
 }
 
@@ -2078,97 +2097,148 @@ static int tok_class(char ch) { return CH[(uint8_t)ch] & CH_TOK; }
 
 /* the next token of features._TOKEN_RE from s[*i], normalised as _normalised_tokens does;
  * returns 0 at the end */
-static int next_token(const char *s, int n, int *i, const char **tp, int *tl) {
-    while (*i < n) {
-        int k = *i;
-        char ch = s[k];
-        int end = -1, kind = 0;
-        if (ch == '%' && k + 1 < n && tok_class(s[k + 1])) {
-            end = k + 1;
-            while (end < n && tok_class(s[end])) end++;
-            kind = '%';
-        } else if (ch == '%' && k + 1 < n && s[k + 1] == '"') {
-            int q = k + 2;
-            while (q < n && s[q] != '"') q++;
-            if (q < n) {
-                end = q + 1;
-                kind = '%';
-            }
-        } else if (ch == '@' && k + 1 < n && tok_class(s[k + 1])) {
-            end = k + 1;
-            while (end < n && tok_class(s[end])) end++;
-            kind = '@';
-        }
-        if (end < 0 && (is_digit(ch) || (ch == '-' && k + 1 < n && is_digit(s[k + 1])))) {
-            end = k + 1;
-            while (end < n && is_digit(s[end])) end++;
-            if (end + 1 < n && s[end] == '.' && is_digit(s[end + 1])) {
-                end += 2;
-                while (end < n && is_digit(s[end])) end++;
-            }
-            if (end < n && s[end] == 'e') {
-                int q = end + 1;
-                if (q < n && (s[q] == '-' || s[q] == '+')) q++;
-                if (q < n && is_digit(s[q])) {
-                    while (q < n && is_digit(s[q])) q++;
-                    end = q;
-                }
-            }
-            kind = '0';
-        }
-        if (end < 0 && (CH[(uint8_t)ch] & CH_WORD0)) {
-            end = k + 1;
-            while (end < n && (CH[(uint8_t)s[end]] & CH_WDOT)) end++;
-        }
-        if (end < 0 && (CH[(uint8_t)ch] & CH_PUNCT)) end = k + 1;
-        if (end < 0) {
-            (*i)++;
-            continue;
-        }
-        *i = end;
-        *tp = s + k;
-        *tl = end - k;
-        if (kind == '%') {
-            *tp = "%v";
-            *tl = 2;
-        } else if (kind == '@' && !starts(s + k, end - k, "@llvm.")) {
-            *tp = "@f";
-            *tl = 2;
-        } else if (kind == '0' && !equals(s + k, end - k, "0") && !equals(s + k, end - k, "1")
-                   && !equals(s + k, end - k, "-1")) {
-            *tp = "<c>";
-            *tl = 3;
-        }
-        return 1;
+static int number_end(const char *s, int n, int end) {
+    while (end < n && is_digit(s[end])) end++;
+    if (end + 1 < n && s[end] == '.' && is_digit(s[end + 1])) {
+        end += 2;
+        while (end < n && is_digit(s[end])) end++;
     }
-    return 0;
+    if (end < n && s[end] == 'e') {
+        int q = end + 1;
+        if (q < n && (s[q] == '-' || s[q] == '+')) q++;
+        if (q < n && is_digit(s[q])) {
+            while (q < n && is_digit(s[q])) q++;
+            end = q;
+        }
+    }
+    return end;
 }
 
-static uint32_t word_r0(word_crc *cache, const char *b, int lb) {
-    if (lb > 16 || !cache) return crc_reg(0, b, (size_t)lb);
-    uint64_t k[2] = {0, 0};
-    memcpy(k, b, (size_t)lb);
+/* the next token of features._TOKEN_RE from s[*i], normalised as _normalised_tokens does;
+ * returns 0 at the end.  The alternatives are tried in the regex's order: %name, %"name", @name,
+ * a number, a word, one punctuation character; a character that starts none is skipped. */
+static int next_token(const char *s, int n, int *i, const char **tp, int *tl) {
+    int k = *i;
+    for (;;) {
+        while (k < n && !START[(uint8_t)s[k]]) k++;
+        if (k >= n) {
+            *i = n;
+            return 0;
+        }
+        int end;
+        switch (START[(uint8_t)s[k]]) {
+        case ST_PCT:
+            if (k + 1 < n && tok_class(s[k + 1])) {
+                for (end = k + 2; end < n && tok_class(s[end]);) end++;
+            } else if (k + 1 < n && s[k + 1] == '"') {
+                const char *q = memchr(s + k + 2, '"', (size_t)(n - k - 2));
+                if (!q) break;
+                end = (int)(q - s) + 1;
+            } else {
+                break;
+            }
+            *i = end;
+            *tp = TOK_V;
+            *tl = 2;
+            return 1;
+        case ST_AT:
+            if (!(k + 1 < n && tok_class(s[k + 1]))) break;
+            for (end = k + 2; end < n && tok_class(s[end]);) end++;
+            *i = end;
+            if (starts(s + k, end - k, "@llvm.")) {
+                *tp = s + k;
+                *tl = end - k;
+            } else {
+                *tp = TOK_F;
+                *tl = 2;
+            }
+            return 1;
+        case ST_MINUS:
+            if (!(k + 1 < n && is_digit(s[k + 1]))) break;
+            /* fall through */
+        case ST_DIGIT:
+            end = number_end(s, n, k + 1);
+            *i = end;
+            if (equals(s + k, end - k, "0") || equals(s + k, end - k, "1") || equals(s + k, end - k, "-1")) {
+                *tp = s + k;
+                *tl = end - k;
+            } else {
+                *tp = TOK_C;
+                *tl = 3;
+            }
+            return 1;
+        case ST_WORD:
+            for (end = k + 1; end < n && (CH[(uint8_t)s[end]] & CH_WDOT);) end++;
+            *i = end;
+            *tp = s + k;
+            *tl = end - k;
+            return 1;
+        default:   /* ST_PUNCT */
+            *i = k + 1;
+            *tp = s + k;
+            *tl = 1;
+            return 1;
+        }
+        k++;   /* this character starts no token */
+    }
+}
+
+/* the first 16 bytes of a word, zero-padded; a direct load when it cannot pass `end` */
+static void word_key(const char *b, int lb, const char *end, uint64_t k[2]) {
+    if (end - b >= 16) {
+        memcpy(k, b, 16);
+        if (lb < 8) {
+            k[0] &= ((uint64_t)1 << (8 * lb)) - 1;
+            k[1] = 0;
+        } else if (lb < 16) {
+            k[1] &= ((uint64_t)1 << (8 * (lb - 8))) - 1;
+        }
+    } else {
+        k[0] = k[1] = 0;
+        memcpy(k, b, (size_t)lb);
+    }
+}
+
+/* reg(~0, t + " "): the register a bigram starting with t continues from */
+static uint32_t after_space(uint32_t r0, const char *b, int lb) {
+    return crc_reg(crc_extend(~0u, r0, b, lb), " ", 1);
+}
+
+/* reg(0, t) and reg(~0, t + " ") of a word, through the cache */
+static uint32_t word_crcs(word_crc *cache, const char *b, int lb, const char *end, uint32_t *after) {
+    if (lb > 16 || !cache) {
+        uint32_t r0 = lb <= SHIFT_MAX ? crc_reg(0, b, (size_t)lb) : 0;
+        *after = after_space(r0, b, lb);
+        return r0;
+    }
+    uint64_t k[2];
+    word_key(b, lb, end, k);
     uint64_t h = (k[0] * 0x9E3779B97F4A7C15ull) ^ (k[1] * 0xC2B2AE3D27D4EB4Full) ^ (uint64_t)lb;
     word_crc *e = &cache[(h >> 40) & (WORD_CACHE - 1)];
-    if (e->len == lb && e->k0 == k[0] && e->k1 == k[1]) return e->r0;
-    *e = (word_crc){k[0], k[1], crc_reg(0, b, (size_t)lb), lb};
+    if (e->len != lb || e->k0 != k[0] || e->k1 != k[1]) {
+        uint32_t r0 = crc_reg(0, b, (size_t)lb);
+        *e = (word_crc){k[0], k[1], r0, after_space(r0, b, lb), lb};
+    }
+    *after = e->after;
     return e->r0;
 }
 
-static void token_bigrams(word_crc *cache, const char *s, int n, double *row) {
+static void token_bigrams(word_crc *cache, const char *s, int n, const char *src_end, double *row) {
     const char *b;
     int lb, i = 0, have = 0;
     uint32_t P = 0;   /* reg(~0, previous token + " ") */
+    uint32_t count[64] = {0};
     while (next_token(s, n, &i, &b, &lb)) {
-        uint32_t r0 = b[0] == '%' && lb == 2 && b[1] == 'v' ? R0_V : b[0] == '@' && lb == 2 && b[1] == 'f' ? R0_F
-                    : b[0] == '<' && lb == 3 ? R0_C : lb <= SHIFT_MAX ? word_r0(cache, b, lb) : 0;
-        if (have) {
-            uint32_t h = ~crc_extend(P, r0, b, lb);
-            row[C_tok_0 + (h & 63)] += 1;
-        }
-        P = crc_reg(crc_extend(~0u, r0, b, lb), " ", 1);
+        uint32_t r0, after;
+        if (b == TOK_V) r0 = R0_V, after = AFTER_V;
+        else if (b == TOK_F) r0 = R0_F, after = AFTER_F;
+        else if (b == TOK_C) r0 = R0_C, after = AFTER_C;
+        else r0 = word_crcs(cache, b, lb, src_end, &after);
+        if (have) count[~crc_extend(P, r0, b, lb) & 63]++;
+        P = after;
         have = 1;
     }
+    for (int k = 0; k < 64; k++) row[C_tok_0 + k] += count[k];
 }
 
 /* ------------------------------------------------------------------ attributes -> cpu.*, gpu.* */
@@ -2202,13 +2272,14 @@ static void attribute_features(ctx *c, const header_info *hi, double *row, uint3
         }
     }
     if (hi->ptx_kernel || find_bytes(s, (size_t)n, "\"nvvm.kernel\"", 13)) row[C_gpu_is_kernel] = 1.0;
-    /* launch_threads: the first match of _MAXNTID */
-    for (int p = 0; p < n; p++) {
+    /* launch_threads: the first match of _MAXNTID; both alternatives hold "maxntid", the first 6
+     * bytes after its start, and two occurrences are more than 6 bytes apart */
+    for (const char *q = s; (q = find_bytes(q, (size_t)(s + n - q), "maxntid", 7)); q++) {
         double prod = 1;
-        int found = 0, e;
-        if (starts(s + p, n - p, "\"nvvm.maxntid\"=\"") && p + 16 < n && is_digit(s[p + 16])) {
+        int found = 0, e, p = (int)(q - s);
+        if (p >= 6 && starts(s + p - 6, n - p + 6, "\"nvvm.maxntid\"=\"") && p + 10 < n && is_digit(s[p + 10])) {
             double g[3];
-            int ng = 0, k = p + 16;
+            int ng = 0, k = p + 10;
             g[ng++] = digits_value(s, n, k, &e);
             k = e;
             while (ng < 3 && k + 1 < n && s[k] == ',' && is_digit(s[k + 1])) {
@@ -2217,10 +2288,10 @@ static void attribute_features(ctx *c, const header_info *hi, double *row, uint3
             }
             if (k < n && s[k] == '"') {
                 found = 1;
-                for (int q = 0; q < ng; q++) prod *= g[q];
+                for (int z = 0; z < ng; z++) prod *= g[z];
             }
         }
-        if (!found && starts(s + p, n - p, "maxntid")) {
+        if (!found) {
             int k = p + 7;
             if (k < n && (s[k] == 'x' || s[k] == 'y' || s[k] == 'z')) k++;
             if (k < n && s[k] == '"') k++;
@@ -2808,7 +2879,7 @@ static int featurize(ctx *c, int f, double *row, uint32_t *reason) {
     if (read_header(c, f, &hi)) return -1;
     row[C_ir_fp_Uses] = (double)(c->uses[f] + (hi.linkage_local ? 0 : 1));
     attribute_features(c, &hi, row, reason);
-    token_bigrams(c->words, c->src + off, end - off, row);
+    token_bigrams(c->words, c->src + off, end - off, c->src + c->len, row);
     return 0;
 }
 
@@ -2905,6 +2976,7 @@ static void free_ctx(ctx *c) {
     hmap_free(&c->named_by_name);
     free(c->named_body);
     free(c->tbits);
+    free(c->vcls);
     free(c->groups);
     for (size_t k = 0; k < c->seen_consts.n; k++) free((void *)c->seen_consts.e[k].p);
     hmap_free(&c->seen_consts);
@@ -2982,7 +3054,7 @@ static int run(ctx *c, llf_result *r) {
     cbuf gnames = {0};
     int rc = -1;
     if (!c->fname_off || !c->fname_len || !c->frow_of_out || !c->uses || !c->freason || !goff || !glen) goto out;
-    if (compute_bits(c) || prepare_names(c, &gnames, goff, glen) || read_groups(c) || function_uses(c)) goto out;
+    if (classify_values(c) || compute_bits(c) || prepare_names(c, &gnames, goff, glen) || read_groups(c) || function_uses(c)) goto out;
     int rows = 0;
     for (int f = 0; f < nf; f++) c->frow_of_out[f] = COL(c, LLP_FUNCS, f, F_DECL) ? -1 : rows++;
     r->rows = rows;

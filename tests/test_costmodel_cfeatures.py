@@ -109,6 +109,7 @@ def test_tvm_cpu_and_nvptx_rows_equal_the_reference(tmp_path):
     assert X[:, col["gpu.is_kernel"]].max() == 1
     assert X[:, col["gpu.special_reg_reads"]].max() > 0
     assert X[:, col["gpu.global_loads"]].max() > 0
+    assert X[:, col["gpu.max_threads"]].min() > 0           # every kernel has its launch bounds
 
 
 @pytest.mark.timeout(900)
@@ -161,6 +162,34 @@ define i32 @plain(i32 %x) {
   ret i32 %y
 }
 """
+
+
+USES = b"""
+define internal void @f() {
+  ret void
+}
+define internal void @g() {
+  ret void
+}
+@t1 = global [2 x ptr] [ptr @f, ptr @g]
+@t2 = global [2 x ptr] [ptr @f,   ptr @g]
+@t3 = global [2 x ptr] [ptr @g, ptr @f]
+@t4 = global { ptr, i64 } { ptr @g, i64 ptrtoint (ptr @f to i64) }
+@t5 = global ptr getelementptr (i8, ptr @f, i64 0)
+define i64 @h() {
+  call void @f()
+  %x = add i64 ptrtoint (ptr @g to i64), 0
+  ret i64 %x
+}
+"""
+
+
+def test_use_counts_fold_and_dedupe_constants_like_the_reference():
+    """LLVM's uniqued constants count once (@t2 is @t1 spelt otherwise); folded expressions are their global."""
+    n, e, bad, why = compare(USES)
+    assert (n, e, bad) == (3, 3, [])
+    names, X, _exact = F.c_feature_rows(USES)
+    assert list(X[:, F.c_columns().index("ir.fp.Uses")]) == [5.0, 4.0, 1.0]
 
 
 def test_inexact_rows_are_recomputed_by_python():
