@@ -976,13 +976,17 @@ static int32_t simple_type(llp_module *m, int kind, int a, const char *text) {
     cputs(m, text);
     return type_intern(m, kind, a, -1, -1, lb, tb);
 }
-static int32_t int_type(llp_module *m, long w) {
-    if (w >= 0 && w <= 128 && m->inttype[w] >= 0) return m->inttype[w];
+static __attribute__((noinline)) int32_t int_type_new(llp_module *m, long w) {
     char buf[24];
     snprintf(buf, sizeof buf, "i%ld", w);
     int32_t t = simple_type(m, LLP_T_INT, (int)w, buf);
     if (w >= 0 && w <= 128) m->inttype[w] = t;
     return t;
+}
+/* i1..i128 are a table look-up once seen (nearly every integer type) */
+static inline int32_t int_type(llp_module *m, long w) {
+    if (w >= 0 && w <= 128 && m->inttype[w] >= 0) return m->inttype[w];
+    return int_type_new(m, w);
 }
 static int32_t ptr_type(llp_module *m, long as) {
     if (as == 0) return m->t_ptr;
@@ -1280,6 +1284,13 @@ static void parse_md(llp_module *m);
 
 static int32_t new_const_row(llp_module *m, int kind, int32_t type, size_t off, size_t end, size_t op_base,
                              int32_t key_off);
+/* constant texts are mostly a few digits: a call to memcmp costs more than comparing them */
+static inline int same_bytes(const char *a, const char *b, size_t n) {
+    if (n > 8) return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
 static int32_t new_const(llp_module *m, int kind, int32_t type, size_t off, size_t end, size_t op_base,
                          int32_t key_off) {
     if (m->scr_n != op_base || end <= off || kind == LLP_C_METADATA || kind == LLP_C_ASM)
@@ -1297,7 +1308,7 @@ static int32_t new_const(llp_module *m, int kind, int32_t type, size_t off, size
         int32_t v = m->cmap[h];
         if (v < 0) break;
         int32_t *c = ROW(m, LLP_CONSTS, ROW(m, LLP_VALUES, v)[1]);
-        if (c[1] == type && c[0] == kind && (size_t)(c[3] - c[2]) == len && memcmp(m->src + c[2], m->src + off, len) == 0)
+        if (c[1] == type && c[0] == kind && (size_t)(c[3] - c[2]) == len && same_bytes(m->src + c[2], m->src + off, len))
             return v;
         h = (h + 1) & mask;
     }
