@@ -592,17 +592,19 @@ def _parse_llvm(data: bytes, path: str | None):
 # ----------------------------------------------------------------------------- the C featuriser
 
 _C_COLUMNS: list[str] | None = None
-_COLUMN_CACHE: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+_C: tuple | None = None                       # (lib, ffi, size_t*) once loaded
+_SELECT: dict[int, tuple[list[str], object]] = {}
 
 
 def _c_lib():
-    global _C_COLUMNS
-    from irtools._native import load
+    global _C_COLUMNS, _C
+    if _C is None:
+        from irtools._native import load
 
-    lib, ffi = load("llfeatures")
-    if _C_COLUMNS is None:
+        lib, ffi = load("llfeatures")
         _C_COLUMNS = [ffi.string(lib.llf_column_name(i)).decode() for i in range(lib.llf_ncolumns())]
-    return lib, ffi
+        _C = (lib, ffi, ffi.new("size_t *"))
+    return _C[0], _C[1]
 
 
 def c_columns() -> list[str]:
@@ -624,7 +626,9 @@ def c_reason_names() -> list[str]:
 def c_feature_rows(data: bytes, *, reasons: bool = False):
     """(function names, X in the C column order, exact flags[, reason bits]) of LLVM IR bytes, or
     None when the text does not parse (the Python parser then says why)."""
-    lib, ffi = _c_lib()
+    if _C is None:
+        _c_lib()
+    lib, ffi, nlen = _C
     r = lib.llf_run(data, len(data))
     if r == ffi.NULL:
         raise MemoryError("llfeatures: out of memory")
@@ -635,10 +639,8 @@ def c_feature_rows(data: bytes, *, reasons: bool = False):
         ncol = len(_C_COLUMNS)
         X = np.frombuffer(ffi.buffer(lib.llf_matrix(r), n * ncol * 8), dtype=np.float64).reshape(n, ncol).copy()
         info = np.frombuffer(ffi.buffer(lib.llf_info(r), n * 5 * 4), dtype=np.int32).reshape(n, 5)
-        nlen = ffi.new("size_t *")
-        pool = bytes(ffi.buffer(lib.llf_names(r, nlen), nlen[0])) if n else b""
-        starts, lens = info[:, 1].tolist(), info[:, 2].tolist()
-        fnames = [pool[a:a + b].decode("utf-8", "surrogateescape") for a, b in zip(starts, lens, strict=True)]
+        pool = ffi.buffer(lib.llf_names(r, nlen), nlen[0])[:] if n else b""
+        fnames = [pool[a:a + b].decode("utf-8", "surrogateescape") for a, b in info[:, 1:3].tolist()]
         exact = info[:, 3] != 0
         if reasons:
             return fnames, X, exact, info[:, 4].copy()
@@ -676,16 +678,27 @@ def _recompute_rows(mod, fnames: list[str], X: np.ndarray, exact: np.ndarray) ->
 
 
 def _select_columns(X: np.ndarray, names: list[str]) -> np.ndarray:
-    key = tuple(names)
-    sel = _COLUMN_CACHE.get(key)
-    if sel is None:
+    """X's columns in the order of ``names``, NaN for the names X lacks (the mlir.* ones, unknown ones)."""
+    hit = _SELECT.get(id(names))
+    if hit is None or hit[0] != names:   # a list equal to the cached copy: its strings compare by identity
         col = {n: j for j, n in enumerate(_C_COLUMNS)}
         idx = np.array([col.get(n, -1) for n in names], dtype=np.int64)
-        sel = (np.nonzero(idx >= 0)[0], idx[idx >= 0])
-        if len(_COLUMN_CACHE) < 64:
-            _COLUMN_CACHE[key] = sel
-    out = np.full((X.shape[0], len(names)), np.nan)
-    out[:, sel[0]] = X[:, sel[1]]
+        k = len(_C_COLUMNS)
+        if list(names[:k]) == _C_COLUMNS and (idx[k:] < 0).all():
+            sel = k                      # FEATURE_NAMES: the C columns first, in their order
+        else:
+            sel = (np.nonzero(idx >= 0)[0], idx[idx >= 0])
+        if len(_SELECT) > 64:
+            _SELECT.clear()
+        hit = _SELECT[id(names)] = (list(names), sel)
+    sel = hit[1]
+    out = np.empty((X.shape[0], len(names)))
+    if isinstance(sel, int):
+        out[:, :sel] = X
+        out[:, sel:] = np.nan
+    else:
+        out.fill(np.nan)
+        out[:, sel[0]] = X[:, sel[1]]
     return out
 
 

@@ -533,6 +533,12 @@ struct llf_result {
     cbuf names;
 };
 
+/* what a function's name says about calls to it (decided once per module) */
+enum { NK_LLVM = 1, NK_DEBUG = 2, NK_MEMINTR = 4, NK_SREG = 8, NK_BARRIER = 16, NK_FMA = 32,
+       /* AutoUpgrade rewrites a call of these with the argument count noted */
+       NK_UP_LIFETIME = 64 /* 2 */, NK_UP_MASKED = 128 /* 4 */, NK_UP_MEM = 256 /* 5 */, NK_UP_ANNOT = 512 /* 4 */,
+       NK_UP_CTLZ = 1024 /* 1 */, NK_UP_OBJSIZE = 2048 /* 2 or 3 */ };
+
 /* ------------------------------------------------------------------ module context */
 /* reg(0, t) of words seen before: most tokens are a few dozen keywords and type names */
 enum { WORD_CACHE = 1024 };
@@ -550,6 +556,7 @@ typedef struct {
     /* per FUNCS row */
     int32_t *fname_off, *fname_len;   /* decoded names in `names` */
     int32_t *frow_of_out;             /* row of the result for a defined function, else -1 */
+    uint16_t *fkind;                  /* NK_* of each FUNCS row */
     int64_t *uses;
     uint32_t *freason;                /* reasons known before the function is walked */
     cbuf names;
@@ -830,11 +837,7 @@ static int starts(const char *s, int n, const char *p) {
 
 static int equals(const char *s, int n, const char *p) { return (size_t)n == strlen(p) && memcmp(s, p, (size_t)n) == 0; }
 
-static int is_intrinsic(const ctx *c, int f) {
-    int len;
-    const char *s = fname(c, f, &len);
-    return starts(s, len, "llvm.");
-}
+static int is_intrinsic(const ctx *c, int f) { return c->fkind[f] & NK_LLVM; }
 
 /* get_function(name): the FUNCS row of the first global or function with this decoded name */
 static int function_named(const ctx *c, const char *p, int len) {
@@ -1610,14 +1613,7 @@ static int callee_func(const ctx *c, int i) {
 static int is_debug_call(const ctx *c, int i) {
     if (iop(c, i) != OPS.call || !inst_ok(c, i)) return 0;
     int f = callee_func(c, i);
-    if (f < 0) return 0;
-    static const char *const dbg[] = {"llvm.dbg.declare", "llvm.dbg.value", "llvm.dbg.assign", "llvm.dbg.label",
-                                      "llvm.dbg.addr", "llvm.pseudoprobe", NULL};
-    int n;
-    const char *s = fname(c, f, &n);
-    for (int k = 0; dbg[k]; k++)
-        if (equals(s, n, dbg[k])) return 1;
-    return 0;
+    return f >= 0 && (c->fkind[f] & NK_DEBUG);
 }
 
 /* features.called_function: the callee when it is a Function of the call's type, else -1 */
@@ -1649,20 +1645,10 @@ static int counted(const ctx *c, int i, uint32_t *reason) {
     if (n <= 0) return 1;
     int32_t last = iopnd(c, i, n - 1);
     if (pyclass(c, last) != PY_FUNC) return 1;
-    int len;
-    const char *s = fname(c, vindex(c, last), &len);
-    if (!starts(s, len, "llvm.")) return 1;
-    int na = COL(c, LLP_INSTS, i, I_NARGS);
-    if ((starts(s, len, "llvm.lifetime.start") || starts(s, len, "llvm.lifetime.end")) && na == 2)
+    int k = c->fkind[vindex(c, last)], na = COL(c, LLP_INSTS, i, I_NARGS);
+    if (((k & NK_UP_LIFETIME) && na == 2) || ((k & NK_UP_MASKED) && na == 4) || ((k & NK_UP_MEM) && na == 5)
+        || ((k & NK_UP_ANNOT) && na == 4) || ((k & NK_UP_CTLZ) && na == 1) || ((k & NK_UP_OBJSIZE) && (na == 2 || na == 3)))
         *reason |= R_UPGRADE;
-    else if (starts(s, len, "llvm.masked.") && na == 4) *reason |= R_UPGRADE;
-    else if ((starts(s, len, "llvm.memcpy.") || starts(s, len, "llvm.memmove.") || starts(s, len, "llvm.memset."))
-             && na == 5)
-        *reason |= R_UPGRADE;
-    else if ((starts(s, len, "llvm.var.annotation") || starts(s, len, "llvm.ptr.annotation.")) && na == 4)
-        *reason |= R_UPGRADE;
-    else if ((starts(s, len, "llvm.ctlz.") || starts(s, len, "llvm.cttz.")) && na == 1) *reason |= R_UPGRADE;
-    else if (starts(s, len, "llvm.objectsize.") && (na == 2 || na == 3)) *reason |= R_UPGRADE;
     return 1;
 }
 
@@ -2789,22 +2775,22 @@ static int walk_features(ctx *c, const fn_t *fn, double *row, uint32_t *reason) 
                 row[C_x_gep_const_only] += all;
             } else if (OPS.flags[op] & OPF_CALL) {
                 int f = callee_func(c, i), len = 0;
-                const char *name = f >= 0 ? fname(c, f, &len) : "";
-                if (starts(name, len, "llvm.memset") || starts(name, len, "llvm.memcpy")
-                    || starts(name, len, "llvm.memmove")) {
+                if (f >= 0) fname(c, f, &len);
+                int k = f >= 0 ? c->fkind[f] : 0;
+                if (k & NK_MEMINTR) {
                     row[C_x_n_mem_intrinsics] += 1;
                     int64_t n = 256;
                     int64_t v;
                     if (COL(c, LLP_INSTS, i, I_NARGS) > 2 && const_int(c, iopnd(c, i, 2), &v, reason)) n = v;
                     memop += w * (double)n;
-                } else if (starts(name, len, "llvm.nvvm.read.ptx.sreg.")) {
+                } else if (k & NK_SREG) {
                     row[C_gpu_special_reg_reads] += 1;
-                } else if (starts(name, len, "llvm.nvvm.barrier") || starts(name, len, "llvm.nvvm.bar.")) {
+                } else if (k & NK_BARRIER) {
                     row[C_gpu_barriers] += 1;
-                } else if (starts(name, len, "llvm.fma.") || starts(name, len, "llvm.fmuladd.")) {
+                } else if (k & NK_FMA) {
                     row[C_gpu_fma_ops] += 1;
                     est_fp += w;
-                } else if (len && !starts(name, len, "llvm.")) {
+                } else if (len && !(k & NK_LLVM)) {
                     if (add_callsite(c, f, w)) return -1;
                 }
             }
@@ -2900,6 +2886,26 @@ static int read_tables(ctx *c, llp_module *m) {
     return 0;
 }
 
+static uint16_t name_kind(const char *s, int n) {
+    static const char *const dbg[] = {"llvm.dbg.declare", "llvm.dbg.value", "llvm.dbg.assign", "llvm.dbg.label",
+                                      "llvm.dbg.addr", "llvm.pseudoprobe", NULL};
+    if (!starts(s, n, "llvm.")) return 0;
+    uint16_t k = NK_LLVM;
+    for (int i = 0; dbg[i]; i++)
+        if (equals(s, n, dbg[i])) k |= NK_DEBUG;
+    if (starts(s, n, "llvm.memset") || starts(s, n, "llvm.memcpy") || starts(s, n, "llvm.memmove")) k |= NK_MEMINTR;
+    if (starts(s, n, "llvm.nvvm.read.ptx.sreg.")) k |= NK_SREG;
+    if (starts(s, n, "llvm.nvvm.barrier") || starts(s, n, "llvm.nvvm.bar.")) k |= NK_BARRIER;
+    if (starts(s, n, "llvm.fma.") || starts(s, n, "llvm.fmuladd.")) k |= NK_FMA;
+    if (starts(s, n, "llvm.lifetime.start") || starts(s, n, "llvm.lifetime.end")) k |= NK_UP_LIFETIME;
+    else if (starts(s, n, "llvm.masked.")) k |= NK_UP_MASKED;
+    else if (starts(s, n, "llvm.memcpy.") || starts(s, n, "llvm.memmove.") || starts(s, n, "llvm.memset.")) k |= NK_UP_MEM;
+    else if (starts(s, n, "llvm.var.annotation") || starts(s, n, "llvm.ptr.annotation.")) k |= NK_UP_ANNOT;
+    else if (starts(s, n, "llvm.ctlz.") || starts(s, n, "llvm.cttz.")) k |= NK_UP_CTLZ;
+    else if (starts(s, n, "llvm.objectsize.")) k |= NK_UP_OBJSIZE;
+    return k;
+}
+
 /* decoded names, the name -> function map, named-type bodies, shared-memory globals */
 static int prepare_names(ctx *c, cbuf *gnames, int32_t *goff, int32_t *glen) {
     int nf = c->t[LLP_FUNCS].n, ng = c->t[LLP_GLOBALS].n;
@@ -2916,6 +2922,7 @@ static int prepare_names(ctx *c, cbuf *gnames, int32_t *goff, int32_t *glen) {
         glen[g] = n;
     }
     if (cbuf_add(&c->names, "", 0) || cbuf_add(gnames, "", 0)) return -1;
+    for (int f = 0; f < nf; f++) c->fkind[f] = name_kind(c->names.a + c->fname_off[f], c->fname_len[f]);
     /* Module._by_name: globals, then functions, the first of a name wins */
     for (int g = 0; g < ng; g++) {
         int k = hmap_add(&c->by_name, gnames->a + goff[g], glen[g], -2 - g);
@@ -2969,6 +2976,7 @@ static void free_ctx(ctx *c) {
     free(c->fname_off);
     free(c->fname_len);
     free(c->frow_of_out);
+    free(c->fkind);
     free(c->uses);
     free(c->freason);
     free(c->names.a);
@@ -3048,12 +3056,13 @@ static int run(ctx *c, llf_result *r) {
     c->fname_off = calloc((size_t)nf + 1, sizeof(int32_t));
     c->fname_len = calloc((size_t)nf + 1, sizeof(int32_t));
     c->frow_of_out = calloc((size_t)nf + 1, sizeof(int32_t));
+    c->fkind = calloc((size_t)nf + 1, sizeof(uint16_t));
     c->uses = calloc((size_t)nf + 1, sizeof(int64_t));
     c->freason = calloc((size_t)nf + 1, sizeof(uint32_t));
     int32_t *goff = calloc((size_t)ng + 1, sizeof(int32_t)), *glen = calloc((size_t)ng + 1, sizeof(int32_t));
     cbuf gnames = {0};
     int rc = -1;
-    if (!c->fname_off || !c->fname_len || !c->frow_of_out || !c->uses || !c->freason || !goff || !glen) goto out;
+    if (!c->fname_off || !c->fname_len || !c->frow_of_out || !c->fkind || !c->uses || !c->freason || !goff || !glen) goto out;
     if (classify_values(c) || compute_bits(c) || prepare_names(c, &gnames, goff, glen) || read_groups(c) || function_uses(c)) goto out;
     int rows = 0;
     for (int f = 0; f < nf; f++) c->frow_of_out[f] = COL(c, LLP_FUNCS, f, F_DECL) ? -1 : rows++;
