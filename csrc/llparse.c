@@ -179,18 +179,26 @@ static void append_scr(llp_module *m, int which, size_t from) {
     size_t k = m->scr_n - from;
     if (!k) return;
     t->d = grow(m, t->d, &t->cap, t->n + k, sizeof(int32_t));
-    memcpy(t->d + t->n, m->scr + from, k * sizeof(int32_t));
+    int32_t *d = t->d + t->n;
+    const int32_t *s = m->scr + from;
+    if (k <= 8) { for (size_t i = 0; i < k; i++) d[i] = s[i]; }   /* an instruction's few operands */
+    else memcpy(d, s, k * sizeof(int32_t));
     t->n += k;
 }
 
 /* `which` is a constant at every call, so the width folds and the -1 fill unrolls */
-static inline __attribute__((always_inline)) int32_t *row(llp_module *m, int which) {
+/* a new row, unfilled: for callers that set every column */
+static inline __attribute__((always_inline)) int32_t *row_raw(llp_module *m, int which) {
     tab_t *t = &m->t[which];
     const size_t w = (size_t)WIDTHS[which];
     if (__builtin_expect((t->n + 1) * w > t->cap, 0)) t->d = grow_slow(m, t->d, &t->cap, (t->n + 1) * w, sizeof(int32_t));
     int32_t *r = t->d + t->n * w;
     t->n++;
-    for (size_t i = 0; i < w; i++) r[i] = -1;
+    return r;
+}
+static inline __attribute__((always_inline)) int32_t *row(llp_module *m, int which) {
+    int32_t *r = row_raw(m, which);
+    for (int i = 0; i < WIDTHS[which]; i++) r[i] = -1;
     return r;
 }
 #define NROWS(m, tb) ((int32_t)(m)->t[tb].n)
@@ -2225,7 +2233,7 @@ static void parse_function_body(llp_module *m) {
         size_t total = m->scr_n - in.base;
         if (in.nops == (size_t)-1) in.nops = total;
         int32_t vid = new_value(m, LLP_V_INST, ii, in.type);
-        int32_t *r = row(m, LLP_INSTS);
+        int32_t *r = row_raw(m, LLP_INSTS);   /* all 18 columns set below */
         r[0] = in.op; r[1] = in.flags; r[2] = in.type; r[3] = m->cur_block;
         r[4] = NROWS(m, LLP_OPERANDS); r[5] = (int32_t)in.nops; r[6] = (int32_t)total;
         r[7] = (int32_t)off; r[8] = (int32_t)prev_end(m);
@@ -2246,9 +2254,9 @@ static void parse_function_body(llp_module *m) {
         if (name) {
             if (is_void) fail(m, name->off, "instructions returning void cannot have a name");
             uint32_t ko, kl;
-            long long num;
+            long long num = name->num;
             name_key(m, name, &ko, &kl);
-            if (key_is_num(m, ko, kl, &num)) {
+            if (num >= 0 || key_is_num(m, ko, kl, &num)) {
                 if (num < m->next_local) fail(m, name->off, "instruction expected to be numbered '%%%d' or greater", m->next_local);
                 m->next_local = (int32_t)num;
                 define_unnamed(m, vid);
