@@ -873,7 +873,7 @@ static void define_unnamed(llp_module *m, int32_t vid) {
 }
 
 static void add_ref(llp_module *m, tok_t *t, int32_t vid) {
-    int32_t *r = row(m, LLP_REFS);
+    int32_t *r = row_raw(m, LLP_REFS);
     r[0] = (int32_t)t->off; r[1] = (int32_t)t->len; r[2] = vid;
 }
 
@@ -1276,9 +1276,9 @@ static int32_t parse_type_noexcept(llp_module *m, int allow_suffix) {
     default:
         fail(m, t->off, "expected type");
     }
-    if (allow_suffix) {
-        int k = cur(m)->kind;
-        if (k == T_STAR || k == T_KW || k == T_LPAREN) ty = type_suffix(m, ty);
+    if (allow_suffix) {   /* a keyword after a type is nearly always an attribute, not addrspace */
+        const tok_t *n = cur(m);
+        if (n->kind == T_STAR || n->kind == T_LPAREN || (n->kind == T_KW && n->kw == KW_addrspace)) ty = type_suffix(m, ty);
     }
     m->depth--;
     return ty;
