@@ -531,19 +531,24 @@ def read_source(ir) -> tuple[str | None, object]:
 def featurize(ir, *, path: str | None = None) -> tuple[str, dict[str, dict[str, float]]]:
     """(``llvm``/``mlir``, function name → features) for IR text, a path or a parsed module.
 
+    LLVM IR goes through the C featuriser (the rows it cannot reproduce exactly through
+    :func:`function_features`); :func:`llvm_module_features` is the pure-Python reference.
     Text that does not parse raises :class:`irtools.errors.ParseError` with ``file:line:col``.
     """
     import irtools
 
     p, src = read_source(ir)
     path = path or p
-    if isinstance(src, lt.Module):
+    if isinstance(src, lt.Module) or (isinstance(src, str) and input_kind(src, path) == "llvm"):
+        res = _c_llvm_rows(src, path)
+        if res is not None:
+            return "llvm", _rows_to_dicts(*res)
+        if isinstance(src, str):
+            src = irtools.parse_llvm(src, path=path)
         return "llvm", llvm_module_features(src)
     if not isinstance(src, str):
         return "mlir", mlir_module_features(src)
-    if input_kind(src, path) == "mlir":
-        return "mlir", mlir_module_features(irtools.parse_mlir(src, path=path))
-    return "llvm", llvm_module_features(irtools.parse_llvm(src, path=path))
+    return "mlir", mlir_module_features(irtools.parse_mlir(src, path=path))
 
 
 def module_features(ir, *, path: str | None = None) -> dict[str, dict[str, float]]:
@@ -563,24 +568,49 @@ def feature_matrix(ir, names: list[str] | None = None, *,
     names = FEATURE_NAMES if names is None else names
     p, src = read_source(ir)
     path = path or p
-    data = None
-    if isinstance(src, lt.Module):
-        data = src._src
-    elif isinstance(src, str) and input_kind(src, path) == "llvm":
-        data = src.encode("utf-8", "surrogateescape")
-    if data is not None:
-        res = c_feature_rows(data)
-        if res is not None and len(set(res[0])) == len(res[0]):   # else dicts by name keep one of each
-            fnames, X, exact = res
-            module = src if isinstance(src, lt.Module) else None
-            if not exact.all():
-                module = module if module is not None else _parse_llvm(data, path)
-                _recompute_rows(module, fnames, X, exact)
-            return "llvm", fnames, _select_columns(X, names)
-        if res is None and isinstance(src, str):
-            src = _parse_llvm(data, path)   # raises the ParseError
+    if isinstance(src, lt.Module) or (isinstance(src, str) and input_kind(src, path) == "llvm"):
+        res = _c_llvm_rows(src, path)
+        if res is not None:
+            return "llvm", res[0], _select_columns(res[1], names)
     kind, feats = featurize(src, path=path)
     return kind, list(feats), to_matrix(list(feats.values()), names)
+
+
+def _c_llvm_rows(src, path: str | None) -> tuple[list[str], np.ndarray] | None:
+    """(function names, rows in C column order) of LLVM IR text or a parsed module, inexact rows
+    recomputed; None when the text does not parse, two functions share a name (Python's dicts by
+    name keep one of them) or the module's views were used: the Python path then decides."""
+    if isinstance(src, lt.Module):
+        # the C side reads the source text: a module whose views were touched may have been edited
+        # (renamed values, reordered lists), which only the object model knows
+        if src._vnames or src._vals_ is not None or "functions" in src.__dict__:
+            return None
+        data = src._src
+    else:
+        data = src.encode("utf-8", "surrogateescape")
+    res = c_feature_rows(data)
+    if res is None or len(set(res[0])) != len(res[0]):
+        return None
+    fnames, X, exact = res
+    if not exact.all():
+        _recompute_rows(src if isinstance(src, lt.Module) else _parse_llvm(data, path), fnames, X, exact)
+    return fnames, X
+
+
+_DICT_ORDER: tuple[list[str], np.ndarray] | None = None
+
+
+def _rows_to_dicts(fnames: list[str], X: np.ndarray) -> dict[str, dict[str, float]]:
+    """Rows as function_features' dicts, keys in its order."""
+    global _DICT_ORDER
+    if _DICT_ORDER is None:
+        col = {n: j for j, n in enumerate(_C_COLUMNS)}
+        order = ([f"ir.{k}" for k in FEATURE_VECTOR_KEYS] + [f"cpu.{c}" for c in CPU_FEATURES]
+                 + ["cpu.prefer_vector_width"] + [f"x.{k}" for k in EXTRA] + [f"gpu.{k}" for k in GPU]
+                 + [f"ng.{i}" for i in range(NGRAM_BUCKETS)] + [f"tok.{i}" for i in range(TOKEN_BUCKETS)])
+        _DICT_ORDER = (order, np.array([col[n] for n in order]))
+    order, perm = _DICT_ORDER
+    return {n: dict(zip(order, row, strict=True)) for n, row in zip(fnames, X[:, perm].tolist(), strict=True)}
 
 
 def _parse_llvm(data: bytes, path: str | None):
