@@ -74,3 +74,52 @@ def test_shipped_model_forests_equal_lightgbm_on_real_rows(clang_corpus):
     for t in ("instructions_executed", "text_bytes"):
         for a, c in zip(m.predict_matrix(X, t), m2.predict_matrix(X, t), strict=True):
             assert np.array_equal(a, c)
+
+
+_ASAN_DRIVER = """
+import sys
+import numpy as np
+import lightgbm as lgb
+sys.path.insert(0, sys.argv[1])
+import _c_gbdt
+import irtools._native as nat
+nat._module.cache_clear()
+nat._module = lambda name: _c_gbdt          # the sanitized build stands in for the package's
+assert nat.load("gbdt")[0] is _c_gbdt.lib and _c_gbdt.__file__.startswith(sys.argv[1])
+from costmodel.gbdt import Forest
+rng = np.random.default_rng(0)
+X = rng.normal(size=(500, 6))
+X[rng.random(X.shape) < 0.2] = np.nan
+b = lgb.train({"objective": "regression", "verbosity": -1, "min_data_in_leaf": 2}, lgb.Dataset(X, rng.normal(size=500)),
+              num_boost_round=30)
+f = Forest.from_booster(b)
+for n in (1, 31, 32, 33, 500):
+    assert np.array_equal(f.predict(X[:n]), b.predict(X[:n], num_threads=1))
+print("ok")
+"""
+
+
+def test_asan_ubsan_walker_is_clean(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    gcc_asan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+    if not os.path.isabs(gcc_asan):
+        pytest.skip("gcc's libasan.so is not installed")
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "irtools"))
+    try:
+        import _build
+    finally:
+        sys.path.pop(0)
+    _build.build_inplace(["gbdt"], sanitize=True, outdir=tmp_path)
+    driver = tmp_path / "drive.py"
+    driver.write_text(_ASAN_DRIVER)
+    env = dict(os.environ, LD_PRELOAD=gcc_asan, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:exitcode=99",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98", PYTHONPATH=str(root))
+    r = subprocess.run([sys.executable, str(driver), str(tmp_path)], capture_output=True, text=True, env=env,
+                       timeout=300)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-4000:]
+    assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-4000:]
