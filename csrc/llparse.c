@@ -401,7 +401,7 @@ static inline __attribute__((always_inline)) void lex_run(llp_module *m, tok_t *
         unsigned char c;
         if (!safe && i >= n) goto eof;   /* with the final newline, only the space skip can reach the end */
         c = (unsigned char)s[i];
-        if (c == ' ' && safe) c = (unsigned char)s[++i];   /* most tokens follow one space */
+        if (safe) { i += c == ' '; c = (unsigned char)s[i]; }   /* most tokens follow one space */
         while (c <= ' ' && ws_tab[c]) {   /* newlines, indentation, the padding of block labels */
             i++;
             if (c == ' ' && i < n && s[i] == ' ') {
