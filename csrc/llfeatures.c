@@ -1700,7 +1700,7 @@ static int is_ptr_step(const ctx *c, int32_t v) {
 
 static int32_t first_operand(const ctx *c, int32_t v) {
     int i = vindex(c, v);
-    if (pyclass(c, v) == PY_INST) return COL(c, LLP_INSTS, i, I_NOPS) > 0 ? iopnd(c, i, 0) : -1;
+    if (pyclass(c, v) == PY_INST) return COL(c, LLP_INSTS, i, I_NOPS) > 0 && inst_ok(c, i) ? iopnd(c, i, 0) : -1;
     int32_t s = COL(c, LLP_CONSTS, i, C_OPSTART), n = COL(c, LLP_CONSTS, i, C_OPCOUNT);
     return n > 0 && s >= 0 && s < c->t[LLP_OPERANDS].n ? c->t[LLP_OPERANDS].r[s] : -1;
 }
@@ -2878,7 +2878,7 @@ static int read_tables(ctx *c, llp_module *m) {
         c->t[k] = (tab){rows, n > 0 && rows ? n : 0, w};
     }
     /* the columns this file reads must be there */
-    static const int need[][2] = {{LLP_VALUES, 3}, {LLP_INSTS, 18}, {LLP_BLOCKS, 6}, {LLP_FUNCS, 12},
+    static const int need[][2] = {{LLP_VALUES, 3}, {LLP_INSTS, 18}, {LLP_BLOCKS, 6}, {LLP_FUNCS, 20},
                                   {LLP_ARGS, 6}, {LLP_GLOBALS, 12}, {LLP_TYPES, 6}, {LLP_TYPELIST, 1},
                                   {LLP_NAMED, 4}, {LLP_CONSTS, 6}, {LLP_OPERANDS, 1}, {LLP_ENTITIES, 7}};
     for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
@@ -3102,12 +3102,13 @@ API const char *llf_column_name(int i) { return i >= 0 && i < NCOLS ? COLUMN_NAM
 API const char *llf_reason_name(int bit) { return bit >= 0 && bit < R_NBITS ? REASON_NAMES[bit] : NULL; }
 
 API llf_result *llf_run(const char *src, size_t len) {
-    if (!crc_ready) {   /* idempotent: a second thread here writes the same tables */
+    /* idempotent: a second thread here writes the same values; none reads them before the flag */
+    if (!__atomic_load_n(&crc_ready, __ATOMIC_ACQUIRE)) {
         init_crc();
         init_ops();
         init_op_crcs();
         init_chars();
-        crc_ready = 1;
+        __atomic_store_n(&crc_ready, 1, __ATOMIC_RELEASE);
     }
     llf_result *r = calloc(1, sizeof *r);
     if (!r) return NULL;
