@@ -2021,6 +2021,7 @@ static uint32_t OP_R0[256], OP_R0GT[256], OP_SGT[256];
  * reg(~0, t + " "); next_token returns these very pointers for them */
 static const char TOK_V[] = "%v", TOK_F[] = "@f", TOK_C[] = "<c>";
 static uint32_t R0_V, R0_F, R0_C, AFTER_V, AFTER_F, AFTER_C;
+static uint32_t CHAR_R0[256], CHAR_AFTER[256];   /* the same for one-character tokens */
 
 static void init_op_crcs(void) {
     R0_V = crc_reg(0, TOK_V, 2);
@@ -2029,6 +2030,11 @@ static void init_op_crcs(void) {
     AFTER_V = crc_reg(crc_reg(~0u, TOK_V, 2), " ", 1);
     AFTER_F = crc_reg(crc_reg(~0u, TOK_F, 2), " ", 1);
     AFTER_C = crc_reg(crc_reg(~0u, TOK_C, 3), " ", 1);
+    for (int ch = 0; ch < 256; ch++) {
+        char b = (char)ch;
+        CHAR_R0[ch] = crc_reg(0, &b, 1);
+        CHAR_AFTER[ch] = crc_reg(crc_reg(~0u, &b, 1), " ", 1);
+    }
     for (int k = 0; k < OPS.n; k++) {
         const char *nm = k ? OPS.name[k] : "^";
         size_t n = strlen(nm);
@@ -2219,6 +2225,7 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
         if (b == TOK_V) r0 = R0_V, after = AFTER_V;
         else if (b == TOK_F) r0 = R0_F, after = AFTER_F;
         else if (b == TOK_C) r0 = R0_C, after = AFTER_C;
+        else if (lb == 1) r0 = CHAR_R0[(uint8_t)b[0]], after = CHAR_AFTER[(uint8_t)b[0]];
         else r0 = word_crcs(cache, b, lb, src_end, &after);
         if (have) count[~crc_extend(P, r0, b, lb) & 63]++;
         P = after;
