@@ -540,6 +540,8 @@ enum { NK_LLVM = 1, NK_DEBUG = 2, NK_MEMINTR = 4, NK_SREG = 8, NK_BARRIER = 16, 
        NK_UP_CTLZ = 1024 /* 1 */, NK_UP_OBJSIZE = 2048 /* 2 or 3 */ };
 
 /* ------------------------------------------------------------------ module context */
+typedef struct { double cpu[7], max_threads; int kernel; uint32_t reason; } attr_result;
+
 /* reg(0, t) of words seen before: most tokens are a few dozen keywords and type names */
 enum { WORD_CACHE = 1024 };
 typedef struct { uint64_t k0, k1; uint32_t r0, after; int32_t len; } word_crc;   /* after: reg(~0, t + " ") */
@@ -600,6 +602,9 @@ typedef struct {
     size_t ncsite, cap_csite_name, cap_csite_len, cap_csite_w;
     int32_t *csite_start;             /* per result row */
     cbuf attrs;
+    cbuf attr_text;                   /* the attribute text attr_last was read from */
+    attr_result attr_last;
+    int attr_cached;
     word_crc *words;                  /* CRCs of the words of the function texts */
     int oom;
 } ctx;
@@ -2248,23 +2253,23 @@ static double digits_value(const char *s, int n, int k, int *end) {
     return m < 62 ? strtod(buf, NULL) : INFINITY;
 }
 
-static void attribute_features(ctx *c, const header_info *hi, double *row, uint32_t *reason) {
-    const char *s = c->attrs.a;
-    int n = (int)c->attrs.n;
+/* what the attribute text says: cpu.*, nvvm.kernel, the launch bounds */
+static void attribute_scan(const char *s, int n, attr_result *out) {
+    memset(out, 0, sizeof *out);
     static const char *const cpu[] = {"+sse4.2", "+avx", "+avx2", "+fma", "+avx512f", "+bmi2"};
-    for (int k = 0; k < 6; k++) row[C_cpu_sse4_2 + k] = find_bytes(s, (size_t)n, cpu[k], strlen(cpu[k])) ? 1.0 : 0.0;
+    for (int k = 0; k < 6; k++) out->cpu[k] = find_bytes(s, (size_t)n, cpu[k], strlen(cpu[k])) ? 1.0 : 0.0;
     static const char pvw[] = "\"prefer-vector-width\"=\"";
     for (const char *p = s; (p = find_bytes(p, (size_t)(s + n - p), pvw, sizeof pvw - 1)); p++) {
         int k = (int)(p - s) + (int)sizeof pvw - 1, e;
         if (k < n && is_digit(s[k])) {
             double v = digits_value(s, n, k, &e);
             if (e < n && s[e] == '"') {
-                row[C_cpu_prefer_vector_width] = v;
+                out->cpu[6] = v;
                 break;
             }
         }
     }
-    if (hi->ptx_kernel || find_bytes(s, (size_t)n, "\"nvvm.kernel\"", 13)) row[C_gpu_is_kernel] = 1.0;
+    out->kernel = find_bytes(s, (size_t)n, "\"nvvm.kernel\"", 13) != NULL;
     /* launch_threads: the first match of _MAXNTID; both alternatives hold "maxntid", the first 6
      * bytes after its start, and two occurrences are more than 6 bytes apart */
     for (const char *q = s; (q = find_bytes(q, (size_t)(s + n - q), "maxntid", 7)); q++) {
@@ -2301,12 +2306,30 @@ static void attribute_features(ctx *c, const header_info *hi, double *row, uint3
             }
         }
         if (found) {
-            if (!(prod < 9007199254740992.0)) *reason |= R_BIGINT;
-            if (prod != 0) row[C_gpu_max_threads] = prod;
+            if (!(prod < 9007199254740992.0)) out->reason |= R_BIGINT;
+            out->max_threads = prod;
             break;
         }
     }
+}
+
+/* functions of a module mostly share their attributes: the last text's results are kept */
+static int attribute_features(ctx *c, const header_info *hi, double *row, uint32_t *reason) {
+    const char *s = c->attrs.a;
+    size_t n = c->attrs.n;
+    if (!c->attr_cached || c->attr_text.n != n || memcmp(c->attr_text.a, s, n) != 0) {
+        attribute_scan(s, (int)n, &c->attr_last);
+        c->attr_text.n = 0;
+        if (cbuf_add(&c->attr_text, s, n)) return -1;
+        c->attr_cached = 1;
+    }
+    const attr_result *a = &c->attr_last;
+    for (int k = 0; k < 7; k++) row[C_cpu_sse4_2 + k] = a->cpu[k];
+    if (hi->ptx_kernel || a->kernel) row[C_gpu_is_kernel] = 1.0;
+    if (a->max_threads != 0) row[C_gpu_max_threads] = a->max_threads;
+    *reason |= a->reason;
     if (c->has_shared) row[C_gpu_shared_bytes] = (double)c->shared_bytes;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ trip counts */
@@ -2871,7 +2894,7 @@ static int featurize(ctx *c, int f, double *row, uint32_t *reason) {
     header_info hi;
     if (read_header(c, f, &hi)) return -1;
     row[C_ir_fp_Uses] = (double)(c->uses[f] + (hi.linkage_local ? 0 : 1));
-    attribute_features(c, &hi, row, reason);
+    if (attribute_features(c, &hi, row, reason)) return -1;
     token_bigrams(c->words, c->src + off, end - off, c->src + c->len, row);
     return 0;
 }
@@ -3000,7 +3023,7 @@ static void free_ctx(ctx *c) {
     void *scratch[] = {c->succ_off, c->succ, c->pred_off, c->pred, c->npred_tmp, c->po, c->rpo_pos, c->idom,
                        c->kids_off, c->kids, c->pre, c->post, c->level, c->loop_for, c->block_end, c->pos_of,
                        c->stack, c->stack2, c->ulist, c->reach, c->seen, c->used, c->weight, c->vend, c->ev,
-                       c->lorder, c->csite_name, c->csite_len, c->csite_w, c->csite_start, c->attrs.a};
+                       c->lorder, c->csite_name, c->csite_len, c->csite_w, c->csite_start, c->attrs.a, c->attr_text.a};
     for (size_t k = 0; k < sizeof scratch / sizeof scratch[0]; k++) free(scratch[k]);
     free_loops(c);
     free(c->loops);
