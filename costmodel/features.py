@@ -13,6 +13,12 @@ LLVM IR goes through ``irtools.parse_llvm``; every defined function gets
 - a language view: hashed opcode n-grams and hashed bigrams of the normalised tokens of the function's
   own text span (as learned MLIR cost models read IR as text), with a stable hash (crc32).
 
+The same numbers come from C for LLVM IR text (``csrc/llfeatures.c``, straight from the parser's tables,
+no Python object per function): :func:`feature_matrix` and :func:`featurize` use it, and recompute in
+Python the rare rows it flags inexact (calls LLVM's reader would upgrade, constant expressions it cannot
+fold for certain...).  :func:`function_features` / :func:`llvm_module_features` stay the reference;
+tests/test_costmodel_cfeatures.py holds the two equal, row for row.
+
 MLIR goes through ``irtools.parse_mlir``; each ``func.func``/``llvm.func`` gets
 :func:`irtools.ir.mlir.analysis.feature_vector` as ``mlir.*`` and nothing else: a model trained on
 LLVM IR then sees its LLVM features missing, which its out-of-distribution check reports.
