@@ -216,7 +216,7 @@ static void cpush(llp_module *m, const char *s, size_t n) {
 static void cputs(llp_module *m, const char *s) { cpush(m, s, strlen(s)); }
 
 /* ------------------------------------------------------------------ keyword table */
-static uint8_t id_tab[256], ws_tab[256], kwc_tab[256];
+static uint8_t id_tab[256], ws_tab[256], kwc_tab[256], idx_tab[256];
 static int kw_ready;
 
 /* names, constant texts and type texts: a word at a time (only slot positions depend on it) */
@@ -269,6 +269,7 @@ static void kw_init(void) {
         id_tab[c] = (uint8_t)((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                               c == '-' || c == '$' || c == '.' || c == '_');
     for (int c = 0; c < 256; c++) kwc_tab[c] = (uint8_t)(id_tab[c] && c != '-' && c != '$' && c != '.');
+    for (int c = 0; c < 256; c++) idx_tab[c] = (uint8_t)(id_tab[c] || c == ':' || c == '"');
     for (int k = 1; k < KW_END; k++) {
         kw_len[k] = (uint8_t)strlen(KW_TEXT[k]);
         unsigned char pad[24] = {0};
@@ -541,15 +542,17 @@ static inline __attribute__((always_inline)) void lex_run(llp_module *m, tok_t *
             /* one scan: the keyword part ([a-zA-Z0-9_]) and the whole identifier run */
             e = scan_run(s, i, n, 0);
             size_t kend = e;
-            SCAN(e, is_id((unsigned char)s[e]));
-            if (e < n && s[e] == ':') { PUT(T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
-            size_t L = e - st;
-            if (L == 1 && c == 'c' && e < n && s[e] == '"') {
-                STRING_END(e, e, st);
-                PUT(T_CSTRING, 0, st, e - st);
-                i = e;
-                continue;
+            if (e < n && idx_tab[(unsigned char)s[e]]) {   /* rare: the run goes on, or a label or c"..." */
+                SCAN(e, is_id((unsigned char)s[e]));
+                if (e < n && s[e] == ':') { PUT(T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
+                if (e - st == 1 && c == 'c' && e < n && s[e] == '"') {
+                    STRING_END(e, e, st);
+                    PUT(T_CSTRING, 0, st, e - st);
+                    i = e;
+                    continue;
+                }
             }
+            size_t L = e - st;
             if (L >= 3 && (c == 'u' || c == 's') && s[i + 1] == '0' && s[i + 2] == 'x') {
                 for (size_t k = i + 3; k < e; k++)
                     if (!is_hex((unsigned char)s[k])) LFAIL(st, "invalid hexadecimal integer");
