@@ -2027,6 +2027,7 @@ static uint32_t OP_R0[256], OP_R0GT[256], OP_SGT[256];
 static const char TOK_V[] = "%v", TOK_F[] = "@f", TOK_C[] = "<c>";
 static uint32_t R0_V, R0_F, R0_C, AFTER_V, AFTER_F, AFTER_C;
 static uint32_t CHAR_R0[256], CHAR_AFTER[256];   /* the same for one-character tokens */
+static uint32_t R0_M1, AFTER_M1;                   /* and for "-1" */
 
 static void init_op_crcs(void) {
     R0_V = crc_reg(0, TOK_V, 2);
@@ -2035,6 +2036,8 @@ static void init_op_crcs(void) {
     AFTER_V = crc_reg(crc_reg(~0u, TOK_V, 2), " ", 1);
     AFTER_F = crc_reg(crc_reg(~0u, TOK_F, 2), " ", 1);
     AFTER_C = crc_reg(crc_reg(~0u, TOK_C, 3), " ", 1);
+    R0_M1 = crc_reg(0, "-1", 2);
+    AFTER_M1 = crc_reg(crc_reg(~0u, "-1", 2), " ", 1);
     for (int ch = 0; ch < 256; ch++) {
         char b = (char)ch;
         CHAR_R0[ch] = crc_reg(0, &b, 1);
@@ -2092,8 +2095,7 @@ static void init_chars(void) {
 
 static int tok_class(char ch) { return CH[(uint8_t)ch] & CH_TOK; }
 
-/* the next token of features._TOKEN_RE from s[*i], normalised as _normalised_tokens does;
- * returns 0 at the end */
+/* the end of _TOKEN_RE's number from `end`, past its first digit */
 static int number_end(const char *s, int n, int end) {
     while (end < n && is_digit(s[end])) end++;
     if (end + 1 < n && s[end] == '.' && is_digit(s[end + 1])) {
@@ -2109,75 +2111,6 @@ static int number_end(const char *s, int n, int end) {
         }
     }
     return end;
-}
-
-/* the next token of features._TOKEN_RE from s[*i], normalised as _normalised_tokens does;
- * returns 0 at the end.  The alternatives are tried in the regex's order: %name, %"name", @name,
- * a number, a word, one punctuation character; a character that starts none is skipped. */
-static int next_token(const char *s, int n, int *i, const char **tp, int *tl) {
-    int k = *i;
-    for (;;) {
-        while (k < n && !START[(uint8_t)s[k]]) k++;
-        if (k >= n) {
-            *i = n;
-            return 0;
-        }
-        int end;
-        switch (START[(uint8_t)s[k]]) {
-        case ST_PCT:
-            if (k + 1 < n && tok_class(s[k + 1])) {
-                for (end = k + 2; end < n && tok_class(s[end]);) end++;
-            } else if (k + 1 < n && s[k + 1] == '"') {
-                const char *q = memchr(s + k + 2, '"', (size_t)(n - k - 2));
-                if (!q) break;
-                end = (int)(q - s) + 1;
-            } else {
-                break;
-            }
-            *i = end;
-            *tp = TOK_V;
-            *tl = 2;
-            return 1;
-        case ST_AT:
-            if (!(k + 1 < n && tok_class(s[k + 1]))) break;
-            for (end = k + 2; end < n && tok_class(s[end]);) end++;
-            *i = end;
-            if (starts(s + k, end - k, "@llvm.")) {
-                *tp = s + k;
-                *tl = end - k;
-            } else {
-                *tp = TOK_F;
-                *tl = 2;
-            }
-            return 1;
-        case ST_MINUS:
-            if (!(k + 1 < n && is_digit(s[k + 1]))) break;
-            /* fall through */
-        case ST_DIGIT:
-            end = number_end(s, n, k + 1);
-            *i = end;
-            if (equals(s + k, end - k, "0") || equals(s + k, end - k, "1") || equals(s + k, end - k, "-1")) {
-                *tp = s + k;
-                *tl = end - k;
-            } else {
-                *tp = TOK_C;
-                *tl = 3;
-            }
-            return 1;
-        case ST_WORD:
-            for (end = k + 1; end < n && (CH[(uint8_t)s[end]] & CH_WDOT);) end++;
-            *i = end;
-            *tp = s + k;
-            *tl = end - k;
-            return 1;
-        default:   /* ST_PUNCT */
-            *i = k + 1;
-            *tp = s + k;
-            *tl = 1;
-            return 1;
-        }
-        k++;   /* this character starts no token */
-    }
 }
 
 /* the first 16 bytes of a word, zero-padded; a direct load when it cannot pass `end` */
@@ -2220,23 +2153,81 @@ static uint32_t word_crcs(word_crc *cache, const char *b, int lb, const char *en
     return e->r0;
 }
 
+/* hashed bigrams of the normalised tokens (features._normalised_tokens over _TOKEN_RE): each token
+ * as reg(0, t) and reg(~0, t + " "), from tables for the normalised and one-character ones */
 static void token_bigrams(word_crc *cache, const char *s, int n, const char *src_end, double *row) {
-    const char *b;
-    int lb, i = 0, have = 0;
-    uint32_t P = 0;   /* reg(~0, previous token + " ") */
     uint32_t count[64] = {0};
-    while (next_token(s, n, &i, &b, &lb)) {
+    uint32_t P = 0;   /* reg(~0, previous token + " ") */
+    int have = 0, k = 0;
+    while (k < n) {
+        int st = START[(uint8_t)s[k]];
+        if (!st) {
+            k++;
+            continue;
+        }
+        const char *b = s + k;
+        int end, lb;
         uint32_t r0, after;
-        if (b == TOK_V) r0 = R0_V, after = AFTER_V;
-        else if (b == TOK_F) r0 = R0_F, after = AFTER_F;
-        else if (b == TOK_C) r0 = R0_C, after = AFTER_C;
-        else if (lb == 1) r0 = CHAR_R0[(uint8_t)b[0]], after = CHAR_AFTER[(uint8_t)b[0]];
-        else r0 = word_crcs(cache, b, lb, src_end, &after);
+        switch (st) {
+        case ST_PCT:
+            if (k + 1 < n && tok_class(s[k + 1])) {
+                for (end = k + 2; end < n && tok_class(s[end]);) end++;
+            } else if (k + 1 < n && s[k + 1] == '"') {
+                const char *q = memchr(s + k + 2, '"', (size_t)(n - k - 2));
+                if (!q) {
+                    k++;
+                    continue;
+                }
+                end = (int)(q - s) + 1;
+            } else {
+                k++;
+                continue;
+            }
+            k = end;
+            b = TOK_V, lb = 2, r0 = R0_V, after = AFTER_V;
+            break;
+        case ST_AT:
+            if (!(k + 1 < n && tok_class(s[k + 1]))) {
+                k++;
+                continue;
+            }
+            for (end = k + 2; end < n && tok_class(s[end]);) end++;
+            lb = end - k;
+            k = end;
+            if (starts(b, lb, "@llvm.")) r0 = word_crcs(cache, b, lb, src_end, &after);
+            else b = TOK_F, lb = 2, r0 = R0_F, after = AFTER_F;
+            break;
+        case ST_MINUS:
+            if (!(k + 1 < n && is_digit(s[k + 1]))) {
+                k++;
+                continue;
+            }
+            /* fall through */
+        case ST_DIGIT:
+            end = number_end(s, n, k + 1);
+            lb = end - k;
+            k = end;
+            if (lb == 1 && (b[0] == '0' || b[0] == '1')) r0 = CHAR_R0[(uint8_t)b[0]], after = CHAR_AFTER[(uint8_t)b[0]];
+            else if (lb == 2 && b[0] == '-' && b[1] == '1') r0 = R0_M1, after = AFTER_M1;
+            else b = TOK_C, lb = 3, r0 = R0_C, after = AFTER_C;
+            break;
+        case ST_WORD:
+            for (end = k + 1; end < n && (CH[(uint8_t)s[end]] & CH_WDOT);) end++;
+            lb = end - k;
+            k = end;
+            if (lb == 1) r0 = CHAR_R0[(uint8_t)b[0]], after = CHAR_AFTER[(uint8_t)b[0]];
+            else r0 = word_crcs(cache, b, lb, src_end, &after);
+            break;
+        default:   /* ST_PUNCT */
+            k++;
+            lb = 1, r0 = CHAR_R0[(uint8_t)b[0]], after = CHAR_AFTER[(uint8_t)b[0]];
+            break;
+        }
         if (have) count[~crc_extend(P, r0, b, lb) & 63]++;
         P = after;
         have = 1;
     }
-    for (int k = 0; k < 64; k++) row[C_tok_0 + k] += count[k];
+    for (int q = 0; q < 64; q++) row[C_tok_0 + q] += count[q];
 }
 
 /* ------------------------------------------------------------------ attributes -> cpu.*, gpu.* */
