@@ -497,11 +497,12 @@ static inline __attribute__((always_inline)) void lex_run(llp_module *m, tok_t *
             /* LLVM's [-a-zA-Z$._0-9]+: label, e.g. 3: or -3: */
             e = i + 1;
             SCAN(e, is_digit((unsigned char)s[e]));
-            if (c != '+' && e < n && (s[e] == ':' || is_id((unsigned char)s[e]))) {
+            size_t dend = e;   /* the digits after the first byte */
+            if (c != '+' && e < n && idx_tab[(unsigned char)s[e]]) {   /* ('"' cannot make a label) */
                 SCAN(e, is_id((unsigned char)s[e]));
                 if (e < n && s[e] == ':') { PUT(T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
             }
-            if (is_digit(c) || (i + 1 < n && is_digit((unsigned char)s[i + 1]))) {
+            if (is_digit(c) || dend > i + 1) {
                 e = i + 1;
                 if (c == '0' && e < n && s[e] == 'x') {  /* hex float: 0x, 0xK, 0xL, 0xM, 0xH, 0xR */
                     e++;
@@ -513,7 +514,7 @@ static inline __attribute__((always_inline)) void lex_run(llp_module *m, tok_t *
                     i = e;
                     continue;
                 }
-                while (e < n && is_digit((unsigned char)s[e])) e++;
+                e = dend;
                 if (e < n && s[e] == '.') {
                     e++;
                     while (e < n && is_digit((unsigned char)s[e])) e++;
