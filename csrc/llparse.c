@@ -428,8 +428,8 @@ static inline __attribute__((always_inline)) void lex_run(llp_module *m, tok_t *
                 uint32_t v = 0;
                 if (safe) { while (is_digit((unsigned char)s[e])) v = v * 10 + (uint32_t)(s[e++] - '0'); }
                 else { while (e < n && is_digit((unsigned char)s[e])) v = v * 10 + (uint32_t)(s[e++] - '0'); }
-                if (e > i + 1 && e - i - 1 <= 9 && !(e < n && is_id((unsigned char)s[e]))) num = (int32_t)v;
-                SCAN(e, is_id((unsigned char)s[e]));
+                if (e < n && is_id((unsigned char)s[e])) SCAN(e, is_id((unsigned char)s[e]));
+                else if (e > i + 1 && e - i - 1 <= 9) num = (int32_t)v;
             }
             if (e == i + 1) LFAIL(st, "invalid %c name", c);
             if (c == '$' && e < n && s[e] == ':' && s[i + 1] != '"') { PUT(T_LABEL, 0, st, e + 1 - st); i = e + 1; continue; }
