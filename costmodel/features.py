@@ -589,7 +589,8 @@ def _c_llvm_rows(src, path: str | None) -> tuple[list[str], np.ndarray] | None:
     if isinstance(src, lt.Module):
         # the C side reads the source text: a module whose views were touched may have been edited
         # (renamed values, reordered lists), which only the object model knows
-        if src._vnames or src._vals_ is not None or "functions" in src.__dict__:
+        d = src.__dict__
+        if d.get("_vnames") or d.get("_vals_") is not None or d.get("_varr") is not None or "functions" in d:
             return None
         data = src._src
     else:
