@@ -214,7 +214,7 @@ class Module:
     # ---------------------------------------------------------------- values
     # Every view is made in one go on first use: a class per value kind, one map() per class,
     # scattered into vid order through a NumPy object array, so a walk of the whole module costs one
-    # Python object per value and list slices afterwards.
+    # Python object per value and one operand list per instruction, all made here.
     def _views(self) -> np.ndarray:
         """The views in vid order, as an object array (made on first use)."""
         if self._varr is not None:
@@ -565,7 +565,8 @@ class Instruction(Value):
         "opcode": "The opcode name (``add``, ``call``, ``br``...).",
         "type": "The result type (``void`` for instructions without a result).",
         "operands": "The operands (a phi's incoming values; a switch's condition, default and case "
-                    "destinations): instructions, arguments, constants, globals and blocks.",
+                    "destinations): instructions, arguments, constants, globals and blocks.  The "
+                    "instruction's own list, made once: the printer does not read edits of it.",
     }
 
     def __init__(self, m: Module, i: int, opcode: str, type: T.Type):
