@@ -129,7 +129,7 @@ struct llp_module {
     int32_t *gnum; size_t gnum_n, gnum_cap;      /* @N -> vid */
     int32_t *lnum; size_t lnum_n, lnum_cap;      /* %N -> vid */
     int32_t *tnum; size_t tnum_n, tnum_cap;      /* %N type -> NAMED row */
-    uint32_t *keyoff; uint32_t *keylen; size_t key_cap;   /* name key for FWD and defs, per vid */
+    uint32_t *keyoff; uint32_t *keylen; size_t key_cap;   /* name key per vid, set for named defs and FWD only */
     int32_t kwtype[KW_END];
     int32_t vcache[256][4];                      /* (element, count, scalable, id + 1) of vector types */
     int32_t inttype[129];
@@ -805,11 +805,10 @@ static inline int32_t *num_slot(llp_module *m, int32_t **arr, size_t *n, size_t 
 /* ------------------------------------------------------------------ values */
 static int32_t new_value(llp_module *m, int kind, int32_t index, int32_t type) {
     int32_t vid = NROWS(m, LLP_VALUES);
-    int32_t *r = row(m, LLP_VALUES);
+    int32_t *r = row_raw(m, LLP_VALUES);
     r[0] = kind; r[1] = index; r[2] = type;
-    keyspace(m, vid);
-    m->keyoff[vid] = 0;
-    m->keylen[vid] = 0;
+    /* no name key yet: keys are read only for values that name_put/define_name gave one (map
+     * entries, placeholders), so most values (unnamed, numbered) never touch those arrays */
     return vid;
 }
 
