@@ -399,6 +399,9 @@ static void init_ops(void) {
 enum { SHIFT_MAX = 32 };
 static uint32_t CRC_TABLE[256];
 static uint32_t SHIFT[SHIFT_MAX + 1][4][256];   /* SHIFT[L]: the register after L zero bytes */
+/* the low 6 bits of SHIFT: a token bigram's bucket needs no more, and a quarter of the table stays
+ * in L1 next to the word cache */
+static uint8_t SHIFT6[SHIFT_MAX + 1][4][256];
 static int crc_ready;
 
 static uint32_t crc_reg(uint32_t r, const char *s, size_t n) {
@@ -425,7 +428,10 @@ static void init_crc(void) {
     static const char zeros[SHIFT_MAX] = {0};
     for (int L = 0; L <= SHIFT_MAX; L++)
         for (int k = 0; k < 4; k++)
-            for (uint32_t v = 0; v < 256; v++) SHIFT[L][k][v] = crc_reg(v << (8 * k), zeros, (size_t)L);
+            for (uint32_t v = 0; v < 256; v++) {
+                SHIFT[L][k][v] = crc_reg(v << (8 * k), zeros, (size_t)L);
+                SHIFT6[L][k][v] = (uint8_t)(SHIFT[L][k][v] & 63);
+            }
 }
 
 /* ------------------------------------------------------------------ growable buffers */
@@ -545,6 +551,9 @@ typedef struct { double cpu[7], max_threads; int kernel; uint32_t reason; } attr
 /* reg(0, t) of words seen before: most tokens are a few dozen keywords and type names */
 enum { WORD_CACHE = 1024 };
 typedef struct { uint64_t k0, k1; uint32_t r0, after; int32_t len; } word_crc;   /* after: reg(~0, t + " ") */
+/* kept from module to module (entries are keyed by the whole word, len 0 matches none): the same
+ * keywords and type names come back in every module, and a fresh table cost a 32 KiB clear per call */
+static __thread word_crc WORDS[WORD_CACHE];
 
 typedef struct { const int32_t *r; int n, w; } tab;
 
@@ -2134,23 +2143,33 @@ static uint32_t after_space(uint32_t r0, const char *b, int lb) {
     return crc_reg(crc_extend(~0u, r0, b, lb), " ", 1);
 }
 
+/* reg(0, t) and reg(~0, t + " ") of a word not in the cache (or one too long for it) */
+static uint32_t word_crcs_slow(word_crc *e, const char *b, int lb, const uint64_t k[2], uint32_t *after) {
+    uint32_t r0 = lb <= SHIFT_MAX ? crc_reg(0, b, (size_t)lb) : 0;
+    *after = after_space(r0, b, lb);
+    if (e) *e = (word_crc){k[0], k[1], r0, *after, lb};
+    return r0;
+}
+
 /* reg(0, t) and reg(~0, t + " ") of a word, through the cache */
-static uint32_t word_crcs(word_crc *cache, const char *b, int lb, const char *end, uint32_t *after) {
-    if (lb > 16 || !cache) {
-        uint32_t r0 = lb <= SHIFT_MAX ? crc_reg(0, b, (size_t)lb) : 0;
-        *after = after_space(r0, b, lb);
-        return r0;
-    }
-    uint64_t k[2];
+static inline __attribute__((always_inline)) uint32_t word_crcs(word_crc *cache, const char *b, int lb,
+                                                                const char *end, uint32_t *after) {
+    uint64_t k[2] = {0, 0};
+    if (lb > 16) return word_crcs_slow(NULL, b, lb, k, after);
     word_key(b, lb, end, k);
     uint64_t h = (k[0] * 0x9E3779B97F4A7C15ull) ^ (k[1] * 0xC2B2AE3D27D4EB4Full) ^ (uint64_t)lb;
     word_crc *e = &cache[(h >> 40) & (WORD_CACHE - 1)];
-    if (e->len != lb || e->k0 != k[0] || e->k1 != k[1]) {
-        uint32_t r0 = crc_reg(0, b, (size_t)lb);
-        *e = (word_crc){k[0], k[1], r0, after_space(r0, b, lb), lb};
-    }
+    if (__builtin_expect(e->len != lb || e->k0 != k[0] || e->k1 != k[1], 0))
+        return word_crcs_slow(e, b, lb, k, after);
     *after = e->after;
     return e->r0;
+}
+
+/* the bucket of "prev t" from P = reg(~0, prev + " "), reg(0, t) and t */
+static inline __attribute__((always_inline)) unsigned bigram_bucket(uint32_t P, uint32_t r0, const char *b, int lb) {
+    if (__builtin_expect(lb > SHIFT_MAX, 0)) return ~crc_reg(P, b, (size_t)lb) & 63;
+    const uint8_t(*t)[256] = SHIFT6[lb];
+    return (~(t[0][P & 0xff] ^ t[1][(P >> 8) & 0xff] ^ t[2][(P >> 16) & 0xff] ^ t[3][P >> 24] ^ r0)) & 63;
 }
 
 /* hashed bigrams of the normalised tokens (features._normalised_tokens over _TOKEN_RE): each token
@@ -2159,12 +2178,11 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
     uint32_t count[64] = {0};
     uint32_t P = 0;   /* reg(~0, previous token + " ") */
     int have = 0, k = 0;
-    while (k < n) {
+    for (;;) {
+        /* most gaps are one space or a newline and indent: a tight loop over them */
+        while (k < n && !START[(uint8_t)s[k]]) k++;
+        if (k >= n) break;
         int st = START[(uint8_t)s[k]];
-        if (!st) {
-            k++;
-            continue;
-        }
         const char *b = s + k;
         int end, lb;
         uint32_t r0, after;
@@ -2223,9 +2241,10 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
             lb = 1, r0 = CHAR_R0[(uint8_t)b[0]], after = CHAR_AFTER[(uint8_t)b[0]];
             break;
         }
-        if (have) count[~crc_extend(P, r0, b, lb) & 63]++;
+        if (have) count[bigram_bucket(P, r0, b, lb)]++;
         P = after;
         have = 1;
+        k += k < n && s[k] == ' ';   /* the usual one space to the next token, without the skip loop */
     }
     for (int q = 0; q < 64; q++) row[C_tok_0 + q] += count[q];
 }
@@ -3010,7 +3029,6 @@ static void free_ctx(ctx *c) {
     for (size_t k = 0; k < c->seen_consts.n; k++) free((void *)c->seen_consts.e[k].p);
     hmap_free(&c->seen_consts);
     free(c->keybuf.a);
-    free(c->words);
     void *scratch[] = {c->succ_off, c->succ, c->pred_off, c->pred, c->npred_tmp, c->po, c->rpo_pos, c->idom,
                        c->kids_off, c->kids, c->pre, c->post, c->level, c->loop_for, c->block_end, c->pos_of,
                        c->stack, c->stack2, c->ulist, c->reach, c->seen, c->used, c->weight, c->vend, c->ev,
@@ -3091,7 +3109,7 @@ static int run(ctx *c, llf_result *r) {
     r->X = calloc((size_t)rows * NCOLS + 1, sizeof(double));
     r->info = calloc((size_t)rows * LLF_INFO_WIDTH + 1, sizeof(int32_t));
     c->csite_start = calloc((size_t)rows + 1, sizeof(int32_t));
-    c->words = calloc(WORD_CACHE, sizeof *c->words);   /* NULL: every word's CRC computed */
+    c->words = WORDS;
     if (!r->X || !r->info || !c->csite_start) goto out;
     for (int f = 0; f < nf; f++) {
         int row = c->frow_of_out[f];
