@@ -97,3 +97,27 @@ def test_tvm_cuda_sample_is_labelled_by_ptxas(tmp_path):
     (fn, vals), = labels.values.items()
     assert vals["gpu_registers_sm90"] > 0 and 0 < vals["gpu_occupancy_sm90"] <= 1
     assert fn in module_features(ll)
+
+
+def test_parallel_loop_bodies_are_featurised(matmul_task):
+    """TVM lowers a parallel loop's body into ``__tvm_parallel_lambda``: its features must count, or
+    every parallel schedule looks the same (only the launcher would be read)."""
+    from tvm import s_tir
+    from tvm.s_tir import meta_schedule as ms
+
+    from costmodel.integrations.tvm import IrtoolsCostModel
+
+    ctx, _, _ = matmul_task
+    cands = []
+    for factor in (2, 8):
+        sch = s_tir.Schedule(ctx.mod)
+        i, _, _ = sch.get_loops(sch.get_sblock("C"))
+        outer, _ = sch.split(i, [None, factor])
+        sch.parallel(outer)
+        cands.append(ms.MeasureCandidate(sch, ms.arg_info.ArgInfo.from_prim_func(ctx.mod["main"])))
+    cm = IrtoolsCostModel(prior=False)
+    X = cm.featurize(ctx, cands)
+    col = cm.names.index("ll.x.max_trip")
+    assert X[0, col] != X[1, col], "the parallel body's loop bounds should show"
+    ng = [j for j, n in enumerate(cm.names) if n.startswith("ll.ir.")]
+    assert not np.array_equal(X[0, ng], X[1, ng])

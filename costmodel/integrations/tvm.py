@@ -29,7 +29,8 @@ from .. import features as F
 TIR_BUCKETS = 64
 _TIR_KEYS = ["T.parallel", "T.vectorized", "T.unroll", "T.serial", "T.thread_binding", "T.sblock", "for ",
              "T.if_then_else", "if ", "T.alloc_buffer", "annotations"]
-_SKIP_FN = ("__tvm", "__truncsfhf2", "__extendhfsf2")
+# TVM's runtime glue; the body of a parallel loop lives in "__tvm_parallel_lambda*" and is kept
+_SKIP_FN = ("__tvm_ffi_", "__tvm_set_raised", "__truncsfhf2", "__extendhfsf2")
 
 
 def tir_features(script: str) -> dict[str, float]:
