@@ -575,26 +575,73 @@ def feature_matrix(ir, names: list[str] | None = None, *,
     p, src = read_source(ir)
     path = path or p
     if isinstance(src, lt.Module) or (isinstance(src, str) and input_kind(src, path) == "llvm"):
-        res = _c_llvm_rows(src, path)
+        res = _c_llvm_matrix(src, path, names)
         if res is not None:
-            return "llvm", res[0], _select_columns(res[1], names)
+            return "llvm", res[0], res[1]
     kind, feats = featurize(src, path=path)
     return kind, list(feats), to_matrix(list(feats.values()), names)
 
 
-def _c_llvm_rows(src, path: str | None) -> tuple[list[str], np.ndarray] | None:
-    """(function names, rows in C column order) of LLVM IR text or a parsed module, inexact rows
-    recomputed; None when the text does not parse, two functions share a name (Python's dicts by
-    name keep one of them) or the module's views were used: the Python path then decides."""
+def _c_source(src) -> bytes | None:
+    """The bytes the C featuriser reads for LLVM IR text or a parsed module; None for a module whose
+    views were used."""
     if isinstance(src, lt.Module):
         # the C side reads the source text: a module whose views were touched may have been edited
         # (renamed values, reordered lists), which only the object model knows
         d = src.__dict__
         if d.get("_vnames") or d.get("_vals_") is not None or d.get("_varr") is not None or "functions" in d:
             return None
-        data = src._src
-    else:
-        data = src.encode("utf-8", "surrogateescape")
+        return src._src
+    return src.encode("utf-8", "surrogateescape")
+
+
+def _c_llvm_matrix(src, path: str | None, names: list[str]) -> tuple[list[str], np.ndarray] | None:
+    """feature_matrix's (function names, X) from the C featuriser, or None as for _c_llvm_rows.
+
+    The common case (every row exact, columns as FEATURE_NAMES lays them out) costs one llf_run,
+    one summary call and one copy straight into the returned matrix: the per-module Python glue was
+    as much as a fifth of the whole."""
+    data = _c_source(src)
+    if data is None:
+        return None
+    if _C is None:
+        _c_lib()
+    sel = _selection(names)
+    lib, ffi, _nlen, st = _C
+    r = lib.llf_run(data, len(data))
+    if r == ffi.NULL:
+        raise MemoryError("llfeatures: out of memory")
+    try:
+        lib.llf_summary(r, st)
+        if not st[0]:
+            return None
+        n = st[1]
+        if n and not st[2] and isinstance(sel, int):
+            fnames = ffi.unpack(lib.llf_names_nul(r), st[3]).decode("utf-8", "surrogateescape").split("\0")
+            fnames.pop()
+            if len(fnames) == n:   # else a name holds a NUL: the offsets below tell them apart
+                if len(set(fnames)) != n:
+                    return None
+                out = np.empty((n, len(names)))
+                lib.llf_copy_matrix(r, ffi.from_buffer("double[]", out, require_writable=True), len(names))
+                return fnames, out
+        fnames, X, exact = _read_result(r, n)
+    finally:
+        lib.llf_free(r)
+    if len(set(fnames)) != len(fnames):
+        return None
+    if not exact.all():
+        _recompute_rows(src if isinstance(src, lt.Module) else _parse_llvm(data, path), fnames, X, exact)
+    return fnames, _select_columns(X, names)
+
+
+def _c_llvm_rows(src, path: str | None) -> tuple[list[str], np.ndarray] | None:
+    """(function names, rows in C column order) of LLVM IR text or a parsed module, inexact rows
+    recomputed; None when the text does not parse, two functions share a name (Python's dicts by
+    name keep one of them) or the module's views were used: the Python path then decides."""
+    data = _c_source(src)
+    if data is None:
+        return None
     res = c_feature_rows(data)
     if res is None or len(set(res[0])) != len(res[0]):
         return None
@@ -629,7 +676,7 @@ def _parse_llvm(data: bytes, path: str | None):
 # ----------------------------------------------------------------------------- the C featuriser
 
 _C_COLUMNS: list[str] | None = None
-_C: tuple | None = None                       # (lib, ffi, size_t*) once loaded
+_C: tuple | None = None                       # (lib, ffi, size_t*, int64_t[4]) once loaded
 _SELECT: dict[int, tuple[list[str], object]] = {}
 
 
@@ -640,7 +687,7 @@ def _c_lib():
 
         lib, ffi = load("llfeatures")
         _C_COLUMNS = [ffi.string(lib.llf_column_name(i)).decode() for i in range(lib.llf_ncolumns())]
-        _C = (lib, ffi, ffi.new("size_t *"))
+        _C = (lib, ffi, ffi.new("size_t *"), ffi.new("int64_t[4]"))
     return _C[0], _C[1]
 
 
@@ -665,25 +712,30 @@ def c_feature_rows(data: bytes, *, reasons: bool = False):
     None when the text does not parse (the Python parser then says why)."""
     if _C is None:
         _c_lib()
-    lib, ffi, nlen = _C
+    lib, ffi = _C[0], _C[1]
     r = lib.llf_run(data, len(data))
     if r == ffi.NULL:
         raise MemoryError("llfeatures: out of memory")
     try:
         if not lib.llf_usable(r):
             return None
-        n = lib.llf_rows(r)
-        ncol = len(_C_COLUMNS)
-        X = np.frombuffer(ffi.buffer(lib.llf_matrix(r), n * ncol * 8), dtype=np.float64).reshape(n, ncol).copy()
-        info = np.frombuffer(ffi.buffer(lib.llf_info(r), n * 5 * 4), dtype=np.int32).reshape(n, 5)
-        pool = ffi.buffer(lib.llf_names(r, nlen), nlen[0])[:] if n else b""
-        fnames = [pool[a:a + b].decode("utf-8", "surrogateescape") for a, b in info[:, 1:3].tolist()]
-        exact = info[:, 3] != 0
-        if reasons:
-            return fnames, X, exact, info[:, 4].copy()
-        return fnames, X, exact
+        return _read_result(r, lib.llf_rows(r), reasons)
     finally:
         lib.llf_free(r)
+
+
+def _read_result(r, n: int, reasons: bool = False):
+    """(function names, X copied out, exact flags[, reason bits]) of a usable llf_result."""
+    lib, ffi, nlen = _C[0], _C[1], _C[2]
+    ncol = len(_C_COLUMNS)
+    X = np.frombuffer(ffi.buffer(lib.llf_matrix(r), n * ncol * 8), dtype=np.float64).reshape(n, ncol).copy()
+    info = np.frombuffer(ffi.buffer(lib.llf_info(r), n * 5 * 4), dtype=np.int32).reshape(n, 5)
+    pool = ffi.buffer(lib.llf_names(r, nlen), nlen[0])[:] if n else b""
+    fnames = [pool[a:a + b].decode("utf-8", "surrogateescape") for a, b in info[:, 1:3].tolist()]
+    exact = info[:, 3] != 0
+    if reasons:
+        return fnames, X, exact, info[:, 4].copy()
+    return fnames, X, exact
 
 
 def _recompute_rows(mod, fnames: list[str], X: np.ndarray, exact: np.ndarray) -> None:
@@ -714,8 +766,9 @@ def _recompute_rows(mod, fnames: list[str], X: np.ndarray, exact: np.ndarray) ->
         X[i, col["x.log_est_dyn_insts_incl"]] = math.log1p(math.expm1(X[i, est]) + extra)
 
 
-def _select_columns(X: np.ndarray, names: list[str]) -> np.ndarray:
-    """X's columns in the order of ``names``, NaN for the names X lacks (the mlir.* ones, unknown ones)."""
+def _selection(names: list[str]):
+    """How X's columns map to ``names``: k when names begins with the k C columns in their order and
+    the rest are unknown to C, else (positions in names, C columns), cached by the list."""
     hit = _SELECT.get(id(names))
     if hit is None or hit[0] != names:   # a list equal to the cached copy: its strings compare by identity
         col = {n: j for j, n in enumerate(_C_COLUMNS)}
@@ -728,7 +781,12 @@ def _select_columns(X: np.ndarray, names: list[str]) -> np.ndarray:
         if len(_SELECT) > 64:
             _SELECT.clear()
         hit = _SELECT[id(names)] = (list(names), sel)
-    sel = hit[1]
+    return hit[1]
+
+
+def _select_columns(X: np.ndarray, names: list[str]) -> np.ndarray:
+    """X's columns in the order of ``names``, NaN for the names X lacks (the mlir.* ones, unknown ones)."""
+    sel = _selection(names)
     out = np.empty((X.shape[0], len(names)))
     if isinstance(sel, int):
         out[:, :sel] = X

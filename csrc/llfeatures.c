@@ -537,6 +537,7 @@ struct llf_result {
     double *X;
     int32_t *info;
     cbuf names;
+    cbuf names_nul;
 };
 
 /* what a function's name says about calls to it (decided once per module) */
@@ -3123,6 +3124,9 @@ static int run(ctx *c, llf_result *r) {
         info[2] = c->fname_len[f];
         info[4] = (int32_t)reason;
         if (cbuf_add(&r->names, c->names.a + c->fname_off[f], (size_t)c->fname_len[f])) goto out;
+        if (cbuf_add(&r->names_nul, c->names.a + c->fname_off[f], (size_t)c->fname_len[f])
+            || cbuf_add(&r->names_nul, "", 1))
+            goto out;
     }
     c->csite_start[rows] = (int32_t)c->ncsite;
     include_callees(c, r);
@@ -3183,6 +3187,7 @@ API void llf_free(llf_result *r) {
     free(r->X);
     free(r->info);
     free(r->names.a);
+    free(r->names_nul.a);
     free(r);
 }
 
@@ -3196,6 +3201,25 @@ API int llf_error(const llf_result *r, size_t *offset, int *line, int *col, cons
 API int llf_rows(const llf_result *r) { return r->rows; }
 API const double *llf_matrix(const llf_result *r) { return r->X; }
 API const int32_t *llf_info(const llf_result *r) { return r->info; }
+
+API void llf_summary(const llf_result *r, int64_t out[4]) {
+    int inexact = 0;
+    for (int i = 0; i < r->rows; i++) inexact += r->info[(size_t)i * LLF_INFO_WIDTH + 3] == 0;
+    out[0] = r->err == 0;
+    out[1] = r->rows;
+    out[2] = inexact;
+    out[3] = (int64_t)r->names_nul.n;
+}
+
+API const char *llf_names_nul(const llf_result *r) { return r->names_nul.a ? r->names_nul.a : ""; }
+
+API void llf_copy_matrix(const llf_result *r, double *out, int stride) {
+    for (int i = 0; i < r->rows; i++) {
+        double *o = out + (size_t)i * (size_t)stride;
+        memcpy(o, r->X + (size_t)i * NCOLS, NCOLS * sizeof(double));
+        for (int k = NCOLS; k < stride; k++) o[k] = NAN;
+    }
+}
 
 API const char *llf_names(const llf_result *r, size_t *len) {
     *len = r->names.n;

@@ -41,5 +41,13 @@ const double *llf_matrix(const llf_result *r);
 const int32_t *llf_info(const llf_result *r);
 /* decoded function names, as irtools' Function.name gives them (slot numbers are "") */
 const char *llf_names(const llf_result *r, size_t *len);
+/* What the Python side needs first, in one call: out[0] usable (llf_usable), out[1] rows,
+ * out[2] rows flagged inexact, out[3] bytes of llf_names_nul(). */
+void llf_summary(const llf_result *r, int64_t out[4]);
+/* the names of llf_names() each followed by a NUL, in row order */
+const char *llf_names_nul(const llf_result *r);
+/* the matrix into out (rows of `stride` >= llf_ncolumns() doubles), the columns past
+ * llf_ncolumns() NaN: feature_matrix's layout without a copy in numpy */
+void llf_copy_matrix(const llf_result *r, double *out, int stride);
 /* CFFI-END */
 #endif

@@ -257,6 +257,13 @@ _ASAN_DRIVER = textwrap.dedent(r"""
             rows = lib.llf_rows(r)
             sum(ffi.unpack(lib.llf_matrix(r), rows * lib.llf_ncolumns()))
             sum(ffi.unpack(lib.llf_info(r), rows * lib.LLF_INFO_WIDTH))
+            st = ffi.new("int64_t[4]")
+            lib.llf_summary(r, st)
+            assert st[0] == 1 and st[1] == rows
+            ffi.unpack(lib.llf_names_nul(r), st[3])
+            width = lib.llf_ncolumns() + 3
+            out = ffi.new("double[]", rows * width + 1)
+            lib.llf_copy_matrix(r, out, width)
         lib.llf_free(r)
         libc.free(p)
         return failed, rows
@@ -314,3 +321,19 @@ def test_asan_ubsan_featuriser_is_clean(tmp_path, clang_corpus):
     assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, report
     ok, rows, mutants = map(int, r.stdout.split())
     assert ok > len(sample) // 2 and rows > 0 and mutants > 0
+
+
+def test_feature_matrix_names_and_empty_modules():
+    """feature_matrix's one-copy path: names with a NUL or bytes that are not UTF-8 split right,
+    modules without definitions, a copy of FEATURE_NAMES."""
+    text = (b'define void @"a\\00b"() {\n  ret void\n}\n'
+            b'define i32 @"\\FF\\C3x"(i32 %v) {\n  %r = add i32 %v, 1\n  ret i32 %r\n}\n'
+            b'define void @plain() {\n  call void @"a\\00b"()\n  ret void\n}\n')
+    ref = F.llvm_module_features(irtools.parse_llvm(text))
+    for names in (None, list(F.FEATURE_NAMES)):
+        kind, fnames, X = F.feature_matrix(text, names)
+        assert kind == "llvm" and fnames == list(ref) and len(fnames) == 3
+        assert np.array_equal(X, F.to_matrix(list(ref.values()), F.FEATURE_NAMES), equal_nan=True)
+    for empty in (b"declare void @f()\n", b""):
+        kind, fnames, X = F.feature_matrix(empty)
+        assert kind == "llvm" and fnames == [] and X.shape == (0, len(F.FEATURE_NAMES))
