@@ -41,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
             raise IrtoolsError(f"{path}: not IR text (LLVM bitcode? run llvm-dis-22 first)") from None
     model = load(args.model)
     preds = model.predict(text, target=args.target, path=name)
+    if not preds:
+        # not an error: a module of declarations (or MLIR without function-like ops) costs nothing
+        print(f"{name}: no function definitions: nothing to predict", file=sys.stderr)
     if args.json:
         json.dump([p.to_json() for p in preds], sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     # The table shows the targets that make sense for the module (GPU figures of x86 code say
     # nothing); --target or --json give any of them.
     shown = args.target or (GPU_TARGETS if "nvptx" in text[:4096] else CPU_TARGETS)
-    print_predictions(preds, f"predicted cost: {args.file}", shown)
+    if preds:
+        print_predictions(preds, f"predicted cost: {args.file}", shown)
     return 0
 
 

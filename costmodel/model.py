@@ -347,13 +347,10 @@ class CostModel:
         return names, X
 
     def predict(self, ir, target: str | list[str] | None = None, *, path: str | None = None) -> list[Prediction]:
-        """Per-function predictions for one module (LLVM IR or MLIR text, a path, or a parsed module)."""
+        """Per-function predictions for one module (LLVM IR or MLIR text, a path, or a parsed module);
+        an empty list for a module that defines no function (declarations only)."""
         names, X = self.featurize(ir, path=path)
-        if not names:
-            where = f"{path}: " if path else ""
-            raise IrtoolsError(f"{where}no function definitions in the IR (a module of declarations, or MLIR "
-                               "without func.func / llvm.func): nothing to predict")
-        return self.predict_rows(names, X, target)
+        return self.predict_rows(names, X, target) if names else []
 
     def predict_batch(self, irs, target: str | list[str] | None = None) -> list[list[Prediction]]:
         """Predictions for many modules: features per module, one booster call per target for all."""

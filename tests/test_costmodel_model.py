@@ -198,3 +198,17 @@ def test_cli_cost_on_mlir_flags_out_of_distribution_and_parse_errors_have_positi
     proc = subprocess.run([sys.executable, "-m", "irtools", "cost", str(bad)], capture_output=True, text=True,
                           cwd=ROOT)
     assert proc.returncode != 0 and f"{bad}:4:" in proc.stderr
+
+
+def test_cli_cost_on_a_module_without_definitions_says_so_and_succeeds(tmp_path):
+    import costmodel
+
+    if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
+        pytest.skip("the default model is not built")
+    decls = tmp_path / "decls.ll"
+    decls.write_text("@g = global i32 0\ndeclare i32 @puts(ptr)\n")
+    proc = subprocess.run([sys.executable, "-m", "irtools", "cost", "--json", str(decls)], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode == 0 and json.loads(proc.stdout) == [], proc.stderr
+    assert "no function definitions" in proc.stderr
+    assert costmodel.load().predict(decls) == []
