@@ -399,9 +399,6 @@ static void init_ops(void) {
 enum { SHIFT_MAX = 32 };
 static uint32_t CRC_TABLE[256];
 static uint32_t SHIFT[SHIFT_MAX + 1][4][256];   /* SHIFT[L]: the register after L zero bytes */
-/* the low 6 bits of SHIFT: a token bigram's bucket needs no more, and a quarter of the table stays
- * in L1 next to the word cache */
-static uint8_t SHIFT6[SHIFT_MAX + 1][4][256];
 static int crc_ready;
 
 static uint32_t crc_reg(uint32_t r, const char *s, size_t n) {
@@ -428,10 +425,7 @@ static void init_crc(void) {
     static const char zeros[SHIFT_MAX] = {0};
     for (int L = 0; L <= SHIFT_MAX; L++)
         for (int k = 0; k < 4; k++)
-            for (uint32_t v = 0; v < 256; v++) {
-                SHIFT[L][k][v] = crc_reg(v << (8 * k), zeros, (size_t)L);
-                SHIFT6[L][k][v] = (uint8_t)(SHIFT[L][k][v] & 63);
-            }
+            for (uint32_t v = 0; v < 256; v++) SHIFT[L][k][v] = crc_reg(v << (8 * k), zeros, (size_t)L);
 }
 
 /* ------------------------------------------------------------------ growable buffers */
@@ -551,7 +545,9 @@ typedef struct { double cpu[7], max_threads; int kernel; uint32_t reason; } attr
 
 /* reg(0, t) of words seen before: most tokens are a few dozen keywords and type names */
 enum { WORD_CACHE = 1024 };
-typedef struct { uint64_t k0, k1; uint32_t r0, after; int32_t len; } word_crc;   /* after: reg(~0, t + " ") */
+/* after: reg(~0, t + " "); proj[L]: the low 6 bits of `after` shifted by L zero bytes, all that a
+ * bigram "t u" with |u| = L needs of t (its bucket is ~(proj[|u|] ^ reg(0, u)) & 63) */
+typedef struct { uint64_t k0, k1; uint32_t r0, after; int32_t len; uint8_t proj[SHIFT_MAX + 1]; } word_crc;
 /* kept from module to module (entries are keyed by the whole word, len 0 matches none): the same
  * keywords and type names come back in every module, and a fresh table cost a 32 KiB clear per call */
 static __thread word_crc WORDS[WORD_CACHE];
@@ -2038,6 +2034,19 @@ static const char TOK_V[] = "%v", TOK_F[] = "@f", TOK_C[] = "<c>";
 static uint32_t R0_V, R0_F, R0_C, AFTER_V, AFTER_F, AFTER_C;
 static uint32_t CHAR_R0[256], CHAR_AFTER[256];   /* the same for one-character tokens */
 static uint32_t R0_M1, AFTER_M1;                   /* and for "-1" */
+/* the same as token_bigrams takes them, with their proj[] */
+static word_crc TW_V, TW_F, TW_C, TW_M1, TW_CHAR[256];
+
+static void fill_proj(word_crc *w) {
+    for (int L = 0; L <= SHIFT_MAX; L++) w->proj[L] = (uint8_t)(crc_shift(w->after, L) & 63);
+}
+
+static void fixed_word(word_crc *w, uint32_t r0, uint32_t after, int len) {
+    w->r0 = r0;
+    w->after = after;
+    w->len = len;
+    fill_proj(w);
+}
 
 static void init_op_crcs(void) {
     R0_V = crc_reg(0, TOK_V, 2);
@@ -2052,7 +2061,12 @@ static void init_op_crcs(void) {
         char b = (char)ch;
         CHAR_R0[ch] = crc_reg(0, &b, 1);
         CHAR_AFTER[ch] = crc_reg(crc_reg(~0u, &b, 1), " ", 1);
+        fixed_word(&TW_CHAR[ch], CHAR_R0[ch], CHAR_AFTER[ch], 1);
     }
+    fixed_word(&TW_V, R0_V, AFTER_V, 2);
+    fixed_word(&TW_F, R0_F, AFTER_F, 2);
+    fixed_word(&TW_C, R0_C, AFTER_C, 3);
+    fixed_word(&TW_M1, R0_M1, AFTER_M1, 2);
     for (int k = 0; k < OPS.n; k++) {
         const char *nm = k ? OPS.name[k] : "^";
         size_t n = strlen(nm);
@@ -2124,7 +2138,7 @@ static int number_end(const char *s, int n, int end) {
 }
 
 /* the first 16 bytes of a word, zero-padded; a direct load when it cannot pass `end` */
-static void word_key(const char *b, int lb, const char *end, uint64_t k[2]) {
+static inline __attribute__((always_inline)) void word_key(const char *b, int lb, const char *end, uint64_t k[2]) {
     if (end - b >= 16) {
         memcpy(k, b, 16);
         if (lb < 8) {
@@ -2144,41 +2158,37 @@ static uint32_t after_space(uint32_t r0, const char *b, int lb) {
     return crc_reg(crc_extend(~0u, r0, b, lb), " ", 1);
 }
 
-/* reg(0, t) and reg(~0, t + " ") of a word not in the cache (or one too long for it) */
-static uint32_t word_crcs_slow(word_crc *e, const char *b, int lb, const uint64_t k[2], uint32_t *after) {
-    uint32_t r0 = lb <= SHIFT_MAX ? crc_reg(0, b, (size_t)lb) : 0;
-    *after = after_space(r0, b, lb);
-    if (e) *e = (word_crc){k[0], k[1], r0, *after, lb};
-    return r0;
+/* a word not in the cache (or one too long for it) into e */
+static const word_crc *word_crcs_slow(word_crc *e, const char *b, int lb, const uint64_t k[2]) {
+    e->k0 = k[0];
+    e->k1 = k[1];
+    e->r0 = lb <= SHIFT_MAX ? crc_reg(0, b, (size_t)lb) : 0;
+    e->after = after_space(e->r0, b, lb);
+    e->len = lb;
+    fill_proj(e);
+    return e;
 }
 
-/* reg(0, t) and reg(~0, t + " ") of a word, through the cache */
-static inline __attribute__((always_inline)) uint32_t word_crcs(word_crc *cache, const char *b, int lb,
-                                                                const char *end, uint32_t *after) {
+/* a word's CRCs through the cache; `spare` takes a word too long for it */
+static inline __attribute__((always_inline)) const word_crc *word_crcs(word_crc *cache, const char *b, int lb,
+                                                                       const char *end, word_crc *spare) {
     uint64_t k[2] = {0, 0};
-    if (lb > 16) return word_crcs_slow(NULL, b, lb, k, after);
+    if (lb > 16) return word_crcs_slow(spare, b, lb, k);
     word_key(b, lb, end, k);
     uint64_t h = (k[0] * 0x9E3779B97F4A7C15ull) ^ (k[1] * 0xC2B2AE3D27D4EB4Full) ^ (uint64_t)lb;
     word_crc *e = &cache[(h >> 40) & (WORD_CACHE - 1)];
-    if (__builtin_expect(e->len != lb || e->k0 != k[0] || e->k1 != k[1], 0))
-        return word_crcs_slow(e, b, lb, k, after);
-    *after = e->after;
-    return e->r0;
-}
-
-/* the bucket of "prev t" from P = reg(~0, prev + " "), reg(0, t) and t */
-static inline __attribute__((always_inline)) unsigned bigram_bucket(uint32_t P, uint32_t r0, const char *b, int lb) {
-    if (__builtin_expect(lb > SHIFT_MAX, 0)) return ~crc_reg(P, b, (size_t)lb) & 63;
-    const uint8_t(*t)[256] = SHIFT6[lb];
-    return (~(t[0][P & 0xff] ^ t[1][(P >> 8) & 0xff] ^ t[2][(P >> 16) & 0xff] ^ t[3][P >> 24] ^ r0)) & 63;
+    if (__builtin_expect(e->len != lb || e->k0 != k[0] || e->k1 != k[1], 0)) return word_crcs_slow(e, b, lb, k);
+    return e;
 }
 
 /* hashed bigrams of the normalised tokens (features._normalised_tokens over _TOKEN_RE): each token
- * as reg(0, t) and reg(~0, t + " "), from tables for the normalised and one-character ones */
+ * as a word_crc, from tables for the normalised and one-character ones */
 static void token_bigrams(word_crc *cache, const char *s, int n, const char *src_end, double *row) {
     uint32_t count[64] = {0};
-    uint32_t P = 0;   /* reg(~0, previous token + " ") */
-    int have = 0, k = 0;
+    word_crc spare[2];   /* long words, the current and the previous one */
+    int flip = 0;
+    const word_crc *prev = NULL;
+    int k = 0;
     for (;;) {
         /* most gaps are one space or a newline and indent: a tight loop over them */
         while (k < n && !START[(uint8_t)s[k]]) k++;
@@ -2186,7 +2196,7 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
         int st = START[(uint8_t)s[k]];
         const char *b = s + k;
         int end, lb;
-        uint32_t r0, after;
+        const word_crc *w;
         switch (st) {
         case ST_PCT:
             if (k + 1 < n && tok_class(s[k + 1])) {
@@ -2203,7 +2213,7 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
                 continue;
             }
             k = end;
-            b = TOK_V, lb = 2, r0 = R0_V, after = AFTER_V;
+            b = TOK_V, lb = 2, w = &TW_V;
             break;
         case ST_AT:
             if (!(k + 1 < n && tok_class(s[k + 1]))) {
@@ -2213,8 +2223,8 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
             for (end = k + 2; end < n && tok_class(s[end]);) end++;
             lb = end - k;
             k = end;
-            if (starts(b, lb, "@llvm.")) r0 = word_crcs(cache, b, lb, src_end, &after);
-            else b = TOK_F, lb = 2, r0 = R0_F, after = AFTER_F;
+            if (starts(b, lb, "@llvm.")) w = word_crcs(cache, b, lb, src_end, &spare[flip ^= 1]);
+            else b = TOK_F, lb = 2, w = &TW_F;
             break;
         case ST_MINUS:
             if (!(k + 1 < n && is_digit(s[k + 1]))) {
@@ -2226,25 +2236,27 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
             end = number_end(s, n, k + 1);
             lb = end - k;
             k = end;
-            if (lb == 1 && (b[0] == '0' || b[0] == '1')) r0 = CHAR_R0[(uint8_t)b[0]], after = CHAR_AFTER[(uint8_t)b[0]];
-            else if (lb == 2 && b[0] == '-' && b[1] == '1') r0 = R0_M1, after = AFTER_M1;
-            else b = TOK_C, lb = 3, r0 = R0_C, after = AFTER_C;
+            if (lb == 1 && (b[0] == '0' || b[0] == '1')) w = &TW_CHAR[(uint8_t)b[0]];
+            else if (lb == 2 && b[0] == '-' && b[1] == '1') w = &TW_M1;
+            else b = TOK_C, lb = 3, w = &TW_C;
             break;
         case ST_WORD:
             for (end = k + 1; end < n && (CH[(uint8_t)s[end]] & CH_WDOT);) end++;
             lb = end - k;
             k = end;
-            if (lb == 1) r0 = CHAR_R0[(uint8_t)b[0]], after = CHAR_AFTER[(uint8_t)b[0]];
-            else r0 = word_crcs(cache, b, lb, src_end, &after);
+            if (lb == 1) w = &TW_CHAR[(uint8_t)b[0]];
+            else w = word_crcs(cache, b, lb, src_end, &spare[flip ^= 1]);
             break;
         default:   /* ST_PUNCT */
             k++;
-            lb = 1, r0 = CHAR_R0[(uint8_t)b[0]], after = CHAR_AFTER[(uint8_t)b[0]];
+            lb = 1, w = &TW_CHAR[(uint8_t)b[0]];
             break;
         }
-        if (have) count[bigram_bucket(P, r0, b, lb)]++;
-        P = after;
-        have = 1;
+        if (prev) {
+            if (__builtin_expect(lb <= SHIFT_MAX, 1)) count[~(prev->proj[lb] ^ w->r0) & 63]++;
+            else count[~crc_reg(prev->after, b, (size_t)lb) & 63]++;
+        }
+        prev = w;
         k += k < n && s[k] == ' ';   /* the usual one space to the next token, without the skip loop */
     }
     for (int q = 0; q < 64; q++) row[C_tok_0 + q] += count[q];
