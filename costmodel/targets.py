@@ -35,6 +35,12 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
     Target("instructions_executed", "instructions", "cpu-dynamic", "callgrind",
            "instructions executed by one call of the function, callees included, on the generated "
            "harness input (valgrind callgrind, inclusive Ir)"),
+    # Functions without loops have no label (missing, not zero): a zero would read as a loop that
+    # costs nothing and pull the model towards it.
+    Target("mca_inner_loop_rthroughput", "cycles/iteration", "cpu-static", "llvm-mca",
+           "sum over the function's innermost loops of llvm-mca-22's Block RThroughput of the loop's "
+           "machine code (llc-22 -O2 assembly, -mcpu from the module); absent for functions without loops",
+           integer=False),
     Target("gpu_registers_sm80", "registers/thread", "gpu-static", "ptxas",
            "registers per thread from ptxas -v for sm_80", log_scale=False),
     Target("gpu_registers_sm90", "registers/thread", "gpu-static", "ptxas",

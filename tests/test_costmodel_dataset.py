@@ -8,6 +8,9 @@ from conftest import need_tool
 
 from costmodel.dataset import cgen
 from costmodel.dataset.build import build, load_rows
+from costmodel.dataset.relabel import relabel
+
+MCA = "mca_inner_loop_rthroughput"
 
 
 def test_generator_is_deterministic_and_varied():
@@ -44,3 +47,33 @@ def test_build_rows_and_resume(tmp_path):
     assert lost.read_text() == before            # same seed, same tools: the same rows again
     meta = json.loads((out / "meta.json").read_text())
     assert meta["tools"]["llc-22"].startswith("Debian LLVM version 22")
+
+
+def test_relabel_adds_mca_label_to_an_old_dataset_and_resumes(tmp_path):
+    for t in ("clang-22", "llc-22", "llvm-nm-22", "llvm-mca-22"):
+        need_tool(t)
+    out = tmp_path / "ds"
+    build(out, shards=2, per_shard=1, configs_per_program=1, dynamic=False, progress=False)
+    built = load_rows(out)
+    # new builds label it: a value with llvm-mca provenance, or a reason it is absent
+    assert all((MCA in r["labels"]) != (MCA in r.get("missing", {})) for r in built)
+    assert any(MCA in r["labels"] for r in built)
+    r = next(r for r in built if MCA in r["labels"])
+    assert r["labels"][MCA] > 0 and r["provenance"][MCA]["tool"] == "llvm-mca-22"
+    # a dataset built before the label existed: the same rows without it
+    shards = sorted((out / "shards").glob("shard-*.jsonl"))
+    for sh in shards:
+        rows = [json.loads(ln) for ln in sh.read_text().splitlines()]
+        for row in rows:
+            row["labels"].pop(MCA, None)
+            row["provenance"].pop(MCA, None)
+            row.pop("missing", None)
+        sh.write_text("".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
+    s1 = relabel(out, progress=False)
+    assert s1["rewritten"] == 2 and s1["skipped"] == 0 and s1["counts"]["labelled"] > 0
+    assert load_rows(out) == built          # the same labels a fresh build gives
+    mtimes = [sh.stat().st_mtime_ns for sh in shards]
+    s2 = relabel(out, progress=False)
+    assert s2["rewritten"] == 0 and s2["skipped"] == 2 and not s2["counts"]
+    assert [sh.stat().st_mtime_ns for sh in shards] == mtimes
+    assert "llvm-mca-22" in json.loads((out / "meta.json").read_text())["tools"]

@@ -1,4 +1,4 @@
-"""Labellers on real clang-22-compiled C: llc remarks, symbol sizes, callgrind counts, ptxas."""
+"""Labellers on real clang-22-compiled C: llc remarks, symbol sizes, llvm-mca loops, callgrind counts, ptxas."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from costmodel.dataset import cgen
 from costmodel.dataset.labellers import (
     CallgrindLabeller,
     LlcStaticLabeller,
+    McaLoopLabeller,
     PtxasLabeller,
+    asm_innermost_loops,
     occupancy,
     parse_ptxas,
     parse_remarks,
@@ -67,6 +69,116 @@ Args:
 ...
 """
     assert remarks_to_labels(parse_remarks(text))["weird.name$1"]["machine_instructions"] == 7
+
+
+LOOPS = """
+void saxpy(float *restrict y, const float *restrict x, float a, int n) {
+  UNROLL
+  for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+int noloop(int x) { return x * 3 + 1; }
+"""
+
+MCA = "mca_inner_loop_rthroughput"
+
+
+def _mca(tmp: Path, unroll: str, *flags: str):
+    need_tool("llc-22")
+    need_tool("llvm-mca-22")
+    tmp.mkdir()
+    ll = _compile(tmp, LOOPS.replace("UNROLL", unroll), *flags)
+    return McaLoopLabeller().label(ll, tmp / "w")
+
+
+def test_mca_loop_label_on_a_known_loop(tmp_path):
+    plain = _mca(tmp_path / "plain", "#pragma clang loop unroll(disable)", "-fno-vectorize")
+    x4 = _mca(tmp_path / "x4", "#pragma clang loop unroll_count(4)", "-fno-vectorize")
+    vec = _mca(tmp_path / "vec", "#pragma clang loop unroll(disable) vectorize_width(4)", "-march=x86-64-v3")
+    base = plain.values["saxpy"][MCA]
+    assert base > 0
+    # four bodies per iteration: more cycles per iteration, but not more than four times as many
+    assert base < x4.values["saxpy"][MCA] <= 4 * base + 1
+    # the vectorised function has the vector loop and its scalar remainder loop, both innermost
+    assert vec.values["saxpy"][MCA] > 0 and vec.values["saxpy"][MCA] != base
+    # no loops: no label (not zero), and the row says why
+    assert MCA not in plain.values.get("noloop", {})
+    assert plain.missing["noloop"][MCA] == "no loops"
+    prov = plain.provenance[MCA]
+    assert prov.tool == "llvm-mca-22" and "22." in prov.version and "-mcpu=x86-64" in prov.options
+    assert "-mcpu=x86-64-v3" in vec.provenance[MCA].options
+
+
+def test_mca_rejected_region_leaves_only_its_function_unlabelled(tmp_path):
+    need_tool("llvm-mca-22")
+    # llc checks inline asm itself, so a region llvm-mca rejects is written out by hand here (as a
+    # newer llc could emit an instruction this llvm-mca does not know)
+    asm = NESTED_ASM + (NESTED_ASM.replace("function mm", "function bad")
+                        .replace("mulss\t(%rbx), %xmm1", "bogus_insn %xmm1"))
+    loops = asm_innermost_loops(asm)
+    labels = McaLoopLabeller().measure(loops, ("-mcpu=x86-64",), tmp_path / "r.s")
+    assert "bad" not in labels.values and "bogus_insn" in labels.missing["bad"][MCA]
+    assert labels.values["mm"][MCA] > 0 and "mm" not in labels.missing
+
+
+NESTED_ASM = """\t.globl\tmm                              # -- Begin function mm
+mm:                                     # @mm
+# %bb.0:
+\ttestl\t%ecx, %ecx
+.LBB1_2:                                # =>This Loop Header: Depth=1
+                                        #     Child Loop BB1_3 Depth 2
+                                        #       Child Loop BB1_4 Depth 3
+\tmovq\t%r8, %r9
+.LBB1_3:                                #   Parent Loop BB1_2 Depth=1
+                                        # =>  This Loop Header: Depth=2
+                                        #       Child Loop BB1_4 Depth 3
+\txorps\t%xmm0, %xmm0
+.LBB1_4:                                #   Parent Loop BB1_2 Depth=1
+                                        #     Parent Loop BB1_3 Depth=2
+                                        # =>    This Inner Loop Header: Depth=3
+\tmulss\t(%rbx), %xmm1
+\tjne\t.LBB1_4
+# %bb.5:                                #   in Loop: Header=BB1_3 Depth=2
+\tincq\t%r11
+\tjne\t.LBB1_3
+# %bb.6:                                #   in Loop: Header=BB1_2 Depth=1
+\tincq\t%r8
+\tjne\t.LBB1_2
+# %bb.7:
+\tretq
+.LBB1_9:                                #   in Loop: Header=BB1_4 Depth=3
+\taddq\t$4, %r14
+\tjmp\t.LBB1_4
+.Lfunc_end1:
+\t.size\tmm, .Lfunc_end1-mm
+                                        # -- End function
+"""
+
+
+def test_asm_loop_comments_nested_picks_innermost():
+    loops = asm_innermost_loops(NESTED_ASM)
+    (inner,) = loops["mm"]
+    assert inner.header == "BB1_4" and inner.depth == 3 and inner.parents == ("BB1_2", "BB1_3")
+    # its out-of-line block is part of it; the outer loops' blocks and the exit are not
+    assert [ln.split()[0] for ln in inner.lines] == ["mulss", "jne", "addq", "jmp"]
+
+
+def test_mca_nested_loops_label_only_the_innermost(tmp_path):
+    need_tool("llc-22")
+    need_tool("llvm-mca-22")
+    src = """void mm(float *restrict c, const float *a, const float *b, int n) {
+      for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+          float s = 0;
+          for (int k = 0; k < n; k++) s += a[i*n+k] * b[k*n+j];
+          c[i*n+j] = s;
+        }
+    }"""
+    ll = _compile(tmp_path, src, "-fno-vectorize", "-fno-unroll-loops")
+    labels = McaLoopLabeller().label(ll, tmp_path / "w")
+    asm = (tmp_path / "w" / "k.s").read_text()
+    (inner,) = asm_innermost_loops(asm)["mm"]
+    assert inner.depth == 3 and len(inner.parents) == 2
+    assert 0 < labels.values["mm"][MCA] < 20
 
 
 def test_callgrind_counts_are_deterministic_and_scale(tmp_path):

@@ -8,7 +8,10 @@ Layout of a dataset folder::
 
 A shard that exists is done and is skipped on the next run, so an interrupted build resumes where it
 stopped.  Rows carry the origin program (the unit the evaluation splits by), the compile
-configuration, the IR file and hash, the labels and, per target, the tool/version/target that made it.
+configuration, the IR file and hash, the labels and, per target, the tool/version/target that made it;
+``missing`` says why a function has no value for a target it was labelled for (e.g. no loops for
+``mca_inner_loop_rthroughput``).  ``costmodel.dataset.relabel`` adds a new labeller's targets to an
+existing dataset.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from irtools.errors import IrtoolsError
 
 from .. import tools
 from . import cgen
-from .labellers import CallgrindLabeller, LabelError, LlcStaticLabeller
+from .labellers import CallgrindLabeller, LabelError, LlcStaticLabeller, McaLoopLabeller
 
 SCHEMA = 1
 _SETTINGS = ("generator", "per_shard", "configs_per_program", "dynamic", "seed_offset")
@@ -70,7 +73,7 @@ def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bo
                 raise LabelError(f"clang-22 failed on program {prog.name}: {proc.stderr[-2000:]}")
             text = ll.read_text()
             static, obj = LlcStaticLabeller().label(ll, cdir)
-            labels = static
+            labels = static.merge(McaLoopLabeller().label(ll, cdir))
             if dynamic:
                 labels = labels.merge(CallgrindLabeller().label(obj, work / "harness.c", cdir))
             rel, sha = _store_ir(out, text)
@@ -83,6 +86,7 @@ def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bo
                     "producer": clang_cmd, "ir_file": rel, "ir_sha256": sha, "function": fn,
                     "labels": vals,
                     "provenance": {t: labels.provenance[t].to_json() for t in vals if t in labels.provenance},
+                    **({"missing": labels.missing[fn]} if labels.missing.get(fn) else {}),
                 })
     return rows
 
@@ -166,7 +170,8 @@ def build(out: str | os.PathLike, *, shards: int, per_shard: int = 4, configs_pe
     meta = {"schema": SCHEMA, "generator": gen, "per_shard": per_shard,
             "configs_per_program": configs_per_program, "dynamic": dynamic, "seed_offset": seed_offset,
             "tools": {t: tools.version(t) for t in ["clang-22", "llc-22"]
-                      + (["llvm-nm-22"] + (["valgrind"] if dynamic else []) if source == "cgen" else ["ptxas"])}}
+                      + (["llvm-nm-22", "llvm-mca-22"] + (["valgrind"] if dynamic else []) if source == "cgen"
+                         else ["ptxas"])}}
     meta_path = outp / "meta.json"
     if meta_path.exists():
         old = json.loads(meta_path.read_text())

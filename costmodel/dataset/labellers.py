@@ -7,6 +7,8 @@ record (tool, version, target, options), so a dataset row says exactly how each 
   backend (``irtools.measure.callgrind``: its valgrind command in region mode, its dump reader, the
   pinned environment of ``irtools.measure.Pins``); the harness switches counting on around each kernel
   call with client requests, so each kernel's count excludes set-up (deterministic run after run).
+- ``mca_loops``: llvm-mca-22's block reciprocal throughput of each innermost loop in the assembly
+  llc-22 -O2 writes (loops found from llc's own loop comments), summed per function.
 - ``ptxas_gpu``: ptxas -v resource usage (registers, spills, shared memory) for sm_80 / sm_90 and the
   theoretical occupancy those imply for the kernel's block size.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -43,13 +46,21 @@ class Provenance:
 
 @dataclass
 class Labels:
-    """``values[function][target_name] = number``; ``provenance[target_name]`` says how."""
+    """``values[function][target_name] = number``; ``provenance[target_name]`` says how.
+
+    ``missing[function][target_name] = reason`` for a function the labeller saw but could not (or,
+    by definition, does not) label: a row then says why a label is absent instead of leaving a gap
+    that looks like a labeller never run.
+    """
     values: dict[str, dict[str, float]] = field(default_factory=dict)
     provenance: dict[str, Provenance] = field(default_factory=dict)
+    missing: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def merge(self, other: Labels) -> Labels:
         for fn, vals in other.values.items():
             self.values.setdefault(fn, {}).update(vals)
+        for fn, why in other.missing.items():
+            self.missing.setdefault(fn, {}).update(why)
         self.provenance.update(other.provenance)
         return self
 
@@ -168,6 +179,207 @@ class LlcStaticLabeller:
         prov = {t: llc_prov for t in self.targets if t != "text_bytes"}
         prov["text_bytes"] = nm_prov
         return Labels(per, prov), obj
+
+
+# ----------------------------------------------------------------------------- llvm-mca on loops
+
+_FN_BEGIN = re.compile(r"#\s*-- Begin function (\S+)")
+_FN_END = re.compile(r"^\.Lfunc_end\d+:|#\s*-- End function")
+_BLOCK = re.compile(r"^(\.LBB\d+_\d+|# %bb\.\d+):(.*)$")
+_HEADER = re.compile(r"=>\s*This (?:Inner )?Loop Header: Depth=(\d+)")
+_PARENT = re.compile(r"Parent Loop (BB\d+_\d+) Depth=(\d+)")
+_IN_LOOP = re.compile(r"in Loop: Header=(BB\d+_\d+) Depth=(\d+)")
+
+
+@dataclass
+class AsmLoop:
+    function: str
+    header: str                    # "BB1_4", as llc's comments name it
+    depth: int
+    parents: tuple[str, ...]       # headers of the enclosing loops, outermost first
+    lines: list[str] = field(default_factory=list)   # the loop's blocks, layout order
+
+
+def _is_instruction(line: str) -> bool:
+    t = line.strip()
+    if t.startswith((".intel_syntax", ".att_syntax")):
+        return True    # inline asm may switch syntax; the lines after it only parse under the switch
+    return bool(t) and not t.startswith(("#", ".")) and not t.endswith(":")
+
+
+def asm_innermost_loops(asm: str) -> dict[str, list[AsmLoop]]:
+    """Function → its innermost loops, read from the loop comments llc puts on each block.
+
+    A loop header carries ``=>This [Inner ]Loop Header: Depth=N`` (after ``Parent Loop`` lines that
+    name the enclosing headers), every other block of a loop ``in Loop: Header=BBx_y Depth=N`` for the
+    innermost loop holding it; blocks with neither are outside every loop.  A loop is innermost when
+    no other loop's header names it as a parent.  A loop's blocks need not be contiguous (block
+    placement may move a cold block out of line), so its instructions are gathered per loop, not as
+    one span of the file.  Functions without loops are absent.
+    """
+    per_fn: dict[str, dict[str, AsmLoop]] = {}
+    fn: str | None = None
+    cur: AsmLoop | None = None     # innermost loop of the block being read
+    label, comment = "", []        # block label and its comment lines, until the block's first instruction
+    pending = False
+
+    def settle() -> AsmLoop | None:
+        text = " ".join(comment)
+        loops = per_fn.setdefault(fn, {})
+        m = _HEADER.search(text)
+        if m:
+            name = label[2:]       # ".LBB1_4" → "BB1_4": headers are branch targets, so always labelled
+            parents = tuple(p for p, _d in sorted(_PARENT.findall(text), key=lambda x: int(x[1])))
+            lp = loops.setdefault(name, AsmLoop(fn, name, int(m.group(1)), parents))
+            lp.parents = lp.parents or parents
+            return lp
+        m = _IN_LOOP.search(text)
+        if m:
+            return loops.setdefault(m.group(1), AsmLoop(fn, m.group(1), int(m.group(2)), ()))
+        return None
+
+    for line in asm.splitlines():
+        m = _FN_BEGIN.search(line)
+        if m:
+            fn, cur, pending = m.group(1), None, False
+            continue
+        if fn is None:
+            continue
+        if _FN_END.search(line):
+            fn, cur, pending = None, None, False
+            continue
+        m = _BLOCK.match(line)
+        if m:
+            label, comment, pending = m.group(1), [m.group(2)], True
+            continue
+        if pending:
+            if line.lstrip().startswith("#"):
+                comment.append(line)
+                continue
+            cur, pending = settle(), False
+        if cur is not None and _is_instruction(line):
+            cur.lines.append(line.split("#", 1)[0].rstrip())
+    out: dict[str, list[AsmLoop]] = {}
+    for f, loops in per_fn.items():
+        parents = {p for lp in loops.values() for p in lp.parents}
+        inner = [lp for name, lp in loops.items() if name not in parents and lp.lines]
+        if inner:
+            out[f] = inner
+    return out
+
+
+_MCA_REGION = re.compile(r"^\[\d+\] Code Region - (\S+)")
+_MCA_RTHROUGHPUT = re.compile(r"^Block RThroughput:\s*([0-9.]+)")
+_MCA_ERROR = re.compile(r"^[^:\n]*:(\d+):\d+: error: (.*)$", re.M)
+
+
+def parse_mca(text: str) -> dict[str, float]:
+    """Region name → Block RThroughput from llvm-mca's report."""
+    out: dict[str, float] = {}
+    region = None
+    for line in text.splitlines():
+        m = _MCA_REGION.match(line)
+        if m:
+            region = m.group(1)
+            continue
+        m = _MCA_RTHROUGHPUT.match(line)
+        if m and region is not None:
+            out[region] = float(m.group(1))
+            region = None
+    return out
+
+
+class McaLoopLabeller:
+    """``mca_inner_loop_rthroughput``: per function, the sum over its innermost loops of llvm-mca's
+    Block RThroughput (cycles per iteration of the loop body in steady state, for the module's CPU).
+
+    llc-22 writes the assembly with the static labeller's optimisation level (it reads -mcpu/-mattr
+    from the functions' attributes, as for the object), each innermost loop's instructions go into
+    their own ``LLVM-MCA-BEGIN fn#k`` region of a file that holds only those regions, and one
+    llvm-mca-22 run per module reports every region.  A function without loops gets no label (its
+    ``missing`` reason says so): zero would claim a loop that costs nothing.  A region llvm-mca
+    rejects leaves its function unlabelled with llvm-mca's message, and the others are measured again
+    without it.
+    """
+    name = "mca_loops"
+    targets = ("mca_inner_loop_rthroughput",)
+    target = "mca_inner_loop_rthroughput"
+
+    def __init__(self, *, opt: str = "-O2", extra: tuple[str, ...] = ()):
+        self.opt = opt
+        self.extra = extra
+
+    def label(self, ir_path: Path, workdir: Path) -> Labels:
+        llc = tools.require("llc-22")
+        workdir.mkdir(parents=True, exist_ok=True)
+        asm = workdir / (ir_path.stem + ".s")
+        llc_opts = (self.opt, "-filetype=asm", *self.extra)
+        _run([llc, *llc_opts, str(ir_path), "-o", str(asm)])
+        text = ir_path.read_text(errors="replace")
+        m = _TRIPLE.search(text)
+        triple = m.group(1) if m else None
+        cpus = Counter(_CPU.findall(text))
+        # one scheduling model per llvm-mca run: the module's (cgen modules have a single target-cpu)
+        cpu = cpus.most_common(1)[0][0] if cpus else "x86-64"
+        mca_opts = (f"-mcpu={cpu}", *([f"-mtriple={triple}"] if triple else []), "-iterations=1",
+                    "-instruction-info=false", "-resource-pressure=false")
+        loops = asm_innermost_loops(asm.read_text(errors="replace"))
+        labels = Labels(provenance={self.target: Provenance(
+            "llvm-mca-22", tools.version("llvm-mca-22"), f"{triple or 'default'} cpu={cpu}",
+            (*mca_opts, f"via llc-22 {' '.join(llc_opts)}", "innermost loops from llc's loop comments"))})
+        defined = set(re.findall(r"^define\b[^@\n]*@\"?([^\s\"(]+)", text, re.M))
+        for fn in sorted(defined - set(loops)):
+            labels.missing[fn] = {self.target: "no loops"}
+        return labels.merge(self.measure(loops, mca_opts, workdir / (ir_path.stem + ".mca.s")))
+
+    def measure(self, loops: dict[str, list[AsmLoop]], mca_opts: tuple[str, ...], mca_in: Path) -> Labels:
+        """One llvm-mca-22 run over every loop's region; a function whose region it rejects is dropped
+        (with llvm-mca's message as the reason) and the rest run again."""
+        mca = tools.require("llvm-mca-22")
+        labels = Labels()
+        todo = dict(loops)
+        for _attempt in range(len(todo) + 1):
+            if not todo:
+                break
+            lines: list[str] = []
+            owner: list[str | None] = []       # function of each line, to blame an error line on
+            for fn, lps in todo.items():
+                for k, lp in enumerate(lps):
+                    block = [f"# LLVM-MCA-BEGIN {fn}#{k}", *lp.lines, f"# LLVM-MCA-END {fn}#{k}"]
+                    lines += block
+                    owner += [fn] * len(block)
+            mca_in.write_text("\n".join(lines) + "\n")
+            try:
+                proc = subprocess.run([mca, *mca_opts, str(mca_in)], capture_output=True, text=True,
+                                      timeout=300)
+            except subprocess.TimeoutExpired:
+                for fn in todo:
+                    labels.missing[fn] = {self.target: "llvm-mca-22 timed out"}
+                break
+            if proc.returncode == 0:
+                got = parse_mca(proc.stdout)
+                for fn, lps in todo.items():
+                    vals = [got.get(f"{fn}#{k}") for k in range(len(lps))]
+                    if any(v is None for v in vals):
+                        labels.missing[fn] = {self.target: "llvm-mca-22 reported no Block RThroughput"}
+                    else:
+                        labels.values[fn] = {self.target: float(sum(vals))}
+                break
+            blamed: dict[str, str] = {}
+            for ln, msg in _MCA_ERROR.findall(proc.stderr):
+                i = int(ln) - 1
+                if 0 <= i < len(owner) and owner[i] is not None:
+                    blamed.setdefault(owner[i], f"llvm-mca-22: {msg.strip()}: {lines[i].strip()}")
+            if not blamed:
+                # not tied to a region: nothing in this module is measurable with this llvm-mca
+                why = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no message"]
+                for fn in todo:
+                    labels.missing[fn] = {self.target: f"llvm-mca-22 failed: {why[0]}"}
+                break
+            for fn, why in blamed.items():
+                labels.missing[fn] = {self.target: why}
+                del todo[fn]
+        return labels
 
 
 # ----------------------------------------------------------------------------- callgrind
