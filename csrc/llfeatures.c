@@ -2028,6 +2028,9 @@ oom:
 /* ------------------------------------------------------------------ the language view */
 /* per opcode: reg(0, name), reg(0, name + ">") and reg(~0, name + ">"); index 0 is "^" */
 static uint32_t OP_R0[256], OP_R0GT[256], OP_SGT[256];
+/* the low 6 bits of OP_SGT and OP_R0GT shifted by L zero bytes: an n-gram's bucket needs no more,
+ * and shifts compose (shift_a(shift_b(r)) = shift_{a+b}(r)) so a trigram is three lookups */
+static uint8_t OP_PJ_SGT[256][SHIFT_MAX + 1], OP_PJ_R0GT[256][SHIFT_MAX + 1];
 /* the normalised tokens that stand for many spellings (%v, @f, <c>), with reg(0, t) and
  * reg(~0, t + " "); next_token returns these very pointers for them */
 static const char TOK_V[] = "%v", TOK_F[] = "@f", TOK_C[] = "<c>";
@@ -2073,6 +2076,10 @@ static void init_op_crcs(void) {
         OP_R0[k] = crc_reg(0, nm, n);
         OP_R0GT[k] = crc_reg(OP_R0[k], ">", 1);
         OP_SGT[k] = crc_reg(crc_reg(~0u, nm, n), ">", 1);
+        for (int L = 0; L <= SHIFT_MAX; L++) {
+            OP_PJ_SGT[k][L] = (uint8_t)(crc_shift(OP_SGT[k], L) & 63);
+            OP_PJ_R0GT[k][L] = (uint8_t)(crc_shift(OP_R0GT[k], L) & 63);
+        }
     }
 }
 
@@ -2085,6 +2092,13 @@ static void ngrams(const int *ops, int n, double *row) {
         int op = ops[k];
         const char *nm = OPS.name[op];
         int lo = OPS.len[op];
+        if (__builtin_expect(oplen(p1) + 1 + lo <= SHIFT_MAX, 1)) {
+            row[C_ng_0 + (~(OP_PJ_SGT[p1][lo] ^ OP_R0[op]) & 63)] += 1;
+            row[C_ng_0 + (~(OP_PJ_SGT[p2][oplen(p1) + 1 + lo] ^ OP_PJ_R0GT[p1][lo] ^ OP_R0[op]) & 63)] += 1;
+            p2 = p1;
+            p1 = op;
+            continue;
+        }
         uint32_t h = ~crc_extend(OP_SGT[p1], OP_R0[op], nm, lo);
         row[C_ng_0 + (h & 63)] += 1;
         uint32_t s2 = oplen(p1) + 1 <= SHIFT_MAX ? crc_shift(OP_SGT[p2], oplen(p1) + 1) ^ OP_R0GT[p1]
