@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tarfile
@@ -37,7 +38,7 @@ def _fetch_sdist() -> Path:
     dest = CACHE / entry["filename"]
     if not dest.exists():
         url = urllib.parse.urljoin(meta_url, entry["url"])
-        tmp = dest.with_suffix(".part")
+        tmp = _scratch(dest)
         with urllib.request.urlopen(url, timeout=300) as r, open(tmp, "wb") as f:
             shutil.copyfileobj(r, f)
         digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
@@ -46,6 +47,12 @@ def _fetch_sdist() -> Path:
             raise RuntimeError(f"{url}: sha256 {digest} does not match PyPI's {entry['digests']['sha256']}")
         tmp.rename(dest)
     return dest
+
+
+def _scratch(dest: Path) -> Path:
+    """A name beside ``dest`` that no other process writes: two benchmarks (or test workers) making
+    the same file each write their own and the last rename wins, whole."""
+    return dest.with_name(f".{dest.name}.{os.getpid()}.part{dest.suffix}")
 
 
 def large_c_source() -> Path:
@@ -58,7 +65,7 @@ def large_c_source() -> Path:
     with tarfile.open(sdist) as tar:
         (member,) = [m for m in tar.getmembers() if m.name.endswith("/" + MEMBER)]
         data = tar.extractfile(member).read()
-    tmp = out.with_suffix(".part")
+    tmp = _scratch(out)
     tmp.write_bytes(data)
     tmp.rename(out)
     return out
@@ -70,7 +77,7 @@ def large_module(variant: str = "O2") -> Path:
     if out.exists():
         return out
     src = large_c_source()
-    tmp = out.with_suffix(".part.ll")
+    tmp = _scratch(out)
     subprocess.run([CLANG, *VARIANTS[variant], "-S", "-emit-llvm", "-o", str(tmp), str(src)],
                    check=True, capture_output=True)
     tmp.rename(out)
