@@ -32,7 +32,8 @@ def write_markdown(report: dict, path: Path) -> None:
              f"{report['data']['n_origins'] - report['data'].get('gpu_origins', 0)} generated C "
              f"programs (costmodel.dataset.cgen), each compiled by clang-22 under "
              f"{report['data']['configs_per_program']} sampled (-O, -march, unroll) configurations; labels by "
-             "llc-22 -O2 remarks, llvm-nm-22 symbol sizes and valgrind callgrind; plus "
+             "llc-22 -O2 remarks, llvm-nm-22 symbol sizes, llvm-mca-22 on the innermost loops of llc-22's "
+             "assembly and valgrind callgrind; plus "
              f"{report['data'].get('gpu_rows', 0)} GPU kernels from {report['data'].get('gpu_origins', 0)} TVM "
              "workloads x sampled CUDA schedules "
              "(NVPTX IR via clang-22, labels by ptxas -v for sm_80/sm_90).", "",
@@ -65,7 +66,9 @@ def write_markdown(report: dict, path: Path) -> None:
                   "n-grams of each function's text). Each target's boosters learn the residual of a "
                   "least-squares line on its most telling size features:"]
     lines += [f"- {t}: {', '.join(f)}" for t, f in offs.items()]
-    lines += ["", "MAPE is over rows with a positive label. Intervals are the 10%/90% quantile models.", "",
+    lines += ["", "MAPE is over rows with a positive label. Intervals are the 10%/90% quantile models. "
+                  "mca_inner_loop_rthroughput is learnt and evaluated on functions with loops only (a "
+                  "function without loops has no label; the model still predicts a value for it).", "",
               "![predicted vs label](scatter.png)", "",
               f"Re-create: `{report['command']}`", "",
               "Unseen programs from fresh seeds, baselines (mean, IR count, llvm-mca), prediction throughput, "
