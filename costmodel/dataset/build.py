@@ -73,7 +73,15 @@ def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bo
                 raise LabelError(f"clang-22 failed on program {prog.name}: {proc.stderr[-2000:]}")
             text = ll.read_text()
             static, obj = LlcStaticLabeller().label(ll, cdir)
-            labels = static.merge(McaLoopLabeller().label(ll, cdir))
+            try:
+                labels = static.merge(McaLoopLabeller().label(ll, cdir))
+            except tools.ToolMissing:
+                raise
+            except LabelError as e:
+                # the static labels stand; the rows say why the loop label is absent
+                why = {McaLoopLabeller.target: str(e).splitlines()[0]}
+                labels = static
+                labels.missing.update({fn: dict(why) for fn in static.values})
             if dynamic:
                 labels = labels.merge(CallgrindLabeller().label(obj, work / "harness.c", cdir))
             rel, sha = _store_ir(out, text)

@@ -49,6 +49,8 @@ def _relabel_shard(args: tuple[str, str, str]) -> tuple[Counter, bool]:
         for i, (rel, mrows) in enumerate(sorted(by_module.items())):
             try:
                 labels = labeller.label(out / rel, Path(td, str(i)))
+            except tools.ToolMissing:
+                raise    # not a property of the module: recording it as a reason would mark the shard done
             except IrtoolsError as e:
                 # a module the tool rejects leaves its rows unlabelled with the tool's own words
                 labels = None
@@ -82,6 +84,8 @@ def relabel(path: str | os.PathLike, *, labeller: str = "mca", jobs: int = 1, pr
     """Add ``labeller``'s targets to every row of the dataset at ``path``; returns a summary."""
     if labeller not in LABELLERS:
         raise IrtoolsError(f"unknown labeller {labeller!r} ({', '.join(LABELLERS)})")
+    for t in LABELLERS[labeller][1]:
+        tools.require(t)
     outp = Path(path)
     shards = sorted(Path(outp, "shards").glob("shard-*.jsonl"))
     if not shards:
