@@ -1,11 +1,13 @@
 """Parse + featurisation rate of the cost model's LLVM features: C (``feature_matrix``) against Python.
 
-    nice -n 10 .venv/bin/python benchmarks/costmodel_features_speed.py [--programs 20] [--out DIR]
+    nice -n 10 .venv/bin/python benchmarks/costmodel_features_speed.py [--programs 20] [--passes 5] [--out DIR]
 
 Fresh modules as the throughput benchmark uses them: generated C programs (seeds far from the
 training seeds) compiled by clang-22 under their sampled configurations, plus any ``*.ll`` given on
 the command line (TVM modules, say).  Rates are defined functions per CPU second of this process
-(``time.process_time``: other jobs on the machine do not count), each the best of three passes.
+(``time.process_time``: other jobs on the machine do not count), each the best of ``--passes``
+passes (on a shared machine a pass can still lose a third to cache and core contention: more
+passes, steadier best).  ``llf_run`` is the C parse + features without the Python glue.
 Also checks that ``feature_matrix`` gives the reference matrix on every module.
 """
 
@@ -57,6 +59,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("extra", nargs="*", help="more .ll modules (TVM's, say)")
     ap.add_argument("--programs", type=int, default=20)
+    ap.add_argument("--passes", type=int, default=5)
     ap.add_argument("--out", help="keep the generated modules here")
     args = ap.parse_args()
 
@@ -83,11 +86,14 @@ def main() -> None:
         exact, rows = exact + int(e.sum()), rows + len(e)
 
     lib, _ffi = load("llparse")
-    c_parse = best_cpu(lambda: [lib.llp_free(lib.llp_parse(d, len(d))) for d in datas])
-    c_feat = best_cpu(lambda: [F.feature_matrix(t) for t in texts])
+    flib, _ffi = load("llfeatures")
+    c_parse = best_cpu(lambda: [lib.llp_free(lib.llp_parse(d, len(d))) for d in datas], args.passes)
+    c_run = best_cpu(lambda: [flib.llf_free(flib.llf_run(d, len(d))) for d in datas], args.passes)
+    c_feat = best_cpu(lambda: [F.feature_matrix(t) for t in texts], args.passes)
     py_feat = best_cpu(lambda: [F.llvm_module_features(irtools.parse_llvm(t)) for t in texts], passes=1)
     result = {"modules": len(texts), "functions": nfun, "c_rows_exact": exact, "c_rows": rows,
               "llp_parse_functions_per_cpu_s": nfun / c_parse,
+              "llf_run_functions_per_cpu_s": nfun / c_run,
               "feature_matrix_functions_per_cpu_s": nfun / c_feat,
               "python_reference_functions_per_cpu_s": nfun / py_feat,
               "speedup_over_python": py_feat / c_feat}
