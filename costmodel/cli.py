@@ -74,8 +74,12 @@ def print_predictions(preds, title: str, targets) -> None:
         for n, v in p.values.items():
             if n not in targets:
                 continue
-            cell = (f"{v.value:,.0f} [dim]({v.lo:,.0f}–{v.hi:,.0f})[/dim]" if v.unit != "fraction"
-                    else f"{v.value:.2f} [dim]({v.lo:.2f}–{v.hi:.2f})[/dim]")
+            # fractions and small values (cycles per iteration) keep their decimals; counts do not
+            if v.value is None:
+                cell = "[dim]– (does not apply)[/dim]"
+            else:
+                fmt = ".2f" if v.unit == "fraction" else ",.1f" if v.hi < 100 else ",.0f"
+                cell = f"{v.value:{fmt}} [dim]({v.lo:{fmt}}–{v.hi:{fmt}})[/dim]"
             flag = ("yes" if not p.ood else "[red]NO[/red]: " + "; ".join(p.ood_reasons[:2])) if first else ""
             table.add_row(p.function if first else "", n, cell, v.unit, flag, end_section=False)
             first = False

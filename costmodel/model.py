@@ -39,9 +39,9 @@ class ModelFormatError(IrtoolsError):
 
 @dataclass
 class TargetPrediction:
-    value: float
-    lo: float
-    hi: float
+    value: float | None       # None: the target does not exist for this function (a loop target, no loops)
+    lo: float | None
+    hi: float | None
     unit: str
 
     def to_json(self) -> dict:
@@ -373,6 +373,13 @@ class CostModel:
         for t in wanted:
             p, lo, hi = self.predict_matrix(X, t)
             cols[t] = (p.tolist(), lo.tolist(), hi.tolist(), T.get(t).unit)
+            gate = T.get(t).applies_if
+            if gate in self.feature_names_:
+                with np.errstate(invalid="ignore"):
+                    absent = np.flatnonzero(X[:, self.feature_names_.index(gate)] <= 0)   # NaN: unknown, kept
+                for c in cols[t][:3]:
+                    for i in absent.tolist():
+                        c[i] = None
         score, reasons = self.ood(X)
         flagged = (score > self.ood_threshold).tolist()
         score = score.tolist()

@@ -19,6 +19,9 @@ class Target:
     description: str
     log_scale: bool = True   # counts spanning orders of magnitude are learnt as log1p
     integer: bool = True
+    # a feature that must be positive for the target to exist (a loop target of a loop-free function
+    # has no value): predictions for other rows are None, as their labels were
+    applies_if: str | None = None
 
 
 TARGETS: dict[str, Target] = {t.name: t for t in [
@@ -40,7 +43,7 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
     Target("mca_inner_loop_rthroughput", "cycles/iteration", "cpu-static", "llvm-mca",
            "sum over the function's innermost loops of llvm-mca-22's Block RThroughput of the loop's "
            "machine code (llc-22 -O2 assembly, -mcpu from the module); absent for functions without loops",
-           integer=False),
+           integer=False, applies_if="ir.fp.TopLevelLoopCount"),
     Target("gpu_registers_sm80", "registers/thread", "gpu-static", "ptxas",
            "registers per thread from ptxas -v for sm_80", log_scale=False),
     Target("gpu_registers_sm90", "registers/thread", "gpu-static", "ptxas",
