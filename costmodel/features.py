@@ -478,15 +478,36 @@ def llvm_module_features(mod) -> dict[str, dict[str, float]]:
     return out
 
 
+_MLIR_FUNCTIONS = ("func.func", "llvm.func", "gpu.func")
+
+
+def _has_body(op) -> bool:
+    return bool(op.regions) and any(r.blocks for r in op.regions)
+
+
+def _function_like(op) -> bool:
+    """A symbol with a body of its own: func.func and llvm.func, but also hw.module, firrtl.module,
+    spirv.func, handshake.func...; not a container of such symbols (builtin.module, gpu.module)."""
+    if op.name in _MLIR_FUNCTIONS:
+        return _has_body(op)
+    if op.sym_name is None or not _has_body(op):
+        return False
+    return not any(o.sym_name is not None and _has_body(o)
+                   for r in op.regions for b in r.blocks for o in b.operations)
+
+
 def mlir_module_features(mod) -> dict[str, dict[str, float]]:
-    """Function name → ``mlir.*`` features, for each function-like op of a parsed MLIR module."""
+    """Function name → ``mlir.*`` features, for each function-like op of a parsed MLIR module; a module
+    with ops but none function-like (a test file of top-level ops) is one unit named ``<module>``."""
     from irtools.ir.mlir.analysis import feature_vector as mlir_vector
 
     out: dict[str, dict[str, float]] = {}
     for op in mod.walk():
-        if op.name in ("func.func", "llvm.func", "gpu.func") and op.regions and op.regions[0].blocks:
+        if _function_like(op):
             name = op.sym_name or f"<{op.name}#{len(out)}>"
             out[name] = {f"mlir.{k}": float(v) for k, v in mlir_vector(op).items()}
+    if not out and any(o is not mod for o in mod.walk()):
+        out["<module>"] = {f"mlir.{k}": float(v) for k, v in mlir_vector(mod).items()}
     return out
 
 

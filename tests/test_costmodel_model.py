@@ -230,3 +230,14 @@ def test_cli_cost_on_a_module_without_definitions_says_so_and_succeeds(tmp_path)
     assert proc.returncode == 0 and json.loads(proc.stdout) == [], proc.stderr
     assert "no function definitions" in proc.stderr
     assert costmodel.load().predict(decls) == []
+
+
+def test_mlir_function_like_ops_beyond_func_are_units():
+    """Any symbol with a body of its own is priced (CIRCT's hw.module, gpu.func inside gpu.module);
+    containers are not; a file of bare top-level ops is one unit."""
+    kind, feats = F.featurize("hw.module @top(in %a: i8, out b: i8) {\n  hw.output %a : i8\n}\n", path="x.mlir")
+    assert kind == "mlir" and list(feats) == ["top"]
+    nested = "module {\n gpu.module @k {\n  gpu.func @kern() kernel {\n   gpu.return\n  }\n }\n func.func @h() {\n  return\n }\n}\n"
+    assert list(F.module_features(nested, path="y.mlir")) == ["kern", "h"]
+    assert list(F.module_features('%0 = "test.op"() : () -> i32\n', path="z.mlir")) == ["<module>"]
+    assert F.module_features("module {\n}\n", path="e.mlir") == {}
