@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,20 @@ def need_tool(name: str) -> str:
     if path is None:
         pytest.skip(f"{name} is not installed (scripts/setup.sh installs it)")
     return path
+
+
+def asan_build(names: list[str], outdir: Path) -> dict[str, str]:
+    """Build the ASan+UBSan variants of C components into ``outdir`` (modules ``_c_<name>``) and return
+    the environment a Python that imports them runs in (gcc's libasan preloaded; a report exits 99,
+    undefined behaviour 98), or skip when libasan is not installed."""
+    lib = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+    if not os.path.isabs(lib):
+        pytest.skip("gcc's libasan.so is not installed")
+    from irtools import _build
+
+    _build.build_inplace(list(names), sanitize=True, outdir=outdir)
+    return dict(os.environ, LD_PRELOAD=lib, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:exitcode=99",
+                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98")
 
 
 @pytest.fixture(scope="session")

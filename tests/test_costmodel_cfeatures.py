@@ -9,7 +9,6 @@ everything cannot pass.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, ROOT, corpus_dir, need_tool
+from conftest import CORPUS, asan_build, corpus_dir, need_tool
 
 import irtools
 from costmodel import features as F
@@ -296,24 +295,14 @@ _ASAN_DRIVER = textwrap.dedent(r"""
 @pytest.mark.timeout(900)
 def test_asan_ubsan_featuriser_is_clean(tmp_path, clang_corpus):
     """Corpus files and mutants that still parse: no read out of bounds, no undefined behaviour."""
-    gcc_asan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
-    if not os.path.isabs(gcc_asan):
-        pytest.skip("gcc's libasan.so is not installed")
-    sys.path.insert(0, str(ROOT / "irtools"))
-    try:
-        import _build
-    finally:
-        sys.path.pop(0)
     outdir = tmp_path / "asan"
-    _build.build_inplace(["llfeatures"], sanitize=True, outdir=outdir)
+    env = asan_build(["llfeatures"], outdir)
     root = CORPUS / "llvm"
     files = sorted(str(p) for p in root.rglob("*.ll")) if root.is_dir() else []
     sample = files[::max(len(files) // 150, 1)] if files else []
     sample += [str(p) for p in clang_corpus]
     driver = tmp_path / "drive.py"
     driver.write_text(_ASAN_DRIVER)
-    env = dict(os.environ, LD_PRELOAD=gcc_asan, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:exitcode=99",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98")
     r = subprocess.run([sys.executable, str(driver), str(outdir), "20261126"], input="\n".join(sample),
                        capture_output=True, text=True, env=env, timeout=850)
     report = r.stderr[-4000:]

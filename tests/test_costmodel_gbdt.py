@@ -105,20 +105,13 @@ def test_asan_ubsan_walker_is_clean(tmp_path):
     import sys
     from pathlib import Path
 
-    gcc_asan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
-    if not os.path.isabs(gcc_asan):
-        pytest.skip("gcc's libasan.so is not installed")
+    from conftest import asan_build
+
     root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root / "irtools"))
-    try:
-        import _build
-    finally:
-        sys.path.pop(0)
-    _build.build_inplace(["gbdt"], sanitize=True, outdir=tmp_path)
+    env = asan_build(["gbdt"], tmp_path)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     driver = tmp_path / "drive.py"
     driver.write_text(_ASAN_DRIVER)
-    env = dict(os.environ, LD_PRELOAD=gcc_asan, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:exitcode=99",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98", PYTHONPATH=str(root))
     r = subprocess.run([sys.executable, str(driver), str(tmp_path)], capture_output=True, text=True, env=env,
                        timeout=300)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-4000:]

@@ -3,13 +3,12 @@ printing is a fixed point; the ASan+UBSan build runs clean over corpus files and
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, asan_build
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_llvm_parser import KITCHEN_SINK
@@ -166,16 +165,8 @@ _ASAN_DRIVER = textwrap.dedent(r"""
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_asan_ubsan_build_is_clean(tmp_path):
-    gcc_asan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
-    if not os.path.isabs(gcc_asan):
-        pytest.skip("gcc's libasan.so is not installed")
-    sys.path.insert(0, str(ROOT / "irtools"))
-    try:
-        import _build
-    finally:
-        sys.path.pop(0)
     outdir = tmp_path / "asan"
-    _build.build_inplace(["llparse"], sanitize=True, outdir=outdir)
+    env = asan_build(["llparse"], outdir)
     root = CORPUS / "llvm"
     files = sorted(str(p) for p in root.rglob("*.ll")) if root.is_dir() else []
     sample = files[::max(len(files) // 250, 1)] if files else []
@@ -186,8 +177,6 @@ def test_asan_ubsan_build_is_clean(tmp_path):
         sample.append(str(builtin / f"{k}.ll"))
     driver = tmp_path / "drive.py"
     driver.write_text(_ASAN_DRIVER)
-    env = dict(os.environ, LD_PRELOAD=gcc_asan, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:exitcode=99",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98")
     r = subprocess.run([sys.executable, str(driver), str(outdir), "20261125"], input="\n".join(sample),
                        capture_output=True, text=True, env=env, timeout=850)
     report = r.stderr[-4000:]
