@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -125,11 +128,12 @@ struct llp_module {
     int32_t *lmap; size_t lmap_cap, lmap_n;      /* local names -> vid */
     int32_t *nmap; size_t nmap_cap, nmap_n;      /* named types -> NAMED row */
     int32_t *tmap; size_t tmap_cap, tmap_n;      /* type text -> type id */
-    int32_t *cmap; size_t cmap_cap, cmap_n;      /* (type, text) of leaf constants -> vid: uniqued, as LLVM does */
+    uint64_t *cmap; size_t cmap_cap, cmap_n;     /* (type, text) of leaf constants -> CONSTS row, uniqued as LLVM
+                                                    does; an entry is hash << 32 | row, all ones when empty */
     int32_t *gnum; size_t gnum_n, gnum_cap;      /* @N -> vid */
     int32_t *lnum; size_t lnum_n, lnum_cap;      /* %N -> vid */
     int32_t *tnum; size_t tnum_n, tnum_cap;      /* %N type -> NAMED row */
-    uint32_t *keyoff; uint32_t *keylen; size_t key_cap;   /* name key per vid, set for named defs and FWD only */
+    uint32_t *keyoff; uint32_t *keylen; size_t key_cap, keyoff_cap, keylen_cap;   /* name key per vid, set for named defs and FWD only */
     int32_t kwtype[KW_END];
     int32_t vcache[256][4];                      /* (element, count, scalable, id + 1) of vector types */
     int32_t inttype[129];
@@ -157,10 +161,115 @@ static void fail(llp_module *m, size_t off, const char *fmt, ...) {
     longjmp(m->jb, 1);
 }
 
+
+/* The output tables of a large module are tens of MB written once, front to back: with 4 KiB
+ * pages a quarter of the parse went to page faults.  An array of MAP_MIN bytes or more lives in
+ * its own anonymous mapping advised for transparent huge pages (512x fewer faults where THP is
+ * "madvise" or "always") and grows by mremap, which moves page tables instead of copying bytes.
+ * Whether an array is mapped follows from its capacity alone, so frees need no flag. */
+#define MAP_MIN ((size_t)2 << 20)
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+#define USE_MAP 1
+#else
+#define USE_MAP 0
+#endif
+#if USE_MAP
+/* Freed mappings wait here for the next parse instead of going back to the kernel: a fresh
+ * mapping costs a zeroed page at each first touch (in a VM often a host fault as well), a sixth
+ * of a large parse.  A corpus walk parses file after file, so each array gets back the region
+ * it had last time, keyed by where its capacity lives in llp_module; the whole region is its
+ * capacity, so it rarely grows again.  Bounded in count and bytes; shared by threads. */
+#include <pthread.h>
+#define POOL_N 24
+#define POOL_MAX ((size_t)256 << 20)
+static struct { size_t key; void *p; size_t bytes; } pool[POOL_N];
+static int pool_n;
+static size_t pool_bytes;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* a mapping of at least `bytes` (a multiple of MAP_MIN) for array `key`; its size in *got */
+static void *region_get(size_t key, size_t bytes, size_t *got) {
+    void *q = NULL;
+    size_t have = 0;
+    pthread_mutex_lock(&pool_lock);
+    for (int i = 0; i < pool_n; i++)
+        if (pool[i].key == key) {
+            q = pool[i].p; have = pool[i].bytes;
+            pool_bytes -= have;
+            pool[i] = pool[--pool_n];
+            break;
+        }
+    pthread_mutex_unlock(&pool_lock);
+    if (q && have < bytes) {
+        void *r = mremap(q, have, bytes, MREMAP_MAYMOVE);
+        if (r == MAP_FAILED) munmap(q, have);
+        q = r == MAP_FAILED ? NULL : r;
+        have = bytes;
+    }
+    if (!q) {
+        q = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (q == MAP_FAILED) return NULL;
+        madvise(q, bytes, MADV_HUGEPAGE);
+        have = bytes;
+    }
+    *got = have;
+    return q;
+}
+
+static void region_put(size_t key, void *p, size_t bytes) {
+    pthread_mutex_lock(&pool_lock);
+    int i = 0;
+    while (i < pool_n && pool[i].key != key) i++;
+    if (i < pool_n && pool[i].bytes < bytes) {   /* keep the larger of two regions for one array */
+        void *t = pool[i].p; size_t tb = pool[i].bytes;
+        pool_bytes += bytes - tb;
+        pool[i].p = p; pool[i].bytes = bytes;
+        p = t; bytes = tb;
+    } else if (i == pool_n && pool_n < POOL_N && pool_bytes + bytes <= POOL_MAX) {
+        pool[pool_n].key = key; pool[pool_n].p = p; pool[pool_n].bytes = bytes;
+        pool_n++;
+        pool_bytes += bytes;
+        p = NULL;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    if (p) munmap(p, bytes);
+}
+#endif
+
+/* the pool key of the array whose capacity is *cap (a field of m) */
+#define KEY(m, cap) ((size_t)((const char *)(cap) - (const char *)(m)))
+
+static void mem_free(llp_module *m, void *p, size_t *cap, size_t elt) {
+#if USE_MAP
+    if (p && *cap * elt >= MAP_MIN) { region_put(KEY(m, cap), p, *cap * elt); return; }
+#endif
+    free(p);
+}
+
 static void *grow_slow(llp_module *m, void *p, size_t *cap, size_t need, size_t elt) {
     size_t nc = *cap ? *cap : 64;
     while (nc < need) nc *= 2;
-    void *q = realloc(p, nc * elt);
+    size_t old = *cap * elt, bytes = nc * elt;
+    void *q;
+#if USE_MAP
+    if (bytes >= MAP_MIN) {
+        bytes = (bytes + MAP_MIN - 1) & ~(MAP_MIN - 1);   /* elt divides MAP_MIN */
+        if (old >= MAP_MIN) {
+            q = mremap(p, old, bytes, MREMAP_MAYMOVE);
+            if (q == MAP_FAILED) q = NULL;
+        } else {
+            q = region_get(KEY(m, cap), bytes, &bytes);
+            if (q) {
+                if (old) memcpy(q, p, old);
+                free(p);
+            }
+        }
+        if (!q) fail(m, m->lex_i, "out of memory");
+        *cap = bytes / elt;
+        return q;
+    }
+#endif
+    q = realloc(p, bytes);
     if (!q) fail(m, m->lex_i, "out of memory");
     *cap = nc;
     return q;
@@ -738,11 +847,9 @@ typedef struct { int32_t **tab; size_t *cap, *n; } map_t;
 
 static void keyspace(llp_module *m, int32_t vid) {
     if ((size_t)vid >= m->key_cap) {
-        size_t c = m->key_cap;
-        m->keyoff = grow(m, m->keyoff, &c, (size_t)vid + 1, sizeof(uint32_t));
-        size_t c2 = m->key_cap;
-        m->keylen = grow(m, m->keylen, &c2, (size_t)vid + 1, sizeof(uint32_t));
-        m->key_cap = c < c2 ? c : c2;
+        m->keyoff = grow(m, m->keyoff, &m->keyoff_cap, (size_t)vid + 1, sizeof(uint32_t));
+        m->keylen = grow(m, m->keylen, &m->keylen_cap, (size_t)vid + 1, sizeof(uint32_t));
+        m->key_cap = m->keyoff_cap < m->keylen_cap ? m->keyoff_cap : m->keylen_cap;
     }
 }
 
@@ -1308,35 +1415,38 @@ static int32_t new_const(llp_module *m, int kind, int32_t type, size_t off, size
         return new_const_row(m, kind, type, off, end, op_base, key_off);
     if (!m->cmap_cap) {
         m->cmap_cap = 1024;
-        m->cmap = malloc(m->cmap_cap * sizeof(int32_t));
+        m->cmap = malloc(m->cmap_cap * sizeof(uint64_t));
         if (!m->cmap) { m->cmap_cap = 0; fail(m, off, "out of memory"); }
-        memset(m->cmap, 0xff, m->cmap_cap * sizeof(int32_t));
+        memset(m->cmap, 0xff, m->cmap_cap * sizeof(uint64_t));
     }
     size_t len = end - off;
     uint32_t h0 = hash_bytes(m->src + off, len) ^ ((uint32_t)type * 2654435761u);
     size_t mask = m->cmap_cap - 1, h = h0 & mask;
+    /* the stored hash turns away other constants without touching their rows (cache misses) */
     for (;;) {
-        int32_t v = m->cmap[h];
-        if (v < 0) break;
-        int32_t *c = ROW(m, LLP_CONSTS, ROW(m, LLP_VALUES, v)[1]);
-        if (c[1] == type && c[0] == kind && (size_t)(c[3] - c[2]) == len && same_bytes(m->src + c[2], m->src + off, len))
-            return v;
+        uint64_t e = m->cmap[h];
+        if (e == UINT64_MAX) break;
+        if ((uint32_t)(e >> 32) == h0) {
+            const int32_t *c = ROW(m, LLP_CONSTS, (uint32_t)e);
+            if (c[1] == type && c[0] == kind && (size_t)(c[3] - c[2]) == len && same_bytes(m->src + c[2], m->src + off, len))
+                return c[7];
+        }
         h = (h + 1) & mask;
     }
+    int32_t crow = NROWS(m, LLP_CONSTS);
     int32_t vid = new_const_row(m, kind, type, off, end, op_base, key_off);
-    m->cmap[h] = vid;
+    m->cmap[h] = (uint64_t)h0 << 32 | (uint32_t)crow;
     if (++m->cmap_n * 2 > m->cmap_cap) {
         size_t nc = m->cmap_cap * 2;
-        int32_t *nt = malloc(nc * sizeof(int32_t));
+        uint64_t *nt = malloc(nc * sizeof(uint64_t));
         if (!nt) fail(m, off, "out of memory");
-        memset(nt, 0xff, nc * sizeof(int32_t));
+        memset(nt, 0xff, nc * sizeof(uint64_t));
         for (size_t i = 0; i < m->cmap_cap; i++) {
-            int32_t v = m->cmap[i];
-            if (v < 0) continue;
-            int32_t *c = ROW(m, LLP_CONSTS, ROW(m, LLP_VALUES, v)[1]);
-            size_t hh = (hash_bytes(m->src + c[2], (size_t)(c[3] - c[2])) ^ ((uint32_t)c[1] * 2654435761u)) & (nc - 1);
-            while (nt[hh] >= 0) hh = (hh + 1) & (nc - 1);
-            nt[hh] = v;
+            uint64_t e = m->cmap[i];
+            if (e == UINT64_MAX) continue;
+            size_t hh = (size_t)(e >> 32) & (nc - 1);
+            while (nt[hh] != UINT64_MAX) hh = (hh + 1) & (nc - 1);
+            nt[hh] = e;
         }
         free(m->cmap);
         m->cmap = nt;
@@ -2808,10 +2918,17 @@ API llp_module *llp_parse(const char *src, size_t len) {
 
 API void llp_free(llp_module *m) {
     if (!m) return;
-    for (int i = 0; i < LLP_NTABLES; i++) free(m->t[i].d);
-    free(m->ttext); free(m->scr); free(m->cscr);
+    for (int i = 0; i < LLP_NTABLES; i++) mem_free(m, m->t[i].d, &m->t[i].cap, sizeof(int32_t));
+    mem_free(m, m->ttext, &m->ttext_cap, 1);
+    mem_free(m, m->scr, &m->scr_cap, sizeof(int32_t));
+    mem_free(m, m->cscr, &m->cscr_cap, 1);
     free(m->gmap); free(m->lmap); free(m->cmap); free(m->nmap); free(m->tmap);
-    free(m->gnum); free(m->lnum); free(m->tnum); free(m->keyoff); free(m->keylen); free(m->gfwd);
+    mem_free(m, m->gnum, &m->gnum_cap, sizeof(int32_t));
+    mem_free(m, m->lnum, &m->lnum_cap, sizeof(int32_t));
+    mem_free(m, m->tnum, &m->tnum_cap, sizeof(int32_t));
+    mem_free(m, m->keyoff, &m->keyoff_cap, sizeof(uint32_t));
+    mem_free(m, m->keylen, &m->keylen_cap, sizeof(uint32_t));
+    mem_free(m, m->gfwd, &m->gfwd_cap, sizeof(size_t));
     free(m);
 }
 

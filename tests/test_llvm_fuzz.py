@@ -34,6 +34,19 @@ def _corpus_seeds(n: int = 60, limit: int = 12000) -> list[bytes]:
 SEEDS = BUILTIN + _corpus_seeds()
 
 
+def big_module(functions: int = 400, chain: int = 100) -> bytes:
+    """Enough instructions (40k) that the parser's INSTS table passes 2 MB and lives in a mapping
+    of its own (see grow_slow in csrc/llparse.c), with calls between functions for the refs."""
+    out = []
+    for k in range(functions):
+        body = [f"  %v0 = add nsw i32 %a, {k}"]
+        body += [f"  %v{i} = mul i32 %v{i - 1}, {i % 7 + 1}" for i in range(1, chain)]
+        call = f"  %r = call i32 @f{k - 1}(i32 %v{chain - 1})\n" if k else ""
+        out.append(f"define i32 @f{k}(i32 %a) {{\n" + "\n".join(body) + f"\n{call}"
+                   f"  ret i32 %v{chain - 1}\n}}\n")
+    return "".join(out).encode()
+
+
 @st.composite
 def mutants(draw):
     data = bytearray(draw(st.sampled_from(SEEDS)))
@@ -109,6 +122,55 @@ def test_deep_nesting_is_an_error_not_a_crash():
         assert ei.value.line == 1
 
 
+def _table_digest(lib, ffi, data: bytes) -> str:
+    import hashlib
+    m = lib.llp_parse(data, len(data))
+    try:
+        assert not lib.llp_error(m, ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL)
+        h = hashlib.sha256()
+        rows, width = ffi.new("int32_t **"), ffi.new("int *")
+        for k in range(lib.LLP_NTABLES):
+            n = lib.llp_table(m, k, rows, width)
+            h.update(n.to_bytes(4, "little"))
+            if n:
+                h.update(ffi.buffer(rows[0], 4 * n * width[0]))
+        return h.hexdigest()
+    finally:
+        lib.llp_free(m)
+
+
+_DIGEST_ONE = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from test_llvm_fuzz import _table_digest
+    from irtools._native import load
+    lib, ffi = load("llparse")
+    print(_table_digest(lib, ffi, sys.stdin.buffer.read()))
+""")
+
+
+def test_parallel_parses_of_large_modules_agree(tmp_path):
+    """cffi lets go of the GIL in llp_parse, so threads parse at once and share the parser's pool
+    of freed table mappings; every parse must give the tables that the first parse in a fresh
+    process gives (no pool there), whatever module's tables the reused regions held before."""
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from irtools._native import load
+    lib, ffi = load("llparse")
+    inputs = [big_module(), big_module(300, 140), big_module(150, 300), KITCHEN_SINK.encode()]
+    want = [subprocess.run([sys.executable, "-c", _DIGEST_ONE, str(Path(__file__).parent)], input=d,
+                           capture_output=True, check=True).stdout.decode().strip() for d in inputs]
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda k: (k % 4, _table_digest(lib, ffi, inputs[k % 4])), range(32)))
+    assert [want[i] for i, _ in got] == [h for _, h in got]
+    mod = parse_llvm(inputs[0])
+    insts = [i for f in mod.functions for b in f.blocks for i in b.instructions]
+    assert len(mod.functions) == 400 and len(insts) == 400 * 101 + 399
+    assert [f.name for f in mod.functions[:3]] == ["f0", "f1", "f2"]
+    assert insts[0].opcode == "add" and insts[-1].opcode == "ret"
+
+
 # ------------------------------------------------------------------ ASan + UBSan
 _ASAN_DRIVER = textwrap.dedent(r"""
     import ctypes, random, sys
@@ -172,7 +234,7 @@ def test_asan_ubsan_build_is_clean(tmp_path):
     sample = files[::max(len(files) // 250, 1)] if files else []
     builtin = tmp_path / "builtin"
     builtin.mkdir()
-    for k, data in enumerate(BUILTIN):
+    for k, data in enumerate(BUILTIN + [big_module()]):   # the last: tables in mappings, reused
         (builtin / f"{k}.ll").write_bytes(data)
         sample.append(str(builtin / f"{k}.ll"))
     driver = tmp_path / "drive.py"
