@@ -232,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--one", nargs=4, metavar=("WORKLOAD", "MODEL", "SEED", "OUT"))
     ap.add_argument("--remeasure", metavar="OUT_DIR", help="time the best schedules of every run in OUT_DIR again")
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS, help="with --all")
+    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS, help="with --all")
     ap.add_argument("--trials", type=int, default=32)
     ap.add_argument("--per-iter", type=int, default=16)
     ap.add_argument("--population", type=int, default=64)
@@ -241,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"remeasured {remeasure(Path(a.remeasure))} runs")
         return 0
     if a.all:
-        run_all(Path(a.all), seeds=tuple(range(a.seeds)), **kw)
+        run_all(Path(a.all), seeds=tuple(range(a.seeds)), workloads=tuple(a.workloads), models=tuple(a.models), **kw)
         return 0
     if not a.one:
         ap.error("give --all OUT_DIR, --remeasure OUT_DIR or --one WORKLOAD MODEL SEED OUT")
