@@ -2932,6 +2932,18 @@ API void llp_free(llp_module *m) {
     free(m);
 }
 
+API void llp_trim(void) {
+#if USE_MAP
+    pthread_mutex_lock(&pool_lock);
+    while (pool_n > 0) {
+        pool_n--;
+        munmap(pool[pool_n].p, pool[pool_n].bytes);
+    }
+    pool_bytes = 0;
+    pthread_mutex_unlock(&pool_lock);
+#endif
+}
+
 API int llp_error(const llp_module *m, size_t *offset, int *line, int *col, const char **msg) {
     if (!m->failed) return 0;
     size_t off = m->err_off, ln = 1, ls = 0;

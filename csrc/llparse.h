@@ -62,7 +62,10 @@ enum {
 
 int llparse_abi_version(void);
 llp_module *llp_parse(const char *src, size_t len);
+/* Frees the module.  Regions of 2 MB or more (the tables of a large module) are kept for the next
+ * parse, at most 256 MB process-wide; llp_trim() gives them back to the system. */
 void llp_free(llp_module *m);
+void llp_trim(void);
 /* 1 when parsing stopped at an error (then offset, line, col and msg are set), else 0. */
 int llp_error(const llp_module *m, size_t *offset, int *line, int *col, const char **msg);
 /* Rows of table `which`; returns the row count and sets *rows and *width. */
