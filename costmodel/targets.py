@@ -38,6 +38,10 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
     Target("instructions_executed", "instructions", "cpu-dynamic", "callgrind",
            "instructions executed by one call of the function, callees included, on the generated "
            "harness input (valgrind callgrind, inclusive Ir)"),
+    Target("latency_ns", "ns", "cpu-dynamic", "latency",
+           "ns per call of the function on the generated harness input, best of N timed repeats on this "
+           "machine (costmodel.dataset.latency: pinned to one CPU, batches of >= 100 us, CLOCK_MONOTONIC); "
+           "kernels only, helpers have no label", integer=False),
     # Functions without loops have no label (missing, not zero): a zero would read as a loop that
     # costs nothing and pull the model towards it.
     Target("mca_inner_loop_rthroughput", "cycles/iteration", "cpu-static", "llvm-mca",

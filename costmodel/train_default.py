@@ -33,7 +33,8 @@ def write_markdown(report: dict, path: Path) -> None:
              f"programs (costmodel.dataset.cgen), each compiled by clang-22 under "
              f"{report['data']['configs_per_program']} sampled (-O, -march, unroll) configurations; labels by "
              "llc-22 -O2 remarks, llvm-nm-22 symbol sizes, llvm-mca-22 on the innermost loops of llc-22's "
-             "assembly and valgrind callgrind; plus "
+             "assembly, valgrind callgrind and best-of-N wall-clock timing of each kernel on this machine "
+             "(latency_ns); plus "
              f"{report['data'].get('gpu_rows', 0)} GPU kernels from {report['data'].get('gpu_origins', 0)} TVM "
              "workloads x sampled CUDA schedules "
              "(NVPTX IR via clang-22, labels by ptxas -v for sm_80/sm_90).", "",
@@ -59,6 +60,16 @@ def write_markdown(report: dict, path: Path) -> None:
         lines += ["", f"Spill / no-spill (predicted spills > 0.5): F1 {_fmt(sp['f1'])}, precision "
                       f"{_fmt(sp['precision'])}, recall {_fmt(sp['recall'])} ({sp['positives']} of {sp['n']} "
                       "held-out functions spill)."]
+    nf = report.get("latency_noise_floor", {}).get("test")
+    if nf and nf.get("n"):
+        lines += ["", f"latency_ns noise floor (costmodel.dataset.latency): two separate harness runs of the "
+                      f"same held-out kernels differ by {_fmt(nf['label_to_label_mape'], True)} MAPE (median "
+                      f"{_fmt(nf['label_to_label_median_ape'], True)}, p90 {_fmt(nf['label_to_label_p90_ape'], True)}"
+                      f", {nf['n']} rows); inside a run the 2nd-best batch is "
+                      f"{_fmt(nf['second_best_over_best_median'], True)} and the median "
+                      f"{_fmt(nf['median_over_best_median'], True)} above the best (medians); the empty kernel "
+                      f"is {_fmt(nf['empty_kernel_share_median'], True)} of a label (median). A latency_ns MAPE "
+                      "near the floor cannot be told from labelling noise."]
     offs = {t: i["offset"]["feature"] for t, i in report.get("targets_info", {}).items() if i.get("offset")}
     lines += ["", "Features: `costmodel.features` over `irtools.parse_llvm` (irtools.analysis.features' "
                   "func-properties, opcode/type histograms and loops, plus trip counts, an executed-instruction "
@@ -125,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     out = model.save(args.out)
     ev = evaluate(model, test_rows, test_feats, train_rows=train_rows, train_feats=train_feats)
     scatter_plot(model, test_rows, test_feats, out / "scatter.png", "default model, held-out programs")
+    from .dataset.latency import noise_floor
+
     report = {"data": data, "split": split, "evaluation": ev,
+              "latency_noise_floor": {"test": noise_floor(test_rows), "all": noise_floor(rows)},
               "importance": {t: model.feature_importance(t, 10) for t in model.target_names},
               "targets_info": model.target_info_,
               "seconds": round(time.time() - t0, 1),

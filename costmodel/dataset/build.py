@@ -11,7 +11,8 @@ stopped.  Rows carry the origin program (the unit the evaluation splits by), the
 configuration, the IR file and hash, the labels and, per target, the tool/version/target that made it;
 ``missing`` says why a function has no value for a target it was labelled for (e.g. no loops for
 ``mca_inner_loop_rthroughput``).  ``costmodel.dataset.relabel`` adds a new labeller's targets to an
-existing dataset.
+existing dataset.  Dynamic builds also time each kernel (``latency_ns``, ``costmodel.dataset.latency``)
+and keep that labeller's noise-floor measurements in ``row["noise"]``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from irtools.errors import IrtoolsError
 
 from .. import tools
 from . import cgen
-from .labellers import CallgrindLabeller, LabelError, LlcStaticLabeller, McaLoopLabeller
+from .labellers import CallgrindLabeller, LabelError, Labels, LlcStaticLabeller, McaLoopLabeller
+from .latency import TARGET as LAT
+from .latency import LatencyLabeller, helper_reasons
 
 SCHEMA = 1
 _SETTINGS = ("generator", "per_shard", "configs_per_program", "dynamic", "seed_offset")
@@ -82,8 +85,17 @@ def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bo
                 why = {McaLoopLabeller.target: str(e).splitlines()[0]}
                 labels = static
                 labels.missing.update({fn: dict(why) for fn in static.values})
+            noise: dict[str, dict] = {}
             if dynamic:
                 labels = labels.merge(CallgrindLabeller().label(obj, work / "harness.c", cdir))
+                try:
+                    lat = LatencyLabeller().label_program(prog, obj, cdir)
+                    lat.missing.update(helper_reasons(static.values, prog))
+                    noise = lat.noise
+                except LabelError as e:
+                    # the other labels stand: a harness that fails to time is not a reason to drop the program
+                    lat = Labels(missing={fn: {LAT: str(e).splitlines()[0]} for fn in static.values})
+                labels = labels.merge(lat)
             rel, sha = _store_ir(out, text)
             clang_cmd = {"tool": "clang-22", "version": tools.version("clang-22"), "flags": flags}
             for fn, vals in sorted(labels.values.items()):
@@ -95,6 +107,7 @@ def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bo
                     "labels": vals,
                     "provenance": {t: labels.provenance[t].to_json() for t in vals if t in labels.provenance},
                     **({"missing": labels.missing[fn]} if labels.missing.get(fn) else {}),
+                    **({"noise": noise[fn]} if fn in noise else {}),
                 })
     return rows
 

@@ -6,6 +6,12 @@ Each shard's rows are labelled from the IR modules they name (``ir/*.ll``, kept 
 exactly this), and the shard is rewritten atomically with the new label, its provenance, or the
 reason it is absent (``row["missing"][target]``).  A shard whose rows all have the label or a reason
 is done and skipped, so an interrupted run resumes, and a second run does nothing.
+
+``--labeller latency`` (``costmodel.dataset.latency``) runs the program: it is handed the module's rows
+to find it (``origin`` is ``cgen_<seed>``), and writes its noise-floor measurements to
+``row["noise"]["latency_ns"]``.  Use ``--jobs 1``: two timing processes on two cores disturb each other.
+``--redo`` labels every row again (on a copy: a second labelling, to compare with the first using
+``python -m costmodel.dataset.latency DATASET --against COPY``).
 """
 
 from __future__ import annotations
@@ -24,22 +30,24 @@ from irtools.errors import IrtoolsError
 
 from .. import tools
 from .labellers import McaLoopLabeller
+from .latency import LatencyLabeller
 
 # labeller name on the command line → (factory, tool versions to record in meta.json)
-LABELLERS = {"mca": (McaLoopLabeller, ("llvm-mca-22",))}
+LABELLERS = {"mca": (McaLoopLabeller, ("llvm-mca-22",)),
+             "latency": (LatencyLabeller, ("clang-22", "llc-22"))}
 
 
 def _done(row: dict, targets: tuple[str, ...]) -> bool:
     return "error" in row or all(t in row.get("labels", {}) or t in row.get("missing", {}) for t in targets)
 
 
-def _relabel_shard(args: tuple[str, str, str]) -> tuple[Counter, bool]:
-    out_s, shard_s, which = args
+def _relabel_shard(args: tuple[str, str, str, bool]) -> tuple[Counter, bool]:
+    out_s, shard_s, which, redo = args
     out, shard = Path(out_s), Path(shard_s)
     labeller = LABELLERS[which][0]()
     rows = [json.loads(ln) for ln in shard.read_text().splitlines() if ln.strip()]
     counts: Counter = Counter()
-    if all(_done(r, labeller.targets) for r in rows):
+    if not redo and all(_done(r, labeller.targets) for r in rows):
         return counts, False
     by_module: dict[str, list[dict]] = {}
     for r in rows:
@@ -48,7 +56,9 @@ def _relabel_shard(args: tuple[str, str, str]) -> tuple[Counter, bool]:
     with tempfile.TemporaryDirectory(prefix="costmodel-relabel-") as td:
         for i, (rel, mrows) in enumerate(sorted(by_module.items())):
             try:
-                labels = labeller.label(out / rel, Path(td, str(i)))
+                # a labeller that runs the program (latency) needs to know which one: the rows say
+                extra = {"rows": mrows} if getattr(labeller, "needs_rows", False) else {}
+                labels = labeller.label(out / rel, Path(td, str(i)), **extra)
             except tools.ToolMissing:
                 raise    # not a property of the module: recording it as a reason would mark the shard done
             except IrtoolsError as e:
@@ -57,21 +67,27 @@ def _relabel_shard(args: tuple[str, str, str]) -> tuple[Counter, bool]:
                 why = str(e).splitlines()[0]
             for r in mrows:
                 for t in labeller.targets:
-                    r.get("missing", {}).pop(t, None)
+                    # a redo must not leave the old label beside a new reason for its absence
+                    for part in ("labels", "provenance", "missing", "noise"):
+                        r.get(part, {}).pop(t, None)
                     fn = r["function"]
                     if labels is None:
                         reason = why
                     elif t in labels.values.get(fn, {}):
                         r["labels"][t] = labels.values[fn][t]
                         r.setdefault("provenance", {})[t] = labels.provenance[t].to_json()
+                        noise = getattr(labels, "noise", {}).get(fn, {}).get(t)
+                        if noise is not None:
+                            r.setdefault("noise", {})[t] = noise
                         counts["labelled"] += 1
                         continue
                     else:
                         reason = labels.missing.get(fn, {}).get(t, "function not in the tool's output")
                     r.setdefault("missing", {})[t] = reason
                     counts[f"missing: {reason.splitlines()[0][:120]}"] += 1
-                if not r.get("missing"):
-                    r.pop("missing", None)
+                for part in ("missing", "noise"):
+                    if not r.get(part):
+                        r.pop(part, None)
     tmp = shard.with_suffix(".tmp")
     with tmp.open("w") as f:
         for r in rows:
@@ -80,8 +96,12 @@ def _relabel_shard(args: tuple[str, str, str]) -> tuple[Counter, bool]:
     return counts, True
 
 
-def relabel(path: str | os.PathLike, *, labeller: str = "mca", jobs: int = 1, progress: bool = True) -> dict:
-    """Add ``labeller``'s targets to every row of the dataset at ``path``; returns a summary."""
+def relabel(path: str | os.PathLike, *, labeller: str = "mca", jobs: int = 1, progress: bool = True,
+            redo: bool = False) -> dict:
+    """Add ``labeller``'s targets to every row of the dataset at ``path``; returns a summary.
+
+    ``redo`` labels rows that already have the targets again (a second labelling of a copy, to measure
+    how far two labellings of a timed target lie apart)."""
     if labeller not in LABELLERS:
         raise IrtoolsError(f"unknown labeller {labeller!r} ({', '.join(LABELLERS)})")
     for t in LABELLERS[labeller][1]:
@@ -98,7 +118,7 @@ def relabel(path: str | os.PathLike, *, labeller: str = "mca", jobs: int = 1, pr
         tmp.write_text(json.dumps(meta, indent=2) + "\n")
         os.replace(tmp, meta_path)
     summary = {"shards": len(shards), "skipped": 0, "rewritten": 0, "counts": Counter()}
-    work = [(str(outp), str(s), labeller) for s in shards]
+    work = [(str(outp), str(s), labeller, redo) for s in shards]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     cols = [TextColumn(f"[bold]relabel {labeller}"), BarColumn(), MofNCompleteColumn(), TextColumn("shards"),
@@ -125,8 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("dataset", help="dataset folder (meta.json, ir/, shards/)")
     ap.add_argument("--labeller", default="mca", choices=sorted(LABELLERS))
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--redo", action="store_true", help="label rows that already have the targets again")
     args = ap.parse_args(argv)
-    s = relabel(args.dataset, labeller=args.labeller, jobs=args.jobs)
+    s = relabel(args.dataset, labeller=args.labeller, jobs=args.jobs, redo=args.redo)
     print(json.dumps(s, indent=1))
     return 0
 
