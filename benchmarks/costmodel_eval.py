@@ -11,7 +11,8 @@ static      Fresh datasets from seeds far from the training seeds (generated C; 
             MAPE, R², Kendall τ, pairwise accuracy, top-10; baselines: predict-the-training-mean, the
             static IR instruction count (log-log fit) and llvm-mca's instruction count and cycles of the
             function's llc-22 -O2 assembly (log-log fit); for latency_ns also the measured callgrind
-            count (log-log fit) and the labels' noise floor (two harness runs' MAPE, same rows).
+            count (log-log fit) and the labels' noise floor (the label against the same estimate from
+            the other half of its harness processes, as a MAPE over the same rows).
 throughput  Functions per second per core, parsing and featurisation included (one thread; CPU time),
             against the peer a prediction replaces: compiling the same modules with llc-22 -O2.
 ranking     Schedules measured during the tuning runs (the ``random`` runs: unbiased samples) ranked by

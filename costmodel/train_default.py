@@ -62,10 +62,11 @@ def write_markdown(report: dict, path: Path) -> None:
                       "held-out functions spill)."]
     nf = report.get("latency_noise_floor", {}).get("test")
     if nf and nf.get("n"):
-        lines += ["", f"latency_ns noise floor (costmodel.dataset.latency): two separate harness runs of the "
-                      f"same held-out kernels differ by {_fmt(nf['label_to_label_mape'], True)} MAPE (median "
+        lines += ["", f"latency_ns noise floor (costmodel.dataset.latency): the label and the same estimate from "
+                      f"the other half of the harness processes differ by {_fmt(nf['label_to_label_mape'], True)} "
+                      f"MAPE on the held-out kernels (median "
                       f"{_fmt(nf['label_to_label_median_ape'], True)}, p90 {_fmt(nf['label_to_label_p90_ape'], True)}"
-                      f", {nf['n']} rows); inside a run the 2nd-best batch is "
+                      f", {nf['n']} rows); inside the process that gave the label the 2nd-best batch is "
                       f"{_fmt(nf['second_best_over_best_median'], True)} and the median "
                       f"{_fmt(nf['median_over_best_median'], True)} above the best (medians); the empty kernel "
                       f"is {_fmt(nf['empty_kernel_share_median'], True)} of a label (median). A latency_ns MAPE "

@@ -7,8 +7,9 @@ exactly this), and the shard is rewritten atomically with the new label, its pro
 reason it is absent (``row["missing"][target]``).  A shard whose rows all have the label or a reason
 is done and skipped, so an interrupted run resumes, and a second run does nothing.
 
-``--labeller latency`` (``costmodel.dataset.latency``) runs the program: it is handed the module's rows
-to find it (``origin`` is ``cgen_<seed>``), and writes its noise-floor measurements to
+``--labeller latency`` (``costmodel.dataset.latency``) runs the programs: it is handed each shard's
+modules with their rows at once (``label_many``: ``origin`` is ``cgen_<seed>``, and the timed runs of
+the shard's modules are interleaved), and writes its noise-floor measurements to
 ``row["noise"]["latency_ns"]``.  Use ``--jobs 1``: two timing processes on two cores disturb each other.
 ``--redo`` labels every row again (on a copy: a second labelling, to compare with the first using
 ``python -m costmodel.dataset.latency DATASET --against COPY``).
@@ -54,11 +55,18 @@ def _relabel_shard(args: tuple[str, str, str, bool]) -> tuple[Counter, bool]:
         if "error" not in r:
             by_module.setdefault(r["ir_file"], []).append(r)
     with tempfile.TemporaryDirectory(prefix="costmodel-relabel-") as td:
-        for i, (rel, mrows) in enumerate(sorted(by_module.items())):
+        modules = sorted(by_module.items())
+        # a labeller that times programs labels the shard's modules together (their runs interleaved)
+        many = labeller.label_many([(out / rel, Path(td, str(i)), mrows) for i, (rel, mrows) in enumerate(modules)]) \
+            if hasattr(labeller, "label_many") else None
+        for i, (rel, mrows) in enumerate(modules):
             try:
-                # a labeller that runs the program (latency) needs to know which one: the rows say
-                extra = {"rows": mrows} if getattr(labeller, "needs_rows", False) else {}
-                labels = labeller.label(out / rel, Path(td, str(i)), **extra)
+                if many is not None:
+                    if isinstance(many[i], IrtoolsError):
+                        raise many[i]
+                    labels = many[i]
+                else:
+                    labels = labeller.label(out / rel, Path(td, str(i)))
             except tools.ToolMissing:
                 raise    # not a property of the module: recording it as a reason would mark the shard done
             except IrtoolsError as e:
