@@ -380,6 +380,7 @@ def _f(x) -> str:
 
 
 def main() -> int:
+    global TUNING
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sections", default="static,throughput,ranking,tuning")
     ap.add_argument("--run-tuning", action="store_true", help="run the missing tuning runs first (resumable)")
@@ -390,9 +391,14 @@ def main() -> int:
     ap.add_argument("--data", default=str(ROOT / "build" / "costmodel-eval"))
     ap.add_argument("--gpu-data", default=str(ROOT / "build" / "costmodel-eval-gpu"))
     ap.add_argument("--out", default=str(RESULTS / "costmodel_eval.json"))
+    ap.add_argument("--tuning-dir", default=str(TUNING),
+                    help="tuning runs for the ranking and tuning sections; another folder than the default "
+                         "(e.g. results/costmodel_tuning_128) writes them under ranking_<folder>, tuning_<folder>")
     args = ap.parse_args()
     sections = set(args.sections.split(","))
 
+    suffix = "" if Path(args.tuning_dir).resolve() == TUNING.resolve() else "_" + Path(args.tuning_dir).name
+    TUNING = Path(args.tuning_dir)
     if args.run_tuning:
         from costmodel.integrations.tvm_tuning import run_all
 
@@ -420,11 +426,11 @@ def main() -> int:
             result["throughput"] = throughput_section(extra["modules"], extra["model"])
             print("throughput", json.dumps(result["throughput"]))
     if "ranking" in sections:
-        result["ranking"] = ranking_section()
-        print("ranking", json.dumps(result["ranking"]))
+        result["ranking" + suffix] = ranking_section()
+        print("ranking" + suffix, json.dumps(result["ranking" + suffix]))
     if "tuning" in sections:
-        result["tuning"] = tuning_section()
-        print("tuning", json.dumps(result["tuning"].get("mean_latency_vs_xgb")))
+        result["tuning" + suffix] = tuning_section()
+        print("tuning" + suffix, json.dumps(result["tuning" + suffix].get("mean_latency_vs_xgb")))
     from costmodel.evaluation import _clean
 
     out.parent.mkdir(parents=True, exist_ok=True)
