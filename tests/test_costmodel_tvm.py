@@ -121,3 +121,28 @@ def test_parallel_loop_bodies_are_featurised(matmul_task):
     assert X[0, col] != X[1, col], "the parallel body's loop bounds should show"
     ng = [j for j, n in enumerate(cm.names) if n.startswith("ll.ir.")]
     assert not np.array_equal(X[0, ng], X[1, ng])
+
+
+def test_candidates_compiled_on_threads_give_the_same_features(matmul_task):
+    """featurize compiles new candidates on the tuner's threads; rows must not depend on how many,
+    nor on repeats of one candidate in a batch (one compile, one cached row)."""
+    from tvm import s_tir
+    from tvm.s_tir import meta_schedule as ms
+
+    from costmodel.integrations.tvm import IrtoolsCostModel
+
+    ctx, spaces, target = matmul_task
+    cands = list(spaces)
+    for factor in (2, 4, 8):
+        sch = s_tir.Schedule(ctx.mod)
+        i, j, _ = sch.get_loops(sch.get_sblock("C"))
+        sch.split(j, [None, factor])
+        cands.append(ms.MeasureCandidate(sch, ms.arg_info.ArgInfo.from_prim_func(ctx.mod["main"])))
+    cands += cands[:2]
+    rows = {}
+    for n in (1, 2):
+        one = ms.TuneContext(mod=ctx.mod, target=target, num_threads=n)
+        rows[n] = IrtoolsCostModel(prior=False).featurize(one, cands)
+    assert np.array_equal(rows[1], rows[2], equal_nan=True)
+    assert np.array_equal(rows[1][-2:], rows[1][:2], equal_nan=True)
+    assert len({r.tobytes() for r in rows[1]}) >= 4

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +50,13 @@ def feature_names() -> list[str]:
     names = [f"tir.{k.strip()}" for k in _TIR_KEYS] + ["tir.lines"] + [f"tir.h{i}" for i in range(TIR_BUCKETS)]
     names += [f"ll.{n}" for n in F.FEATURE_NAMES if not n.startswith("mlir.")] + ["prior.log_instructions_executed", "ll.n_kernel_functions"]
     return names
+
+
+def _llvm_text(tvm, mod, target) -> str | None:
+    try:
+        return tvm.compile(mod, target=target).mod.inspect_source("ll")
+    except Exception:   # a candidate TVM cannot lower
+        return None
 
 
 @derived_object
@@ -95,26 +104,41 @@ class IrtoolsCostModel(PyCostModel):
         cols = self._columns()
         j_prior = self.names.index("prior.log_instructions_executed")
         j_nfn = self.names.index("ll.n_kernel_functions")
-        rows = []
+        rows: list = []
+        todo: dict = {}    # structural hash -> (module, row) of candidates not seen before
         for cand in candidates:
             mod = cand.sch.mod
             key = tvm_ffi.structural_hash(mod)
             row = self._cache.get(key)
-            if row is None:
-                row = F.to_matrix([tir_features(mod.script())], self.names)[0]
+            if row is None and key not in todo:
+                todo[key] = (mod, F.to_matrix([tir_features(mod.script())], self.names)[0])
+            rows.append(key if row is None else row)
+        if todo:
+            mods = [m for m, _ in todo.values()]
+            if is_llvm:
+                # TVM's LLVM code generation is most of a tuning step with this model, and it lets go
+                # of the GIL: candidates compile side by side on the tuner's threads
+                n = max(1, min(len(mods), int(getattr(context, "num_threads", 1) or 1), os.cpu_count() or 1))
+                if n > 1:
+                    with ThreadPoolExecutor(n) as ex:
+                        texts = list(ex.map(lambda m: _llvm_text(tvm, m, target), mods))
+                else:
+                    texts = [_llvm_text(tvm, m, target) for m in mods]
+            for k, (key, (_, row)) in enumerate(todo.items()):
                 if is_llvm:
-                    self._llvm_features(tvm, mod, target, row, cols, j_prior, j_nfn)
+                    self._llvm_features(texts[k], row, cols, j_prior, j_nfn)
                 self._cache[key] = row
-            rows.append(row)
+        rows = [self._cache[r] if isinstance(r, int) else r for r in rows]
         return np.array(rows).reshape(len(candidates), len(self.names))
 
-    def _llvm_features(self, tvm, mod, target, row, cols, j_prior, j_nfn) -> None:
+    def _llvm_features(self, ll, row, cols, j_prior, j_nfn) -> None:
         """Fill the ``ll.*`` sums over the kernel functions and the prior's predicted instructions."""
         row[j_nfn] = 0.0
+        if ll is None:      # a candidate TVM cannot lower keeps TIR features only
+            return
         try:
-            ll = tvm.compile(mod, target=target).mod.inspect_source("ll")
             _, fns, X = F.feature_matrix(ll, F.FEATURE_NAMES)
-        except Exception:   # a candidate TVM cannot lower (or we cannot read) keeps TIR features only
+        except Exception:   # nor one we cannot read
             return
         keep = [i for i, n in enumerate(fns) if not n.startswith(_SKIP_FN)]
         row[j_nfn] = float(len(keep))
