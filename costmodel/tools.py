@@ -21,6 +21,8 @@ _HINTS = {
     "llc-22": "apt-get install llvm-22",
     "llvm-nm-22": "apt-get install llvm-22",
     "llvm-mca-22": "apt-get install llvm-22",
+    "mlir-opt-22": "apt-get install mlir-22-tools",
+    "mlir-translate-22": "apt-get install mlir-22-tools",
     "valgrind": "apt-get install valgrind",
     "ptxas": "pip install nvidia-cuda-nvcc-cu12 (ships ptxas)",
 }

@@ -112,6 +112,50 @@ def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bo
     return rows
 
 
+def mlir_rows(seed: int, out: Path, *, configs_per_program: int = 3,
+              skipped: list[str] | None = None) -> list[dict]:
+    """Rows of one generated MLIR module under a few lowering configurations (static labels only:
+    there is no harness).  A configuration mlir-opt-22 rejects is skipped; its reason goes to
+    ``skipped``."""
+    from . import mlirgen
+
+    prog = mlirgen.generate(seed)
+    families = {k.name: k.family for k in prog.kernels}
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="costmodel-mlir-") as td:
+        for ci, cfg in enumerate(mlirgen.lowerings(seed, configs_per_program)):
+            cdir = Path(td, f"cfg{ci}")
+            try:
+                text = mlirgen.lower(prog.source, cfg, cdir)
+            except tools.ToolMissing:
+                raise
+            except LabelError as e:
+                if skipped is not None:
+                    skipped.append(f"seed {seed}: skipped {e}")
+                continue
+            ll = cdir / "prog.ll"
+            static, _obj = LlcStaticLabeller().label(ll, cdir)
+            try:
+                labels = static.merge(McaLoopLabeller().label(ll, cdir))
+            except tools.ToolMissing:
+                raise
+            except LabelError as e:
+                why = {McaLoopLabeller.target: str(e).splitlines()[0]}
+                labels = static
+                labels.missing.update({fn: dict(why) for fn in static.values})
+            rel, sha = _store_ir(out, text)
+            prod = mlirgen.producer(cfg)
+            for fn, vals in sorted(labels.values.items()):
+                rows.append({
+                    "schema": SCHEMA, "source": "mlir", "origin": prog.name, "origin_hash": prog.source_hash,
+                    "family": families.get(fn, "helper"), "config": dict(cfg), "producer": prod,
+                    "ir_file": rel, "ir_sha256": sha, "function": fn, "labels": vals,
+                    "provenance": {t: labels.provenance[t].to_json() for t in vals if t in labels.provenance},
+                    **({"missing": labels.missing[fn]} if labels.missing.get(fn) else {}),
+                })
+    return rows
+
+
 def tvm_cuda_rows(seed: int, out: Path, *, configs_per_program: int = 4) -> list[dict]:
     """Rows of one TVM workload under a few sampled CUDA schedules (a rejected schedule is skipped)."""
     from . import tvmgen
@@ -156,6 +200,9 @@ def _build_shard(args: tuple[str, int, int, int, bool, int, str]) -> tuple[int, 
         try:
             if source == "tvm-cuda":
                 rows.extend(tvm_cuda_rows(seed, out, configs_per_program=cfgs))
+            elif source == "mlir":
+                # a rejected lowering is a record in the shard, like a rejected program
+                rows.extend(mlir_rows(seed, out, configs_per_program=cfgs, skipped=errors))
             else:
                 rows.extend(cgen_rows(seed, out, configs_per_program=cfgs, dynamic=dynamic))
         except IrtoolsError as e:
@@ -177,22 +224,30 @@ def build(out: str | os.PathLike, *, shards: int, per_shard: int = 4, configs_pe
           source: str = "cgen") -> dict:
     """Build (or resume) a dataset; returns a summary.
 
-    ``source`` is ``"cgen"`` (generated C kernels, CPU labels) or ``"tvm-cuda"`` (TVM workloads × sampled
-    CUDA schedules, ptxas labels; ``configs_per_program`` schedules per workload).
+    ``source`` is ``"cgen"`` (generated C kernels, CPU labels), ``"tvm-cuda"`` (TVM workloads × sampled
+    CUDA schedules, ptxas labels; ``configs_per_program`` schedules per workload) or ``"mlir"`` (MLIR
+    linalg/affine kernels × tiling/vectorisation/unrolling lowered by mlir-opt-22, static CPU labels;
+    a lowering mlir-opt rejects is an error record in its shard).
 
     Shard ``i`` holds the programs of seeds ``seed_offset + i*per_shard ...``; a different
     ``seed_offset`` gives programs never seen by a model trained on another offset."""
     outp = Path(out)
     (outp / "ir").mkdir(parents=True, exist_ok=True)
     (outp / "shards").mkdir(exist_ok=True)
-    if source not in ("cgen", "tvm-cuda"):
-        raise IrtoolsError(f"unknown dataset source {source!r} (cgen, tvm-cuda)")
-    gen = "costmodel.dataset.cgen" if source == "cgen" else "costmodel.dataset.tvmgen"
+    if source not in ("cgen", "tvm-cuda", "mlir"):
+        raise IrtoolsError(f"unknown dataset source {source!r} (cgen, tvm-cuda, mlir)")
+    if source == "mlir":
+        # static labels only: there is no harness to run, whatever ``dynamic`` says
+        dynamic = False
+        gen = "costmodel.dataset.mlirgen"
+        used = ["mlir-opt-22", "mlir-translate-22", "llc-22", "llvm-nm-22", "llvm-mca-22"]
+    else:
+        gen = "costmodel.dataset.cgen" if source == "cgen" else "costmodel.dataset.tvmgen"
+        used = ["clang-22", "llc-22"] + (["llvm-nm-22", "llvm-mca-22"] + (["valgrind"] if dynamic else [])
+                                         if source == "cgen" else ["ptxas"])
     meta = {"schema": SCHEMA, "generator": gen, "per_shard": per_shard,
             "configs_per_program": configs_per_program, "dynamic": dynamic, "seed_offset": seed_offset,
-            "tools": {t: tools.version(t) for t in ["clang-22", "llc-22"]
-                      + (["llvm-nm-22", "llvm-mca-22"] + (["valgrind"] if dynamic else []) if source == "cgen"
-                         else ["ptxas"])}}
+            "tools": {t: tools.version(t) for t in used}}
     meta_path = outp / "meta.json"
     if meta_path.exists():
         old = json.loads(meta_path.read_text())
