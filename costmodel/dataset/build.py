@@ -54,6 +54,20 @@ def _store_ir(out: Path, text: str) -> tuple[str, str]:
     return rel, sha
 
 
+def _static_labels(ll: Path, cdir: Path):
+    """llc-22 remarks and symbol sizes, and the llvm-mca loop label where it can be made; and the object."""
+    static, obj = LlcStaticLabeller().label(ll, cdir)
+    try:
+        return static.merge(McaLoopLabeller().label(ll, cdir)), obj
+    except tools.ToolMissing:
+        raise
+    except LabelError as e:
+        # the static labels stand; the rows say why the loop label is absent
+        why = {McaLoopLabeller.target: str(e).splitlines()[0]}
+        static.missing.update({fn: dict(why) for fn in static.values})
+        return static, obj
+
+
 def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bool = True) -> list[dict]:
     """All rows of one generated C program under a few compile configurations."""
     prog = cgen.generate_program(seed)
@@ -75,26 +89,17 @@ def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bo
             if proc.returncode != 0:
                 raise LabelError(f"clang-22 failed on program {prog.name}: {proc.stderr[-2000:]}")
             text = ll.read_text()
-            static, obj = LlcStaticLabeller().label(ll, cdir)
-            try:
-                labels = static.merge(McaLoopLabeller().label(ll, cdir))
-            except tools.ToolMissing:
-                raise
-            except LabelError as e:
-                # the static labels stand; the rows say why the loop label is absent
-                why = {McaLoopLabeller.target: str(e).splitlines()[0]}
-                labels = static
-                labels.missing.update({fn: dict(why) for fn in static.values})
+            labels, obj = _static_labels(ll, cdir)
             noise: dict[str, dict] = {}
             if dynamic:
                 labels = labels.merge(CallgrindLabeller().label(obj, work / "harness.c", cdir))
                 try:
                     lat = LatencyLabeller().label_program(prog, obj, cdir)
-                    lat.missing.update(helper_reasons(static.values, prog))
+                    lat.missing.update(helper_reasons(labels.values, prog))
                     noise = lat.noise
                 except LabelError as e:
                     # the other labels stand: a harness that fails to time is not a reason to drop the program
-                    lat = Labels(missing={fn: {LAT: str(e).splitlines()[0]} for fn in static.values})
+                    lat = Labels(missing={fn: {LAT: str(e).splitlines()[0]} for fn in labels.values})
                 labels = labels.merge(lat)
             rel, sha = _store_ir(out, text)
             clang_cmd = {"tool": "clang-22", "version": tools.version("clang-22"), "flags": flags}
@@ -134,15 +139,7 @@ def mlir_rows(seed: int, out: Path, *, configs_per_program: int = 3,
                     skipped.append(f"seed {seed}: skipped {e}")
                 continue
             ll = cdir / "prog.ll"
-            static, _obj = LlcStaticLabeller().label(ll, cdir)
-            try:
-                labels = static.merge(McaLoopLabeller().label(ll, cdir))
-            except tools.ToolMissing:
-                raise
-            except LabelError as e:
-                why = {McaLoopLabeller.target: str(e).splitlines()[0]}
-                labels = static
-                labels.missing.update({fn: dict(why) for fn in static.values})
+            labels, _obj = _static_labels(ll, cdir)
             rel, sha = _store_ir(out, text)
             prod = mlirgen.producer(cfg)
             for fn, vals in sorted(labels.values.items()):
