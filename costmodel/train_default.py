@@ -27,9 +27,10 @@ def _fmt(x, pct=False):
 
 def write_markdown(report: dict, path: Path) -> None:
     ev = report["evaluation"]
+    d = report["data"]
     lines = ["# Default cost model: training report", "",
-             f"Data: {report['data']['n_rows'] - report['data'].get('gpu_rows', 0)} function rows from "
-             f"{report['data']['n_origins'] - report['data'].get('gpu_origins', 0)} generated C "
+             f"Data: {d['n_rows'] - d.get('gpu_rows', 0) - d.get('mlir_rows', 0)} function rows from "
+             f"{d['n_origins'] - d.get('gpu_origins', 0) - d.get('mlir_origins', 0)} generated C "
              f"programs (costmodel.dataset.cgen), each compiled by clang-22 under "
              f"{report['data']['configs_per_program']} sampled (-O, -march, unroll) configurations; labels by "
              "llc-22 -O2 remarks, llvm-nm-22 symbol sizes, llvm-mca-22 on the innermost loops of llc-22's "
@@ -37,7 +38,10 @@ def write_markdown(report: dict, path: Path) -> None:
              "(latency_ns); plus "
              f"{report['data'].get('gpu_rows', 0)} GPU kernels from {report['data'].get('gpu_origins', 0)} TVM "
              "workloads x sampled CUDA schedules "
-             "(NVPTX IR via clang-22, labels by ptxas -v for sm_80/sm_90).", "",
+             "(NVPTX IR via clang-22, labels by ptxas -v for sm_80/sm_90); plus "
+             f"{d.get('mlir_rows', 0)} functions from {d.get('mlir_origins', 0)} generated MLIR linalg/affine "
+             "programs x sampled tile/vector/unroll lowerings by mlir-opt-22 and mlir-translate-22 "
+             "(costmodel.dataset.mlirgen; static CPU labels only).", "",
              f"Split by origin program: {report['split']['train_origins']} training programs "
              f"({report['split']['train_rows']} rows), {report['split']['test_origins']} held-out programs "
              f"({report['split']['test_rows']} rows). Figures below are on the held-out programs.", "",
@@ -71,6 +75,11 @@ def write_markdown(report: dict, path: Path) -> None:
                       f"{_fmt(nf['median_over_best_median'], True)} above the best (medians); the empty kernel "
                       f"is {_fmt(nf['empty_kernel_share_median'], True)} of a label (median). A latency_ns MAPE "
                       "near the floor cannot be told from labelling noise."]
+    em = report.get("evaluation_mlir")
+    if em:
+        lines += ["", f"The MLIR-lowered held-out functions alone ({em['n_rows']} rows, {em['n_origins']} programs): "
+                  + ", ".join(f"{n} MAPE {_fmt(t['model']['mape'], True)}" for n, t in em["targets"].items()
+                              if t["model"].get("n") and t["model"].get("mape") is not None) + "."]
     offs = {t: i["offset"]["feature"] for t, i in report.get("targets_info", {}).items() if i.get("offset")}
     lines += ["", "Features: `costmodel.features` over `irtools.parse_llvm` (irtools.analysis.features' "
                   "func-properties, opcode/type histograms and loops, plus trip counts, an executed-instruction "
@@ -98,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gpu-data", default="build/costmodel-gpu",
                     help="TVM CUDA dataset folder (built or resumed here; '' to leave GPU targets out)")
     ap.add_argument("--gpu-shards", type=int, default=80, help="shards of 4 TVM workloads x 4 schedules")
+    ap.add_argument("--mlir-data", default="build/costmodel-mlir",
+                    help="MLIR-lowered dataset folder (built or resumed here; '' to leave it out)")
+    ap.add_argument("--mlir-shards", type=int, default=60, help="shards of 4 MLIR programs x 3 lowerings")
     ap.add_argument("--out", default=str(DEFAULT_MODEL), help="model folder to write")
     args = ap.parse_args(argv)
 
@@ -116,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gpu dataset: {gsum['rows']} new rows, {gsum['skipped']} shards already done", file=sys.stderr)
         grows, gfeats = load_dataset(args.gpu_data)
         rows, feats = rows + grows, feats + gfeats
+    if args.mlir_data:
+        msum = build(args.mlir_data, shards=args.mlir_shards, per_shard=4, configs_per_program=3, source="mlir",
+                     jobs=args.jobs)
+        print(f"mlir dataset: {msum['rows']} new rows, {msum['skipped']} shards already done", file=sys.stderr)
+        mrows, mfeats = load_dataset(args.mlir_data)
+        rows, feats = rows + mrows, feats + mfeats
     test = split_by_origin(rows)
     tr = [i for i in range(len(rows)) if not test[i]]
     te = [i for i in range(len(rows)) if test[i]]
@@ -126,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             "configs_per_program": meta["configs_per_program"], "tools": meta["tools"],
             "gpu_rows": sum(1 for r in rows if r["source"] == "tvm-cuda"),
             "gpu_origins": len({r["origin"] for r in rows if r["source"] == "tvm-cuda"}),
+            "mlir_rows": sum(1 for r in rows if r["source"] == "mlir"),
+            "mlir_origins": len({r["origin"] for r in rows if r["source"] == "mlir"}),
             "families": sorted({r["family"] for r in rows})}
     split = {"by": "origin program (sha256 of name, 20% test)",
              "train_origins": len({r["origin"] for r in train_rows}), "train_rows": len(train_rows),
@@ -139,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     scatter_plot(model, test_rows, test_feats, out / "scatter.png", "default model, held-out programs")
     from .dataset.latency import noise_floor
 
-    report = {"data": data, "split": split, "evaluation": ev,
+    # the MLIR-lowered held-out rows on their own: the C rows outnumber them in the overall figures
+    mt = [i for i, r in enumerate(test_rows) if r["source"] == "mlir"]
+    ev_mlir = evaluate(model, [test_rows[i] for i in mt], [test_feats[i] for i in mt], train_rows=train_rows,
+                       train_feats=train_feats) if mt else None
+    report = {"data": data, "split": split, "evaluation": ev, "evaluation_mlir": ev_mlir,
               "latency_noise_floor": {"test": noise_floor(test_rows), "all": noise_floor(rows)},
               "importance": {t: model.feature_importance(t, 10) for t in model.target_names},
               "targets_info": model.target_info_,
