@@ -133,7 +133,7 @@ struct llp_module {
     int32_t *gnum; size_t gnum_n, gnum_cap;      /* @N -> vid */
     int32_t *lnum; size_t lnum_n, lnum_cap;      /* %N -> vid */
     int32_t *tnum; size_t tnum_n, tnum_cap;      /* %N type -> NAMED row */
-    uint32_t *keyoff; uint32_t *keylen; size_t key_cap, keyoff_cap, keylen_cap;   /* name key per vid, set for named defs and FWD only */
+    uint32_t *keyoff; uint32_t *keylen; size_t keyoff_cap, keylen_cap;   /* name key per vid, set for named defs and FWD only */
     int32_t kwtype[KW_END];
     int32_t vcache[256][4];                      /* (element, count, scalable, id + 1) of vector types */
     int32_t inttype[129];
@@ -160,7 +160,6 @@ static void fail(llp_module *m, size_t off, const char *fmt, ...) {
     m->failed = 1;
     longjmp(m->jb, 1);
 }
-
 
 /* The output tables of a large module are tens of MB written once, front to back: with 4 KiB
  * pages a quarter of the parse went to page faults.  An array of MAP_MIN bytes or more lives in
@@ -846,11 +845,8 @@ static int key_is_num(llp_module *m, uint32_t off, uint32_t len, long long *num)
 typedef struct { int32_t **tab; size_t *cap, *n; } map_t;
 
 static void keyspace(llp_module *m, int32_t vid) {
-    if ((size_t)vid >= m->key_cap) {
-        m->keyoff = grow(m, m->keyoff, &m->keyoff_cap, (size_t)vid + 1, sizeof(uint32_t));
-        m->keylen = grow(m, m->keylen, &m->keylen_cap, (size_t)vid + 1, sizeof(uint32_t));
-        m->key_cap = m->keyoff_cap < m->keylen_cap ? m->keyoff_cap : m->keylen_cap;
-    }
+    m->keyoff = grow(m, m->keyoff, &m->keyoff_cap, (size_t)vid + 1, sizeof(uint32_t));
+    m->keylen = grow(m, m->keylen, &m->keylen_cap, (size_t)vid + 1, sizeof(uint32_t));
 }
 
 static void map_rehash(llp_module *m, int32_t **tab, size_t *cap);

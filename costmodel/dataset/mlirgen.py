@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import tools
+from .cgen import _pick
 from .labellers import LabelError
 
 FAMILIES = ("matmul", "elementwise", "reduction", "conv", "stencil")
@@ -60,10 +61,6 @@ class Program:
     @property
     def source_hash(self) -> str:
         return hashlib.sha256(self.source.encode()).hexdigest()[:16]
-
-
-def _pick(rng: np.random.Generator, seq):
-    return seq[int(rng.integers(len(seq)))]
 
 
 def _mr(shape: tuple[int, ...], t: str) -> str:

@@ -104,15 +104,14 @@ class IrtoolsCostModel(PyCostModel):
         cols = self._columns()
         j_prior = self.names.index("prior.log_instructions_executed")
         j_nfn = self.names.index("ll.n_kernel_functions")
-        rows: list = []
+        keys = []
         todo: dict = {}    # structural hash -> (module, row) of candidates not seen before
         for cand in candidates:
             mod = cand.sch.mod
             key = tvm_ffi.structural_hash(mod)
-            row = self._cache.get(key)
-            if row is None and key not in todo:
+            if key not in self._cache and key not in todo:
                 todo[key] = (mod, F.to_matrix([tir_features(mod.script())], self.names)[0])
-            rows.append(key if row is None else row)
+            keys.append(key)
         if todo:
             mods = [m for m, _ in todo.values()]
             if is_llvm:
@@ -128,8 +127,7 @@ class IrtoolsCostModel(PyCostModel):
                 if is_llvm:
                     self._llvm_features(texts[k], row, cols, j_prior, j_nfn)
                 self._cache[key] = row
-        rows = [self._cache[r] if isinstance(r, int) else r for r in rows]
-        return np.array(rows).reshape(len(candidates), len(self.names))
+        return np.array([self._cache[k] for k in keys]).reshape(len(candidates), len(self.names))
 
     def _llvm_features(self, ll, row, cols, j_prior, j_nfn) -> None:
         """Fill the ``ll.*`` sums over the kernel functions and the prior's predicted instructions."""
