@@ -1,6 +1,6 @@
 """Re-create the default model shipped in ``costmodel/models/default`` and its training report.
 
-    .venv/bin/python -m costmodel.train_default [--data build/costmodel-dataset] [--shards 75] [--jobs 2]
+    .venv/bin/python -m costmodel.train_default [--data build/costmodel-dataset] [--shards 120] [--jobs 2]
 
 Builds (or resumes) the generated-C dataset, splits it by origin program (80/20, by a hash of the
 program name), fits on the training programs, evaluates on the held-out ones against baselines, and
@@ -102,11 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m costmodel.train_default", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="build/costmodel-dataset", help="dataset folder (built or resumed here)")
-    ap.add_argument("--shards", type=int, default=75, help="shards of 4 programs each")
+    ap.add_argument("--shards", type=int, default=120, help="shards of 4 programs each")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--gpu-data", default="build/costmodel-gpu",
                     help="TVM CUDA dataset folder (built or resumed here; '' to leave GPU targets out)")
-    ap.add_argument("--gpu-shards", type=int, default=80, help="shards of 4 TVM workloads x 4 schedules")
+    ap.add_argument("--gpu-shards", type=int, default=200, help="shards of 4 TVM workloads x 4 schedules")
     ap.add_argument("--mlir-data", default="build/costmodel-mlir",
                     help="MLIR-lowered dataset folder (built or resumed here; '' to leave it out)")
     ap.add_argument("--mlir-shards", type=int, default=60, help="shards of 4 MLIR programs x 3 lowerings")
@@ -122,17 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"dataset: {summary['rows']} new rows, {summary['skipped']} shards already done, "
           f"{len(summary['errors'])} programs skipped", file=sys.stderr)
     rows, feats = load_dataset(args.data)
-    if args.gpu_data:
-        gsum = build(args.gpu_data, shards=args.gpu_shards, per_shard=4, configs_per_program=4,
-                     source="tvm-cuda", jobs=args.jobs)
-        print(f"gpu dataset: {gsum['rows']} new rows, {gsum['skipped']} shards already done", file=sys.stderr)
-        grows, gfeats = load_dataset(args.gpu_data)
-        rows, feats = rows + grows, feats + gfeats
-    if args.mlir_data:
-        msum = build(args.mlir_data, shards=args.mlir_shards, per_shard=4, configs_per_program=3, source="mlir",
-                     jobs=args.jobs)
-        print(f"mlir dataset: {msum['rows']} new rows, {msum['skipped']} shards already done", file=sys.stderr)
-        mrows, mfeats = load_dataset(args.mlir_data)
+    # the other sources, each built (or resumed) in its own folder: (folder, shards, configs, source)
+    for folder, n, cfgs, source in ((args.gpu_data, args.gpu_shards, 4, "tvm-cuda"),
+                                    (args.mlir_data, args.mlir_shards, 3, "mlir")):
+        if not folder:
+            continue
+        more = build(folder, shards=n, per_shard=4, configs_per_program=cfgs, source=source, jobs=args.jobs)
+        print(f"{source} dataset: {more['rows']} new rows, {more['skipped']} shards already done", file=sys.stderr)
+        mrows, mfeats = load_dataset(folder)
         rows, feats = rows + mrows, feats + mfeats
     test = split_by_origin(rows)
     tr = [i for i in range(len(rows)) if not test[i]]
