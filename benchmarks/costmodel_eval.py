@@ -168,10 +168,36 @@ def static_section(args) -> tuple[dict, dict]:
 
         # the same report rows: the model's MAPE and the labels' own repeatability side by side
         ev["targets"]["latency_ns"]["noise_floor"] = noise_floor([rows[i] for i in rep])
+    if args.tvm_cpu_shards:
+        ev["tvm_cpu"] = tvm_cpu_section(args, model)
     ev["split"] = {"calibration_origins": len({rows[i]["origin"] for i in cal}),
                    "report_origins": len({rows[i]["origin"] for i in rep}), "report_rows": len(rep)}
     texts = sorted({Path(args.data, r["ir_file"]) for r in rows if r["source"] == "cgen"})
     return ev, {"modules": texts, "model": model}
+
+
+def tvm_cpu_section(args, model) -> dict:
+    """Unseen TVM workloads x MetaSchedule design-space samples (TVM's LLVM IR), apart from the C rows:
+    the IR a MetaSchedule cost model reads, with the IR instruction count baseline fitted on the
+    calibration half."""
+    from costmodel.dataset.build import build
+    from costmodel.evaluation import IR_COUNT, evaluate, load_dataset, regression_metrics
+
+    build(args.tvm_cpu_data, shards=args.tvm_cpu_shards, per_shard=4, configs_per_program=4, source="tvm-llvm",
+          seed_offset=args.seed_offset, progress=False)
+    rows, feats = load_dataset(args.tvm_cpu_data)
+    cal = [i for i, r in enumerate(rows) if not _half(r["origin"])]
+    rep = [i for i, r in enumerate(rows) if _half(r["origin"])]
+    ev = evaluate(model, [rows[i] for i in rep], [feats[i] for i in rep])
+    for name, t in ev["targets"].items():
+        ci = [i for i in cal if name in rows[i]["labels"]]
+        ri = [i for i in rep if name in rows[i]["labels"]]
+        if len(ci) >= 2 and ri:
+            t["baseline_ir_inst_count"] = regression_metrics(
+                np.array([rows[i]["labels"][name] for i in ri]),
+                _loglog([feats[i][IR_COUNT] for i in ci], np.array([rows[i]["labels"][name] for i in ci]),
+                        [feats[i][IR_COUNT] for i in ri]))
+    return ev
 
 
 # ----------------------------------------------------------------------------- throughput
@@ -267,8 +293,11 @@ def ranking_section() -> dict:
             tc, _, lat = per_seed[test]
             if len(lat) < 4:
                 continue
+            # irtools_prior: the shipped model's predicted instructions executed alone, no measurements
+            # (what ranks MetaSchedule's first round)
             for name, cm in (("xgb", ms.cost_model.XGBModel(num_warmup_samples=0)),
-                             ("irtools", IrtoolsCostModel(prior=False))):
+                             ("irtools", IrtoolsCostModel(prior=False)),
+                             ("irtools_prior", IrtoolsCostModel(frozen=True))):
                 for other, (c, r, _) in per_seed.items():
                     if other != test:
                         cm.update(ctx, c, r)
@@ -387,9 +416,12 @@ def main() -> int:
     ap.add_argument("--trials", type=int, default=32)
     ap.add_argument("--shards", type=int, default=5, help="shards of 4 unseen C programs")
     ap.add_argument("--gpu-shards", type=int, default=5, help="shards of 4 unseen TVM workloads")
+    ap.add_argument("--tvm-cpu-shards", type=int, default=5,
+                    help="shards of 4 unseen TVM workloads x 4 MetaSchedule CPU schedules")
     ap.add_argument("--seed-offset", type=int, default=100_000)
     ap.add_argument("--data", default=str(ROOT / "build" / "costmodel-eval"))
     ap.add_argument("--gpu-data", default=str(ROOT / "build" / "costmodel-eval-gpu"))
+    ap.add_argument("--tvm-cpu-data", default=str(ROOT / "build" / "costmodel-eval-tvmcpu"))
     ap.add_argument("--out", default=str(RESULTS / "costmodel_eval.json"))
     ap.add_argument("--tuning-dir", default=str(TUNING),
                     help="tuning runs for the ranking and tuning sections; another folder than the default "
@@ -422,6 +454,10 @@ def main() -> int:
                     nf = t["noise_floor"]
                     print(f"{'':24s} noise floor: label-to-label MAPE {_f(nf['label_to_label_mape'])} "
                           f"(median {_f(nf['label_to_label_median_ape'])}, {nf['n']} rows)")
+            for name, t in ev.get("tvm_cpu", {}).get("targets", {}).items():
+                m = t["model"]
+                print(f"tvm-cpu {name:16s} MAPE {_f(m['mape'])}  tau {_f(m['kendall_tau'])}  "
+                      f"(IR-count {_f(t.get('baseline_ir_inst_count', {}).get('mape'))})")
         if "throughput" in sections:
             result["throughput"] = throughput_section(extra["modules"], extra["model"])
             print("throughput", json.dumps(result["throughput"]))

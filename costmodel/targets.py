@@ -37,7 +37,8 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
            "size of the function's symbol in the object's .text (llvm-nm-22 --print-size)"),
     Target("instructions_executed", "instructions", "cpu-dynamic", "callgrind",
            "instructions executed by one call of the function, callees included, on the generated "
-           "harness input (valgrind callgrind, inclusive Ir)"),
+           "harness input (valgrind callgrind, inclusive Ir); a TVM parallel loop body is a row of its "
+           "own, run once over its whole range, and is not counted in the function that launches it"),
     Target("latency_ns", "ns", "cpu-dynamic", "latency",
            "ns per call of the function on the generated harness input, best of N timed repeats on this "
            "machine (costmodel.dataset.latency: pinned to one CPU, batches of >= 100 us, CLOCK_MONOTONIC); "

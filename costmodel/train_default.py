@@ -17,6 +17,10 @@ import time
 from pathlib import Path
 
 from .api import DEFAULT_MODEL
+from .dataset.build import SOURCES
+
+SOURCE_NAMES = {"cgen": "generated C", "tvm-cuda": "TVM CUDA (NVPTX IR)", "tvm-llvm": "TVM CPU (LLVM IR)",
+                "mlir": "MLIR-lowered"}
 
 
 def _fmt(x, pct=False):
@@ -29,8 +33,10 @@ def write_markdown(report: dict, path: Path) -> None:
     ev = report["evaluation"]
     d = report["data"]
     lines = ["# Default cost model: training report", "",
-             f"Data: {d['n_rows'] - d.get('gpu_rows', 0) - d.get('mlir_rows', 0)} function rows from "
-             f"{d['n_origins'] - d.get('gpu_origins', 0) - d.get('mlir_origins', 0)} generated C "
+             f"Data: {d['n_rows'] - d.get('gpu_rows', 0) - d.get('mlir_rows', 0) - d.get('tvm_cpu_rows', 0)} "
+             f"function rows from "
+             f"{d['n_origins'] - d.get('gpu_origins', 0) - d.get('mlir_origins', 0) - d.get('tvm_cpu_origins', 0)}"
+             " generated C "
              f"programs (costmodel.dataset.cgen), each compiled by clang-22 under "
              f"{report['data']['configs_per_program']} sampled (-O, -march, unroll) configurations; labels by "
              "llc-22 -O2 remarks, llvm-nm-22 symbol sizes, llvm-mca-22 on the innermost loops of llc-22's "
@@ -39,6 +45,9 @@ def write_markdown(report: dict, path: Path) -> None:
              f"{report['data'].get('gpu_rows', 0)} GPU kernels from {report['data'].get('gpu_origins', 0)} TVM "
              "workloads x sampled CUDA schedules "
              "(NVPTX IR via clang-22, labels by ptxas -v for sm_80/sm_90); plus "
+             f"{d.get('tvm_cpu_rows', 0)} kernel functions from {d.get('tvm_cpu_origins', 0)} TVM TE/TOPI workloads x "
+             "schedules sampled from MetaSchedule's CPU design space (TVM's LLVM IR; llc-22 static labels and "
+             "instructions executed through a TVM FFI C harness under callgrind; costmodel.dataset.tvmcpu); plus "
              f"{d.get('mlir_rows', 0)} functions from {d.get('mlir_origins', 0)} generated MLIR linalg/affine "
              "programs x sampled tile/vector/unroll lowerings by mlir-opt-22 and mlir-translate-22 "
              "(costmodel.dataset.mlirgen; static CPU labels only).", "",
@@ -75,11 +84,14 @@ def write_markdown(report: dict, path: Path) -> None:
                       f"{_fmt(nf['median_over_best_median'], True)} above the best (medians); the empty kernel "
                       f"is {_fmt(nf['empty_kernel_share_median'], True)} of a label (median). A latency_ns MAPE "
                       "near the floor cannot be told from labelling noise."]
-    em = report.get("evaluation_mlir")
-    if em:
-        lines += ["", f"The MLIR-lowered held-out functions alone ({em['n_rows']} rows, {em['n_origins']} programs): "
-                  + ", ".join(f"{n} MAPE {_fmt(t['model']['mape'], True)}" for n, t in em["targets"].items()
-                              if t["model"].get("n") and t["model"].get("mape") is not None) + "."]
+    lines += ["", "Each source's held-out functions alone:", ""]
+    for source, em in report.get("evaluation_by_source", {}).items():
+        figs = [f"{n} MAPE {_fmt(t['model']['mape'], True)}" for n, t in em["targets"].items()
+                if t["model"].get("n") and t["model"].get("mape") is not None and not n.startswith("gpu_")]
+        figs += [f"{n} MAE {_fmt(t['model']['mae'])}" for n, t in em["targets"].items()
+                 if n.startswith("gpu_registers") and t["model"].get("n")]
+        lines.append(f"- {SOURCE_NAMES[source]} ({em['n_rows']} rows, {em['n_origins']} programs): "
+                     + ", ".join(figs) + ".")
     offs = {t: i["offset"]["feature"] for t, i in report.get("targets_info", {}).items() if i.get("offset")}
     lines += ["", "Features: `costmodel.features` over `irtools.parse_llvm` (irtools.analysis.features' "
                   "func-properties, opcode/type histograms and loops, plus trip counts, an executed-instruction "
@@ -107,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gpu-data", default="build/costmodel-gpu",
                     help="TVM CUDA dataset folder (built or resumed here; '' to leave GPU targets out)")
     ap.add_argument("--gpu-shards", type=int, default=200, help="shards of 4 TVM workloads x 4 schedules")
+    ap.add_argument("--tvm-cpu-data", default="build/costmodel-tvmcpu",
+                    help="TVM CPU (LLVM IR) dataset folder (built or resumed here; '' to leave it out)")
+    ap.add_argument("--tvm-cpu-shards", type=int, default=60,
+                    help="shards of 4 TVM workloads x 4 MetaSchedule design-space samples")
     ap.add_argument("--mlir-data", default="build/costmodel-mlir",
                     help="MLIR-lowered dataset folder (built or resumed here; '' to leave it out)")
     ap.add_argument("--mlir-shards", type=int, default=60, help="shards of 4 MLIR programs x 3 lowerings")
@@ -124,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, feats = load_dataset(args.data)
     # the other sources, each built (or resumed) in its own folder: (folder, shards, configs, source)
     for folder, n, cfgs, source in ((args.gpu_data, args.gpu_shards, 4, "tvm-cuda"),
+                                    (args.tvm_cpu_data, args.tvm_cpu_shards, 4, "tvm-llvm"),
                                     (args.mlir_data, args.mlir_shards, 3, "mlir")):
         if not folder:
             continue
@@ -141,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             "configs_per_program": meta["configs_per_program"], "tools": meta["tools"],
             "gpu_rows": sum(1 for r in rows if r["source"] == "tvm-cuda"),
             "gpu_origins": len({r["origin"] for r in rows if r["source"] == "tvm-cuda"}),
+            "tvm_cpu_rows": sum(1 for r in rows if r["source"] == "tvm-llvm"),
+            "tvm_cpu_origins": len({r["origin"] for r in rows if r["source"] == "tvm-llvm"}),
             "mlir_rows": sum(1 for r in rows if r["source"] == "mlir"),
             "mlir_origins": len({r["origin"] for r in rows if r["source"] == "mlir"}),
             "families": sorted({r["family"] for r in rows})}
@@ -156,11 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     scatter_plot(model, test_rows, test_feats, out / "scatter.png", "default model, held-out programs")
     from .dataset.latency import noise_floor
 
-    # the MLIR-lowered held-out rows on their own: the C rows outnumber them in the overall figures
-    mt = [i for i, r in enumerate(test_rows) if r["source"] == "mlir"]
-    ev_mlir = evaluate(model, [test_rows[i] for i in mt], [test_feats[i] for i in mt], train_rows=train_rows,
-                       train_feats=train_feats) if mt else None
-    report = {"data": data, "split": split, "evaluation": ev, "evaluation_mlir": ev_mlir,
+    # each source's held-out rows on their own: the pooled figures mix kernels of different kinds
+    per_source = {}
+    for source in SOURCES:
+        idx = [i for i, r in enumerate(test_rows) if r["source"] == source]
+        if idx:
+            per_source[source] = evaluate(model, [test_rows[i] for i in idx], [test_feats[i] for i in idx],
+                                          train_rows=train_rows, train_feats=train_feats)
+    report = {"data": data, "split": split, "evaluation": ev, "evaluation_by_source": per_source,
               "latency_noise_floor": {"test": noise_floor(test_rows), "all": noise_floor(rows)},
               "importance": {t: model.feature_importance(t, 10) for t in model.target_names},
               "targets_info": model.target_info_,

@@ -36,6 +36,7 @@ from .latency import TARGET as LAT
 from .latency import LatencyLabeller, helper_reasons
 
 SCHEMA = 1
+SOURCES = ("cgen", "tvm-cuda", "tvm-llvm", "mlir")
 _SETTINGS = ("generator", "per_shard", "configs_per_program", "dynamic", "seed_offset")
 
 
@@ -66,6 +67,32 @@ def _static_labels(ll: Path, cdir: Path):
         why = {McaLoopLabeller.target: str(e).splitlines()[0]}
         static.missing.update({fn: dict(why) for fn in static.values})
         return static, obj
+
+
+def _rows(labels: Labels, family, noise: dict | None = None, **common) -> list[dict]:
+    """One row per labelled function.  ``common`` holds what the module's functions share (source,
+    origin, origin_hash, config, producer, ir_file, ir_sha256); ``family`` is the kernel family, or a
+    function that gives it per function name."""
+    noise = noise or {}
+    return [{"schema": SCHEMA, **common, "family": family(fn) if callable(family) else family, "function": fn,
+             "labels": vals,
+             "provenance": {t: labels.provenance[t].to_json() for t in vals if t in labels.provenance},
+             **({"missing": labels.missing[fn]} if labels.missing.get(fn) else {}),
+             **({"noise": noise[fn]} if fn in noise else {})}
+            for fn, vals in sorted(labels.values.items())]
+
+
+def _or_skip(seed: int, skipped: list[str] | None, make, *args, **kw):
+    """``make(*args, **kw)``, or None when a tool rejects this sample (its reason goes to ``skipped``);
+    a missing tool still stops the build."""
+    try:
+        return make(*args, **kw)
+    except tools.ToolMissing:
+        raise
+    except LabelError as e:
+        if skipped is not None:
+            skipped.append(f"seed {seed}: skipped {e}")
+        return None
 
 
 def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bool = True) -> list[dict]:
@@ -103,17 +130,10 @@ def cgen_rows(seed: int, out: Path, *, configs_per_program: int = 3, dynamic: bo
                 labels = labels.merge(lat)
             rel, sha = _store_ir(out, text)
             clang_cmd = {"tool": "clang-22", "version": tools.version("clang-22"), "flags": flags}
-            for fn, vals in sorted(labels.values.items()):
-                rows.append({
-                    "schema": SCHEMA, "source": "cgen", "origin": prog.name, "origin_hash": prog.source_hash,
-                    "family": families.get(fn, families.get(fn.removesuffix("_helper"), "helper")),
-                    "config": {"opt": opt, "march": march, "unroll": unroll or "default"},
-                    "producer": clang_cmd, "ir_file": rel, "ir_sha256": sha, "function": fn,
-                    "labels": vals,
-                    "provenance": {t: labels.provenance[t].to_json() for t in vals if t in labels.provenance},
-                    **({"missing": labels.missing[fn]} if labels.missing.get(fn) else {}),
-                    **({"noise": noise[fn]} if fn in noise else {}),
-                })
+            rows += _rows(labels, lambda fn: families.get(fn, families.get(fn.removesuffix("_helper"), "helper")),
+                          noise, source="cgen", origin=prog.name, origin_hash=prog.source_hash,
+                          config={"opt": opt, "march": march, "unroll": unroll or "default"}, producer=clang_cmd,
+                          ir_file=rel, ir_sha256=sha)
     return rows
 
 
@@ -130,26 +150,14 @@ def mlir_rows(seed: int, out: Path, *, configs_per_program: int = 3,
     with tempfile.TemporaryDirectory(prefix="costmodel-mlir-") as td:
         for ci, cfg in enumerate(mlirgen.lowerings(seed, configs_per_program)):
             cdir = Path(td, f"cfg{ci}")
-            try:
-                text = mlirgen.lower(prog.source, cfg, cdir)
-            except tools.ToolMissing:
-                raise
-            except LabelError as e:
-                if skipped is not None:
-                    skipped.append(f"seed {seed}: skipped {e}")
+            text = _or_skip(seed, skipped, mlirgen.lower, prog.source, cfg, cdir)
+            if text is None:
                 continue
-            ll = cdir / "prog.ll"
-            labels, _obj = _static_labels(ll, cdir)
+            labels, _obj = _static_labels(cdir / "prog.ll", cdir)
             rel, sha = _store_ir(out, text)
-            prod = mlirgen.producer(cfg)
-            for fn, vals in sorted(labels.values.items()):
-                rows.append({
-                    "schema": SCHEMA, "source": "mlir", "origin": prog.name, "origin_hash": prog.source_hash,
-                    "family": families.get(fn, "helper"), "config": dict(cfg), "producer": prod,
-                    "ir_file": rel, "ir_sha256": sha, "function": fn, "labels": vals,
-                    "provenance": {t: labels.provenance[t].to_json() for t in vals if t in labels.provenance},
-                    **({"missing": labels.missing[fn]} if labels.missing.get(fn) else {}),
-                })
+            rows += _rows(labels, lambda fn: families.get(fn, "helper"), source="mlir", origin=prog.name,
+                          origin_hash=prog.source_hash, config=dict(cfg), producer=mlirgen.producer(cfg),
+                          ir_file=rel, ir_sha256=sha)
     return rows
 
 
@@ -160,21 +168,41 @@ def tvm_cuda_rows(seed: int, out: Path, *, configs_per_program: int = 4) -> list
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="costmodel-gpu-") as td:
         for j in range(configs_per_program):
-            try:
-                origin, ll, knobs, _src, labels = tvmgen.sample(seed, seed * 1000 + j, Path(td, f"s{j}"))
-            except LabelError:
+            got = _or_skip(seed, None, tvmgen.sample, seed, seed * 1000 + j, Path(td, f"s{j}"))
+            if got is None:
                 continue
+            origin, ll, knobs, _src, labels = got
             rel, sha = _store_ir(out, ll)
-            for fn, vals in sorted(labels.values.items()):
-                rows.append({
-                    "schema": SCHEMA, "source": "tvm-cuda", "origin": origin, "origin_hash": origin,
-                    "family": origin.split("_")[1], "config": knobs,
-                    "producer": {"tool": "tvm+clang-22", "version": f"{_tvm_version()}; "
-                                 f"{tools.version('clang-22')}", "flags": ["cuda sm_90", "--cuda-device-only",
-                                                                          "-O3"]},
-                    "ir_file": rel, "ir_sha256": sha, "function": fn, "labels": vals,
-                    "provenance": {t: labels.provenance[t].to_json() for t in vals if t in labels.provenance},
-                })
+            prod = {"tool": "tvm+clang-22", "version": f"{_tvm_version()}; {tools.version('clang-22')}",
+                    "flags": ["cuda sm_90", "--cuda-device-only", "-O3"]}
+            rows += _rows(labels, origin.split("_")[1], source="tvm-cuda", origin=origin,
+                          origin_hash=origin, config=knobs, producer=prod, ir_file=rel, ir_sha256=sha)
+    return rows
+
+
+def tvm_llvm_rows(seed: int, out: Path, *, configs_per_program: int = 4, dynamic: bool = True,
+                  skipped: list[str] | None = None) -> list[dict]:
+    """Rows of one TVM workload under a few schedules sampled from MetaSchedule's CPU design space
+    (a schedule TVM or a postprocessor rejects is skipped; its reason goes to ``skipped``)."""
+    from . import tvmcpu
+
+    rows: list[dict] = []
+    seen: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="costmodel-tvmcpu-") as td:
+        for j in range(configs_per_program):
+            got = _or_skip(seed, skipped, tvmcpu.sample, seed, seed * 1000 + j, Path(td, f"s{j}"),
+                           dynamic=dynamic)
+            if got is None:
+                continue
+            origin, ll, knobs, labels = got
+            rel, sha = _store_ir(out, ll)
+            if sha in seen:     # two seeds drew the same decisions: one row set is enough
+                continue
+            seen.add(sha)
+            prod = {"tool": "tvm", "version": _tvm_version(), "flags": [json.dumps(knobs["target"], sort_keys=True),
+                                                                         "tvm.compile (opt level 3)"]}
+            rows += _rows(labels, origin.split("_")[1], source="tvm-llvm", origin=origin,
+                          origin_hash=origin, config=knobs, producer=prod, ir_file=rel, ir_sha256=sha)
     return rows
 
 
@@ -197,6 +225,8 @@ def _build_shard(args: tuple[str, int, int, int, bool, int, str]) -> tuple[int, 
         try:
             if source == "tvm-cuda":
                 rows.extend(tvm_cuda_rows(seed, out, configs_per_program=cfgs))
+            elif source == "tvm-llvm":
+                rows.extend(tvm_llvm_rows(seed, out, configs_per_program=cfgs, dynamic=dynamic, skipped=errors))
             elif source == "mlir":
                 # a rejected lowering is a record in the shard, like a rejected program
                 rows.extend(mlir_rows(seed, out, configs_per_program=cfgs, skipped=errors))
@@ -222,7 +252,9 @@ def build(out: str | os.PathLike, *, shards: int, per_shard: int = 4, configs_pe
     """Build (or resume) a dataset; returns a summary.
 
     ``source`` is ``"cgen"`` (generated C kernels, CPU labels), ``"tvm-cuda"`` (TVM workloads × sampled
-    CUDA schedules, ptxas labels; ``configs_per_program`` schedules per workload) or ``"mlir"`` (MLIR
+    CUDA schedules, ptxas labels; ``configs_per_program`` schedules per workload), ``"tvm-llvm"`` (TVM
+    workloads × schedules from MetaSchedule's CPU design space, TVM's LLVM IR, static CPU labels and,
+    when ``dynamic``, instructions executed by the kernel functions) or ``"mlir"`` (MLIR
     linalg/affine kernels × tiling/vectorisation/unrolling lowered by mlir-opt-22, static CPU labels;
     a lowering mlir-opt rejects is an error record in its shard).
 
@@ -231,13 +263,16 @@ def build(out: str | os.PathLike, *, shards: int, per_shard: int = 4, configs_pe
     outp = Path(out)
     (outp / "ir").mkdir(parents=True, exist_ok=True)
     (outp / "shards").mkdir(exist_ok=True)
-    if source not in ("cgen", "tvm-cuda", "mlir"):
-        raise IrtoolsError(f"unknown dataset source {source!r} (cgen, tvm-cuda, mlir)")
+    if source not in SOURCES:
+        raise IrtoolsError(f"unknown dataset source {source!r} ({', '.join(SOURCES)})")
     if source == "mlir":
         # static labels only: there is no harness to run, whatever ``dynamic`` says
         dynamic = False
         gen = "costmodel.dataset.mlirgen"
         used = ["mlir-opt-22", "mlir-translate-22", "llc-22", "llvm-nm-22", "llvm-mca-22"]
+    elif source == "tvm-llvm":
+        gen = "costmodel.dataset.tvmcpu"
+        used = ["clang-22", "llc-22", "llvm-nm-22", "llvm-mca-22"] + (["valgrind"] if dynamic else [])
     else:
         gen = "costmodel.dataset.cgen" if source == "cgen" else "costmodel.dataset.tvmgen"
         used = ["clang-22", "llc-22"] + (["llvm-nm-22", "llvm-mca-22"] + (["valgrind"] if dynamic else [])

@@ -3,8 +3,9 @@
 Each candidate schedule is lowered by ``tvm.compile`` for the tuning target when that target is LLVM;
 its kernel functions' LLVM IR, read by ``irtools.parse_llvm``, gives the cost-model features (the same
 :mod:`costmodel.features` as everywhere else), plus hashed tokens of the TIR script.  Before any measurement the score is the shipped
-default model's predicted instructions executed (fewer is better), so the model ranks from the first
-round; once ``update`` has seen results, a LightGBM regressor learns normalised throughput (best time of
+default model's predicted instructions executed (fewer is better; the model is trained on TVM CPU
+kernels from MetaSchedule's design space too, ``costmodel.dataset.tvmcpu``), so the model ranks from
+the first round; once ``update`` has seen results, a LightGBM regressor learns normalised throughput (best time of
 the workload / time), as TVM's own XGBoost model does.  ``frozen=True`` ignores updates.
 
 Saved as a folder: LightGBM text booster, ``state.json`` and the accumulated training data as ``.npz``.
@@ -27,12 +28,11 @@ from tvm.ir.utils import derived_object
 from tvm.s_tir.meta_schedule.cost_model import PyCostModel
 
 from .. import features as F
+from ..dataset.tvmcpu import GLUE_PREFIXES as _SKIP_FN
 
 TIR_BUCKETS = 64
 _TIR_KEYS = ["T.parallel", "T.vectorized", "T.unroll", "T.serial", "T.thread_binding", "T.sblock", "for ",
              "T.if_then_else", "if ", "T.alloc_buffer", "annotations"]
-# TVM's runtime glue; the body of a parallel loop lives in "__tvm_parallel_lambda*" and is kept
-_SKIP_FN = ("__tvm_ffi_", "__tvm_set_raised", "__truncsfhf2", "__extendhfsf2")
 
 
 def tir_features(script: str) -> dict[str, float]:
