@@ -141,11 +141,63 @@ def _add_const(v):
     return None
 
 
+def _upper_bound(v, depth: int = 0) -> int | None:
+    """A constant upper bound of ``v``: a constant; ``min(x, y)`` (llvm.smin/umin) of values with one;
+    an integer cast of one; ``x & k`` (k >= 0) of one.  These make TVM's parallel chunk ends
+    (``min((task_id+1)*chunk, extent)``) and the vectoriser's ``n.vec = n & -VF`` of them."""
+    k = _const_int(v)
+    if k is not None or depth >= 4 or not isinstance(v, lt.Instruction):
+        return k
+    op = v.opcode
+    if op in ("trunc", "zext", "sext"):
+        return _upper_bound(v.operands[0], depth + 1)
+    if op == "and":
+        a, b = v.operands[:2]
+        ka, kb = _const_int(a), _const_int(b)
+        if (ka is None) == (kb is None):
+            return None
+        k, x = (kb, a) if ka is None else (ka, b)
+        if k < 0:
+            return None
+        # k alone bounds it, but a mask (n & -4) is no useful bound: the other side must have one
+        bx = _upper_bound(x, depth + 1)
+        return None if bx is None else min(bx, k)
+    if op == "call":
+        callee = v.callee
+        name = callee.name if isinstance(callee, lt.Function) else ""
+        args = v.arguments
+        if not name.startswith(("llvm.smin.", "llvm.umin.")) or len(args) != 2:
+            return None
+        known = [b for b in (_upper_bound(args[0], depth + 1), _upper_bound(args[1], depth + 1)) if b is not None]
+        return min(known) if known else None
+    return None
+
+
+def _two_trips(term, cmp, loop, index) -> bool:
+    """``br (phi i1 [c, outside], [!c, inside])``: the first pass stays in the loop, the next leaves."""
+    if not (isinstance(cmp, lt.Instruction) and cmp.opcode == "phi") or len(cmp.incoming) != 2:
+        return False
+    into = None
+    for val, frm in cmp.incoming:
+        if not (isinstance(val, lt.Constant) and val.kind == lt.ConstantKind.INT and val.text in ("true", "false")):
+            return False
+        inside = index[id(frm)] in loop.block_set
+        dest = term.operands[2] if val.text == "true" else term.operands[1]   # LLVM's order: cond, false, true
+        stays = index[id(dest)] in loop.block_set
+        if inside == stays:        # the entry value must stay, the back-edge value must leave
+            return False
+        into = inside if into is None else (None if into == inside else into)
+    return into is not None
+
+
 def _trip_count(loop, blocks, index) -> float | None:
     """Constant trip count from an exiting ``br (icmp (iv + k), C)`` and ``iv = phi [start], [iv + step]``.
 
     Rotated loops exit in the latch, -Os loops in the header; both are read.  A latch test runs after
-    the body, so it sees one more iteration than the distance.
+    the body, so it sees one more iteration than the distance.  A bound that is no constant counts as
+    its constant upper bound (``_upper_bound``) and the induction variable may be seen through an
+    integer cast: TVM's parallel loop bodies run ``[task_id*chunk, min((task_id+1)*chunk, extent))``,
+    the whole extent for one task.
     """
     latches = set(loop.latches)
     for b in loop.exiting_blocks:
@@ -154,6 +206,8 @@ def _trip_count(loop, blocks, index) -> float | None:
             continue
         ops = term.operands
         cmp = ops[0] if len(ops) == 3 else None
+        if cmp is not None and _two_trips(term, cmp, loop, index):
+            return 2.0
         if not isinstance(cmp, lt.Instruction) or cmp.opcode != "icmp":
             continue
         a, c = cmp.operands[:2]
@@ -161,8 +215,14 @@ def _trip_count(loop, blocks, index) -> float | None:
         if bound is None:
             bound, var = _const_int(a), c
         if bound is None:
+            bound, var = _upper_bound(c), a
+            if bound is None:
+                bound, var = _upper_bound(a), c
+        if bound is None:
             continue
         off = 0
+        if isinstance(var, lt.Instruction) and var.opcode in ("trunc", "zext", "sext"):
+            var = var.operands[0]
         if not (isinstance(var, lt.Instruction) and var.opcode == "phi"):
             ac = _add_const(var)
             if ac is None:

@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gpu-shards", type=int, default=200, help="shards of 4 TVM workloads x 4 schedules")
     ap.add_argument("--tvm-cpu-data", default="build/costmodel-tvmcpu",
                     help="TVM CPU (LLVM IR) dataset folder (built or resumed here; '' to leave it out)")
-    ap.add_argument("--tvm-cpu-shards", type=int, default=60,
+    ap.add_argument("--tvm-cpu-shards", type=int, default=80,
                     help="shards of 4 TVM workloads x 4 MetaSchedule design-space samples")
     ap.add_argument("--mlir-data", default="build/costmodel-mlir",
                     help="MLIR-lowered dataset folder (built or resumed here; '' to leave it out)")

@@ -347,7 +347,8 @@ typedef struct {
     uint8_t flags[256];
     const char *name[256];
     int len[256];
-    int call, invoke, callbr, phi, br, sw, load, store, gep, icmp, add, sub, or_, alloca_, bitcast, ascast;
+    int call, invoke, callbr, phi, br, sw, load, store, gep, icmp, add, sub, or_, alloca_, bitcast, ascast, trunc,
+        zext, sext, and_;
 } opinfo_t;
 
 static opinfo_t OPS;
@@ -384,6 +385,7 @@ static void init_ops(void) {
         ID(call, "call") ID(invoke, "invoke") ID(callbr, "callbr") ID(phi, "phi") ID(br, "br") ID(sw, "switch")
         ID(load, "load") ID(store, "store") ID(gep, "getelementptr") ID(icmp, "icmp") ID(add, "add")
         ID(sub, "sub") ID(or_, "or") ID(alloca_, "alloca") ID(bitcast, "bitcast") ID(ascast, "addrspacecast")
+        ID(trunc, "trunc") ID(zext, "zext") ID(sext, "sext") ID(and_, "and")
 #undef ID
     }
     o.n = k;
@@ -538,7 +540,7 @@ struct llf_result {
 enum { NK_LLVM = 1, NK_DEBUG = 2, NK_MEMINTR = 4, NK_SREG = 8, NK_BARRIER = 16, NK_FMA = 32,
        /* AutoUpgrade rewrites a call of these with the argument count noted */
        NK_UP_LIFETIME = 64 /* 2 */, NK_UP_MASKED = 128 /* 4 */, NK_UP_MEM = 256 /* 5 */, NK_UP_ANNOT = 512 /* 4 */,
-       NK_UP_CTLZ = 1024 /* 1 */, NK_UP_OBJSIZE = 2048 /* 2 or 3 */ };
+       NK_UP_CTLZ = 1024 /* 1 */, NK_UP_OBJSIZE = 2048 /* 2 or 3 */, NK_MIN = 4096 /* llvm.smin / llvm.umin */ };
 
 /* ------------------------------------------------------------------ module context */
 typedef struct { double cpu[7], max_threads; int kernel; uint32_t reason; } attr_result;
@@ -2406,6 +2408,66 @@ static int is_exiting(const ctx *c, int l, int b) {
     return 0;
 }
 
+/* features._upper_bound: a constant upper bound of v (constants, llvm.smin/umin, integer casts, x & k of one) */
+static int upper_bound(const ctx *c, int32_t v, int depth, int64_t *out, uint32_t *reason) {
+    if (const_int(c, v, out, reason)) return 1;
+    if (depth >= 4 || pyclass(c, v) != PY_INST) return 0;
+    int i = vindex(c, v), op = iop(c, i), n = COL(c, LLP_INSTS, i, I_NOPS);
+    if (!inst_ok(c, i)) return 0;
+    if (op == OPS.trunc || op == OPS.zext || op == OPS.sext)
+        return n >= 1 && upper_bound(c, iopnd(c, i, 0), depth + 1, out, reason);
+    if (op == OPS.and_) {
+        if (n < 2) return 0;
+        int64_t ka, kb, bx;
+        int ha = const_int(c, iopnd(c, i, 0), &ka, reason), hb = const_int(c, iopnd(c, i, 1), &kb, reason);
+        if (ha == hb) return 0;
+        int64_t k = ha ? ka : kb;
+        if (k < 0) return 0;
+        if (!upper_bound(c, iopnd(c, i, ha ? 1 : 0), depth + 1, &bx, reason)) return 0;
+        *out = bx < k ? bx : k;
+        return 1;
+    }
+    if (op == OPS.call) {
+        int f = callee_func(c, i);
+        if (f < 0 || !(c->fkind[f] & NK_MIN) || COL(c, LLP_INSTS, i, I_NARGS) != 2) return 0;
+        int64_t b0, b1;
+        int h0 = upper_bound(c, iopnd(c, i, 0), depth + 1, &b0, reason);
+        int h1 = upper_bound(c, iopnd(c, i, 1), depth + 1, &b1, reason);
+        if (!h0 && !h1) return 0;
+        *out = !h0 ? b1 : !h1 ? b0 : (b0 < b1 ? b0 : b1);
+        return 1;
+    }
+    return 0;
+}
+
+/* 1 for the constant `true`, 0 for `false`, -1 otherwise */
+static int const_bool(const ctx *c, int32_t vid) {
+    if (pyclass(c, vid) != PY_CONST || ckind(c, vid) != LLP_C_INT) return -1;
+    int i = vindex(c, vid);
+    int32_t off = COL(c, LLP_CONSTS, i, C_OFF), end = COL(c, LLP_CONSTS, i, C_END);
+    if (end <= off || !in_src(c, off, end - off)) return -1;
+    if (equals(c->src + off, end - off, "true")) return 1;
+    if (equals(c->src + off, end - off, "false")) return 0;
+    return -1;
+}
+
+/* features._two_trips: br (phi i1 [c, outside], [!c, inside]) whose entry value stays in the loop */
+static int two_trips(const ctx *c, const fn_t *fn, int l, int term, int32_t cmp) {
+    if (!is_op(c, cmp, OPS.phi)) return 0;
+    int pi = vindex(c, cmp), np = COL(c, LLP_INSTS, pi, I_NOPS);
+    if (!inst_ok(c, pi) || np != 2 || COL(c, LLP_INSTS, pi, I_NTOTAL) != 2 * np) return 0;
+    int inside[2];
+    for (int k = 0; k < 2; k++) {
+        int b = const_bool(c, iopnd(c, pi, k));
+        int frm = local_block(c, fn, iopnd(c, pi, np + k));
+        int dest = local_block(c, fn, iopnd(c, term, b ? 2 : 1));   /* LLVM's order: cond, false, true */
+        if (b < 0 || frm < 0 || dest < 0) return 0;
+        inside[k] = in_loop(c, frm, l);
+        if (inside[k] == in_loop(c, dest, l)) return 0;
+    }
+    return inside[0] != inside[1];
+}
+
 /* features._trip_count; 0 when not constant */
 static int trip_count(const ctx *c, const fn_t *fn, int l, double *out, uint32_t *reason) {
     const ivec *bl = &c->loops[l].blocks;
@@ -2417,6 +2479,10 @@ static int trip_count(const ctx *c, const fn_t *fn, int l, double *out, uint32_t
         int term = COL(c, LLP_BLOCKS, row, B_ISTART) + ni - 1;
         if (iop(c, term) != OPS.br || COL(c, LLP_INSTS, term, I_NOPS) != 3) continue;
         int32_t cmp = iopnd(c, term, 0);
+        if (two_trips(c, fn, l, term, cmp)) {
+            *out = 2;
+            return 1;
+        }
         if (!is_op(c, cmp, OPS.icmp)) continue;
         int ci = vindex(c, cmp);
         if (COL(c, LLP_INSTS, ci, I_NOPS) < 2 || !inst_ok(c, ci)) {
@@ -2427,8 +2493,17 @@ static int trip_count(const ctx *c, const fn_t *fn, int l, double *out, uint32_t
         int64_t bound, off = 0, start = 0, step = 1;
         if (!const_int(c, cc, &bound, reason)) {
             var = cc;
-            if (!const_int(c, a, &bound, reason)) continue;
+            if (!const_int(c, a, &bound, reason)) {
+                var = a;
+                if (!upper_bound(c, cc, 0, &bound, reason)) {
+                    var = cc;
+                    if (!upper_bound(c, a, 0, &bound, reason)) continue;
+                }
+            }
         }
+        if ((is_op(c, var, OPS.trunc) || is_op(c, var, OPS.zext) || is_op(c, var, OPS.sext))
+            && inst_ok(c, vindex(c, var)) && COL(c, LLP_INSTS, vindex(c, var), I_NOPS) >= 1)
+            var = iopnd(c, vindex(c, var), 0);
         if (!is_op(c, var, OPS.phi)) {
             int32_t x;
             if (!add_const(c, var, &x, &off, reason)) continue;
@@ -2964,6 +3039,7 @@ static uint16_t name_kind(const char *s, int n) {
     if (starts(s, n, "llvm.nvvm.read.ptx.sreg.")) k |= NK_SREG;
     if (starts(s, n, "llvm.nvvm.barrier") || starts(s, n, "llvm.nvvm.bar.")) k |= NK_BARRIER;
     if (starts(s, n, "llvm.fma.") || starts(s, n, "llvm.fmuladd.")) k |= NK_FMA;
+    if (starts(s, n, "llvm.smin.") || starts(s, n, "llvm.umin.")) k |= NK_MIN;
     if (starts(s, n, "llvm.lifetime.start") || starts(s, n, "llvm.lifetime.end")) k |= NK_UP_LIFETIME;
     else if (starts(s, n, "llvm.masked.")) k |= NK_UP_MASKED;
     else if (starts(s, n, "llvm.memcpy.") || starts(s, n, "llvm.memmove.") || starts(s, n, "llvm.memset.")) k |= NK_UP_MEM;

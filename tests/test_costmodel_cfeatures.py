@@ -72,17 +72,25 @@ def test_clang_corpus_rows_equal_the_reference(clang_corpus):
 
 
 def _tvm_modules(tmp_path: Path) -> tuple[list[bytes], list[bytes]]:
-    """TVM's CPU LLVM IR of a few workloads, and NVPTX IR of CUDA schedules (the dataset generator's)."""
+    """TVM's CPU LLVM IR of a few workloads (default and MetaSchedule schedules), and NVPTX IR of CUDA
+    schedules (the dataset generators')."""
     tvm = pytest.importorskip("tvm")
     from tvm import te
 
     from costmodel.dataset import tvmgen
+
+    from costmodel.dataset import tvmcpu
 
     cpu, gpu = [], []
     for seed in range(4):
         _name, tensors, _mm = tvmgen.workload(seed)
         ex = tvm.compile(tvm.IRModule({"main": te.create_prim_func(tensors)}), target="llvm")
         cpu.append(ex.mod.inspect_source("ll").encode())
+        # and MetaSchedule design-space schedules: parallel bodies, vectorised and unrolled loops
+        _name, func, _specs = tvmcpu.workload(seed)
+        target = tvmcpu.target_for(seed)
+        mod, _knobs = tvmcpu.schedule(func, target, seed)
+        cpu.append(tvm.compile(mod, target=target).mod.inspect_source("ll").encode())
     need_tool("clang-22")
     for seed in range(8):
         name, tensors, mm = tvmgen.workload(100 + seed)
@@ -326,3 +334,89 @@ def test_feature_matrix_names_and_empty_modules():
     for empty in (b"declare void @f()\n", b""):
         kind, fnames, X = F.feature_matrix(empty)
         assert kind == "llvm" and fnames == [] and X.shape == (0, len(F.FEATURE_NAMES))
+
+
+TRIPS_IR = b"""
+declare i32 @llvm.smin.i32(i32, i32)
+
+; TVM's parallel body: [task*chunk, min((task+1)*chunk, 256)), the IV compared through a trunc
+define i32 @chunk(i32 %task, i32 %chunk, ptr %p) {
+entry:
+  %t1 = add i32 %task, 1
+  %e0 = mul i32 %chunk, %t1
+  %end = call i32 @llvm.smin.i32(i32 %e0, i32 256)
+  %b0 = mul i32 %chunk, %task
+  %s = sext i32 %b0 to i64
+  br label %body
+body:
+  %iv = phi i64 [ %s, %entry ], [ %iv.next, %body ]
+  %q = getelementptr float, ptr %p, i64 %iv
+  store float 0.0, ptr %q
+  %iv.next = add nsw i64 %iv, 1
+  %w = trunc i64 %iv.next to i32
+  %done = icmp eq i32 %end, %w
+  br i1 %done, label %exit, label %body
+exit:
+  ret i32 0
+}
+
+; the vectoriser's n.vec = n & -4 of a bounded n
+define void @vec(i32 %n, ptr %p) {
+entry:
+  %m = call i32 @llvm.smin.i32(i32 %n, i32 100)
+  %z = zext i32 %m to i64
+  %nvec = and i64 %z, 4294967292
+  br label %body
+body:
+  %i = phi i64 [ 0, %entry ], [ %i.next, %body ]
+  %q = getelementptr <4 x float>, ptr %p, i64 %i
+  store <4 x float> zeroinitializer, ptr %q
+  %i.next = add nuw i64 %i, 4
+  %c = icmp eq i64 %i.next, %nvec
+  br i1 %c, label %exit, label %body
+exit:
+  ret void
+}
+
+; a first-pass flag: the loop runs twice
+define void @twice(ptr %p) {
+entry:
+  br label %body
+body:
+  %first = phi i1 [ true, %entry ], [ false, %body ]
+  store float 1.0, ptr %p
+  br i1 %first, label %body, label %exit
+exit:
+  ret void
+}
+
+; the flag the other way round leaves after one pass: no trip count is claimed
+define void @once(ptr %p) {
+entry:
+  br label %body
+body:
+  %more = phi i1 [ false, %entry ], [ true, %body ]
+  store float 1.0, ptr %p
+  br i1 %more, label %body, label %exit
+exit:
+  ret void
+}
+"""
+
+
+def test_trip_counts_through_min_bounds_and_first_pass_flags():
+    ref = F.llvm_module_features(irtools.parse_llvm(TRIPS_IR))
+    n, exact, bad, _ = compare(TRIPS_IR, ref)
+    assert exact == n == 4 and not bad
+    assert (ref["chunk"]["x.max_trip"], ref["chunk"]["x.n_loops_unknown_trip"]) == (256.0, 0.0)
+    assert (ref["vec"]["x.max_trip"], ref["vec"]["x.n_loops_unknown_trip"]) == (25.0, 0.0)
+    assert (ref["twice"]["x.max_trip"], ref["twice"]["x.n_loops_unknown_trip"]) == (2.0, 0.0)
+    assert (ref["once"]["x.n_loops_const_trip"], ref["once"]["x.n_loops_unknown_trip"]) == (0.0, 1.0)
+
+
+def test_a_mask_of_an_unbounded_value_is_no_trip_count():
+    ir = TRIPS_IR.replace(b"%m = call i32 @llvm.smin.i32(i32 %n, i32 100)", b"%m = add i32 %n, 0")
+    ref = F.llvm_module_features(irtools.parse_llvm(ir))
+    n, exact, bad, _ = compare(ir, ref)
+    assert exact == n and not bad
+    assert ref["vec"]["x.n_loops_unknown_trip"] == 1.0 and ref["vec"]["x.max_trip"] == 0.0
