@@ -77,9 +77,7 @@ def _tvm_modules(tmp_path: Path) -> tuple[list[bytes], list[bytes]]:
     tvm = pytest.importorskip("tvm")
     from tvm import te
 
-    from costmodel.dataset import tvmgen
-
-    from costmodel.dataset import tvmcpu
+    from costmodel.dataset import tvmcpu, tvmgen
 
     cpu, gpu = [], []
     for seed in range(4):
