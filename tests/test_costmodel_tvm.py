@@ -109,7 +109,7 @@ def test_parallel_loop_bodies_are_featurised(matmul_task):
 
     ctx, _, _ = matmul_task
     cands = []
-    for factor in (2, 8):
+    for factor in (2, 4):
         sch = s_tir.Schedule(ctx.mod)
         i, _, _ = sch.get_loops(sch.get_sblock("C"))
         outer, _ = sch.split(i, [None, factor])
@@ -119,6 +119,9 @@ def test_parallel_loop_bodies_are_featurised(matmul_task):
     X = cm.featurize(ctx, cands)
     col = cm.names.index("ll.x.max_trip")
     assert X[0, col] != X[1, col], "the parallel body's loop bounds should show"
+    # the parallel loop runs [task*chunk, min((task+1)*chunk, extent)): its extent is read as its trip count
+    assert list(X[:, cm.names.index("ll.x.n_loops_unknown_trip")]) == [0.0, 0.0]
+    assert list(X[:, col]) == [8.0, 4.0]
     ng = [j for j, n in enumerate(cm.names) if n.startswith("ll.ir.")]
     assert not np.array_equal(X[0, ng], X[1, ng])
 
