@@ -121,8 +121,12 @@ class CostModel:
         return np.expm1(z).clip(min=0) if T.get(name).log_scale else z
 
     def fit(self, feats: list[dict[str, float]], labels: list[dict[str, float]], *,
-            feature_names: list[str] | None = None, summary: dict | None = None) -> CostModel:
-        """Fit on per-function feature dicts and label dicts (a missing label is skipped per target)."""
+            feature_names: list[str] | None = None, summary: dict | None = None,
+            weights: list[float] | None = None) -> CostModel:
+        """Fit on per-function feature dicts and label dicts (a missing label is skipped per target).
+
+        ``weights`` (one per row) weigh rows in the boosters and in each target's offset line, e.g. to
+        keep a large group of one kind of kernel from bending the fit of the others."""
         import lightgbm as lgb
 
         if len(feats) != len(labels) or not feats:
@@ -133,6 +137,9 @@ class CostModel:
             extra = sorted({k for d in feats for k in d if k not in set(names)})
             names += extra
         X = F.to_matrix(feats, names)
+        W = np.ones(len(feats)) if weights is None else np.asarray(weights, dtype=np.float64)
+        if len(W) != len(feats) or not np.all(W > 0):
+            raise IrtoolsError("fit needs one positive weight per row")
         wanted = self.targets or [t for t in T.TARGETS if any(t in lab for lab in labels)]
         self.feature_names_ = names
         self.boosters_: dict[str, dict[str, object]] = {}
@@ -144,11 +151,11 @@ class CostModel:
                 continue
             y = np.array([labels[i][name] for i in np.flatnonzero(mask)], dtype=np.float64)
             z = self._xform(name, y)
-            Xt = X[mask]
-            self.target_info_[name] = {"offset": self._fit_offset(name, Xt, z)}
+            Xt, Wt = X[mask], W[mask]
+            self.target_info_[name] = {"offset": self._fit_offset(name, Xt, z, Wt)}
             z = z - self._offset(name, Xt)
-            ds = lgb.Dataset(Xt, z, feature_name=[_safe(n) for n in names], free_raw_data=False,
-                             params={"verbosity": -1, "min_data_in_bin": 1})
+            ds = lgb.Dataset(Xt, z, weight=None if weights is None else Wt, feature_name=[_safe(n) for n in names],
+                             free_raw_data=False, params={"verbosity": -1, "min_data_in_bin": 1})
             point = lgb.train(self._params("regression"), ds, num_boost_round=self.n_estimators)
             lo = lgb.train(self._params("quantile", self.quantiles[0]), ds,
                            num_boost_round=self.n_estimators_quantile)
@@ -185,7 +192,8 @@ class CostModel:
             return np.log1p(np.maximum(x, 0))
         return x
 
-    def _fit_offset(self, name: str, X: np.ndarray, z: np.ndarray, k: int = 4) -> dict | None:
+    def _fit_offset(self, name: str, X: np.ndarray, z: np.ndarray, w: np.ndarray | None = None,
+                    k: int = 4) -> dict | None:
         """A least-squares line on the ``k`` size features that explain most of the target.
 
         The boosters then learn the residual of that line.  Trees are piecewise constant: alone they
@@ -212,7 +220,8 @@ class CostModel:
         idx = [j for _, j in scored[:k]]
         A = np.column_stack([self._offset_column(name, self.feature_names_[j], X[:, j]) for j in idx]
                             + [np.ones(len(z))])
-        coef, *_ = np.linalg.lstsq(A, z, rcond=None)
+        sw = np.ones(len(z)) if w is None else np.sqrt(w)
+        coef, *_ = np.linalg.lstsq(A * sw[:, None], z * sw, rcond=None)
         return {"index": idx, "feature": [self.feature_names_[j] for j in idx], "coef": coef[:-1].tolist(),
                 "intercept": float(coef[-1]), "r2_best_single": float(scored[0][0]),
                 "fill": [float(np.median(X[:, j])) for j in idx]}

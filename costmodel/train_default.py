@@ -54,6 +54,9 @@ def write_markdown(report: dict, path: Path) -> None:
              f"Split by origin program: {report['split']['train_origins']} training programs "
              f"({report['split']['train_rows']} rows), {report['split']['test_origins']} held-out programs "
              f"({report['split']['test_rows']} rows). Figures below are on the held-out programs.", "",
+             *([f"A TVM CPU row weighs {report['training']['tvm_cpu_weight']} in the fit (a C row 1), and their "
+                f"{', '.join(report['training']['tvm_cpu_unlearnt'])} labels are not learnt (see "
+                "costmodel/train_default.py).", ""] if report.get("training") else []),
              f"Held-out rows flagged out-of-distribution: {_fmt(ev['ood_rate'], True)}.", "",
              "| target | unit | MAPE | median APE | R² (log) | Kendall τ | pairwise acc | top-10 | interval cover"
              " | MAPE mean-baseline | MAPE IR-count baseline |",
@@ -70,7 +73,7 @@ def write_markdown(report: dict, path: Path) -> None:
                      f"(mean baseline {_fmt(ev['targets'][name].get('baseline_mean', {}).get('mae'))}).")
     sp = ev["targets"].get("spills", {}).get("model", {}).get("spill_classification")
     if sp:
-        lines += ["", f"Spill / no-spill (predicted spills > 0.5): F1 {_fmt(sp['f1'])}, precision "
+        lines += ["", f"Spill / no-spill, all held-out functions (predicted spills > 0.5): F1 {_fmt(sp['f1'])}, precision "
                       f"{_fmt(sp['precision'])}, recall {_fmt(sp['recall'])} ({sp['positives']} of {sp['n']} "
                       "held-out functions spill)."]
     nf = report.get("latency_noise_floor", {}).get("test")
@@ -90,6 +93,9 @@ def write_markdown(report: dict, path: Path) -> None:
                 if t["model"].get("n") and t["model"].get("mape") is not None and not n.startswith("gpu_")]
         figs += [f"{n} MAE {_fmt(t['model']['mae'])}" for n, t in em["targets"].items()
                  if n.startswith("gpu_registers") and t["model"].get("n")]
+        sp = em["targets"].get("spills", {}).get("model", {}).get("spill_classification")
+        if sp and sp.get("positives"):
+            figs.append(f"spill/no-spill F1 {_fmt(sp['f1'])}")
         lines.append(f"- {SOURCE_NAMES[source]} ({em['n_rows']} rows, {em['n_origins']} programs): "
                      + ", ".join(figs) + ".")
     offs = {t: i["offset"]["feature"] for t, i in report.get("targets_info", {}).items() if i.get("offset")}
@@ -110,6 +116,19 @@ def write_markdown(report: dict, path: Path) -> None:
     path.write_text("\n".join(lines))
 
 
+# TVM's MetaSchedule lambdas are unrolled far beyond anything in the C data and spill in ways the
+# features do not capture (87-99% MAPE whether or not they are learnt); learnt, they moved the C
+# spill/no-spill decision (F1 0.91 -> 0.86-0.89 on fresh programs).  Their spill labels stay in the
+# dataset and in the per-source evaluation.
+TVM_CPU_UNLEARNT = ("spills", "reloads", "stack_bytes")
+
+
+def _training_labels(row: dict) -> dict:
+    if row["source"] != "tvm-llvm":
+        return row["labels"]
+    return {k: v for k, v in row["labels"].items() if k not in TVM_CPU_UNLEARNT}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m costmodel.train_default", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -123,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="TVM CPU (LLVM IR) dataset folder (built or resumed here; '' to leave it out)")
     ap.add_argument("--tvm-cpu-shards", type=int, default=80,
                     help="shards of 4 TVM workloads x 4 MetaSchedule design-space samples")
+    ap.add_argument("--tvm-cpu-weight", type=float, default=0.25,
+                    help="weight of a TVM CPU row in the fit (C rows weigh 1): 3,000 TVM kernels of a few "
+                         "kinds would otherwise bend the fit of the C kernels")
     ap.add_argument("--mlir-data", default="build/costmodel-mlir",
                     help="MLIR-lowered dataset folder (built or resumed here; '' to leave it out)")
     ap.add_argument("--mlir-shards", type=int, default=60, help="shards of 4 MLIR programs x 3 lowerings")
@@ -167,8 +189,10 @@ def main(argv: list[str] | None = None) -> int:
              "train_origins": len({r["origin"] for r in train_rows}), "train_rows": len(train_rows),
              "test_origins": len({r["origin"] for r in test_rows}), "test_rows": len(test_rows)}
     model = CostModel(random_state=0)
-    model.fit(train_feats, [r["labels"] for r in train_rows],
-              summary={"data": data, "split": split,
+    w = args.tvm_cpu_weight
+    model.fit(train_feats, [_training_labels(r) for r in train_rows],
+              weights=[w if r["source"] == "tvm-llvm" else 1.0 for r in train_rows],
+              summary={"data": data, "split": split, "tvm_cpu_weight": w, "tvm_cpu_unlearnt": list(TVM_CPU_UNLEARNT),
                        "test_origins": sorted({r["origin"] for r in test_rows})})
     out = model.save(args.out)
     ev = evaluate(model, test_rows, test_feats, train_rows=train_rows, train_feats=train_feats)
@@ -183,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             per_source[source] = evaluate(model, [test_rows[i] for i in idx], [test_feats[i] for i in idx],
                                           train_rows=train_rows, train_feats=train_feats)
     report = {"data": data, "split": split, "evaluation": ev, "evaluation_by_source": per_source,
+              "training": {"tvm_cpu_weight": w, "tvm_cpu_unlearnt": list(TVM_CPU_UNLEARNT)},
               "latency_noise_floor": {"test": noise_floor(test_rows), "all": noise_floor(rows)},
               "importance": {t: model.feature_importance(t, 10) for t in model.target_names},
               "targets_info": model.target_info_,

@@ -241,3 +241,31 @@ def test_mlir_function_like_ops_beyond_func_are_units():
     assert list(F.module_features(nested, path="y.mlir")) == ["kern", "h"]
     assert list(F.module_features('%0 = "test.op"() : () -> i32\n', path="z.mlir")) == ["<module>"]
     assert F.module_features("module {\n}\n", path="e.mlir") == {}
+
+
+def test_row_weights_decide_between_conflicting_groups():
+    """Two groups of rows with the same features and labels 100x apart: the group with the weight wins,
+    in the offset line and in the trees alike; without weights the model lands between them."""
+    rng = np.random.default_rng(0)
+    feats, labels, group = [], [], []
+    for i in range(200):
+        size = float(rng.integers(10, 1000))
+        feats.append({"ir.fp.TotalInstructionCount": size, "x.values": size * 2 + float(i % 3)})
+        g = i % 2
+        labels.append({"machine_instructions": size * (100.0 if g else 1.0)})
+        group.append(g)
+    names = ["ir.fp.TotalInstructionCount", "x.values"]
+    probe = [{"ir.fp.TotalInstructionCount": 500.0, "x.values": 1000.0}]
+
+    def predict(weights):
+        m = CostModel(targets=["machine_instructions"], n_estimators=60, random_state=0)
+        m.fit(feats, labels, feature_names=names, weights=weights)
+        return m.predict_matrix(F.to_matrix(probe, names), "machine_instructions")[0][0]
+
+    heavy_small = predict([0.02 if g else 1.0 for g in group])
+    heavy_large = predict([1.0 if g else 0.02 for g in group])
+    even = predict(None)
+    assert heavy_small < even < heavy_large
+    assert heavy_large / heavy_small > 20
+    with pytest.raises(Exception, match="positive weight"):
+        predict([0.0] * len(feats))
