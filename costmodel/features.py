@@ -177,7 +177,7 @@ def _two_trips(term, cmp, loop, index) -> bool:
     """``br (phi i1 [c, outside], [!c, inside])``: the first pass stays in the loop, the next leaves."""
     if not (isinstance(cmp, lt.Instruction) and cmp.opcode == "phi") or len(cmp.incoming) != 2:
         return False
-    into = None
+    inside_at = []
     for val, frm in cmp.incoming:
         if not (isinstance(val, lt.Constant) and val.kind == lt.ConstantKind.INT and val.text in ("true", "false")):
             return False
@@ -186,8 +186,8 @@ def _two_trips(term, cmp, loop, index) -> bool:
         stays = index[id(dest)] in loop.block_set
         if inside == stays:        # the entry value must stay, the back-edge value must leave
             return False
-        into = inside if into is None else (None if into == inside else into)
-    return into is not None
+        inside_at.append(inside)
+    return inside_at[0] != inside_at[1]     # one value enters the loop, the other comes round it
 
 
 def _trip_count(loop, blocks, index) -> float | None:

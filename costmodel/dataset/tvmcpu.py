@@ -19,6 +19,7 @@ labelled gives them internal linkage so that they get symbols and sizes; the sto
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -264,8 +265,6 @@ def count_instructions(obj: Path, specs, work: Path, lambdas: list[str]) -> tupl
     for old in dumps.iterdir():
         old.unlink()
     argv = [a.replace("--collect-atstart=no", f"--toggle-collect={ENTRY}") for a in cg.command(dumps, regions=True)]
-    import os
-
     proc = _run([*argv, str(exe)], cwd=work, timeout=TIMEOUT_S,
                 env=Pins(warmup=0).environment({**os.environ, "LC_ALL": "C"}))
     totals: dict[str, float] = {}
