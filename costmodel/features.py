@@ -57,7 +57,7 @@ EXTRA = ("n_loops_const_trip", "n_loops_unknown_trip", "max_trip", "log_trip_pro
          "max_vector_width", "max_vector_bits", "vector_values", "vector_loads", "vector_stores", "loads_in_loops",
          "stores_in_loops", "gep_const_only", "gep_multi_index", "const_int_operands", "fp_ops", "int_ops",
          "max_live", "max_live_regs", "mean_live", "values", "wide_values",
-         "max_phi_per_block", "max_block_insts", "unrolled_chain")
+         "max_phi_per_block", "max_block_insts", "unrolled_chain", "log_est_machine_ops")
 GPU = ("is_kernel", "shared_bytes", "shared_accesses", "global_loads", "global_stores", "special_reg_reads",
        "barriers", "max_threads", "fma_ops", "i64_ops")
 
@@ -190,6 +190,93 @@ def _two_trips(term, cmp, loop, index) -> bool:
     return inside_at[0] != inside_at[1]     # one value enters the loop, the other comes round it
 
 
+def _low_mask_bound(v) -> tuple[object, int] | None:
+    """(x, 2**t) when ``v`` is ``x & M`` with M all ones from bit t up (``-8``, or ``0xFFFFFFF8`` of an
+    i64 known below 2**32): ``(x & M) == 0`` is InstCombine's form of ``x < 2**t``."""
+    if not (isinstance(v, lt.Instruction) and v.opcode == "and") or len(v.operands) != 2:
+        return None
+    a, b = v.operands
+    m, x = (_const_int(b), a) if _const_int(b) is not None else (_const_int(a), b)
+    if m is None or m == 0:
+        return None
+    if m < 0:
+        low = ~m + 1                   # -8: ~(-8)+1 = 8
+        return (x, low) if low > 1 and low & (low - 1) == 0 else None
+    t = (m & -m).bit_length() - 1
+    ones = m >> t
+    return (x, 1 << t) if t >= 1 and ones & (ones + 1) == 0 else None
+
+
+def _icmp_trips(cmp, loop, index, latch: bool) -> float | None:
+    """Trip count from one ``icmp (iv + k), C`` with ``iv = phi [start], [iv + step]``; None when unknown."""
+    if not isinstance(cmp, lt.Instruction) or cmp.opcode != "icmp":
+        return None
+    a, c = cmp.operands[:2]
+    bound, var = _const_int(c), a
+    if bound is None:
+        bound, var = _const_int(a), c
+    if bound is None:
+        bound, var = _upper_bound(c), a
+        if bound is None:
+            bound, var = _upper_bound(a), c
+    if bound is None:
+        return None
+    if bound == 0:
+        lm = _low_mask_bound(var)
+        if lm is not None:
+            var, bound = lm
+    off = 0
+    if isinstance(var, lt.Instruction) and var.opcode in ("trunc", "zext", "sext"):
+        var = var.operands[0]
+    if not (isinstance(var, lt.Instruction) and var.opcode == "phi"):
+        ac = _add_const(var)
+        if ac is None:
+            return None
+        var, off = ac
+        if not (isinstance(var, lt.Instruction) and var.opcode == "phi"):
+            return None
+    start, step = 0, 1
+    for val, frm in var.incoming:
+        if index[id(frm)] in loop.block_set:
+            ac = _add_const(val)
+            if ac is not None and ac[0] is var and ac[1] != 0:
+                step = abs(ac[1])
+        else:
+            k = _const_int(val)
+            if k is not None:
+                start = k
+    n = abs(bound - off - start) / step + (1 if latch else 0)
+    return float(math.ceil(n)) if n >= 1 else None
+
+
+def _conjuncts(cond, stays_on_true: bool) -> list:
+    """The tests of a loop's exit condition each of which alone bounds the loop: both sides of
+    ``a && b`` (``and i1``, ``select a, b, false``) when the loop stays while it holds, both sides of
+    ``a || b`` (``or i1``, ``select a, true, b``) when the loop leaves once it holds; else the condition."""
+    if isinstance(cond, lt.Instruction):
+        ops = cond.operands
+        if cond.opcode == "select" and len(ops) == 3:
+            if stays_on_true and _const_bool(ops[2]) is False:
+                return [ops[0], ops[1]]
+            if not stays_on_true and _const_bool(ops[1]) is True:
+                return [ops[0], ops[2]]
+        if len(ops) == 2 and ((cond.opcode == "and" and stays_on_true) or (cond.opcode == "or" and not stays_on_true)) \
+                and _is_i1(cond):
+            return [ops[0], ops[1]]
+    return [cond]
+
+
+def _const_bool(v) -> bool | None:
+    if isinstance(v, lt.Constant) and v.kind == lt.ConstantKind.INT and v.text in ("true", "false"):
+        return v.text == "true"
+    return None
+
+
+def _is_i1(v) -> bool:
+    t = v.type
+    return isinstance(t, lt.IntType) and t.width == 1
+
+
 def _trip_count(loop, blocks, index) -> float | None:
     """Constant trip count from an exiting ``br (icmp (iv + k), C)`` and ``iv = phi [start], [iv + step]``.
 
@@ -197,7 +284,8 @@ def _trip_count(loop, blocks, index) -> float | None:
     the body, so it sees one more iteration than the distance.  A bound that is no constant counts as
     its constant upper bound (``_upper_bound``) and the induction variable may be seen through an
     integer cast: TVM's parallel loop bodies run ``[task_id*chunk, min((task_id+1)*chunk, extent))``,
-    the whole extent for one task.
+    the whole extent for one task.  An exit test that is a conjunction (``while (v != 1 && steps < 8)``)
+    counts as the smallest bound of its sides (an upper bound: the other side may leave earlier).
     """
     latches = set(loop.latches)
     for b in loop.exiting_blocks:
@@ -206,44 +294,44 @@ def _trip_count(loop, blocks, index) -> float | None:
             continue
         ops = term.operands
         cmp = ops[0] if len(ops) == 3 else None
-        if cmp is not None and _two_trips(term, cmp, loop, index):
+        if cmp is None:
+            continue
+        if _two_trips(term, cmp, loop, index):
             return 2.0
-        if not isinstance(cmp, lt.Instruction) or cmp.opcode != "icmp":
-            continue
-        a, c = cmp.operands[:2]
-        bound, var = _const_int(c), a
-        if bound is None:
-            bound, var = _const_int(a), c
-        if bound is None:
-            bound, var = _upper_bound(c), a
-            if bound is None:
-                bound, var = _upper_bound(a), c
-        if bound is None:
-            continue
-        off = 0
-        if isinstance(var, lt.Instruction) and var.opcode in ("trunc", "zext", "sext"):
-            var = var.operands[0]
-        if not (isinstance(var, lt.Instruction) and var.opcode == "phi"):
-            ac = _add_const(var)
-            if ac is None:
-                continue
-            var, off = ac
-            if not (isinstance(var, lt.Instruction) and var.opcode == "phi"):
-                continue
-        start, step = 0, 1
-        for val, frm in var.incoming:
-            if index[id(frm)] in loop.block_set:
-                ac = _add_const(val)
-                if ac is not None and ac[0] is var and ac[1] != 0:
-                    step = abs(ac[1])
-            else:
-                k = _const_int(val)
-                if k is not None:
-                    start = k
-        n = abs(bound - off - start) / step + (1 if b in latches else 0)
-        if n >= 1:
-            return float(math.ceil(n))
+        stays = index[id(ops[2])] in loop.block_set          # LLVM's order: cond, false, true
+        counts = [n for t in _conjuncts(cmp, stays) if (n := _icmp_trips(t, loop, index, b in latches)) is not None]
+        if counts:
+            return min(counts)
     return None
+
+
+def _native_vector_bits(attrs: str) -> int:
+    """The widest vector register the function's target features give (x86: SSE2 is the floor)."""
+    if "+avx512f" in attrs:
+        return 512
+    return 256 if "+avx" in attrs else 128
+
+
+def _machine_ops(inst, op: str, t, vec: bool, native: int) -> int:
+    """Machine operations one IR instruction legalises into, roughly: a vector op splits into
+    ceil(bits / native width) ops (``<64 x i32>`` on SSE2 is 16), a compare by its operands' width,
+    and ``llvm.memcpy``/``memmove``/``memset`` of n bytes moves n / (native width) registers (twice:
+    load and store, once for memset); 256 bytes when n is not a constant, as ``log_memop_bytes``."""
+    k = 1
+    if vec:
+        bits = _bits(t)
+        if op in ("icmp", "fcmp"):
+            bits = _bits(getattr(inst.operands[0], "type", t))
+        k = max(1, -(-bits // native))
+    elif op in _CALLS:
+        callee = inst.callee
+        name = callee.name if isinstance(callee, lt.Function) else ""
+        if name.startswith(("llvm.memset", "llvm.memcpy", "llvm.memmove")):
+            args = inst.arguments
+            n = _const_int(args[2]) if len(args) > 2 else None
+            n = 256 if n is None else max(n, 0)
+            k = 1 + -(-n // (native // 8)) * (1 if name.startswith("llvm.memset") else 2)
+    return k
 
 
 def _normalised_tokens(text: str) -> list[str]:
@@ -296,8 +384,10 @@ def function_features(fn, *, uses: int | None = None, groups: dict[int, str] | N
     pos: dict[int, int] = {}
     block_end = [0] * len(blocks)
     ops_seq: list[str] = []
-    est = {"all": 0.0, "mem": 0.0, "fp": 0.0, "vec": 0.0}
+    est = {"all": 0.0, "mem": 0.0, "fp": 0.0, "vec": 0.0, "machine": 0.0}
     memop_bytes = 0.0
+    attrs = attribute_text(fn, groups)
+    native = _native_vector_bits(attrs)
     callsites: list[tuple[str, float]] = []
     chain = 0
     p = 0
@@ -324,6 +414,7 @@ def function_features(fn, *, uses: int | None = None, groups: dict[int, str] | N
                 x["max_vector_width"] = max(x["max_vector_width"], t.count)
                 x["max_vector_bits"] = max(x["max_vector_bits"], _bits(t))
             est["all"] += w
+            est["machine"] += w * _machine_ops(inst, op, t, vec, native)
             if depth:
                 x["insts_depth1" if depth == 1 else "insts_depth2" if depth == 2 else "insts_depth3plus"] += 1
             if op in _FP:
@@ -388,9 +479,9 @@ def function_features(fn, *, uses: int | None = None, groups: dict[int, str] | N
     x["log_est_dyn_fp"] = math.log1p(est["fp"])
     x["log_est_dyn_vector"] = math.log1p(est["vec"])
     x["log_memop_bytes"] = math.log1p(memop_bytes)
+    x["log_est_machine_ops"] = math.log1p(est["machine"])
     _pressure(fn, blocks, index, li, pos, block_end, x)
 
-    attrs = attribute_text(fn, groups)
     for c in CPU_FEATURES:
         f[f"cpu.{c}"] = 1.0 if f"+{c}" in attrs else 0.0
     m = re.search(r'"prefer-vector-width"="(\d+)"', attrs)

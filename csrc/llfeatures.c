@@ -19,63 +19,61 @@
 /* generated from costmodel.features.FEATURE_NAMES (the LLVM part); the test checks they agree */
 static const char *const COLUMN_NAMES[] = {
     "ir.fp.BasicBlockCount", "ir.fp.BlocksReachedFromConditionalInstruction", "ir.fp.Uses",
-    "ir.fp.DirectCallsToDefinedFunctions", "ir.fp.LoadInstCount", "ir.fp.StoreInstCount",
-    "ir.fp.MaxLoopDepth", "ir.fp.TopLevelLoopCount", "ir.fp.TotalInstructionCount",
-    "ir.fp.BasicBlocksWithSingleSuccessor", "ir.fp.BasicBlocksWithTwoSuccessors",
-    "ir.fp.BasicBlocksWithMoreThanTwoSuccessors", "ir.fp.BasicBlocksWithSinglePredecessor",
-    "ir.fp.BasicBlocksWithTwoPredecessors", "ir.fp.BasicBlocksWithMoreThanTwoPredecessors",
-    "ir.fp.BigBasicBlocks", "ir.fp.MediumBasicBlocks", "ir.fp.SmallBasicBlocks", "ir.fp.CastInstructionCount",
-    "ir.fp.FloatingPointInstructionCount", "ir.fp.IntegerInstructionCount", "ir.fp.ConstantIntOperandCount",
-    "ir.fp.ConstantFPOperandCount", "ir.fp.ConstantOperandCount", "ir.fp.InstructionOperandCount",
-    "ir.fp.BasicBlockOperandCount", "ir.fp.GlobalValueOperandCount", "ir.fp.InlineAsmOperandCount",
-    "ir.fp.ArgumentOperandCount", "ir.fp.UnknownOperandCount", "ir.fp.CriticalEdgeCount",
-    "ir.fp.ControlFlowEdgeCount", "ir.fp.UnconditionalBranchCount", "ir.fp.ConditionalBranchCount",
-    "ir.fp.BranchInstructionCount", "ir.fp.BranchSuccessorCount", "ir.fp.SwitchInstructionCount",
-    "ir.fp.SwitchSuccessorCount", "ir.fp.IntrinsicCount", "ir.fp.DirectCallCount", "ir.fp.IndirectCallCount",
-    "ir.fp.CallReturnsIntegerCount", "ir.fp.CallReturnsFloatCount", "ir.fp.CallReturnsPointerCount",
-    "ir.fp.CallReturnsVectorIntCount", "ir.fp.CallReturnsVectorFloatCount",
-    "ir.fp.CallReturnsVectorPointerCount", "ir.fp.CallWithManyArgumentsCount",
-    "ir.fp.CallWithPointerArgumentCount", "ir.op.ret", "ir.op.br", "ir.op.switch", "ir.op.indirectbr",
-    "ir.op.invoke", "ir.op.resume", "ir.op.unreachable", "ir.op.cleanupret", "ir.op.catchret",
-    "ir.op.catchswitch", "ir.op.callbr", "ir.op.fneg", "ir.op.add", "ir.op.fadd", "ir.op.sub", "ir.op.fsub",
-    "ir.op.mul", "ir.op.fmul", "ir.op.udiv", "ir.op.sdiv", "ir.op.fdiv", "ir.op.urem", "ir.op.srem",
-    "ir.op.frem", "ir.op.shl", "ir.op.lshr", "ir.op.ashr", "ir.op.and", "ir.op.or", "ir.op.xor",
+    "ir.fp.DirectCallsToDefinedFunctions", "ir.fp.LoadInstCount", "ir.fp.StoreInstCount", "ir.fp.MaxLoopDepth",
+    "ir.fp.TopLevelLoopCount", "ir.fp.TotalInstructionCount", "ir.fp.BasicBlocksWithSingleSuccessor",
+    "ir.fp.BasicBlocksWithTwoSuccessors", "ir.fp.BasicBlocksWithMoreThanTwoSuccessors",
+    "ir.fp.BasicBlocksWithSinglePredecessor", "ir.fp.BasicBlocksWithTwoPredecessors",
+    "ir.fp.BasicBlocksWithMoreThanTwoPredecessors", "ir.fp.BigBasicBlocks", "ir.fp.MediumBasicBlocks",
+    "ir.fp.SmallBasicBlocks", "ir.fp.CastInstructionCount", "ir.fp.FloatingPointInstructionCount",
+    "ir.fp.IntegerInstructionCount", "ir.fp.ConstantIntOperandCount", "ir.fp.ConstantFPOperandCount",
+    "ir.fp.ConstantOperandCount", "ir.fp.InstructionOperandCount", "ir.fp.BasicBlockOperandCount",
+    "ir.fp.GlobalValueOperandCount", "ir.fp.InlineAsmOperandCount", "ir.fp.ArgumentOperandCount",
+    "ir.fp.UnknownOperandCount", "ir.fp.CriticalEdgeCount", "ir.fp.ControlFlowEdgeCount",
+    "ir.fp.UnconditionalBranchCount", "ir.fp.ConditionalBranchCount", "ir.fp.BranchInstructionCount",
+    "ir.fp.BranchSuccessorCount", "ir.fp.SwitchInstructionCount", "ir.fp.SwitchSuccessorCount",
+    "ir.fp.IntrinsicCount", "ir.fp.DirectCallCount", "ir.fp.IndirectCallCount", "ir.fp.CallReturnsIntegerCount",
+    "ir.fp.CallReturnsFloatCount", "ir.fp.CallReturnsPointerCount", "ir.fp.CallReturnsVectorIntCount",
+    "ir.fp.CallReturnsVectorFloatCount", "ir.fp.CallReturnsVectorPointerCount",
+    "ir.fp.CallWithManyArgumentsCount", "ir.fp.CallWithPointerArgumentCount", "ir.op.ret", "ir.op.br",
+    "ir.op.switch", "ir.op.indirectbr", "ir.op.invoke", "ir.op.resume", "ir.op.unreachable", "ir.op.cleanupret",
+    "ir.op.catchret", "ir.op.catchswitch", "ir.op.callbr", "ir.op.fneg", "ir.op.add", "ir.op.fadd", "ir.op.sub",
+    "ir.op.fsub", "ir.op.mul", "ir.op.fmul", "ir.op.udiv", "ir.op.sdiv", "ir.op.fdiv", "ir.op.urem",
+    "ir.op.srem", "ir.op.frem", "ir.op.shl", "ir.op.lshr", "ir.op.ashr", "ir.op.and", "ir.op.or", "ir.op.xor",
     "ir.op.alloca", "ir.op.load", "ir.op.store", "ir.op.getelementptr", "ir.op.fence", "ir.op.cmpxchg",
     "ir.op.atomicrmw", "ir.op.trunc", "ir.op.zext", "ir.op.sext", "ir.op.fptoui", "ir.op.fptosi",
     "ir.op.uitofp", "ir.op.sitofp", "ir.op.fptrunc", "ir.op.fpext", "ir.op.ptrtoint", "ir.op.ptrtoaddr",
     "ir.op.inttoptr", "ir.op.bitcast", "ir.op.addrspacecast", "ir.op.cleanuppad", "ir.op.catchpad",
     "ir.op.icmp", "ir.op.fcmp", "ir.op.phi", "ir.op.call", "ir.op.select", "ir.op.va_arg",
     "ir.op.extractelement", "ir.op.insertelement", "ir.op.shufflevector", "ir.op.extractvalue",
-    "ir.op.insertvalue", "ir.op.landingpad", "ir.op.freeze", "ir.ty.void", "ir.ty.i1", "ir.ty.i8",
-    "ir.ty.i16", "ir.ty.i32", "ir.ty.i64", "ir.ty.i128", "ir.ty.int_other", "ir.ty.half", "ir.ty.bfloat",
-    "ir.ty.float", "ir.ty.double", "ir.ty.fp_other", "ir.ty.ptr", "ir.ty.vec_int", "ir.ty.vec_fp",
-    "ir.ty.vec_ptr", "ir.ty.struct", "ir.ty.array", "ir.ty.token", "ir.ty.other", "ir.cfg.blocks_total",
+    "ir.op.insertvalue", "ir.op.landingpad", "ir.op.freeze", "ir.ty.void", "ir.ty.i1", "ir.ty.i8", "ir.ty.i16",
+    "ir.ty.i32", "ir.ty.i64", "ir.ty.i128", "ir.ty.int_other", "ir.ty.half", "ir.ty.bfloat", "ir.ty.float",
+    "ir.ty.double", "ir.ty.fp_other", "ir.ty.ptr", "ir.ty.vec_int", "ir.ty.vec_fp", "ir.ty.vec_ptr",
+    "ir.ty.struct", "ir.ty.array", "ir.ty.token", "ir.ty.other", "ir.cfg.blocks_total",
     "ir.cfg.unreachable_blocks", "ir.cfg.loops", "ir.cfg.max_loop_blocks", "ir.cfg.domtree_depth",
     "ir.cfg.back_edges", "ir.fn.arguments", "ir.fn.pointer_arguments", "ir.fn.is_vararg",
     "ir.fn.instructions_in_loops", "ir.fn.memory_ops_in_loops", "ir.fn.calls_in_loops", "ir.fn.phis",
-    "x.n_loops_const_trip", "x.n_loops_unknown_trip", "x.max_trip", "x.log_trip_product_max",
-    "x.insts_depth1", "x.insts_depth2", "x.insts_depth3plus", "x.log_est_dyn_insts", "x.log_est_dyn_mem",
-    "x.log_est_dyn_fp", "x.log_est_dyn_vector", "x.log_est_dyn_insts_incl", "x.n_calls_defined",
-    "x.n_mem_intrinsics", "x.log_memop_bytes", "x.max_vector_width", "x.max_vector_bits", "x.vector_values",
-    "x.vector_loads", "x.vector_stores", "x.loads_in_loops", "x.stores_in_loops", "x.gep_const_only",
-    "x.gep_multi_index", "x.const_int_operands", "x.fp_ops", "x.int_ops", "x.max_live", "x.max_live_regs",
-    "x.mean_live", "x.values", "x.wide_values", "x.max_phi_per_block", "x.max_block_insts",
-    "x.unrolled_chain", "cpu.sse4.2", "cpu.avx", "cpu.avx2", "cpu.fma", "cpu.avx512f", "cpu.bmi2",
-    "cpu.prefer_vector_width", "gpu.is_kernel", "gpu.shared_bytes", "gpu.shared_accesses", "gpu.global_loads",
-    "gpu.global_stores", "gpu.special_reg_reads", "gpu.barriers", "gpu.max_threads", "gpu.fma_ops",
-    "gpu.i64_ops", "ng.0", "ng.1", "ng.2", "ng.3", "ng.4", "ng.5", "ng.6", "ng.7", "ng.8", "ng.9", "ng.10",
-    "ng.11", "ng.12", "ng.13", "ng.14", "ng.15", "ng.16", "ng.17", "ng.18", "ng.19", "ng.20", "ng.21",
-    "ng.22", "ng.23", "ng.24", "ng.25", "ng.26", "ng.27", "ng.28", "ng.29", "ng.30", "ng.31", "ng.32",
-    "ng.33", "ng.34", "ng.35", "ng.36", "ng.37", "ng.38", "ng.39", "ng.40", "ng.41", "ng.42", "ng.43",
-    "ng.44", "ng.45", "ng.46", "ng.47", "ng.48", "ng.49", "ng.50", "ng.51", "ng.52", "ng.53", "ng.54",
-    "ng.55", "ng.56", "ng.57", "ng.58", "ng.59", "ng.60", "ng.61", "ng.62", "ng.63", "tok.0", "tok.1",
-    "tok.2", "tok.3", "tok.4", "tok.5", "tok.6", "tok.7", "tok.8", "tok.9", "tok.10", "tok.11", "tok.12",
-    "tok.13", "tok.14", "tok.15", "tok.16", "tok.17", "tok.18", "tok.19", "tok.20", "tok.21", "tok.22",
-    "tok.23", "tok.24", "tok.25", "tok.26", "tok.27", "tok.28", "tok.29", "tok.30", "tok.31", "tok.32",
-    "tok.33", "tok.34", "tok.35", "tok.36", "tok.37", "tok.38", "tok.39", "tok.40", "tok.41", "tok.42",
-    "tok.43", "tok.44", "tok.45", "tok.46", "tok.47", "tok.48", "tok.49", "tok.50", "tok.51", "tok.52",
-    "tok.53", "tok.54", "tok.55", "tok.56", "tok.57", "tok.58", "tok.59", "tok.60", "tok.61", "tok.62",
-    "tok.63",
+    "x.n_loops_const_trip", "x.n_loops_unknown_trip", "x.max_trip", "x.log_trip_product_max", "x.insts_depth1",
+    "x.insts_depth2", "x.insts_depth3plus", "x.log_est_dyn_insts", "x.log_est_dyn_mem", "x.log_est_dyn_fp",
+    "x.log_est_dyn_vector", "x.log_est_dyn_insts_incl", "x.n_calls_defined", "x.n_mem_intrinsics",
+    "x.log_memop_bytes", "x.max_vector_width", "x.max_vector_bits", "x.vector_values", "x.vector_loads",
+    "x.vector_stores", "x.loads_in_loops", "x.stores_in_loops", "x.gep_const_only", "x.gep_multi_index",
+    "x.const_int_operands", "x.fp_ops", "x.int_ops", "x.max_live", "x.max_live_regs", "x.mean_live", "x.values",
+    "x.wide_values", "x.max_phi_per_block", "x.max_block_insts", "x.unrolled_chain", "x.log_est_machine_ops",
+    "cpu.sse4.2", "cpu.avx", "cpu.avx2", "cpu.fma", "cpu.avx512f", "cpu.bmi2", "cpu.prefer_vector_width",
+    "gpu.is_kernel", "gpu.shared_bytes", "gpu.shared_accesses", "gpu.global_loads", "gpu.global_stores",
+    "gpu.special_reg_reads", "gpu.barriers", "gpu.max_threads", "gpu.fma_ops", "gpu.i64_ops", "ng.0", "ng.1",
+    "ng.2", "ng.3", "ng.4", "ng.5", "ng.6", "ng.7", "ng.8", "ng.9", "ng.10", "ng.11", "ng.12", "ng.13", "ng.14",
+    "ng.15", "ng.16", "ng.17", "ng.18", "ng.19", "ng.20", "ng.21", "ng.22", "ng.23", "ng.24", "ng.25", "ng.26",
+    "ng.27", "ng.28", "ng.29", "ng.30", "ng.31", "ng.32", "ng.33", "ng.34", "ng.35", "ng.36", "ng.37", "ng.38",
+    "ng.39", "ng.40", "ng.41", "ng.42", "ng.43", "ng.44", "ng.45", "ng.46", "ng.47", "ng.48", "ng.49", "ng.50",
+    "ng.51", "ng.52", "ng.53", "ng.54", "ng.55", "ng.56", "ng.57", "ng.58", "ng.59", "ng.60", "ng.61", "ng.62",
+    "ng.63", "tok.0", "tok.1", "tok.2", "tok.3", "tok.4", "tok.5", "tok.6", "tok.7", "tok.8", "tok.9", "tok.10",
+    "tok.11", "tok.12", "tok.13", "tok.14", "tok.15", "tok.16", "tok.17", "tok.18", "tok.19", "tok.20",
+    "tok.21", "tok.22", "tok.23", "tok.24", "tok.25", "tok.26", "tok.27", "tok.28", "tok.29", "tok.30",
+    "tok.31", "tok.32", "tok.33", "tok.34", "tok.35", "tok.36", "tok.37", "tok.38", "tok.39", "tok.40",
+    "tok.41", "tok.42", "tok.43", "tok.44", "tok.45", "tok.46", "tok.47", "tok.48", "tok.49", "tok.50",
+    "tok.51", "tok.52", "tok.53", "tok.54", "tok.55", "tok.56", "tok.57", "tok.58", "tok.59", "tok.60",
+    "tok.61", "tok.62", "tok.63",
 };
 enum {
     C_ir_fp_BasicBlockCount = 0,
@@ -262,26 +260,27 @@ enum {
     C_x_max_phi_per_block = 181,
     C_x_max_block_insts = 182,
     C_x_unrolled_chain = 183,
-    C_cpu_sse4_2 = 184,
-    C_cpu_avx = 185,
-    C_cpu_avx2 = 186,
-    C_cpu_fma = 187,
-    C_cpu_avx512f = 188,
-    C_cpu_bmi2 = 189,
-    C_cpu_prefer_vector_width = 190,
-    C_gpu_is_kernel = 191,
-    C_gpu_shared_bytes = 192,
-    C_gpu_shared_accesses = 193,
-    C_gpu_global_loads = 194,
-    C_gpu_global_stores = 195,
-    C_gpu_special_reg_reads = 196,
-    C_gpu_barriers = 197,
-    C_gpu_max_threads = 198,
-    C_gpu_fma_ops = 199,
-    C_gpu_i64_ops = 200,
-    C_ng_0 = 201,
-    C_tok_0 = 265,
-    NCOLS = 329
+    C_x_log_est_machine_ops = 184,
+    C_cpu_sse4_2 = 185,
+    C_cpu_avx = 186,
+    C_cpu_avx2 = 187,
+    C_cpu_fma = 188,
+    C_cpu_avx512f = 189,
+    C_cpu_bmi2 = 190,
+    C_cpu_prefer_vector_width = 191,
+    C_gpu_is_kernel = 192,
+    C_gpu_shared_bytes = 193,
+    C_gpu_shared_accesses = 194,
+    C_gpu_global_loads = 195,
+    C_gpu_global_stores = 196,
+    C_gpu_special_reg_reads = 197,
+    C_gpu_barriers = 198,
+    C_gpu_max_threads = 199,
+    C_gpu_fma_ops = 200,
+    C_gpu_i64_ops = 201,
+    C_ng_0 = 202,
+    C_tok_0 = 266,
+    NCOLS = 330
 };
 
 /* ------------------------------------------------------------------ why a row is inexact */
@@ -348,7 +347,7 @@ typedef struct {
     const char *name[256];
     int len[256];
     int call, invoke, callbr, phi, br, sw, load, store, gep, icmp, add, sub, or_, alloca_, bitcast, ascast, trunc,
-        zext, sext, and_;
+        zext, sext, and_, select, fcmp_;
 } opinfo_t;
 
 static opinfo_t OPS;
@@ -385,7 +384,7 @@ static void init_ops(void) {
         ID(call, "call") ID(invoke, "invoke") ID(callbr, "callbr") ID(phi, "phi") ID(br, "br") ID(sw, "switch")
         ID(load, "load") ID(store, "store") ID(gep, "getelementptr") ID(icmp, "icmp") ID(add, "add")
         ID(sub, "sub") ID(or_, "or") ID(alloca_, "alloca") ID(bitcast, "bitcast") ID(ascast, "addrspacecast")
-        ID(trunc, "trunc") ID(zext, "zext") ID(sext, "sext") ID(and_, "and")
+        ID(trunc, "trunc") ID(zext, "zext") ID(sext, "sext") ID(and_, "and") ID(select, "select") ID(fcmp_, "fcmp")
 #undef ID
     }
     o.n = k;
@@ -540,7 +539,8 @@ struct llf_result {
 enum { NK_LLVM = 1, NK_DEBUG = 2, NK_MEMINTR = 4, NK_SREG = 8, NK_BARRIER = 16, NK_FMA = 32,
        /* AutoUpgrade rewrites a call of these with the argument count noted */
        NK_UP_LIFETIME = 64 /* 2 */, NK_UP_MASKED = 128 /* 4 */, NK_UP_MEM = 256 /* 5 */, NK_UP_ANNOT = 512 /* 4 */,
-       NK_UP_CTLZ = 1024 /* 1 */, NK_UP_OBJSIZE = 2048 /* 2 or 3 */, NK_MIN = 4096 /* llvm.smin / llvm.umin */ };
+       NK_UP_CTLZ = 1024 /* 1 */, NK_UP_OBJSIZE = 2048 /* 2 or 3 */, NK_MIN = 4096 /* llvm.smin / llvm.umin */,
+       NK_MEMSET = 8192 };
 
 /* ------------------------------------------------------------------ module context */
 typedef struct { double cpu[7], max_threads; int kernel; uint32_t reason; } attr_result;
@@ -596,6 +596,7 @@ typedef struct {
     size_t cap_reach, cap_seen, cap_used;
     double *weight;
     size_t cap_weight;
+    double est_machine[3];  /* features._machine_ops summed for native widths 128, 256, 512 (picked later) */
     int64_t *vend;
     size_t cap_vend;
     event *ev;
@@ -2468,6 +2469,134 @@ static int two_trips(const ctx *c, const fn_t *fn, int l, int term, int32_t cmp)
     return inside[0] != inside[1];
 }
 
+/* features._low_mask_bound: v = x & M with M all ones from bit t up; (x & M) == 0 is x < 2^t */
+static int low_mask_bound(const ctx *c, int32_t v, int32_t *x, int64_t *bound, uint32_t *reason) {
+    if (!is_op(c, v, OPS.and_)) return 0;
+    int i = vindex(c, v);
+    if (COL(c, LLP_INSTS, i, I_NOPS) != 2 || !inst_ok(c, i)) return 0;
+    int64_t m;
+    int32_t a = iopnd(c, i, 0), b = iopnd(c, i, 1);
+    if (const_int(c, b, &m, reason)) *x = a;
+    else if (const_int(c, a, &m, reason)) *x = b;
+    else return 0;
+    if (m == 0 || m == INT64_MIN) return 0;
+    if (m < 0) {
+        int64_t low = ~m + 1;
+        if (low > 1 && (low & (low - 1)) == 0) {
+            *bound = low;
+            return 1;
+        }
+        return 0;
+    }
+    int t = __builtin_ctzll((unsigned long long)m);
+    int64_t ones = m >> t;
+    if (t >= 1 && (ones & (ones + 1)) == 0) {
+        *bound = (int64_t)1 << t;
+        return 1;
+    }
+    return 0;
+}
+
+/* features._icmp_trips: one icmp (iv + k), C with iv = phi [start], [iv + step]; 0 when unknown */
+static int icmp_trips(const ctx *c, const fn_t *fn, int l, int32_t cmp, int latch, double *out, uint32_t *reason) {
+    if (!is_op(c, cmp, OPS.icmp)) return 0;
+    int ci = vindex(c, cmp);
+    if (COL(c, LLP_INSTS, ci, I_NOPS) < 2 || !inst_ok(c, ci)) {
+        *reason |= R_SHAPE;
+        return 0;
+    }
+    int32_t a = iopnd(c, ci, 0), cc = iopnd(c, ci, 1), var = a;
+    int64_t bound, off = 0, start = 0, step = 1;
+    if (!const_int(c, cc, &bound, reason)) {
+        var = cc;
+        if (!const_int(c, a, &bound, reason)) {
+            var = a;
+            if (!upper_bound(c, cc, 0, &bound, reason)) {
+                var = cc;
+                if (!upper_bound(c, a, 0, &bound, reason)) return 0;
+            }
+        }
+    }
+    if (bound == 0) {
+        int32_t x;
+        int64_t lb;
+        if (low_mask_bound(c, var, &x, &lb, reason)) {
+            var = x;
+            bound = lb;
+        }
+    }
+    if ((is_op(c, var, OPS.trunc) || is_op(c, var, OPS.zext) || is_op(c, var, OPS.sext))
+        && inst_ok(c, vindex(c, var)) && COL(c, LLP_INSTS, vindex(c, var), I_NOPS) >= 1)
+        var = iopnd(c, vindex(c, var), 0);
+    if (!is_op(c, var, OPS.phi)) {
+        int32_t x;
+        if (!add_const(c, var, &x, &off, reason)) return 0;
+        var = x;
+        if (!is_op(c, var, OPS.phi)) return 0;
+    }
+    int pi = vindex(c, var);
+    int np = COL(c, LLP_INSTS, pi, I_NOPS);
+    if (!inst_ok(c, pi) || COL(c, LLP_INSTS, pi, I_NTOTAL) != 2 * np) {
+        *reason |= R_SHAPE;
+        return 0;
+    }
+    for (int k = 0; k < np; k++) {
+        int32_t val = iopnd(c, pi, k);
+        int frm = local_block(c, fn, iopnd(c, pi, np + k));
+        if (frm < 0) {
+            *reason |= R_SHAPE;
+            continue;
+        }
+        if (in_loop(c, frm, l)) {
+            int32_t x;
+            int64_t kk;
+            if (add_const(c, val, &x, &kk, reason) && x == var && kk != 0) step = kk < 0 ? -kk : kk;
+        } else {
+            int64_t kk;
+            if (const_int(c, val, &kk, reason)) start = kk;
+        }
+    }
+    int64_t d = bound - off - start;
+    double nn = (double)(d < 0 ? -d : d) / (double)step + (latch ? 1 : 0);
+    if (nn < 1) return 0;
+    *out = ceil(nn);
+    return 1;
+}
+
+static int is_i1(const ctx *c, int32_t v) {
+    int32_t e, t = obj_type(c, v);
+    if (t < 0) return 0;
+    t = resolve(c, t, &e);
+    return tkind(c, t) == LLP_T_INT && bits(c, t) == 1;
+}
+
+/* features._conjuncts: the sides of a && b (the loop stays while it holds) or a || b (it leaves once
+ * it holds), each of which alone bounds the loop; else the condition itself.  Returns how many. */
+static int conjuncts(const ctx *c, int32_t cond, int stays, int32_t out[2]) {
+    out[0] = cond;
+    if (pyclass(c, cond) != PY_INST) return 1;
+    int i = vindex(c, cond), op = iop(c, i), n = COL(c, LLP_INSTS, i, I_NOPS);
+    if (!inst_ok(c, i)) return 1;
+    if (op == OPS.select && n == 3) {
+        if (stays && const_bool(c, iopnd(c, i, 2)) == 0) {
+            out[0] = iopnd(c, i, 0);
+            out[1] = iopnd(c, i, 1);
+            return 2;
+        }
+        if (!stays && const_bool(c, iopnd(c, i, 1)) == 1) {
+            out[0] = iopnd(c, i, 0);
+            out[1] = iopnd(c, i, 2);
+            return 2;
+        }
+    }
+    if (n == 2 && ((op == OPS.and_ && stays) || (op == OPS.or_ && !stays)) && is_i1(c, cond)) {
+        out[0] = iopnd(c, i, 0);
+        out[1] = iopnd(c, i, 1);
+        return 2;
+    }
+    return 1;
+}
+
 /* features._trip_count; 0 when not constant */
 static int trip_count(const ctx *c, const fn_t *fn, int l, double *out, uint32_t *reason) {
     const ivec *bl = &c->loops[l].blocks;
@@ -2483,59 +2612,23 @@ static int trip_count(const ctx *c, const fn_t *fn, int l, double *out, uint32_t
             *out = 2;
             return 1;
         }
-        if (!is_op(c, cmp, OPS.icmp)) continue;
-        int ci = vindex(c, cmp);
-        if (COL(c, LLP_INSTS, ci, I_NOPS) < 2 || !inst_ok(c, ci)) {
+        int dest = local_block(c, fn, iopnd(c, term, 2));      /* LLVM's order: cond, false, true */
+        if (dest < 0) {
             *reason |= R_SHAPE;
             continue;
         }
-        int32_t a = iopnd(c, ci, 0), cc = iopnd(c, ci, 1), var = a;
-        int64_t bound, off = 0, start = 0, step = 1;
-        if (!const_int(c, cc, &bound, reason)) {
-            var = cc;
-            if (!const_int(c, a, &bound, reason)) {
-                var = a;
-                if (!upper_bound(c, cc, 0, &bound, reason)) {
-                    var = cc;
-                    if (!upper_bound(c, a, 0, &bound, reason)) continue;
-                }
+        int32_t side[2];
+        int ns = conjuncts(c, cmp, in_loop(c, dest, l), side), found = 0;
+        double best = 0;
+        for (int k = 0; k < ns; k++) {
+            double n;
+            if (icmp_trips(c, fn, l, side[k], is_latch(c, l, b), &n, reason) && (!found || n < best)) {
+                best = n;
+                found = 1;
             }
         }
-        if ((is_op(c, var, OPS.trunc) || is_op(c, var, OPS.zext) || is_op(c, var, OPS.sext))
-            && inst_ok(c, vindex(c, var)) && COL(c, LLP_INSTS, vindex(c, var), I_NOPS) >= 1)
-            var = iopnd(c, vindex(c, var), 0);
-        if (!is_op(c, var, OPS.phi)) {
-            int32_t x;
-            if (!add_const(c, var, &x, &off, reason)) continue;
-            var = x;
-            if (!is_op(c, var, OPS.phi)) continue;
-        }
-        int pi = vindex(c, var);
-        int np = COL(c, LLP_INSTS, pi, I_NOPS);
-        if (!inst_ok(c, pi) || COL(c, LLP_INSTS, pi, I_NTOTAL) != 2 * np) {
-            *reason |= R_SHAPE;
-            continue;
-        }
-        for (int k = 0; k < np; k++) {
-            int32_t val = iopnd(c, pi, k);
-            int frm = local_block(c, fn, iopnd(c, pi, np + k));
-            if (frm < 0) {
-                *reason |= R_SHAPE;
-                continue;
-            }
-            if (in_loop(c, frm, l)) {
-                int32_t x;
-                int64_t kk;
-                if (add_const(c, val, &x, &kk, reason) && x == var && kk != 0) step = kk < 0 ? -kk : kk;
-            } else {
-                int64_t kk;
-                if (const_int(c, val, &kk, reason)) start = kk;
-            }
-        }
-        int64_t d = bound - off - start;
-        double nn = (double)(d < 0 ? -d : d) / (double)step + (is_latch(c, l, b) ? 1 : 0);
-        if (nn >= 1) {
-            *out = ceil(nn);
+        if (found) {
+            *out = best;
             return 1;
         }
     }
@@ -2835,6 +2928,38 @@ static void upd_max(double *x, double v) {
 }
 
 /* costmodel.features.function_features' own walk: trip counts, weights, the x.* and gpu.* counts */
+/* features._machine_ops for the three native vector widths, weighted by the block's trip product */
+static void machine_ops(ctx *c, int i, int op, int32_t t, int vec, double w) {
+    static const int64_t native[3] = {128, 256, 512};
+    if (vec) {
+        int64_t b = bits(c, t);
+        if ((op == OPS.icmp || op == OPS.fcmp_) && COL(c, LLP_INSTS, i, I_NOPS) > 0) {
+            int32_t ot = obj_type(c, iopnd(c, i, 0));
+            b = ot >= 0 ? bits(c, ot) : b;
+        }
+        for (int k = 0; k < 3; k++) {
+            int64_t n = (b + native[k] - 1) / native[k];
+            c->est_machine[k] += w * (double)(n > 1 ? n : 1);
+        }
+        return;
+    }
+    if (OPS.flags[op] & OPF_CALL) {
+        int f = callee_func(c, i);
+        int kind = f >= 0 ? c->fkind[f] : 0;
+        if (kind & NK_MEMINTR) {
+            int64_t n = 256, v;
+            uint32_t ignore = 0;
+            if (COL(c, LLP_INSTS, i, I_NARGS) > 2 && const_int(c, iopnd(c, i, 2), &v, &ignore)) n = v < 0 ? 0 : v;
+            for (int k = 0; k < 3; k++) {
+                int64_t bytes = native[k] / 8, regs = (n + bytes - 1) / bytes;
+                c->est_machine[k] += w * (double)(1 + regs * ((kind & NK_MEMSET) ? 1 : 2));
+            }
+            return;
+        }
+    }
+    for (int k = 0; k < 3; k++) c->est_machine[k] += w;
+}
+
 static int walk_features(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
     NEED(weight, fn->nb);
     NEED(block_end, fn->nb);
@@ -2858,6 +2983,7 @@ static int walk_features(ctx *c, const fn_t *fn, double *row, uint32_t *reason) 
     row[C_x_log_trip_product_max] = log1p(wmax);
 
     double est_all = 0, est_mem = 0, est_fp = 0, est_vec = 0, memop = 0;
+    c->est_machine[0] = c->est_machine[1] = c->est_machine[2] = 0;
     int64_t chain = 0;
     int p = 0;
     for (int b = 0; b < fn->nb; b++) {
@@ -2882,6 +3008,7 @@ static int walk_features(ctx *c, const fn_t *fn, double *row, uint32_t *reason) 
                 upd_max(&row[C_x_max_vector_bits], (double)bits(c, t));
             }
             est_all += w;
+            machine_ops(c, i, op, t, vec, w);
             if (depth) row[depth == 1 ? C_x_insts_depth1 : depth == 2 ? C_x_insts_depth2 : C_x_insts_depth3plus] += 1;
             if (OPS.flags[op] & OPF_FP) {
                 row[C_x_fp_ops] += 1;
@@ -3007,6 +3134,7 @@ static int featurize(ctx *c, int f, double *row, uint32_t *reason) {
     if (read_header(c, f, &hi)) return -1;
     row[C_ir_fp_Uses] = (double)(c->uses[f] + (hi.linkage_local ? 0 : 1));
     if (attribute_features(c, &hi, row, reason)) return -1;
+    row[C_x_log_est_machine_ops] = log1p(c->est_machine[row[C_cpu_avx512f] != 0 ? 2 : row[C_cpu_avx] != 0 ? 1 : 0]);
     token_bigrams(c->words, c->src + off, end - off, c->src + c->len, row);
     return 0;
 }
@@ -3036,6 +3164,7 @@ static uint16_t name_kind(const char *s, int n) {
     for (int i = 0; dbg[i]; i++)
         if (equals(s, n, dbg[i])) k |= NK_DEBUG;
     if (starts(s, n, "llvm.memset") || starts(s, n, "llvm.memcpy") || starts(s, n, "llvm.memmove")) k |= NK_MEMINTR;
+    if (starts(s, n, "llvm.memset")) k |= NK_MEMSET;
     if (starts(s, n, "llvm.nvvm.read.ptx.sreg.")) k |= NK_SREG;
     if (starts(s, n, "llvm.nvvm.barrier") || starts(s, n, "llvm.nvvm.bar.")) k |= NK_BARRIER;
     if (starts(s, n, "llvm.fma.") || starts(s, n, "llvm.fmuladd.")) k |= NK_FMA;

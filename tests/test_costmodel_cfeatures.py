@@ -9,6 +9,7 @@ everything cannot pass.
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import textwrap
@@ -399,17 +400,94 @@ body:
 exit:
   ret void
 }
+
+; while (v != 1 && steps < 8): the loop stays while both hold, so steps bounds it (8 passes at most)
+define i64 @collatz(i64 %v0) {
+entry:
+  br label %body
+body:
+  %steps = phi i32 [ 0, %entry ], [ %steps.next, %body ]
+  %v = phi i64 [ %v0, %entry ], [ %v.next, %body ]
+  %v.next = lshr i64 %v, 1
+  %steps.next = add nuw nsw i32 %steps, 1
+  %notone = icmp ne i64 %v.next, 1
+  %few = icmp ult i32 %steps, 7
+  %go = select i1 %notone, i1 %few, i1 false
+  br i1 %go, label %body, label %exit
+exit:
+  ret i64 %v
+}
+
+; the same test as `a || b` that leaves the loop (an `or i1`)
+define i64 @collatz_or(i64 %v0) {
+entry:
+  br label %body
+body:
+  %steps = phi i32 [ 0, %entry ], [ %steps.next, %body ]
+  %v = phi i64 [ %v0, %entry ], [ %v.next, %body ]
+  %v.next = lshr i64 %v, 1
+  %steps.next = add nuw nsw i32 %steps, 1
+  %isone = icmp eq i64 %v.next, 1
+  %many = icmp uge i32 %steps.next, 5
+  %stop = or i1 %isone, %many
+  br i1 %stop, label %exit, label %body
+exit:
+  ret i64 %v
+}
+
+; `a && b` that leaves the loop bounds nothing: the loop may go on while either side fails
+define i64 @and_leaves(i64 %v0) {
+entry:
+  br label %body
+body:
+  %steps = phi i32 [ 0, %entry ], [ %steps.next, %body ]
+  %v = phi i64 [ %v0, %entry ], [ %v.next, %body ]
+  %v.next = lshr i64 %v, 1
+  %steps.next = add nuw nsw i32 %steps, 1
+  %isone = icmp eq i64 %v.next, 1
+  %many = icmp uge i32 %steps.next, 5
+  %stop = and i1 %isone, %many
+  br i1 %stop, label %exit, label %body
+exit:
+  ret i64 %v
+}
+
+; for (ii = 0; ii < 16; ii += 8) as InstCombine leaves it: (ii & 0xFFFFFFF8) == 0, two passes
+define void @masked(ptr %p) {
+entry:
+  br label %body
+body:
+  %ii = phi i64 [ 0, %entry ], [ %ii.next, %body ]
+  %q = getelementptr float, ptr %p, i64 %ii
+  store float 0.0, ptr %q
+  %ii.next = add nuw nsw i64 %ii, 8
+  %hi = and i64 %ii, 4294967288
+  %first = icmp eq i64 %hi, 0
+  br i1 %first, label %body, label %exit
+exit:
+  ret void
+}
 """
 
 
 def test_trip_counts_through_min_bounds_and_first_pass_flags():
     ref = F.llvm_module_features(irtools.parse_llvm(TRIPS_IR))
     n, exact, bad, _ = compare(TRIPS_IR, ref)
-    assert exact == n == 4 and not bad
+    assert exact == n == 8 and not bad
     assert (ref["chunk"]["x.max_trip"], ref["chunk"]["x.n_loops_unknown_trip"]) == (256.0, 0.0)
     assert (ref["vec"]["x.max_trip"], ref["vec"]["x.n_loops_unknown_trip"]) == (25.0, 0.0)
     assert (ref["twice"]["x.max_trip"], ref["twice"]["x.n_loops_unknown_trip"]) == (2.0, 0.0)
     assert (ref["once"]["x.n_loops_const_trip"], ref["once"]["x.n_loops_unknown_trip"]) == (0.0, 1.0)
+
+
+def test_trip_counts_of_conjunctions_and_low_masks():
+    ref = F.llvm_module_features(irtools.parse_llvm(TRIPS_IR))
+    n, exact, bad, _ = compare(TRIPS_IR, ref)
+    assert exact == n == 8 and not bad
+    assert (ref["collatz"]["x.max_trip"], ref["collatz"]["x.n_loops_unknown_trip"]) == (8.0, 0.0)
+    assert (ref["collatz_or"]["x.max_trip"], ref["collatz_or"]["x.n_loops_unknown_trip"]) == (5.0, 0.0)
+    assert (ref["and_leaves"]["x.n_loops_const_trip"], ref["and_leaves"]["x.n_loops_unknown_trip"]) == (0.0, 1.0)
+    assert (ref["masked"]["x.max_trip"], ref["masked"]["x.n_loops_unknown_trip"]) == (2.0, 0.0)
 
 
 def test_a_mask_of_an_unbounded_value_is_no_trip_count():
@@ -418,3 +496,53 @@ def test_a_mask_of_an_unbounded_value_is_no_trip_count():
     n, exact, bad, _ = compare(ir, ref)
     assert exact == n and not bad
     assert ref["vec"]["x.n_loops_unknown_trip"] == 1.0 and ref["vec"]["x.max_trip"] == 0.0
+
+
+MACHINE_OPS_IR = b"""
+declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)
+declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)
+
+define void @add16_sse(ptr %p) #0 {
+entry:
+  %v = load <16 x float>, ptr %p
+  %s = fadd <16 x float> %v, %v
+  %c = fcmp olt <16 x float> %s, %v
+  store <16 x float> %s, ptr %p
+  ret void
+}
+
+define void @add16_avx(ptr %p) #1 {
+entry:
+  %v = load <16 x float>, ptr %p
+  %s = fadd <16 x float> %v, %v
+  %c = fcmp olt <16 x float> %s, %v
+  store <16 x float> %s, ptr %p
+  ret void
+}
+
+define void @copy(ptr %a, ptr %b) #0 {
+entry:
+  call void @llvm.memcpy.p0.p0.i64(ptr %a, ptr %b, i64 256, i1 false)
+  call void @llvm.memset.p0.i64(ptr %a, i8 0, i64 100, i1 false)
+  ret void
+}
+
+attributes #0 = { "target-cpu"="x86-64" "target-features"="+sse2" }
+attributes #1 = { "target-cpu"="x86-64-v3" "target-features"="+avx,+avx2,+sse2" }
+"""
+
+
+def test_machine_ops_legalise_vectors_to_the_native_width():
+    ref = F.llvm_module_features(irtools.parse_llvm(MACHINE_OPS_IR))
+    n, exact, bad, _ = compare(MACHINE_OPS_IR, ref)
+    assert exact == n == 3 and not bad
+
+    def ops(fn):
+        return round(math.expm1(ref[fn]["x.log_est_machine_ops"]))
+
+    # 512-bit load, fadd, compare and store: 4 ops each on SSE (128 bits), 2 on AVX; ret 1
+    assert (ops("add16_sse"), ops("add16_avx")) == (17, 9)
+    # memcpy of 256 bytes: 16 loads + 16 stores + the call; memset of 100 bytes: 7 stores + the call; ret
+    assert ops("copy") == (1 + 32) + (1 + 7) + 1
+    # the IR-level estimate does not tell them apart
+    assert ref["add16_sse"]["x.log_est_dyn_insts"] == ref["add16_avx"]["x.log_est_dyn_insts"]
