@@ -6,6 +6,10 @@ Builds (or resumes) the generated-C dataset, splits it by origin program (80/20,
 program name), fits on the training programs, evaluates on the held-out ones against baselines, and
 writes the model (LightGBM text + manifest.json) with ``report.json``, ``report.md`` and a scatter plot.
 The shipped model is the one fitted on the training split, so the report's figures describe it.
+
+``--validate`` chooses between configurations without touching the test programs: it splits the
+training programs again (20%, another hash salt), fits on the rest, prints each source's figures on
+that validation part and writes nothing.
 """
 
 from __future__ import annotations
@@ -129,6 +133,58 @@ def _training_labels(row: dict) -> dict:
     return {k: v for k, v in row["labels"].items() if k not in TVM_CPU_UNLEARNT}
 
 
+def _fit(rows: list[dict], feats: list[dict], args, summary: dict | None = None):
+    from .model import CostModel
+
+    w = args.tvm_cpu_weight
+    return CostModel(random_state=args.seed).fit(
+        feats, [_training_labels(r) for r in rows], weights=[w if r["source"] == "tvm-llvm" else 1.0 for r in rows],
+        summary=summary)
+
+
+def _per_source(model, rows, feats, train_rows, train_feats) -> dict:
+    """Each source's rows evaluated on their own: the pooled figures mix kernels of different kinds."""
+    from .evaluation import evaluate
+
+    out = {}
+    for source in SOURCES:
+        idx = [i for i, r in enumerate(rows) if r["source"] == source]
+        if idx:
+            out[source] = evaluate(model, [rows[i] for i in idx], [feats[i] for i in idx],
+                                   train_rows=train_rows, train_feats=train_feats)
+    return out
+
+
+def _validate(rows: list[dict], feats: list[dict], args) -> int:
+    from .evaluation import split_by_origin
+
+    val = split_by_origin(rows, salt="irtools-validation")
+    fit_idx = [i for i in range(len(rows)) if not val[i]]
+    val_idx = [i for i in range(len(rows)) if val[i]]
+    fit_rows, fit_feats = [rows[i] for i in fit_idx], [feats[i] for i in fit_idx]
+    val_rows, val_feats = [rows[i] for i in val_idx], [feats[i] for i in val_idx]
+    model = _fit(fit_rows, fit_feats, args)
+    per = _per_source(model, val_rows, val_feats, fit_rows, fit_feats)
+    print(f"validation: {len({r['origin'] for r in val_rows})} of the {len({r['origin'] for r in rows})} training "
+          f"programs ({len(val_rows)} rows), fitted on the others (seed {args.seed}, TVM CPU weight "
+          f"{args.tvm_cpu_weight})")
+    for source, em in per.items():
+        figs = []
+        for name, t in em["targets"].items():
+            m = t["model"]
+            if not m.get("n") or (source == "tvm-llvm" and name in TVM_CPU_UNLEARNT):
+                continue
+            if name.startswith("gpu_registers"):
+                figs.append(f"{name} MAE {_fmt(m['mae'])}")
+            elif not name.startswith("gpu_") and m.get("mape") is not None:
+                figs.append(f"{name} {_fmt(m['mape'], True)}")
+        sp = em["targets"].get("spills", {}).get("model", {}).get("spill_classification")
+        if sp and sp.get("positives") and source != "tvm-llvm":
+            figs.append(f"spill F1 {_fmt(sp['f1'])}")
+        print(f"  {SOURCE_NAMES[source]}: " + ", ".join(figs))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m costmodel.train_default", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -149,11 +205,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="MLIR-lowered dataset folder (built or resumed here; '' to leave it out)")
     ap.add_argument("--mlir-shards", type=int, default=60, help="shards of 4 MLIR programs x 3 lowerings")
     ap.add_argument("--out", default=str(DEFAULT_MODEL), help="model folder to write")
+    ap.add_argument("--seed", type=int, default=0, help="LightGBM's seed (row and feature subsampling)")
+    ap.add_argument("--validate", action="store_true",
+                    help="fit on 80%% of the training programs, print the figures on the other 20%%, save nothing")
     args = ap.parse_args(argv)
 
     from .dataset.build import build
     from .evaluation import evaluate, load_dataset, scatter_plot, split_by_origin
-    from .model import CostModel
 
     t0 = time.time()
     summary = build(args.data, shards=args.shards, per_shard=4, configs_per_program=3, jobs=args.jobs)
@@ -175,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     te = [i for i in range(len(rows)) if test[i]]
     train_rows, train_feats = [rows[i] for i in tr], [feats[i] for i in tr]
     test_rows, test_feats = [rows[i] for i in te], [feats[i] for i in te]
+    if args.validate:
+        return _validate(train_rows, train_feats, args)
     meta = json.loads(Path(args.data, "meta.json").read_text())
     data = {"n_rows": len(rows), "n_origins": len({r["origin"] for r in rows}), "generator": meta["generator"],
             "configs_per_program": meta["configs_per_program"], "tools": meta["tools"],
@@ -188,24 +248,15 @@ def main(argv: list[str] | None = None) -> int:
     split = {"by": "origin program (sha256 of name, 20% test)",
              "train_origins": len({r["origin"] for r in train_rows}), "train_rows": len(train_rows),
              "test_origins": len({r["origin"] for r in test_rows}), "test_rows": len(test_rows)}
-    model = CostModel(random_state=0)
     w = args.tvm_cpu_weight
-    model.fit(train_feats, [_training_labels(r) for r in train_rows],
-              weights=[w if r["source"] == "tvm-llvm" else 1.0 for r in train_rows],
-              summary={"data": data, "split": split, "tvm_cpu_weight": w, "tvm_cpu_unlearnt": list(TVM_CPU_UNLEARNT),
+    model = _fit(train_rows, train_feats, args, summary={"data": data, "split": split, "tvm_cpu_weight": w, "tvm_cpu_unlearnt": list(TVM_CPU_UNLEARNT),
                        "test_origins": sorted({r["origin"] for r in test_rows})})
     out = model.save(args.out)
     ev = evaluate(model, test_rows, test_feats, train_rows=train_rows, train_feats=train_feats)
     scatter_plot(model, test_rows, test_feats, out / "scatter.png", "default model, held-out programs")
     from .dataset.latency import noise_floor
 
-    # each source's held-out rows on their own: the pooled figures mix kernels of different kinds
-    per_source = {}
-    for source in SOURCES:
-        idx = [i for i, r in enumerate(test_rows) if r["source"] == source]
-        if idx:
-            per_source[source] = evaluate(model, [test_rows[i] for i in idx], [test_feats[i] for i in idx],
-                                          train_rows=train_rows, train_feats=train_feats)
+    per_source = _per_source(model, test_rows, test_feats, train_rows, train_feats)
     report = {"data": data, "split": split, "evaluation": ev, "evaluation_by_source": per_source,
               "training": {"tvm_cpu_weight": w, "tvm_cpu_unlearnt": list(TVM_CPU_UNLEARNT)},
               "latency_noise_floor": {"test": noise_floor(test_rows), "all": noise_floor(rows)},
