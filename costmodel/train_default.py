@@ -250,7 +250,10 @@ def main(argv: list[str] | None = None) -> int:
              "test_origins": len({r["origin"] for r in test_rows}), "test_rows": len(test_rows)}
     w = args.tvm_cpu_weight
     model = _fit(train_rows, train_feats, args, summary={"data": data, "split": split, "tvm_cpu_weight": w, "tvm_cpu_unlearnt": list(TVM_CPU_UNLEARNT),
-                       "test_origins": sorted({r["origin"] for r in test_rows})})
+                       "test_origins": sorted({r["origin"] for r in test_rows}),
+                       # so that an evaluation on fresh seeds can leave out programs (TVM workloads recur
+                       # across seeds) the model was trained on
+                       "train_origins": sorted({r["origin"] for r in train_rows})})
     out = model.save(args.out)
     ev = evaluate(model, test_rows, test_feats, train_rows=train_rows, train_feats=train_feats)
     scatter_plot(model, test_rows, test_feats, out / "scatter.png", "default model, held-out programs")
@@ -258,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
 
     per_source = _per_source(model, test_rows, test_feats, train_rows, train_feats)
     report = {"data": data, "split": split, "evaluation": ev, "evaluation_by_source": per_source,
-              "training": {"tvm_cpu_weight": w, "tvm_cpu_unlearnt": list(TVM_CPU_UNLEARNT)},
+              "training": {"tvm_cpu_weight": w, "tvm_cpu_unlearnt": list(TVM_CPU_UNLEARNT), "seed": args.seed},
               "latency_noise_floor": {"test": noise_floor(test_rows), "all": noise_floor(rows)},
               "importance": {t: model.feature_importance(t, 10) for t in model.target_names},
               "targets_info": model.target_info_,
