@@ -269,3 +269,30 @@ def test_row_weights_decide_between_conflicting_groups():
     assert heavy_large / heavy_small > 20
     with pytest.raises(Exception, match="positive weight"):
         predict([0.0] * len(feats))
+
+
+def test_validate_fits_and_scores_disjoint_programs(tiny, monkeypatch, capsys):
+    import argparse
+
+    from costmodel import train_default
+
+    _, rows, feats, _ = tiny
+    # six programs are too few for a 20% draw: repeat each under new names so both sides get some
+    many = [dict(r, origin=f"{r['origin']}#{k}") for k in range(4) for r in rows]
+    fitted = {}
+
+    def small_fit(fit_rows, fit_feats, args, summary=None):
+        fitted["origins"] = {r["origin"] for r in fit_rows}
+        return CostModel(n_estimators=20, n_estimators_quantile=5, random_state=args.seed).fit(
+            fit_feats, [r["labels"] for r in fit_rows])
+
+    monkeypatch.setattr(train_default, "_fit", small_fit)
+    args = argparse.Namespace(seed=0, tvm_cpu_weight=0.25)
+    assert train_default._validate(many, feats * 4, args) == 0
+    out = capsys.readouterr().out
+    val = split_by_origin(many, salt="irtools-validation")
+    val_origins = {r["origin"] for r, v in zip(many, val, strict=True) if v}
+    assert val_origins and fitted["origins"] and not (val_origins & fitted["origins"])
+    assert fitted["origins"] | val_origins == {r["origin"] for r in many}
+    assert f"validation: {len(val_origins)} of the {len({r['origin'] for r in many})} training programs" in out
+    assert "generated C: machine_instructions" in out
