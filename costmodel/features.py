@@ -179,10 +179,11 @@ def _two_trips(term, cmp, loop, index) -> bool:
         return False
     inside_at = []
     for val, frm in cmp.incoming:
-        if not (isinstance(val, lt.Constant) and val.kind == lt.ConstantKind.INT and val.text in ("true", "false")):
+        flag = _const_bool(val)
+        if flag is None:
             return False
         inside = index[id(frm)] in loop.block_set
-        dest = term.operands[2] if val.text == "true" else term.operands[1]   # LLVM's order: cond, false, true
+        dest = term.operands[2] if flag else term.operands[1]   # LLVM's order: cond, false, true
         stays = index[id(dest)] in loop.block_set
         if inside == stays:        # the entry value must stay, the back-edge value must leave
             return False
@@ -324,14 +325,23 @@ def _machine_ops(inst, op: str, t, vec: bool, native: int) -> int:
             bits = _bits(getattr(inst.operands[0], "type", t))
         k = max(1, -(-bits // native))
     elif op in _CALLS:
-        callee = inst.callee
-        name = callee.name if isinstance(callee, lt.Function) else ""
-        if name.startswith(("llvm.memset", "llvm.memcpy", "llvm.memmove")):
-            args = inst.arguments
-            n = _const_int(args[2]) if len(args) > 2 else None
-            n = 256 if n is None else max(n, 0)
-            k = 1 + -(-n // (native // 8)) * (1 if name.startswith("llvm.memset") else 2)
+        mem = _mem_intrinsic(inst)
+        if mem is not None:
+            is_set, n = mem
+            k = 1 + -(-max(n, 0) // (native // 8)) * (1 if is_set else 2)
     return k
+
+
+def _mem_intrinsic(inst) -> tuple[bool, int] | None:
+    """(memset?, bytes) of a call to ``llvm.memset``/``memcpy``/``memmove``, 256 bytes when the length is
+    no constant; None for any other call."""
+    callee = inst.callee
+    name = callee.name if isinstance(callee, lt.Function) else ""
+    if not name.startswith(("llvm.memset", "llvm.memcpy", "llvm.memmove")):
+        return None
+    args = inst.arguments
+    n = _const_int(args[2]) if len(args) > 2 else None
+    return name.startswith("llvm.memset"), 256 if n is None else n
 
 
 def _normalised_tokens(text: str) -> list[str]:
@@ -454,11 +464,10 @@ def function_features(fn, *, uses: int | None = None, groups: dict[int, str] | N
             elif op in _CALLS:
                 callee = inst.callee
                 name = callee.name if isinstance(callee, lt.Function) else ""
-                if name.startswith(("llvm.memset", "llvm.memcpy", "llvm.memmove")):
+                mem = _mem_intrinsic(inst)
+                if mem is not None:
                     x["n_mem_intrinsics"] += 1
-                    args = inst.arguments
-                    n = _const_int(args[2]) if len(args) > 2 else None
-                    memop_bytes += w * (n if n is not None else 256)
+                    memop_bytes += w * mem[1]
                 elif name.startswith("llvm.nvvm.read.ptx.sreg."):
                     g["special_reg_reads"] += 1
                 elif name.startswith(("llvm.nvvm.barrier", "llvm.nvvm.bar.")):
