@@ -6,8 +6,9 @@ LLVM IR goes through ``irtools.parse_llvm``; every defined function gets
 - ``x.*``: what a cost needs beyond those counts, from the same model: constant trip counts of the
   natural loops of :mod:`irtools.analysis.loops` and a static estimate of instructions executed
   (block size × trip counts of the enclosing loops, calls to functions of the module added one level
-  deep), vector widths, memory accesses in loops, memset/memcpy lengths, and register pressure (the
-  most values live at once, in values and in 32-bit registers);
+  deep), the same estimate in machine operations (vector ops split to the target's native width,
+  memset/memcpy priced per register moved), vector widths, memory accesses in loops, memset/memcpy
+  lengths, and register pressure (the most values live at once, in values and in 32-bit registers);
 - ``cpu.*`` from the function's target attributes, ``gpu.*`` for NVPTX kernels (shared-memory
   bytes, thread-index reads, barriers, launch bounds);
 - a language view: hashed opcode n-grams and hashed bigrams of the normalised tokens of the function's

@@ -104,8 +104,9 @@ def write_markdown(report: dict, path: Path) -> None:
                      + ", ".join(figs) + ".")
     offs = {t: i["offset"]["feature"] for t, i in report.get("targets_info", {}).items() if i.get("offset")}
     lines += ["", "Features: `costmodel.features` over `irtools.parse_llvm` (irtools.analysis.features' "
-                  "func-properties, opcode/type histograms and loops, plus trip counts, an executed-instruction "
-                  "estimate, register pressure, vector widths, NVPTX shared memory and launch bounds, hashed "
+                  "func-properties, opcode/type histograms and loops, plus trip counts, executed-instruction "
+                  "estimates (in IR instructions, and in machine operations with vectors split to the "
+                  "target's native width), register pressure, vector widths, NVPTX shared memory and launch bounds, hashed "
                   "n-grams of each function's text). Each target's boosters learn the residual of a "
                   "least-squares line on its most telling size features:"]
     lines += [f"- {t}: {', '.join(f)}" for t, f in offs.items()]
