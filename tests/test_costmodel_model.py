@@ -296,3 +296,23 @@ def test_validate_fits_and_scores_disjoint_programs(tiny, monkeypatch, capsys):
     assert fitted["origins"] | val_origins == {r["origin"] for r in many}
     assert f"validation: {len(val_origins)} of the {len({r['origin'] for r in many})} training programs" in out
     assert "generated C: machine_instructions" in out
+
+
+def test_fresh_seed_evaluation_leaves_out_training_programs(capsys):
+    """A TVM workload recurs across seeds: the unseen-program figures must not count its rows."""
+    import importlib.util
+
+    import costmodel
+
+    spec = importlib.util.spec_from_file_location("costmodel_eval", ROOT / "benchmarks" / "costmodel_eval.py")
+    ev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ev)
+    model = costmodel.load()
+    seen = model.summary_["train_origins"]
+    assert len(seen) > 500 and not set(seen) & set(model.summary_["test_origins"])
+    rows = [{"origin": seen[0]}, {"origin": "tvm_never_seen_workload"}, {"origin": seen[-1]}]
+    kept, kept_feats, dropped = ev._unseen(rows, [{"a": 1.0}, {"a": 2.0}, {"a": 3.0}], model)
+    assert (kept, kept_feats, dropped) == ([rows[1]], [{"a": 2.0}], 2)
+    del model.summary_["train_origins"]           # a model trained before they were recorded: said so
+    assert ev._unseen(rows, [{}] * 3, model)[2] == 0
+    assert "does not list its training programs" in capsys.readouterr().err
