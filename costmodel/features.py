@@ -164,8 +164,7 @@ def _upper_bound(v, depth: int = 0) -> int | None:
         bx = _upper_bound(x, depth + 1)
         return None if bx is None else min(bx, k)
     if op == "call":
-        callee = v.callee
-        name = callee.name if isinstance(callee, lt.Function) else ""
+        name = _callee_name(v)
         args = v.arguments
         if not name.startswith(("llvm.smin.", "llvm.umin.")) or len(args) != 2:
             return None
@@ -314,33 +313,35 @@ def _native_vector_bits(attrs: str) -> int:
     return 256 if "+avx" in attrs else 128
 
 
-def _machine_ops(inst, op: str, t, vec: bool, native: int) -> int:
+def _machine_ops(inst, op: str, t, vec: bool, native: int, mem: tuple[bool, int] | None) -> int:
     """Machine operations one IR instruction legalises into, roughly: a vector op splits into
     ceil(bits / native width) ops (``<64 x i32>`` on SSE2 is 16), a compare by its operands' width,
     and ``llvm.memcpy``/``memmove``/``memset`` of n bytes moves n / (native width) registers (twice:
-    load and store, once for memset); 256 bytes when n is not a constant, as ``log_memop_bytes``."""
+    load and store, once for memset); ``mem`` is :func:`_mem_intrinsic`'s reading of the call."""
     k = 1
     if vec:
         bits = _bits(t)
         if op in ("icmp", "fcmp"):
             bits = _bits(getattr(inst.operands[0], "type", t))
         k = max(1, -(-bits // native))
-    elif op in _CALLS:
-        mem = _mem_intrinsic(inst)
-        if mem is not None:
-            is_set, n = mem
-            k = 1 + -(-max(n, 0) // (native // 8)) * (1 if is_set else 2)
+    elif mem is not None:
+        is_set, n = mem
+        k = 1 + -(-max(n, 0) // (native // 8)) * (1 if is_set else 2)
     return k
 
 
-def _mem_intrinsic(inst) -> tuple[bool, int] | None:
-    """(memset?, bytes) of a call to ``llvm.memset``/``memcpy``/``memmove``, 256 bytes when the length is
-    no constant; None for any other call."""
-    callee = inst.callee
-    name = callee.name if isinstance(callee, lt.Function) else ""
+def _callee_name(call) -> str:
+    """The name of the function a call instruction calls directly; "" for an indirect call."""
+    callee = call.callee
+    return callee.name if isinstance(callee, lt.Function) else ""
+
+
+def _mem_intrinsic(name: str, call) -> tuple[bool, int] | None:
+    """(memset?, bytes) of a call to ``llvm.memset``/``memcpy``/``memmove`` (``name``, the callee's),
+    256 bytes when the length is no constant; None for any other call."""
     if not name.startswith(("llvm.memset", "llvm.memcpy", "llvm.memmove")):
         return None
-    args = inst.arguments
+    args = call.arguments
     n = _const_int(args[2]) if len(args) > 2 else None
     return name.startswith("llvm.memset"), 256 if n is None else n
 
@@ -424,8 +425,10 @@ def function_features(fn, *, uses: int | None = None, groups: dict[int, str] | N
             if vec:
                 x["max_vector_width"] = max(x["max_vector_width"], t.count)
                 x["max_vector_bits"] = max(x["max_vector_bits"], _bits(t))
+            name = _callee_name(inst) if op in _CALLS else ""
+            mem = _mem_intrinsic(name, inst) if name else None
             est["all"] += w
-            est["machine"] += w * _machine_ops(inst, op, t, vec, native)
+            est["machine"] += w * _machine_ops(inst, op, t, vec, native, mem)
             if depth:
                 x["insts_depth1" if depth == 1 else "insts_depth2" if depth == 2 else "insts_depth3plus"] += 1
             if op in _FP:
@@ -463,9 +466,6 @@ def function_features(fn, *, uses: int | None = None, groups: dict[int, str] | N
                 if all(isinstance(i, lt.Constant) for i in idx):
                     x["gep_const_only"] += 1
             elif op in _CALLS:
-                callee = inst.callee
-                name = callee.name if isinstance(callee, lt.Function) else ""
-                mem = _mem_intrinsic(inst)
                 if mem is not None:
                     x["n_mem_intrinsics"] += 1
                     memop_bytes += w * mem[1]

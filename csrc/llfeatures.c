@@ -2927,9 +2927,9 @@ static void upd_max(double *x, double v) {
     if (v > *x) *x = v;
 }
 
-/* costmodel.features.function_features' own walk: trip counts, weights, the x.* and gpu.* counts */
-/* features._machine_ops for the three native vector widths, weighted by the block's trip product */
-static void machine_ops(ctx *c, int i, int op, int32_t t, int vec, double w) {
+/* features._machine_ops for the three native vector widths, weighted by the block's trip product;
+ * kind and memn: the callee's name kind and an llvm.mem* call's length, as the walk read them */
+static void machine_ops(ctx *c, int i, int op, int32_t t, int vec, int kind, int64_t memn, double w) {
     static const int64_t native[3] = {128, 256, 512};
     if (vec) {
         int64_t b = bits(c, t);
@@ -2943,23 +2943,18 @@ static void machine_ops(ctx *c, int i, int op, int32_t t, int vec, double w) {
         }
         return;
     }
-    if (OPS.flags[op] & OPF_CALL) {
-        int f = callee_func(c, i);
-        int kind = f >= 0 ? c->fkind[f] : 0;
-        if (kind & NK_MEMINTR) {
-            int64_t n = 256, v;
-            uint32_t ignore = 0;
-            if (COL(c, LLP_INSTS, i, I_NARGS) > 2 && const_int(c, iopnd(c, i, 2), &v, &ignore)) n = v < 0 ? 0 : v;
-            for (int k = 0; k < 3; k++) {
-                int64_t bytes = native[k] / 8, regs = (n + bytes - 1) / bytes;
-                c->est_machine[k] += w * (double)(1 + regs * ((kind & NK_MEMSET) ? 1 : 2));
-            }
-            return;
+    if (kind & NK_MEMINTR) {
+        int64_t n = memn < 0 ? 0 : memn;
+        for (int k = 0; k < 3; k++) {
+            int64_t bytes = native[k] / 8, regs = (n + bytes - 1) / bytes;
+            c->est_machine[k] += w * (double)(1 + regs * ((kind & NK_MEMSET) ? 1 : 2));
         }
+        return;
     }
     for (int k = 0; k < 3; k++) c->est_machine[k] += w;
 }
 
+/* costmodel.features.function_features' own walk: trip counts, weights, the x.* and gpu.* counts */
 static int walk_features(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
     NEED(weight, fn->nb);
     NEED(block_end, fn->nb);
@@ -3007,8 +3002,17 @@ static int walk_features(ctx *c, const fn_t *fn, double *row, uint32_t *reason) 
                 upd_max(&row[C_x_max_vector_width], tb_(c, t));
                 upd_max(&row[C_x_max_vector_bits], (double)bits(c, t));
             }
+            int f = -1, kind = 0;
+            int64_t memn = 0;   /* an llvm.mem* call's length, 256 when not constant (features._mem_intrinsic) */
+            if (OPS.flags[op] & OPF_CALL) {
+                f = callee_func(c, i);
+                kind = f >= 0 ? c->fkind[f] : 0;
+                int64_t v;
+                if (kind & NK_MEMINTR)
+                    memn = COL(c, LLP_INSTS, i, I_NARGS) > 2 && const_int(c, iopnd(c, i, 2), &v, reason) ? v : 256;
+            }
             est_all += w;
-            machine_ops(c, i, op, t, vec, w);
+            machine_ops(c, i, op, t, vec, kind, memn, w);
             if (depth) row[depth == 1 ? C_x_insts_depth1 : depth == 2 ? C_x_insts_depth2 : C_x_insts_depth3plus] += 1;
             if (OPS.flags[op] & OPF_FP) {
                 row[C_x_fp_ops] += 1;
@@ -3043,23 +3047,19 @@ static int walk_features(ctx *c, const fn_t *fn, double *row, uint32_t *reason) 
                 for (int k = 1; k < nops; k++) all &= pyclass(c, iopnd(c, i, k)) == PY_CONST;
                 row[C_x_gep_const_only] += all;
             } else if (OPS.flags[op] & OPF_CALL) {
-                int f = callee_func(c, i), len = 0;
+                int len = 0;
                 if (f >= 0) fname(c, f, &len);
-                int k = f >= 0 ? c->fkind[f] : 0;
-                if (k & NK_MEMINTR) {
+                if (kind & NK_MEMINTR) {
                     row[C_x_n_mem_intrinsics] += 1;
-                    int64_t n = 256;
-                    int64_t v;
-                    if (COL(c, LLP_INSTS, i, I_NARGS) > 2 && const_int(c, iopnd(c, i, 2), &v, reason)) n = v;
-                    memop += w * (double)n;
-                } else if (k & NK_SREG) {
+                    memop += w * (double)memn;
+                } else if (kind & NK_SREG) {
                     row[C_gpu_special_reg_reads] += 1;
-                } else if (k & NK_BARRIER) {
+                } else if (kind & NK_BARRIER) {
                     row[C_gpu_barriers] += 1;
-                } else if (k & NK_FMA) {
+                } else if (kind & NK_FMA) {
                     row[C_gpu_fma_ops] += 1;
                     est_fp += w;
-                } else if (len && !(k & NK_LLVM)) {
+                } else if (len && !(kind & NK_LLVM)) {
                     if (add_callsite(c, f, w)) return -1;
                 }
             }
