@@ -192,8 +192,7 @@ class CostModel:
             return np.log1p(np.maximum(x, 0))
         return x
 
-    def _fit_offset(self, name: str, X: np.ndarray, z: np.ndarray, w: np.ndarray | None = None,
-                    k: int = 4) -> dict | None:
+    def _fit_offset(self, name: str, X: np.ndarray, z: np.ndarray, w: np.ndarray, k: int = 4) -> dict | None:
         """A least-squares line on the ``k`` size features that explain most of the target.
 
         The boosters then learn the residual of that line.  Trees are piecewise constant: alone they
@@ -220,7 +219,7 @@ class CostModel:
         idx = [j for _, j in scored[:k]]
         A = np.column_stack([self._offset_column(name, self.feature_names_[j], X[:, j]) for j in idx]
                             + [np.ones(len(z))])
-        sw = np.ones(len(z)) if w is None else np.sqrt(w)
+        sw = np.sqrt(w)     # row weights (ones when fit was given none)
         coef, *_ = np.linalg.lstsq(A * sw[:, None], z * sw, rcond=None)
         return {"index": idx, "feature": [self.feature_names_[j] for j in idx], "coef": coef[:-1].tolist(),
                 "intercept": float(coef[-1]), "r2_best_single": float(scored[0][0]),
