@@ -441,19 +441,25 @@ exit:
 """
 
 
+def _trips_reference(ir: bytes) -> dict:
+    """The reference features of the TRIPS_IR-like module ``ir``, checked equal to C's, row for row."""
+    ref = F.llvm_module_features(irtools.parse_llvm(ir))
+    n, exact, bad, _ = compare(ir, ref)
+    assert exact == n == len(ref) and not bad
+    return ref
+
+
 def test_trip_counts_through_min_bounds_and_first_pass_flags():
-    ref = F.llvm_module_features(irtools.parse_llvm(TRIPS_IR))
-    n, exact, bad, _ = compare(TRIPS_IR, ref)
-    assert exact == n == 6 and not bad
+    ref = _trips_reference(TRIPS_IR)
+    assert len(ref) == 6
     assert (ref["chunk"]["x.max_trip"], ref["chunk"]["x.n_loops_unknown_trip"]) == (256.0, 0.0)
     assert (ref["vec"]["x.max_trip"], ref["vec"]["x.n_loops_unknown_trip"]) == (25.0, 0.0)
     assert (ref["twice"]["x.max_trip"], ref["twice"]["x.n_loops_unknown_trip"]) == (2.0, 0.0)
 
 
 def test_trip_counts_of_conjunctions_and_low_masks():
-    ref = F.llvm_module_features(irtools.parse_llvm(TRIPS_IR))
-    n, exact, bad, _ = compare(TRIPS_IR, ref)
-    assert exact == n == 6 and not bad
+    ref = _trips_reference(TRIPS_IR)
+    assert len(ref) == 6
     assert (ref["collatz"]["x.max_trip"], ref["collatz"]["x.n_loops_unknown_trip"]) == (8.0, 0.0)
     assert (ref["collatz_or"]["x.max_trip"], ref["collatz_or"]["x.n_loops_unknown_trip"]) == (5.0, 0.0)
     assert (ref["masked"]["x.max_trip"], ref["masked"]["x.n_loops_unknown_trip"]) == (2.0, 0.0)
@@ -464,18 +470,15 @@ def test_flags_and_conjunctions_that_bound_nothing():
     # while either side fails: no trip count is claimed for either
     ir = TRIPS_IR.replace(b"phi i1 [ true, %entry ], [ false, %body ]", b"phi i1 [ false, %entry ], [ true, %body ]")
     ir = ir.replace(b"%stop = or i1 %isone, %many", b"%stop = and i1 %isone, %many")
-    ref = F.llvm_module_features(irtools.parse_llvm(ir))
-    n, exact, bad, _ = compare(ir, ref)
-    assert exact == n == 6 and not bad
+    ref = _trips_reference(ir)
+    assert len(ref) == 6
     for fn in ("twice", "collatz_or"):
         assert (ref[fn]["x.n_loops_const_trip"], ref[fn]["x.n_loops_unknown_trip"]) == (0.0, 1.0), fn
 
 
 def test_a_mask_of_an_unbounded_value_is_no_trip_count():
     ir = TRIPS_IR.replace(b"%m = call i32 @llvm.smin.i32(i32 %n, i32 100)", b"%m = add i32 %n, 0")
-    ref = F.llvm_module_features(irtools.parse_llvm(ir))
-    n, exact, bad, _ = compare(ir, ref)
-    assert exact == n and not bad
+    ref = _trips_reference(ir)
     assert ref["vec"]["x.n_loops_unknown_trip"] == 1.0 and ref["vec"]["x.max_trip"] == 0.0
 
 
