@@ -1,0 +1,165 @@
+"""The real-code corpus: the compiler wrapper on a real make build, a real Debian package built on a
+two-node Ray cluster, labels equal to llc-22's, failures recorded, resume, reserved packages refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import need_tool
+
+from costmodel.dataset.realcode import corpus, debian, label, stats
+
+pytestmark = pytest.mark.slow
+
+MAKEFILE = """\
+all: prog
+prog: a.o b.o nested.o
+\tgcc -o prog a.o b.o nested.o
+a.o: a.c
+\tgcc -O2 -fno-tree-vrp -Wl,--as-needed -MD -MF a.d -c a.c -o a.o
+b.o: b.c
+\tgcc -O1 -c b.c -o b.o
+nested.o: nested.c
+\tgcc -O2 -c nested.c -o nested.o
+conftest.o: conftest.c
+\tgcc -c conftest.c -o conftest.o
+m32.o: a.c
+\tgcc -m32 -O2 -c a.c -o m32.o
+"""
+SOURCES = {
+    "a.c": "int twice(int x) { return 2 * x; }\n",
+    "b.c": "int twice(int);\nint main(void) { return twice(21) - 42; }\n",
+    # a GNU C nested function: gcc builds it, clang cannot; the build must not notice
+    "nested.c": "int outer(int x) { int inner(int y) { return y + x; } return inner(1); }\n",
+    "conftest.c": "int probe;\n",
+}
+
+
+def _make(tmp_path: Path, target: str = "all") -> tuple[subprocess.CompletedProcess, Path]:
+    need_tool("clang-22")
+    src = tmp_path / "proj"
+    src.mkdir(exist_ok=True)
+    for name, text in SOURCES.items():
+        (src / name).write_text(text)
+    (src / "Makefile").write_text(MAKEFILE)
+    wrap = debian.install_wrapper(tmp_path / "wrap")
+    ir = tmp_path / "ir"
+    ir.mkdir(exist_ok=True)
+    env = {**os.environ, "PATH": f"{wrap}:{debian.BUILD_PATH}", "IRTOOLS_IR_OUT": str(ir)}
+    return subprocess.run(["make", target], cwd=src, env=env, capture_output=True, text=True), ir
+
+
+def test_wrapper_builds_for_real_and_side_compiles_each_unit(tmp_path):
+    proc, ir = _make(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert subprocess.run([str(tmp_path / "proj" / "prog")]).returncode == 0     # gcc's program runs
+    metas = {json.loads(f.read_text())["source"].rsplit("/", 1)[-1]: f
+             for f in ir.glob("*.json")}
+    assert set(metas) == {"a.c", "b.c", "nested.c"}
+    ok = {n: f for n, f in metas.items() if not f.name.endswith(".failed.json")}
+    assert set(ok) == {"a.c", "b.c"}
+    meta_a = json.loads(ok["a.c"].read_text())
+    assert "-fno-tree-vrp" not in meta_a["ir_args"] and "-MF" not in meta_a["ir_args"]
+    assert label.opt_level(meta_a["ir_args"]) == "-O2"
+    text = ok["a.c"].with_suffix(".ll").read_text()
+    assert "define dso_local i32 @twice" in text or "@twice(" in text
+    failed = json.loads(metas["nested.c"].read_text())
+    assert "function definition is not allowed here" in failed["error"]
+    # configure-style probes and multilib compiles leave nothing behind
+    for target in ("conftest.o", "m32.o"):
+        before = set(ir.iterdir())
+        proc, _ = _make(tmp_path, target)
+        assert proc.returncode == 0, proc.stderr
+        assert set(ir.iterdir()) == before
+
+
+def test_labels_equal_llc_and_bodies_hash(tmp_path):
+    _make(tmp_path)
+    mods = label.collect_modules(tmp_path / "ir")
+    rows, errors = label.label_modules(mods, {"package": "proj"})
+    assert not errors
+    by_fn = {r["function"]: r for r in rows}
+    assert set(by_fn) == {"twice", "main"}
+    # the same number llc-22 reports for that module at its -O level
+    ll = tmp_path / "twice.ll"
+    ll.write_text(next(m["text"] for m in mods if "@twice(" in m["text"] and "@main(" not in m["text"]))
+    yaml = tmp_path / "r.yaml"
+    subprocess.run([need_tool("llc-22"), "-O2", "-pass-remarks-analysis=asm-printer", f"-pass-remarks-output={yaml}",
+                    "-filetype=obj", str(ll), "-o", str(tmp_path / "t.o")], check=True)
+    from costmodel.dataset.labellers import parse_remarks, remarks_to_labels
+
+    want = remarks_to_labels(parse_remarks(yaml.read_text()))["twice"]["machine_instructions"]
+    assert by_fn["twice"]["machine_instructions"] == want > 0
+    assert by_fn["twice"]["text_bytes"] > 0
+    assert by_fn["main"]["opt"] == "-O1"
+    assert by_fn["twice"]["function_sha"] != by_fn["main"]["function_sha"]
+
+
+def test_reserved_packages_are_refused(tmp_path):
+    lst = tmp_path / "pk.txt"
+    lst.write_text("hello\nzstd  # reserved\n")
+    with pytest.raises(debian.Reserved):
+        corpus.read_packages(lst)
+    with pytest.raises(debian.Reserved):
+        debian.build_package("sqlite3", tmp_path / "x")
+    shipped = corpus.read_packages(Path(corpus.__file__).with_name("packages.txt"))
+    assert len(shipped) >= 150 and not set(shipped) & debian.RESERVED
+    assert corpus.main(["build", "--only", "lua5.4", "--out", str(tmp_path / "c")]) == 2
+
+
+@pytest.fixture(scope="module")
+def two_node_cluster():
+    ray = pytest.importorskip("ray")
+    from ray.cluster_utils import Cluster
+
+    if shutil.which("apt-get") is None or shutil.which("dpkg-buildpackage") is None:
+        pytest.skip("needs Debian's apt-get and dpkg-dev")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    cluster.add_node(num_cpus=1)
+    ray.init(address=cluster.address)
+    yield cluster
+    ray.shutdown()
+    cluster.shutdown()
+
+
+def test_debian_package_on_two_nodes_then_resume(tmp_path, two_node_cluster):
+    """GNU hello (a tiny C package) and a package that does not exist, on a two-node cluster."""
+    out = tmp_path / "corpus"
+    summary = corpus.Corpus(out).run(["hello", "no-such-package-irtools"], workers=2, progress=False,
+                                     scratch=str(tmp_path / "scratch"))
+    assert summary.get("built") == 1 and summary.get("failed") == 1, summary
+    res = json.loads((out / "packages/hello/result.json").read_text())
+    assert res["status"] == "built" and res["version"].startswith("2.") and res["license"] != ""
+    assert res["modules"] > 0
+    fails = json.loads((out / "failures.json").read_text())
+    assert fails["no-such-package-irtools"].startswith("source:")
+    import pyarrow.parquet as pq
+
+    fn = pq.read_table(out / "packages/hello/functions.parquet").to_pylist()
+    main = [r for r in fn if r["function"] == "main"]
+    assert main and main[0]["machine_instructions"] > 0 and main[0]["package"] == "hello"
+    assert main[0]["source_file"].endswith(".c") and not main[0]["source_file"].startswith("/")
+    mods = pq.read_table(out / "packages/hello/modules.parquet").to_pylist()
+    assert {r["ir_sha256"] for r in fn} <= {m["ir_sha256"] for m in mods}
+    # a second run finds everything done: nothing is built or labelled again
+    again = corpus.Corpus(out).run(["hello", "no-such-package-irtools"], workers=2, progress=False,
+                                   scratch=str(tmp_path / "scratch"))
+    assert again == {"skipped": 2}
+    # a killed run: the functions table is gone, the build is kept; the rerun only labels
+    (out / "packages/hello/functions.parquet").unlink()
+    third = corpus.Corpus(out).run(["hello"], workers=2, progress=False, scratch=str(tmp_path / "scratch"))
+    assert third.get("labelled") == 1 and "built" not in third
+    st = stats.corpus_stats(out)
+    assert st["packages"] == {"attempted": 2, "built": 1, "failed": 1, "labelled": 1}
+    assert st["by_language"]["c"]["functions"] >= len({r["function"] for r in fn}) > 0
+
+
+def test_hung_build_is_recorded(tmp_path, two_node_cluster):
+    res = debian.build_package("hello", tmp_path / "h", timeout=3)
+    assert res.status == "failed" and res.reason.startswith("timeout:")
