@@ -1,6 +1,6 @@
 """Evaluate the shipped cost model on programs it has never seen, against baselines, in one run.
 
-    nice -n 10 .venv/bin/python benchmarks/costmodel_eval.py [--sections static,throughput,ranking,tuning]
+    nice -n 10 .venv/bin/python benchmarks/costmodel_eval.py [--sections static,throughput,ranking,tuning,realcode]
     nice -n 10 .venv/bin/python benchmarks/costmodel_eval.py --run-tuning     # resumable, hours on 2 cores
 
 Sections (each writes its part of ``results/costmodel_eval.json``; the plot is ``costmodel_eval.png``):
@@ -15,6 +15,11 @@ static      Fresh datasets from seeds far from the training seeds (generated C; 
             the other half of its harness processes, as a MAPE over the same rows).
 throughput  Functions per second per core, parsing and featurisation included (one thread; CPU time),
             against the peer a prediction replaces: compiling the same modules with llc-22 -O2.
+realcode    Real C/C++ functions of Debian source packages (costmodel.dataset.realcode), split by package:
+            the shipped model and a model fitted on the training packages' rows, on the test packages,
+            against the best constant x IR instruction count fitted on the test rows themselves and
+            predict-the-mean; per package, spill F1, and the error of OOD-flagged vs unflagged rows.
+            Also written alone to results/costmodel_realcode.json.
 ranking     Schedules measured during the tuning runs (the ``random`` runs: unbiased samples) ranked by
             TVM's own XGBoost on per-store features and by our cost model, both trained on the other
             seeds' measurements of the workload (with one seed, on the other half of its records):
@@ -439,6 +444,8 @@ def main() -> int:
     ap.add_argument("--data", default=str(ROOT / "build" / "costmodel-eval"))
     ap.add_argument("--gpu-data", default=str(ROOT / "build" / "costmodel-eval-gpu"))
     ap.add_argument("--tvm-cpu-data", default=str(ROOT / "build" / "costmodel-eval-tvmcpu"))
+    ap.add_argument("--realcode", default=str(ROOT / "build" / "realcode"),
+                    help="the real-code corpus (python -m costmodel.dataset.realcode build --out DIR)")
     ap.add_argument("--out", default=str(RESULTS / "costmodel_eval.json"))
     ap.add_argument("--tuning-dir", default=str(TUNING),
                     help="tuning runs for the ranking and tuning sections; another folder than the default "
@@ -478,6 +485,11 @@ def main() -> int:
         if "throughput" in sections:
             result["throughput"] = throughput_section(extra["modules"], extra["model"])
             print("throughput", json.dumps(result["throughput"]))
+    if "realcode" in sections:
+        from costmodel.dataset.realcode.evaluate import compare, summary_lines
+
+        result["realcode"] = compare(args.realcode, out=RESULTS / "costmodel_realcode.json")
+        print("\n".join(summary_lines(result["realcode"])))
     if "ranking" in sections:
         result["ranking" + suffix] = ranking_section()
         print("ranking" + suffix, json.dumps(result["ranking" + suffix]))
