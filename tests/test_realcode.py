@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import need_tool
 
@@ -158,8 +159,31 @@ def test_debian_package_on_two_nodes_then_resume(tmp_path, two_node_cluster):
     st = stats.corpus_stats(out)
     assert st["packages"] == {"attempted": 2, "built": 1, "failed": 1, "labelled": 1}
     assert st["by_language"]["c"]["functions"] >= len({r["function"] for r in fn}) > 0
+    # the evaluation reads the same folder: features cached per package, baselines in the same run
+    import costmodel
+    from costmodel.dataset.realcode import evaluate
+
+    rows, X = evaluate.load(out)
+    assert rows and X.shape == (len(rows), len(evaluate.FEATURE_NAMES))
+    assert list((out / "packages/hello").glob("features-*.npz"))
+    res = evaluate.evaluate(costmodel.load(), rows, X)
+    mi = res["targets"]["machine_instructions"]
+    assert mi["model"]["n"] == sum(r["machine_instructions"] is not None for r in rows)
+    assert mi["baseline_const_ir_count"]["c"] > 0 and set(mi["per_package"]) == {"hello"}
 
 
 def test_hung_build_is_recorded(tmp_path, two_node_cluster):
     res = debian.build_package("hello", tmp_path / "h", timeout=3)
     assert res.status == "failed" and res.reason.startswith("timeout:")
+
+
+def test_best_constant_is_the_mape_minimiser():
+    from costmodel.dataset.realcode.evaluate import best_constant
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 400, 300).astype(float)
+    y = x * rng.lognormal(0.3, 0.5, 300)
+    c = best_constant(x, y)
+    grid = np.linspace(0.2, 5, 4000)
+    brute = grid[np.argmin([np.mean(np.abs(g * x - y) / y) for g in grid])]
+    assert np.mean(np.abs(c * x - y) / y) <= np.mean(np.abs(brute * x - y) / y) + 1e-12
