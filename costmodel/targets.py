@@ -25,17 +25,17 @@ class Target:
 
 
 TARGETS: dict[str, Target] = {t.name: t for t in [
-    Target("machine_instructions", "instructions", "cpu-static", "llc-remarks",
+    Target("machine_instructions", "instructions", "cpu-static", "llc_static",
            "machine instructions emitted by llc-22 -O2 for the function (asm-printer NumInstructions)"),
-    Target("spills", "spills", "cpu-static", "llc-remarks",
+    Target("spills", "spills", "cpu-static", "llc_static",
            "register-allocator spills in the function (regalloc NumSpills, loops included)"),
-    Target("reloads", "reloads", "cpu-static", "llc-remarks",
+    Target("reloads", "reloads", "cpu-static", "llc_static",
            "register-allocator reloads in the function (regalloc NumReloads)"),
-    Target("stack_bytes", "bytes", "cpu-static", "llc-remarks",
+    Target("stack_bytes", "bytes", "cpu-static", "llc_static",
            "stack frame size (prologepilog NumStackBytes)"),
-    Target("text_bytes", "bytes", "cpu-static", "object-size",
+    Target("text_bytes", "bytes", "cpu-static", "llc_static",
            "size of the function's symbol in the object's .text (llvm-nm-22 --print-size)"),
-    Target("instructions_executed", "instructions", "cpu-dynamic", "callgrind",
+    Target("instructions_executed", "instructions", "cpu-dynamic", "callgrind_dynamic",
            "instructions executed by one call of the function, callees included, on the generated "
            "harness input (valgrind callgrind, inclusive Ir); a TVM parallel loop body is a row of its "
            "own, run once over its whole range, and is not counted in the function that launches it"),
@@ -45,22 +45,22 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
            "kernels only, helpers have no label", integer=False),
     # Functions without loops have no label (missing, not zero): a zero would read as a loop that
     # costs nothing and pull the model towards it.
-    Target("mca_inner_loop_rthroughput", "cycles/iteration", "cpu-static", "llvm-mca",
+    Target("mca_inner_loop_rthroughput", "cycles/iteration", "cpu-static", "mca_loops",
            "sum over the function's innermost loops of llvm-mca-22's Block RThroughput of the loop's "
            "machine code (llc-22 -O2 assembly, -mcpu from the module); absent for functions without loops",
            integer=False, applies_if="ir.fp.TopLevelLoopCount"),
-    Target("gpu_registers_sm80", "registers/thread", "gpu-static", "ptxas",
+    Target("gpu_registers_sm80", "registers/thread", "gpu-static", "ptxas_gpu",
            "registers per thread from ptxas -v for sm_80", log_scale=False),
-    Target("gpu_registers_sm90", "registers/thread", "gpu-static", "ptxas",
+    Target("gpu_registers_sm90", "registers/thread", "gpu-static", "ptxas_gpu",
            "registers per thread from ptxas -v for sm_90", log_scale=False),
-    Target("gpu_spill_bytes_sm90", "bytes", "gpu-static", "ptxas",
+    Target("gpu_spill_bytes_sm90", "bytes", "gpu-static", "ptxas_gpu",
            "spill stores + spill loads in bytes from ptxas -v for sm_90"),
-    Target("gpu_shared_bytes_sm90", "bytes", "gpu-static", "ptxas",
+    Target("gpu_shared_bytes_sm90", "bytes", "gpu-static", "ptxas_gpu",
            "static shared memory per block from ptxas -v for sm_90"),
-    Target("gpu_occupancy_sm80", "fraction", "gpu-static", "ptxas",
+    Target("gpu_occupancy_sm80", "fraction", "gpu-static", "ptxas_gpu",
            "theoretical occupancy (active warps / max warps per SM) on sm_80", log_scale=False,
            integer=False),
-    Target("gpu_occupancy_sm90", "fraction", "gpu-static", "ptxas",
+    Target("gpu_occupancy_sm90", "fraction", "gpu-static", "ptxas_gpu",
            "theoretical occupancy (active warps / max warps per SM) on sm_90", log_scale=False,
            integer=False),
 ]}

@@ -30,7 +30,7 @@ def test_harness_computes_what_tvms_runtime_computes(tmp_path, kind):
     something else than the kernel."""
     import tvm
 
-    from costmodel.dataset.build import _static_labels
+    from costmodel.dataset.rows import static_labels as _static_labels
 
     seed, name, func, specs = _first_parallel_sample(kind)
     target = tvmcpu.target_for(seed)
@@ -65,7 +65,7 @@ def test_counts_scale_with_the_work(tmp_path):
 
     import tvm
 
-    from costmodel.dataset.build import _static_labels
+    from costmodel.dataset.rows import static_labels as _static_labels
 
     totals = []
     for rows in (32, 128):

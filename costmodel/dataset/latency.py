@@ -420,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
 
-    from .build import load_rows
+    from .rows import load_rows
 
     ap = argparse.ArgumentParser(prog="python -m costmodel.dataset.latency",
                                  description="latency_ns noise floor of a labelled dataset (its rows' second "

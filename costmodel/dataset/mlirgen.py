@@ -266,7 +266,7 @@ def transfer_mape(path, model=None, targets=("machine_instructions", "text_bytes
     positive label, and the share of functions it flags as out of distribution."""
     import costmodel
 
-    from .build import load_rows
+    from .rows import load_rows
 
     model = model or costmodel.load()
     rows = load_rows(path)

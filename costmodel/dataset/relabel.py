@@ -34,8 +34,8 @@ from .labellers import McaLoopLabeller
 from .latency import LatencyLabeller
 
 # labeller name on the command line → (factory, tool versions to record in meta.json)
-LABELLERS = {"mca": (McaLoopLabeller, ("llvm-mca-22",)),
-             "latency": (LatencyLabeller, ("clang-22", "llc-22"))}
+LABELLERS = {McaLoopLabeller.name: (McaLoopLabeller, ("llvm-mca-22",)),
+             LatencyLabeller.name: (LatencyLabeller, ("clang-22", "llc-22"))}
 
 
 def _done(row: dict, targets: tuple[str, ...]) -> bool:
@@ -104,7 +104,7 @@ def _relabel_shard(args: tuple[str, str, str, bool]) -> tuple[Counter, bool]:
     return counts, True
 
 
-def relabel(path: str | os.PathLike, *, labeller: str = "mca", jobs: int = 1, progress: bool = True,
+def relabel(path: str | os.PathLike, *, labeller: str = McaLoopLabeller.name, jobs: int = 1, progress: bool = True,
             redo: bool = False) -> dict:
     """Add ``labeller``'s targets to every row of the dataset at ``path``; returns a summary.
 
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m costmodel.dataset.relabel", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dataset", help="dataset folder (meta.json, ir/, shards/)")
-    ap.add_argument("--labeller", default="mca", choices=sorted(LABELLERS))
+    ap.add_argument("--labeller", default=McaLoopLabeller.name, choices=sorted(LABELLERS))
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--redo", action="store_true", help="label rows that already have the targets again")
     args = ap.parse_args(argv)

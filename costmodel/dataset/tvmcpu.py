@@ -307,7 +307,7 @@ def sample(seed: int, sched_seed: int, work: Path, *, dynamic: bool = True):
     """(origin, TVM's IR text, knobs, labels of its kernel functions) for one workload × schedule."""
     import tvm
 
-    from .build import _static_labels
+    from .rows import static_labels as _static_labels
 
     name, func, specs = workload(seed)
     target = target_for(sched_seed)
