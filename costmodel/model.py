@@ -45,7 +45,11 @@ class TargetPrediction:
     unit: str
 
     def to_json(self) -> dict:
-        return {"value": self.value, "lo": self.lo, "hi": self.hi, "unit": self.unit}
+        """value, lo, hi rounded to what the model can say (4 decimals for fractions, 2 otherwise);
+        ``None`` where the target does not apply to the function."""
+        nd = 4 if self.unit == "fraction" else 2
+        r = (lambda v: None if v is None else round(v, nd) + 0.0)  # + 0.0: no -0.0
+        return {"value": r(self.value), "lo": r(self.lo), "hi": r(self.hi), "unit": self.unit}
 
 
 @dataclass
@@ -381,10 +385,14 @@ class CostModel:
         for t in wanted:
             p, lo, hi = self.predict_matrix(X, t)
             cols[t] = (p.tolist(), lo.tolist(), hi.tolist(), T.get(t).unit)
-            gate = T.get(t).applies_if
+            # a target that does not apply to a row gives None: GPU figures only for NVPTX kernels
+            gpu = T.get(t).domain == "gpu-static"
+            gate = "gpu.is_kernel" if gpu else T.get(t).applies_if
             if gate in self.feature_names_:
+                col = X[:, self.feature_names_.index(gate)]
                 with np.errstate(invalid="ignore"):
-                    absent = np.flatnonzero(X[:, self.feature_names_.index(gate)] <= 0)   # NaN: unknown, kept
+                    # NaN: unknown, kept, except for GPU targets (MLIR and x86 functions are not kernels)
+                    absent = np.flatnonzero(~(col > 0) if gpu else col <= 0)
                 for c in cols[t][:3]:
                     for i in absent.tolist():
                         c[i] = None

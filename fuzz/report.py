@@ -35,9 +35,9 @@ def coverage_plot_png(rows: list[dict]) -> bytes:
 def write_report(campaign_dir) -> Path:
     root = Path(campaign_dir)
     if not (root / "stats.json").exists():
-        from .cli import FuzzUsageError
+        from irtools.cli import InputError
 
-        raise FuzzUsageError(f"{root} is not a campaign folder (no stats.json)")
+        raise InputError(root, "not a campaign folder (no stats.json)")
     stats = json.loads((root / "stats.json").read_text())
     with open(root / "plot_data.csv") as f:
         rows = list(csv.DictReader(f))

@@ -36,10 +36,12 @@ def test_parse_reports_errors_like_a_compiler(tmp_path: Path):
     (tmp_path / "good.ll").write_text(GOOD_LL)
     (tmp_path / "bad.ll").write_text(BAD_LL)
     r = irtools("parse", str(tmp_path / "good.ll"), str(tmp_path / "bad.ll"))
-    assert r.returncode == 1
-    first = r.stderr.splitlines()[0]
+    assert r.returncode == 1 and r.stdout == ""
+    first, summary = r.stderr.splitlines()   # one line per error, then the count
     assert first == f"{tmp_path / 'bad.ll'}:3:20: error: use of undefined value '%z'"
-    assert "  %y = add i32 %x, %z" in r.stderr and "1 of 2 files parsed, 1 failed" in r.stderr
+    assert summary == "1 of 2 files parsed, 1 failed"
+    r = irtools("parse", "--verbose", str(tmp_path / "bad.ll"))   # the line and a caret, as clang shows them
+    assert r.stderr.splitlines()[1:] == ["  %y = add i32 %x, %z", " " * 19 + "^"]
     assert irtools("parse", str(tmp_path / "good.ll")).returncode == 0
 
 
