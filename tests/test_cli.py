@@ -91,3 +91,43 @@ def test_stats_on_clang_corpus(clang_corpus, tmp_path: Path):
 def test_every_command_explains_itself(cmd):
     r = irtools(cmd, "--help")
     assert r.returncode == 0 and len(r.stdout) > 200
+
+
+APPS = ("costmodel", "fuzz")
+
+
+def test_irtools_imports_no_application():
+    """The library stands alone: the apps register their commands through entry points."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent / "irtools"
+    # every import statement, lazy ones inside functions included
+    bad = []
+    for py in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(py.read_text(), str(py))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+            bad += [f"{py.relative_to(root)}:{node.lineno}: {n}" for n in names if n.split(".")[0] in APPS]
+    assert bad == []
+    # and at run time: import irtools and every submodule, then look at sys.modules
+    code = f"""
+import importlib, pkgutil, sys
+import irtools
+for m in pkgutil.walk_packages(irtools.__path__, "irtools."):
+    if m.name in ("irtools.__main__", "irtools._build"):
+        continue
+    importlib.import_module(m.name)
+print(sorted(n for n in sys.modules if n.split(".")[0] in {APPS!r}))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.strip() == "[]"
+
+
+def test_commands_come_from_entry_points():
+    from importlib.metadata import entry_points
+
+    eps = {ep.name: ep.value for ep in entry_points(group="irtools.commands")}
+    assert eps == {"cost": "costmodel.cli:register", "fuzz": "fuzz.cli:register"}
+    r = irtools("fuzz", "report", "--help")   # a subcommand has its own help
+    assert r.returncode == 0 and "usage: irtools fuzz report" in r.stdout and "--time" not in r.stdout
