@@ -19,7 +19,7 @@ from costmodel import features as F
 from costmodel.dataset.build import build
 from costmodel.evaluation import load_dataset, split_by_origin
 from costmodel.model import CostModel
-from irtools.errors import ParseError
+from irtools.errors import IrtoolsError, ParseError
 
 LOOP_IR = """
 define i64 @sum(ptr %a) {
@@ -321,3 +321,36 @@ def test_fresh_seed_evaluation_leaves_out_training_programs(capsys):
     del model.summary_["train_origins"]           # a model trained before they were recorded: said so
     assert ev._unseen(rows, [{}] * 3, model)[2] == 0
     assert "does not list its training programs" in capsys.readouterr().err
+
+
+def test_estimator_conveniences_fit_X_y_and_lookup_by_name():
+    """fit(X, y) as scikit-learn's estimators."""
+    rng = np.random.default_rng(0)
+    names = ["ir.a", "ir.b"]
+    X = rng.random((60, 2))
+    y = 3 * X[:, 0] + 1
+    m = CostModel(targets=["spills"], n_estimators=20, n_estimators_quantile=10).fit(X, y, feature_names=names)
+    assert m.feature_names_ == names and "spills" in m.boosters_
+    p, lo, hi = m.predict_matrix(X[:5], "spills")
+    assert p.shape == (5,) and np.all(lo <= hi)
+    m2 = CostModel(targets=["spills"], n_estimators=20, n_estimators_quantile=10).fit(
+        X, {"spills": y}, feature_names=names)
+    assert np.allclose(m2.predict_matrix(X[:5], "spills")[0], p)
+    with pytest.raises(IrtoolsError, match="one target"):
+        CostModel().fit(X, y, feature_names=names)
+    with pytest.raises(IrtoolsError, match="one column per feature name"):
+        CostModel(targets=["spills"]).fit(X, y)
+    assert len(F.FEATURE_NAMES) > 2
+
+
+def test_predict_function_by_name():
+    import costmodel
+
+    if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
+        pytest.skip("the default model is not built")
+    m = costmodel.load()
+    v = m.predict_function(LOOP_IR, "sum", "machine_instructions")
+    assert isinstance(v, float) and v > 0
+    assert m.predict_function(LOOP_IR, "sum").function == "sum"
+    with pytest.raises(KeyError, match="there are: sum"):
+        m.predict_function(LOOP_IR, "nope")
