@@ -131,3 +131,14 @@ def test_commands_come_from_entry_points():
     assert eps == {"cost": "costmodel.cli:register", "fuzz": "fuzz.cli:register"}
     r = irtools("fuzz", "report", "--help")   # a subcommand has its own help
     assert r.returncode == 0 and "usage: irtools fuzz report" in r.stdout and "--time" not in r.stdout
+
+
+def test_stats_on_mlir_has_function_sizes_and_draws_without_warnings(tmp_path: Path):
+    png = tmp_path / "mlir.png"
+    r = subprocess.run([sys.executable, "-W", "error", "-m", "irtools", "stats", "--json", "--plot", str(png),
+                        *map(str, mlir_sources())], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    (line,) = r.stdout.splitlines()            # JSON lines: the run is one object on one line
+    fs = json.loads(line)["kinds"]["mlir"]["function_size"]
+    assert fs["max"] > 10 and fs["mean"] > 5 and png.stat().st_size > 10_000
+    assert r.stderr == f"plot written to {png}\n"

@@ -308,7 +308,10 @@ def plot_stats(stats: dict, out: str, top: int = 20) -> None:
         row[0].set_title(f"{kind}: top {len(ops)} {'ops' if kind == 'mlir' else 'opcodes'}")
         row[0].set_xlabel("count")
         sizes = s["_function_sizes"]
-        row[1].hist(sizes[sizes > 0], bins=50, log=True, color="#dd8452")
+        if (sizes > 0).any():
+            row[1].hist(sizes[sizes > 0], bins=50, log=True, color="#dd8452")
+        else:  # declarations only: say so rather than draw an empty log-scale panel
+            row[1].text(0.5, 0.5, "no function bodies", ha="center", va="center", transform=row[1].transAxes)
         row[1].set_title(f"{kind}: {'operations' if kind == 'mlir' else 'instructions'} per function")
         row[1].set_xlabel("size")
         row[1].set_ylabel("functions (log)")
