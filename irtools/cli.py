@@ -118,12 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _checked_register(sub, register, origin: str, seen: dict[str, str]) -> None:
-    before = set(sub.choices)
+    """Run one ``register(subparsers)``; a command name taken by an earlier module is an error."""
+    known = len(sub._choices_actions)
     try:
         register(sub)
-    except argparse.ArgumentError as e:  # argparse refuses a second subparser of one name
+    except argparse.ArgumentError as e:  # Python >= 3.11 refuses a second subparser of one name
         raise IrtoolsError(f"{origin}: {e}") from e
-    for name in set(sub.choices) - before:
+    for action in sub._choices_actions[known:]:   # Python 3.10 lets the second one win silently
+        name = action.dest
+        if name in seen:
+            raise IrtoolsError(f"{origin}: command {name!r} is already registered by {seen[name]}")
         seen[name] = origin
 
 

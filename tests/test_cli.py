@@ -142,3 +142,16 @@ def test_stats_on_mlir_has_function_sizes_and_draws_without_warnings(tmp_path: P
     fs = json.loads(line)["kinds"]["mlir"]["function_size"]
     assert fs["max"] > 10 and fs["mean"] > 5 and png.stat().st_size > 10_000
     assert r.stderr == f"plot written to {png}\n"
+
+
+def test_a_command_name_registered_twice_is_an_error():
+    import argparse
+
+    from irtools.cli import _checked_register
+    from irtools.errors import IrtoolsError
+
+    sub = argparse.ArgumentParser(prog="t").add_subparsers()
+    seen: dict[str, str] = {}
+    _checked_register(sub, lambda s: s.add_parser("cost"), "costmodel.cli:register", seen)
+    with pytest.raises(IrtoolsError, match="cost"):
+        _checked_register(sub, lambda s: s.add_parser("cost"), "other.cli:register", seen)
