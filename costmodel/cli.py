@@ -15,38 +15,56 @@ def register(subparsers) -> None:
                     "learned model. Each prediction has an interval and an out_of_distribution flag; "
                     "text that does not parse is reported as file:line:col.")
     p.add_argument("file", help="LLVM IR (.ll) or MLIR (.mlir) text file, or - for standard input")
-    p.add_argument("--json", action="store_true", help="one JSON array of objects: function + one key per target")
+    p.add_argument("--json", action="store_true",
+                   help="JSON lines: one object per function (function, one {value, lo, hi, unit} per target "
+                        "with null where the target does not apply, out_of_distribution, ood_score, ood_reasons)")
     p.add_argument("--target", action="append", metavar="NAME",
                    help="only this target (repeatable); default: every target of the model")
     p.add_argument("--model", metavar="DIR", help="model folder (default: the model shipped with irtools)")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def read_input(name: str) -> tuple[str, str]:
+    """(text, name) of a file or of standard input (``-``); bad input raises ``InputError``."""
     from pathlib import Path
 
-    from irtools.errors import IrtoolsError
+    from irtools.cli import InputError
+    from irtools.ir.cli import BITCODE_MAGIC
+
+    if name == "-":
+        data, name = sys.stdin.buffer.read(), "<stdin>"
+    else:
+        path = Path(name)
+        if path.is_dir():
+            raise InputError(path, "is a folder: cost reads one file (irtools stats describes a folder)")
+        if not path.exists():
+            raise InputError(path, "no such file")
+        data = path.read_bytes()
+    if data[:4] in BITCODE_MAGIC:
+        raise InputError(name, "LLVM bitcode, not IR text (llvm-dis-22 turns it into text)")
+    if b"\0" in data[:65536]:
+        raise InputError(name, "binary file, not IR text")
+    return data.decode("utf-8", "surrogateescape"), name
+
+
+def run(args: argparse.Namespace) -> int:
+    from irtools.cli import UsageError
 
     from .api import load
+    from .targets import TARGETS
 
-    if args.file == "-":
-        text, name = sys.stdin.read(), "<stdin>"
-    else:
-        path = Path(args.file)
-        if not path.is_file():
-            raise IrtoolsError(f"{path}: no such file")
-        try:
-            text, name = path.read_text(), str(path)
-        except UnicodeDecodeError:
-            raise IrtoolsError(f"{path}: not IR text (LLVM bitcode? run llvm-dis-22 first)") from None
+    unknown = [t for t in args.target or [] if t not in TARGETS]
+    if unknown:
+        raise UsageError(f"unknown --target {unknown[0]!r} (one of: {', '.join(TARGETS)})")
+    text, name = read_input(args.file)
     model = load(args.model)
     preds = model.predict(text, target=args.target, path=name)
     if not preds:
         # not an error: a module of declarations (or MLIR without function-like ops) costs nothing
-        print(f"{name}: no function definitions: nothing to predict", file=sys.stderr)
+        print(f"{name}: note: no function definitions: nothing to predict", file=sys.stderr)
     if args.json:
-        json.dump([p.to_json() for p in preds], sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        for p in preds:
+            print(json.dumps(p.to_json()))
         return 0
     from .targets import CPU_TARGETS, GPU_TARGETS
 
@@ -54,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     # nothing); --target or --json give any of them.
     shown = args.target or (GPU_TARGETS if "nvptx" in text[:4096] else CPU_TARGETS)
     if preds:
-        print_predictions(preds, f"predicted cost: {args.file}", shown)
+        print_predictions(preds, f"predicted cost: {name}", shown)
     return 0
 
 

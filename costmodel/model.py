@@ -45,7 +45,11 @@ class TargetPrediction:
     unit: str
 
     def to_json(self) -> dict:
-        return {"value": self.value, "lo": self.lo, "hi": self.hi, "unit": self.unit}
+        """value, lo, hi rounded to what the model can say (4 decimals for fractions, 2 otherwise);
+        ``None`` where the target does not apply to the function."""
+        nd = 4 if self.unit == "fraction" else 2
+        r = (lambda v: None if v is None else round(v, nd) + 0.0)  # + 0.0: no -0.0
+        return {"value": r(self.value), "lo": r(self.lo), "hi": r(self.hi), "unit": self.unit}
 
 
 @dataclass
@@ -120,14 +124,19 @@ class CostModel:
     def _inverse(self, name: str, z: np.ndarray) -> np.ndarray:
         return np.expm1(z).clip(min=0) if T.get(name).log_scale else z
 
-    def fit(self, feats: list[dict[str, float]], labels: list[dict[str, float]], *,
-            feature_names: list[str] | None = None, summary: dict | None = None,
+    def fit(self, feats, labels, *, feature_names: list[str] | None = None, summary: dict | None = None,
             weights: list[float] | None = None) -> CostModel:
-        """Fit on per-function feature dicts and label dicts (a missing label is skipped per target).
+        """Fit on per-function rows; returns ``self``.
 
+        ``feats`` is a list of feature dicts, or a matrix ``X`` (rows × ``feature_names``, default
+        :data:`costmodel.features.FEATURE_NAMES`).  ``labels`` is a list of label dicts (a missing
+        label is skipped per target), a dict ``{target: values}``, or, for a model made with one
+        target (``CostModel(targets=["spills"])``), one array ``y``: ``model.fit(X, y)``.
         ``weights`` (one per row) weigh rows in the boosters and in each target's offset line, e.g. to
         keep a large group of one kind of kernel from bending the fit of the others."""
         import lightgbm as lgb
+
+        feats, labels = self._rows(feats, labels, feature_names)
 
         if len(feats) != len(labels) or not feats:
             raise IrtoolsError(f"fit needs as many label rows as feature rows, and at least one "
@@ -170,6 +179,25 @@ class CostModel:
         self.summary_ = dict(summary or {})
         self.summary_.setdefault("n_rows", len(feats))
         return self
+
+    def _rows(self, feats, labels, feature_names):
+        """(feature dicts, label dicts) from any of the forms ``fit`` takes."""
+        if hasattr(feats, "shape"):
+            X = np.asarray(feats, dtype=np.float64)
+            names = list(feature_names or F.FEATURE_NAMES)
+            if X.ndim != 2 or X.shape[1] != len(names):
+                raise IrtoolsError(f"fit needs X with one column per feature name ({len(names)}), got shape "
+                                   f"{X.shape}")
+            feats = [dict(zip(names, row, strict=True)) for row in X.tolist()]
+        if isinstance(labels, dict):
+            cols = {t: np.asarray(v, dtype=np.float64).tolist() for t, v in labels.items()}
+            labels = [{t: c[i] for t, c in cols.items()} for i in range(len(next(iter(cols.values()), [])))]
+        elif hasattr(labels, "shape") or (labels and not isinstance(labels[0], dict)):
+            if not self.targets or len(self.targets) != 1:
+                raise IrtoolsError("fit(X, y) with one array y needs a model of one target: "
+                                   "CostModel(targets=[NAME]); else give {target: values}")
+            labels = [{self.targets[0]: float(v)} for v in np.asarray(labels, dtype=np.float64).ravel()]
+        return feats, labels
 
     def _fit_ranges(self, X: np.ndarray) -> None:
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -274,6 +302,8 @@ class CostModel:
         return list(self.boosters_)
 
     def predict_matrix(self, X: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(point, lo, hi) arrays for the rows of ``X`` (columns in ``feature_names_`` order) and one
+        target, in the target's unit; lo and hi are the ``quantiles`` of the interval."""
         self._check()
         if target not in self.boosters_:
             raise IrtoolsError(f"this model has no target {target!r}; it predicts {', '.join(self.boosters_)}")
@@ -360,6 +390,19 @@ class CostModel:
         names, X = self.featurize(ir, path=path)
         return self.predict_rows(names, X, target) if names else []
 
+    def predict_function(self, ir, function: str, target: str | None = None, *, path: str | None = None):
+        """The prediction for one function of a module, by name: a :class:`Prediction`, or with
+        ``target`` its value (``None`` where the target does not apply).  ``KeyError`` names the
+        functions there are when ``function`` is not one of them.
+
+            >>> model.predict_function(text, "dot", "spills")
+        """
+        preds = {p.function: p for p in self.predict(ir, target, path=path)}
+        if function not in preds:
+            raise KeyError(f"no function {function!r} defined here (there are: {', '.join(preds) or 'none'})")
+        p = preds[function]
+        return p if target is None else p.values[target].value
+
     def predict_batch(self, irs, target: str | list[str] | None = None) -> list[list[Prediction]]:
         """Predictions for many modules: features per module, one booster call per target for all."""
         per = [self.featurize(ir) for ir in irs]
@@ -381,10 +424,14 @@ class CostModel:
         for t in wanted:
             p, lo, hi = self.predict_matrix(X, t)
             cols[t] = (p.tolist(), lo.tolist(), hi.tolist(), T.get(t).unit)
-            gate = T.get(t).applies_if
+            # a target that does not apply to a row gives None: GPU figures only for NVPTX kernels
+            gpu = T.get(t).domain == "gpu-static"
+            gate = "gpu.is_kernel" if gpu else T.get(t).applies_if
             if gate in self.feature_names_:
+                col = X[:, self.feature_names_.index(gate)]
                 with np.errstate(invalid="ignore"):
-                    absent = np.flatnonzero(X[:, self.feature_names_.index(gate)] <= 0)   # NaN: unknown, kept
+                    # NaN: unknown, kept, except for GPU targets (MLIR and x86 functions are not kernels)
+                    absent = np.flatnonzero(~(col > 0) if gpu else col <= 0)
                 for c in cols[t][:3]:
                     for i in absent.tolist():
                         c[i] = None
@@ -404,6 +451,9 @@ class CostModel:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> Path:
+        """Write the fitted model to the folder ``path`` (made if needed): each booster in LightGBM's
+        own text format (gzip) and ``manifest.json`` (hyper-parameters, feature names, targets,
+        versions).  No pickle.  Returns the folder; :meth:`load` reads it back to the same predictions."""
         self._check()
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
@@ -440,6 +490,8 @@ class CostModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> CostModel:
+        """The model saved by :meth:`save` in the folder ``path``; ``ModelFormatError`` for a folder
+        that is not one, or one written by an incompatible version."""
         import lightgbm as lgb
 
         p = Path(path)

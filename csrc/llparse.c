@@ -966,6 +966,34 @@ static void define_name(llp_module *m, tok_t *t, int local, int32_t vid) {
     name_put(m, t, local, slot, vid);
 }
 
+/* define a global or function.  `@""` is an unnamed global: as in LLVM, it takes the next global
+ * slot number (one past the highest @N defined so far) and is referenced as @N */
+static void define_global(llp_module *m, tok_t *t, int32_t vid, const char *what) {
+    uint32_t off, len;
+    long long num;
+    name_key(m, t, &off, &len);
+    if (len == 0) {
+        int32_t *slot = num_slot(m, &m->gnum, &m->gnum_n, &m->gnum_cap, m->next_global);
+        if (*slot >= 0) {
+            int32_t *v = ROW(m, LLP_VALUES, *slot);
+            if (v[0] != LLP_V_FWD || v[1] != -1) fail(m, t->off, "redefinition of global '@%d'", m->next_global);
+            v[1] = vid;         /* resolved placeholder */
+        }
+        *slot = vid;
+        keyspace(m, vid);
+        m->keyoff[vid] = off;
+        m->keylen[vid] = 0;
+        m->next_global++;
+        return;
+    }
+    if (t->num >= 0) num = t->num;
+    else if (!key_is_num(m, off, len, &num)) num = -1;
+    if (num >= 0 && num < m->next_global)
+        fail(m, t->off, "%s expected to be numbered '@%d' or greater", what, m->next_global);
+    if (num >= 0) m->next_global = (int32_t)num + 1;
+    define_name(m, t, 0, vid);
+}
+
 /* implicit slot number for an unnamed value */
 static void define_unnamed(llp_module *m, int32_t vid) {
     int32_t *slot = num_slot(m, &m->lnum, &m->lnum_n, &m->lnum_cap, m->next_local);
@@ -2511,7 +2539,7 @@ static void parse_function(llp_module *m, int is_define) {
     f[4] = NROWS(m, LLP_ARGS); f[5] = 0; f[6] = NROWS(m, LLP_BLOCKS); f[7] = 0;
     f[8] = !is_define; f[9] = (int32_t)start->off; f[14] = -1; f[15] = -1;
     add_ref(m, name, vid);
-    define_name(m, name, 0, vid);
+    define_global(m, name, vid, "function");
     m->cur_func = fi;
     /* parameters */
     expect(m, T_LPAREN, NULL);
@@ -2650,7 +2678,7 @@ static void parse_global(llp_module *m) {
     g[0] = kind; g[1] = vid; g[2] = (int32_t)ko; g[3] = (int32_t)kl; g[6] = (int32_t)name->off;
     g[10] = is_const; g[11] = as;
     add_ref(m, name, vid);
-    define_name(m, name, 0, vid);
+    define_global(m, name, vid, "global");
     int32_t ty = parse_type(m);
     int32_t init = -1;
     if (kind == 1) {

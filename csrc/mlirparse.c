@@ -1493,6 +1493,18 @@ static int def_list_ahead(P *p) {
     return ok;
 }
 
+/* whether a block is the top level or the body of a builtin.module (implicit or written) */
+static int in_module_body(P *p, int32_t block) {
+    if (block < 0) return 1;
+    int32_t region = ROW(p, MLP_BLOCKS, block)[0];
+    int32_t *o = ROW(p, MLP_OPS, ROW(p, MLP_REGIONS, region)[0]);
+    if (o[MLP_OP_FLAGS] & MLP_F_IMPLICIT) return 1;
+    const char *pre = PREFIXES[o[MLP_OP_PREFIX]], *nm = p->s + o[MLP_OP_NAME_OFF];
+    int32_t n = o[MLP_OP_NAME_LEN];
+    if (strcmp(pre, "builtin.") == 0) return n == 6 && memcmp(nm, "module", 6) == 0;
+    return n == 14 && memcmp(nm, "builtin.module", 14) == 0;
+}
+
 static int enclosing_prefix(P *p, int32_t block) {
     if (block < 0) return 0;
     int32_t region = ROW(p, MLP_BLOCKS, block)[0];
@@ -1756,6 +1768,11 @@ static void parse_operation(P *p, int32_t scope, int32_t block) {
             if ((n == 6 && memcmp(s, "module", 6) == 0) || (n == 26 && memcmp(s, "unrealized_conversion_cast", 26) == 0))
                 o[MLP_OP_PREFIX] = 1;
             else o[MLP_OP_PREFIX] = enclosing_prefix(p, block);
+            /* a bare name at module level (prose, a stray word) names no op: builtin has none of
+             * that name and nothing sets another default dialect there; mlir-opt's message */
+            if (o[MLP_OP_PREFIX] == 0 && in_module_body(p, block))
+                fail(p, p->t.off, "custom op '%.*s' is unknown (tried 'builtin.%.*s' as well)",
+                     (int)(n > 64 ? 64 : n), s, (int)(n > 64 ? 64 : n), s);
         }
     }
     {

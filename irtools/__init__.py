@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "parse_llvm": "irtools.ir.llvm",
     "parse_mlir": "irtools.ir.mlir",
+    "parse_llvm_file": "irtools.ir.llvm",
+    "parse_mlir_file": "irtools.ir.mlir",
 }
 
 __all__ = ["IrtoolsError", "NativeLoadError", "ParseError", "__version__", *_LAZY]

@@ -4,4 +4,4 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-exec .venv/bin/python -m irtools.demo "$@"
+exec .venv/bin/python scripts/demo.py "$@"

@@ -6,9 +6,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-APT_PACKAGES=(clang-22 llvm-22 mlir-22-tools lld-22 valgrind build-essential python3-venv python3-dev git)
+# chromium: tests/test_report_browser.py loads the fuzz report in a real headless browser
+APT_PACKAGES=(clang-22 llvm-22 mlir-22-tools lld-22 valgrind build-essential python3-venv python3-dev git chromium)
 need_apt=()
-for tool in clang-22 llvm-as-22 llc-22 opt-22 mlir-opt-22 mlir-translate-22 valgrind cc; do
+for tool in clang-22 llvm-as-22 llc-22 opt-22 mlir-opt-22 mlir-translate-22 valgrind cc chromium; do
   command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool")
 done
 if ((${#need_apt[@]})); then

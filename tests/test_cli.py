@@ -36,10 +36,12 @@ def test_parse_reports_errors_like_a_compiler(tmp_path: Path):
     (tmp_path / "good.ll").write_text(GOOD_LL)
     (tmp_path / "bad.ll").write_text(BAD_LL)
     r = irtools("parse", str(tmp_path / "good.ll"), str(tmp_path / "bad.ll"))
-    assert r.returncode == 1
-    first = r.stderr.splitlines()[0]
+    assert r.returncode == 1 and r.stdout == ""
+    first, summary = r.stderr.splitlines()   # one line per error, then the count
     assert first == f"{tmp_path / 'bad.ll'}:3:20: error: use of undefined value '%z'"
-    assert "  %y = add i32 %x, %z" in r.stderr and "1 of 2 files parsed, 1 failed" in r.stderr
+    assert summary == "1 of 2 files parsed, 1 failed"
+    r = irtools("parse", "--verbose", str(tmp_path / "bad.ll"))   # the line and a caret, as clang shows them
+    assert r.stderr.splitlines()[1:] == ["  %y = add i32 %x, %z", " " * 19 + "^"]
     assert irtools("parse", str(tmp_path / "good.ll")).returncode == 0
 
 
@@ -89,3 +91,67 @@ def test_stats_on_clang_corpus(clang_corpus, tmp_path: Path):
 def test_every_command_explains_itself(cmd):
     r = irtools(cmd, "--help")
     assert r.returncode == 0 and len(r.stdout) > 200
+
+
+APPS = ("costmodel", "fuzz")
+
+
+def test_irtools_imports_no_application():
+    """The library stands alone: the apps register their commands through entry points."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent / "irtools"
+    # every import statement, lazy ones inside functions included
+    bad = []
+    for py in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(py.read_text(), str(py))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+            bad += [f"{py.relative_to(root)}:{node.lineno}: {n}" for n in names if n.split(".")[0] in APPS]
+    assert bad == []
+    # and at run time: import irtools and every submodule, then look at sys.modules
+    code = f"""
+import importlib, pkgutil, sys
+import irtools
+for m in pkgutil.walk_packages(irtools.__path__, "irtools."):
+    if m.name in ("irtools.__main__", "irtools._build"):
+        continue
+    importlib.import_module(m.name)
+print(sorted(n for n in sys.modules if n.split(".")[0] in {APPS!r}))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.strip() == "[]"
+
+
+def test_commands_come_from_entry_points():
+    from importlib.metadata import entry_points
+
+    eps = {ep.name: ep.value for ep in entry_points(group="irtools.commands")}
+    assert eps == {"cost": "costmodel.cli:register", "fuzz": "fuzz.cli:register"}
+    r = irtools("fuzz", "report", "--help")   # a subcommand has its own help
+    assert r.returncode == 0 and "usage: irtools fuzz report" in r.stdout and "--time" not in r.stdout
+
+
+def test_stats_on_mlir_has_function_sizes_and_draws_without_warnings(tmp_path: Path):
+    png = tmp_path / "mlir.png"
+    r = subprocess.run([sys.executable, "-W", "error", "-m", "irtools", "stats", "--json", "--plot", str(png),
+                        *map(str, mlir_sources())], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    (line,) = r.stdout.splitlines()            # JSON lines: the run is one object on one line
+    fs = json.loads(line)["kinds"]["mlir"]["function_size"]
+    assert fs["max"] > 10 and fs["mean"] > 5 and png.stat().st_size > 10_000
+    assert r.stderr == f"plot written to {png}\n"
+
+
+def test_a_command_name_registered_twice_is_an_error():
+    import argparse
+
+    from irtools.cli import _checked_register
+    from irtools.errors import IrtoolsError
+
+    sub = argparse.ArgumentParser(prog="t").add_subparsers()
+    seen: dict[str, str] = {}
+    _checked_register(sub, lambda s: s.add_parser("cost"), "costmodel.cli:register", seen)
+    with pytest.raises(IrtoolsError, match="cost"):
+        _checked_register(sub, lambda s: s.add_parser("cost"), "other.cli:register", seen)

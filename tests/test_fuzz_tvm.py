@@ -200,9 +200,13 @@ def test_sigkill_then_resume_loses_nothing(tmp_path):
         assert {"case.tir", "passes.json", "meta.json", "reproducer.py", "report.md", "log.txt"} <=             {f.name for f in (out / "findings" / name).iterdir()}
     refused = subprocess.run(cmd + ["--time", "5s"], cwd=ROOT, capture_output=True, text=True)
     assert refused.returncode == 2 and "--resume" in refused.stderr
-    subprocess.run(cmd + ["--time", "15s", "--resume"], cwd=ROOT, check=True, capture_output=True, timeout=200)
+    resumed = subprocess.run(cmd + ["--time", "15s", "--resume"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=200)
     after = _findings(out)
     assert set(before) <= set(after)
+    # as libFuzzer: exit 1 when the run found something new, 0 when not; a summary names the report
+    assert resumed.returncode == (1 if set(after) - set(before) else 0), resumed.stderr[-2000:]
+    assert f"irtools fuzz report {out}" in resumed.stdout
     assert corpus_before <= {x.name for x in (out / "corpus").iterdir()}
     assert json.loads((out / "stats.json").read_text())["execs"] > stats_before["execs"]
     assert len(before) >= 1, "the campaign found nothing before the kill"

@@ -17,7 +17,7 @@ from functools import cache
 import pytest
 from conftest import CORPUS, corpus_dir, need_tool
 
-from irtools import ParseError, parse_llvm
+from irtools import ParseError, parse_llvm, parse_llvm_file
 
 CHUNKS = 8
 
@@ -55,7 +55,7 @@ def test_corpus_parses(k):
     failures = []
     for path in chunk(k):
         try:
-            parse_llvm(path)
+            parse_llvm_file(path)
         except ParseError as e:
             failures.append(e.format(context=False))
     assert not failures, f"{len(failures)} files fail, first: {failures[:5]}"
@@ -123,7 +123,7 @@ def test_corpus_round_trip_llvm_as_dis(half):
 def test_corpus_print_is_a_fixed_point():
     corpus_dir("llvm")
     for path in spread(1500):
-        once = str(parse_llvm(path))
+        once = str(parse_llvm_file(path))
         assert str(parse_llvm(once)) == once, path
 
 
@@ -136,7 +136,7 @@ def test_corpus_model_walk_is_consistent():
     kinds = (Instruction, Argument, Constant, Function, GlobalVariable, GlobalAlias, GlobalIFunc, Block, InlineAsm,
              MetadataValue)
     for path in spread(800):
-        m = parse_llvm(path)
+        m = parse_llvm_file(path)
         for f in m.functions:
             blocks = set(f.blocks)
             for b in f.blocks:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 
 import pytest
 
-from irtools import ParseError, parse_llvm
+from irtools import ParseError, parse_llvm, parse_llvm_file
 from irtools.ir.llvm import types as T
 
 # One module touching most of the syntax the parser knows; every line is valid for llvm-as-22.
@@ -420,7 +421,10 @@ def test_source_forms(tmp_path):
     p = tmp_path / "a.ll"
     p.write_text(text)
     assert parse_llvm(p).path == str(p)
-    assert parse_llvm(str(p)).functions[0].name == "f"
+    assert parse_llvm_file(str(p)).functions[0].name == "f" and parse_llvm_file(p).path == str(p)
+    # a str is text, never a file name, even one that names a file: the error says how to read one
+    with pytest.raises(ParseError, match=r"pass pathlib.Path\(.*\) or call parse_llvm_file\(\)"):
+        parse_llvm(str(p))
     assert parse_llvm(text.encode()).functions[0].name == "f"
     assert parse_llvm(text).path is None
     with pytest.raises(TypeError):
@@ -589,3 +593,53 @@ def test_personality_prefix_prologue_and_addrspace():
     h = "define void @h() {\n  ret void\n}\n"
     assert parse_llvm('target datalayout = "e-P2"\n' + h).get_function("h").addrspace == 2
     assert "addrspace(1)" in str(m) and "personality ptr @pers" in str(m)
+
+
+LLVM_AS = shutil.which("llvm-as-22")
+
+
+@pytest.mark.parametrize("text, ref", [
+    # @"" is an unnamed global: numbered like one, and referenced as @N
+    ('@"" = global i32 0\ndefine ptr @f() {\n  ret ptr @0\n}\n', "@0"),
+    ('@"" = global i32 0\n@"" = global i32 1\n@2 = global i32 2\ndefine ptr @f() {\n  ret ptr @1\n}\n', "@1"),
+    ('define void @""() {\n  ret void\n}\n@"" = global i32 1\ndefine ptr @g() {\n  ret ptr @1\n}\n', "@1"),
+    ('define ptr @g() {\n  ret ptr @0\n}\n@"" = global i32 1\n', "@0"),   # used before it is defined
+])
+def test_unnamed_quoted_global(text, ref):
+    if LLVM_AS:  # the reference tool accepts each of these
+        assert subprocess.run([LLVM_AS, "-o", "/dev/null"], input=text, text=True).returncode == 0
+    m = parse_llvm(text)
+    g = [f for f in m.functions if f.name == "f" or f.name == "g"][0]
+    ret = list(g.instructions())[-1]
+    assert ret.operands[0].ref == ref
+    printed = str(m)
+    assert '@""' not in printed and str(parse_llvm(printed)) == printed
+    if LLVM_AS:
+        assert subprocess.run([LLVM_AS, "-o", "/dev/null"], input=printed, text=True).returncode == 0
+
+
+def test_unnamed_quoted_global_takes_its_number():
+    text = '@"" = global i32 0\n@0 = global i32 1\n'   # @"" already is @0
+    if LLVM_AS:
+        r = subprocess.run([LLVM_AS, "-o", "/dev/null"], input=text, text=True, capture_output=True)
+        assert "<stdin>:2:1: error: global expected to be numbered '@1' or greater" in r.stderr
+    with pytest.raises(ParseError, match="global expected to be numbered '@1' or greater") as ei:
+        parse_llvm(text)
+    assert (ei.value.line, ei.value.col) == (2, 1)
+
+
+def test_tokens_without_whitespace():
+    text = ("define <16 x i32> @f(ptr %p) {\n%v=load <16 x i32>,ptr %p\n%w=add<16 x i32>%v,%v\n"
+            "%x=getelementptr i8,ptr%p,i64 1\n  ret<16 x i32>%w\n}\n")
+    if LLVM_AS:
+        assert subprocess.run([LLVM_AS, "-o", "/dev/null"], input=text, text=True).returncode == 0
+    f = parse_llvm(text).functions[0]
+    assert [i.opcode for i in f.instructions()] == ["load", "add", "getelementptr", "ret"]
+    # `%0load ...` (no '=') is not LLVM IR: llvm-as-22 says "expected '=' after instruction id"
+    bad = "define <16 x i32> @f(ptr %1) {\n%0load <16 x i32>, ptr %1\n  ret <16 x i32> %0\n}\n"
+    if LLVM_AS:
+        assert subprocess.run([LLVM_AS, "-o", "/dev/null"], input=bad, text=True,
+                              capture_output=True).returncode != 0
+    with pytest.raises(ParseError) as ei:
+        parse_llvm(bad)
+    assert ei.value.line == 2

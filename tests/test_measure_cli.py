@@ -94,12 +94,15 @@ def test_compare_measures_two_callables(project):
     assert cmp["faster"] == "b" and cmp["speedup_a_over_b"] > 1
 
 
-def test_user_errors_exit_2_with_a_message(project):
+def test_user_errors_exit_1_for_input_2_for_usage_with_one_line(project):
     p = run(["count", "--args", "{not json", "solutions:loop_sum"], project, check=False)
     assert p.returncode == 2 and "--args is not JSON" in p.stderr
     p = run(["count", "--json", "--", shutil.which("false")], project, check=False)
-    assert p.returncode == 2 and "exit status 1" in p.stderr
+    assert p.returncode == 1 and "exit status 1" in p.stderr and p.stdout == ""
     p = run(["count", "no_such_module_abc:f", "--repeat", "1"], project, check=False)
-    assert p.returncode == 2 and "No module named 'no_such_module_abc'" in p.stderr
+    assert p.returncode == 1 and "No module named 'no_such_module_abc'" in p.stderr
+    assert len(p.stderr.splitlines()) == 1 and "Traceback" not in p.stderr   # the harness's is not shown
+    p = run(["count", "--verbose", "no_such_module_abc:f", "--repeat", "1"], project, check=False)
+    assert p.returncode == 1 and "Traceback" in p.stderr                      # unless asked for
     p = run(["count"], project, check=False)
     assert p.returncode == 2 and "module:function" in p.stderr

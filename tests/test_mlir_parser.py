@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 
 import pytest
 from conftest import need_tool
 
-from irtools import ParseError, parse_mlir
+from irtools import ParseError, parse_mlir, parse_mlir_file
 from irtools.ir.mlir import attrs as A
 from irtools.ir.mlir.printer import print_generic
 
@@ -226,11 +227,12 @@ def test_errors_have_places(text, line, col, message):
 def test_sources_str_bytes_path(tmp_path):
     p = tmp_path / "x.mlir"
     p.write_text('"a.b"() : () -> ()\n')
-    for src in (p, str(p), p.read_bytes(), p.read_text()):
+    for src in (p, p.read_bytes(), p.read_text()):
         assert [o.name for o in parse_mlir(src).walk()] == ["builtin.module", "a.b"]
-    with pytest.raises(ParseError) as e:
-        parse_mlir(str(tmp_path / "missing.mlir"))  # not a file: parsed as text, and rejected
-    assert e.value.line == 1
+    for name in (str(p), str(tmp_path / "missing.mlir")):  # a str is text, even one naming a file
+        with pytest.raises(ParseError, match="call parse_mlir_file") as e:
+            parse_mlir(name)
+        assert e.value.line == 1
 
 
 def test_print_generic_is_a_fixed_point_and_mlir_opt_reads_it():
@@ -303,3 +305,40 @@ def test_dialect_bodies_are_read_as_mlir_opt_reads_them():
         with pytest.raises(ParseError) as e:
             parse_mlir(f'"a.b"() {{x = {bad}}} : () -> ()')
         assert message in e.value.message and e.value.col == 16, e.value
+
+
+MLIR_OPT = shutil.which("mlir-opt-22")
+
+
+@pytest.mark.parametrize("text, where, name", [
+    ("This is not MLIR, just prose.\n", (1, 1), "This"),
+    ("word\n", (1, 1), "word"),
+    ("module {\n  stray\n}\n", (2, 3), "stray"),
+    ('"a.b"() : () -> ()\nthen some words\n', (2, 1), "then"),
+])
+def test_prose_and_bare_words_are_not_mlir(text, where, name):
+    msg = f"custom op '{name}' is unknown (tried 'builtin.{name}' as well)"
+    if MLIR_OPT:  # the reference rejects them with the same message and place
+        r = subprocess.run([MLIR_OPT, "--allow-unregistered-dialect", "-"], input=text, text=True,
+                           capture_output=True)
+        assert r.returncode != 0 and f"<stdin>:{where[0]}:{where[1]}: error: {msg}" in r.stderr
+    with pytest.raises(ParseError) as ei:
+        parse_mlir(text)
+    assert (ei.value.line, ei.value.col) == where and ei.value.message == msg
+
+
+def test_default_dialect_names_still_parse():
+    mod = parse_mlir("func.func @f() {\n  return\n}\nmodule {\n}\n")
+    assert [op.name for op in mod.walk()] == ["builtin.module", "func.func", "func.return", "builtin.module"]
+
+
+def test_str_is_text_and_path_is_a_file(tmp_path):
+    p = tmp_path / "k.mlir"
+    p.write_text("func.func @f() {\n  return\n}\n")
+    assert [op.name for op in parse_mlir_file(str(p)).walk()][1] == "func.func"
+    assert [op.name for op in parse_mlir(p).walk()][1] == "func.func"
+    # a mistyped path is not parsed silently as MLIR: it is text, and the error says how to read a file
+    with pytest.raises(ParseError, match=r"pass pathlib.Path\('kernels/matmul.mlir'\) or call parse_mlir_file"):
+        parse_mlir("kernels/matmul.mlir")
+    with pytest.raises(FileNotFoundError):
+        parse_mlir_file(tmp_path / "missing.mlir")

@@ -22,11 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "parse",
         help="check that IR files parse; report errors as file:line:col",
         description="Parse LLVM IR (.ll) and MLIR (.mlir) files and report every error the way a compiler "
-        "does (file:line:col: error: message, with the line and a caret). Exit status 1 if any file fails.",
+        "does (file:line:col: error: message, one line on stderr; --verbose adds the line and a caret). "
+        "Exit status 1 if any file fails, 2 for bad usage.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders searched for .ll/.mlir")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="files, folders searched for .ll/.mlir, or - for standard input")
     p.add_argument("--json", action="store_true",
-                   help="print one JSON object per file (file, ok, error, functions, instructions)")
+                   help="JSON lines: one object per file (file, ok, error, functions, instructions)")
     p.add_argument("--split-input-file", action="store_true",
                    help="MLIR: treat '// -----' lines as separators between independent inputs")
     p.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: all cores)")
@@ -36,10 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "stats",
         help="corpus statistics: modules, functions, blocks, instructions, opcode histogram, sizes",
         description="Describe a corpus of IR files (ComPile-style): counts of modules, functions, blocks "
-        "and instructions (operations for MLIR), the opcode histogram and size distributions.",
+        "and instructions (operations for MLIR), the opcode histogram and size distributions. Files that "
+        "do not parse are reported on stderr and counted; exit status 1 if any failed.",
     )
-    s.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders searched for .ll/.mlir")
-    s.add_argument("--json", action="store_true", help="print the statistics as one JSON object")
+    s.add_argument("paths", nargs="+", metavar="PATH",
+                   help="files, folders searched for .ll/.mlir, or - for standard input")
+    s.add_argument("--json", action="store_true",
+                   help="JSON lines: one object (files, kinds), on one line")
     s.add_argument("--plot", metavar="OUT.png", help="also draw the opcode histogram and size distributions")
     s.add_argument("--top", type=int, default=15, help="opcodes shown in the table (default 15)")
     s.add_argument("--split-input-file", action="store_true",
@@ -51,46 +56,90 @@ def register(sub: argparse._SubParsersAction) -> None:
 # --------------------------------------------------------------------------- files
 
 
+STDIN = "-"
+BITCODE_MAGIC = (b"BC\xc0\xde", b"\xde\xc0\x17\x0b")
+
+
 def find_files(paths: list[str]) -> list[Path]:
-    """Expand folders into their .ll/.mlir files (sorted); keep named files whatever their suffix."""
+    """Expand folders into their .ll/.mlir files (sorted); keep named files whatever their suffix.
+
+    A folder with no IR file in it is bad input (``IrtoolsError``), not an empty result.
+    """
+    from ..cli import InputError
+
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.suffix in SUFFIXES and f.is_file()))
+            found = sorted(f for f in p.rglob("*") if f.suffix in SUFFIXES and f.is_file())
+            if not found:
+                raise InputError(p, "no .ll or .mlir files in this folder")
+            out.extend(found)
         else:
             out.append(p)
     return out
 
 
-def summarize_file(path: Path, split_input_file: bool = False) -> dict:
-    """Parse one file; never raises for bad input: the error is part of the result."""
+def guess_kind(data: bytes) -> str:
+    """``llvm`` or ``mlir`` for text with no file name (standard input), from its first lines."""
+    import re
+
+    head = data[:65536]
+    if re.search(rb"^\s*(define|declare|target\s+(triple|datalayout)|source_filename|attributes\s+#|"
+                 rb"[@%][-\w.$\"]+\s*=\s*(external\s+|private\s+|internal\s+)*(global|constant|type)\b|!\d+\s*=)",
+                 head, re.M):
+        return "llvm"
+    return "mlir"
+
+
+def _error(res: dict, msg: str, line: int = 0, col: int = 0) -> dict:
+    from ..cli import clean
+
+    where = f"{res['file']}:{line}:{col}" if line else res["file"]
+    res["error"] = {"message": clean(msg), "line": line, "col": col, "text": clean(f"{where}: error: {msg}")}
+    return res
+
+
+def summarize_file(path: Path, split_input_file: bool = False, data: bytes | None = None) -> dict:
+    """Parse one file (``-``: ``data`` read from standard input); never raises for bad input: the
+    error is part of the result."""
     from ..errors import ParseError
 
-    res: dict = {"file": str(path), "kind": SUFFIXES.get(path.suffix), "ok": False, "error": None}
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        msg = f"cannot read: {e.strerror}"
-        res["error"] = {"message": msg, "line": 0, "col": 0, "text": f"{path}: error: {msg}"}
-        return res
+    stdin = str(path) == STDIN
+    res: dict = {"file": "<stdin>" if stdin else str(path), "kind": SUFFIXES.get(path.suffix), "ok": False,
+                 "error": None}
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except IsADirectoryError:
+            return _error(res, "is a folder")
+        except OSError as e:
+            return _error(res, f"cannot read: {e.strerror}")
     res["bytes"] = len(data)
+    if stdin:
+        res["kind"] = guess_kind(data)
+    if data[:4] in BITCODE_MAGIC:
+        return _error(res, "LLVM bitcode, not IR text (llvm-dis-22 turns it into text)")
+    if b"\0" in data[:65536]:
+        return _error(res, "binary file, not IR text")
     try:
         if res["kind"] == "llvm":
             from .llvm import parse_llvm
             from .llvm.stats import summarize
 
-            summary = summarize(parse_llvm(data, path=path))
+            summary = summarize(parse_llvm(data, path=res["file"]))
         elif res["kind"] == "mlir":
             from .mlir import parse_mlir
             from .mlir.stats import summarize
 
-            summary = summarize(parse_mlir(data, path=path, split_input_file=split_input_file))
+            summary = summarize(parse_mlir(data, path=res["file"], split_input_file=split_input_file))
         else:
-            msg = f"unknown IR kind for suffix {path.suffix!r} (expected .ll or .mlir)"
-            res["error"] = {"message": msg, "line": 0, "col": 0, "text": f"{path}: error: {msg}"}
-            return res
+            return _error(res, f"unknown IR kind for suffix {path.suffix!r} (expected .ll or .mlir)")
     except ParseError as e:
-        res["error"] = {"message": e.message, "line": e.line, "col": e.col, "text": e.format()}
+        _error(res, e.message, e.line, e.col)
+        from ..cli import clean
+
+        # the line and a caret, shown with --verbose (clang's context; cut, as a line can be megabytes)
+        res["error"]["context"] = "\n".join(clean(x, 200) for x in e.format().splitlines()[1:])
         return res
     res["ok"] = True
     res.update(summary)
@@ -98,13 +147,21 @@ def summarize_file(path: Path, split_input_file: bool = False) -> dict:
 
 
 def _map(paths: list[Path], split: bool, jobs: int, progress_label: str):
-    """Yield summaries in input order, in parallel, with a progress bar on a terminal."""
+    """Yield summaries in input order, in parallel, with a progress bar on stderr when it is a terminal."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    if any(str(p) == STDIN for p in paths):
+        if len(paths) > 1:
+            from ..cli import UsageError
+
+            raise UsageError("- (standard input) cannot be given with other paths")
+        yield summarize_file(paths[0], split, sys.stdin.buffer.read())
+        return
     jobs = jobs or os.cpu_count() or 1
     show = sys.stderr.isatty() and len(paths) > 50
     with Progress(TextColumn(progress_label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  disable=not show, transient=True) as bar:
+                  console=Console(stderr=True), disable=not show, transient=True) as bar:
         task = bar.add_task(progress_label, total=len(paths))
         if jobs == 1 or len(paths) < 8:
             results = (summarize_file(p, split) for p in paths)
@@ -121,6 +178,12 @@ def _map(paths: list[Path], split: bool, jobs: int, progress_label: str):
 # --------------------------------------------------------------------------- parse
 
 
+def _diagnose(r: dict, args) -> None:
+    print(r["error"]["text"], file=sys.stderr)
+    if getattr(args, "verbose", False) and r["error"].get("context"):
+        print(r["error"]["context"], file=sys.stderr)
+
+
 def cmd_parse(args) -> int:
     paths = find_files(args.paths)
     failed = 0
@@ -134,8 +197,8 @@ def cmd_parse(args) -> int:
                 "functions": r.get("functions", 0),
                 "instructions": r.get("instructions", r.get("operations", 0)),
             }), flush=True)
-        elif not r["ok"]:
-            print(r["error"]["text"], file=sys.stderr)
+        if not r["ok"]:  # the diagnostic goes to stderr with --json too
+            _diagnose(r, args)
     if not args.json and len(paths) > 1:
         print(f"{len(paths) - failed} of {len(paths)} files parsed, {failed} failed", file=sys.stderr)
     return 1 if failed else 0
@@ -183,17 +246,25 @@ def aggregate(results: list[dict]) -> dict:
 def cmd_stats(args) -> int:
     paths = find_files(args.paths)
     results = list(_map(paths, args.split_input_file, args.jobs, "reading corpus"))
+    for r in results:
+        if not r["ok"]:
+            _diagnose(r, args)
+    failed = sum(not r["ok"] for r in results)
+    if failed == len(results):  # nothing to describe: the errors above are the whole answer
+        return 1
     stats = aggregate(results)
     if args.plot:
         plot_stats(stats, args.plot, top=max(args.top, 20))
     public = {k: {f: v for f, v in s.items() if not f.startswith("_")} for k, s in stats.items()}
     if args.json:
-        print(json.dumps({"files": len(paths), "kinds": public}, indent=1))
+        print(json.dumps({"files": len(paths), "kinds": public}))
     else:
         print_table(public, args.top)
-        if args.plot:
-            print(f"plot written to {args.plot}")
-    return 0
+    if args.plot:
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    if failed:
+        print(f"{len(results) - failed} of {len(results)} files parsed, {failed} failed", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def print_table(stats: dict, top: int) -> None:
@@ -222,8 +293,6 @@ def print_table(stats: dict, top: int) -> None:
         for op, n in list(s["opcodes"].items())[:top]:
             h.add_row(op, f"{n:,}", f"{100 * n / total:.1f}%")
         console.print(h)
-        for e in s["errors"][:10]:
-            console.print(f"[red]{e['file']}:{e['line']}:{e['col']}: error: {e['message']}[/red]", highlight=False)
 
 
 def plot_stats(stats: dict, out: str, top: int = 20) -> None:
@@ -239,7 +308,10 @@ def plot_stats(stats: dict, out: str, top: int = 20) -> None:
         row[0].set_title(f"{kind}: top {len(ops)} {'ops' if kind == 'mlir' else 'opcodes'}")
         row[0].set_xlabel("count")
         sizes = s["_function_sizes"]
-        row[1].hist(sizes[sizes > 0], bins=50, log=True, color="#dd8452")
+        if (sizes > 0).any():
+            row[1].hist(sizes[sizes > 0], bins=50, log=True, color="#dd8452")
+        else:  # declarations only: say so rather than draw an empty log-scale panel
+            row[1].text(0.5, 0.5, "no function bodies", ha="center", va="center", transform=row[1].transAxes)
         row[1].set_title(f"{kind}: {'operations' if kind == 'mlir' else 'instructions'} per function")
         row[1].set_xlabel("size")
         row[1].set_ylabel("functions (log)")

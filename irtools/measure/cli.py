@@ -30,7 +30,8 @@ $IRTOOLS_TARGET_CPU), GC collected then disabled inside the region, a warm-up ca
 def _add_common(p: argparse.ArgumentParser, suppress: bool = False) -> None:
     d = argparse.SUPPRESS if suppress else None
     p.add_argument("--json", action="store_true", default=d if suppress else False,
-                   help="print the measurement as JSON (instructions, backend, exact, runs, pins...)")
+                   help="print the measurement as one JSON object on one line (instructions, backend, exact, runs, "
+                        "pins...); exact is true only when every run gave the same count")
     p.add_argument("--repeat", type=int, default=d, help="measured runs (default 5 for a callable, 1 for a command)")
     p.add_argument("--warmup", type=int, default=d, help="unmeasured calls first (default 1)")
     p.add_argument("--backend", choices=["auto", "perf", "callgrind"], default=d if suppress else "auto",
@@ -72,22 +73,22 @@ def register(subparsers) -> None:
 
 def _split_target(args) -> tuple[str, list[str]]:
     """('process', argv) or ('callable', [ref]); options written after the reference are parsed too."""
-    from irtools.measure.errors import MeasureError
+    from irtools.cli import UsageError
 
     rest = list(args.target)
     if rest and rest[0] == "--":
         if len(rest) < 2:
-            raise MeasureError("nothing to run after --")
+            raise UsageError("nothing to run after --")
         return "process", rest[1:]
     if not rest:
-        raise MeasureError("give module:function, or -- CMD ARGS... for a whole process")
+        raise UsageError("give module:function, or -- CMD ARGS... for a whole process")
     ref, extra = rest[0], rest[1:]
     if extra:
         late = argparse.ArgumentParser(prog="irtools count", add_help=False)
         _add_common(late, suppress=True)
         ns, unknown = late.parse_known_args(extra)
         if unknown:
-            raise MeasureError(f"unexpected arguments after {ref}: {' '.join(unknown)} "
+            raise UsageError(f"unexpected arguments after {ref}: {' '.join(unknown)} "
                                "(a whole command goes after --)")
         for k, v in vars(ns).items():
             setattr(args, k, v)
@@ -95,14 +96,14 @@ def _split_target(args) -> tuple[str, list[str]]:
 
 
 def _call_args(args) -> list:
-    from irtools.measure.errors import MeasureError
+    from irtools.cli import UsageError
 
     try:
         values = json.loads(args.call_args)
     except ValueError as e:
-        raise MeasureError(f"--args is not JSON: {e}") from e
+        raise UsageError(f"--args is not JSON: {e}") from e
     if not isinstance(values, list):
-        raise MeasureError("--args must be a JSON list of positional arguments")
+        raise UsageError("--args must be a JSON list of positional arguments")
     return values
 
 
@@ -116,8 +117,19 @@ def _measure_ref(ref: str, args):
     return runner.measure(ref, *_call_args(args), **kw)
 
 
+def _is_exact(m) -> bool:
+    """``exact`` as the runs show it: a backend that should repeat itself but did not is not exact."""
+    return bool(m.exact) and len(set(m.runs)) <= 1
+
+
+def _to_dict(m) -> dict:
+    d = m.to_dict()
+    d["exact"] = _is_exact(m)
+    return d
+
+
 def _print_measurement(m) -> None:
-    print(f"{m.target}: {m.instructions:,} instructions ({m.backend}{', exact' if m.exact else ''}; "
+    print(f"{m.target}: {m.instructions:,} instructions ({m.backend}{', exact' if _is_exact(m) else ''}; "
           f"median of {len(m.runs)}, spread {m.spread:,}; overhead {m.baseline:,} subtracted)")
     for k, vals in m.extra.items():
         print(f"  {k}: {sorted(vals)[len(vals) // 2]:,}")
@@ -134,24 +146,37 @@ def run_count(args) -> int:
     else:
         m = _measure_ref(what[0], args)
     if args.json:
-        json.dump(m.to_dict(), sys.stdout, indent=1)
-        print()
+        print(json.dumps(_to_dict(m)))
     else:
         _print_measurement(m)
     return 0
 
 
 def _load_or_measure(ref: str, args):
+    import dataclasses
     from pathlib import Path
 
-    from irtools.measure.errors import MeasureError
+    from irtools.cli import InputError
     from irtools.measure.result import Measurement
 
-    if ref.endswith(".json") and Path(ref).is_file():
+    if ref.endswith(".json"):
+        path = Path(ref)
+        if not path.is_file():
+            raise InputError(path, "no such file" if not path.exists() else "not a file")
         try:
-            return Measurement.from_dict(json.loads(Path(ref).read_text()))
+            d = json.loads(path.read_text())
+        except (ValueError, UnicodeDecodeError) as e:
+            raise InputError(path, f"not JSON ({e})") from e
+        need = [f.name for f in dataclasses.fields(Measurement)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        missing = [k for k in need if not isinstance(d, dict) or k not in d]
+        if missing:
+            raise InputError(path, f"not an `irtools count --json` result (no {', '.join(missing[:4])}"
+                                   f"{'...' if len(missing) > 4 else ''})")
+        try:
+            return Measurement.from_dict(d)
         except (ValueError, TypeError) as e:
-            raise MeasureError(f"{ref} is not an `irtools count --json` result: {e}") from e
+            raise InputError(path, f"not an `irtools count --json` result: {e}") from e
     return _measure_ref(ref, args)
 
 
@@ -167,9 +192,9 @@ def run_compare(args) -> int:
     out = {"a": a.to_dict(), "b": b.to_dict(), "ratio_b_over_a": ratio, "speedup_a_over_b": speedup,
            "faster": "a" if a.instructions < b.instructions else "b" if b.instructions < a.instructions else "tie",
            "same_result": a.result == b.result}
+    out["a"]["exact"], out["b"]["exact"] = _is_exact(a), _is_exact(b)
     if args.json:
-        json.dump(out, sys.stdout, indent=1)
-        print()
+        print(json.dumps(out))
         return 0
     print(f"A {a.target}: {a.instructions:,} instructions")
     print(f"B {b.target}: {b.instructions:,} instructions")

@@ -1,7 +1,7 @@
 """LLVM IR: a C parser (``csrc/llparse.c``), a lazy object model over its tables, a printer.
 
     from irtools import parse_llvm
-    m = parse_llvm("file.ll")
+    m = parse_llvm_file("file.ll")   # or parse_llvm(text), parse_llvm(Path("file.ll"))
     for inst in m.instructions():
         inst.opcode, inst.type, inst.operands
 """
@@ -24,6 +24,7 @@ from .module import (
     Module,
     Value,
     parse_llvm,
+    parse_llvm_file,
 )
 from .types import (
     ArrayType,
@@ -50,5 +51,5 @@ __all__ = [
     "GlobalAlias", "GlobalIFunc", "GlobalVariable", "InlineAsm", "Instruction", "IntType", "LabelType",
     "MetadataType", "MetadataValue", "Module", "NamedStructType", "OpaqueType", "PointerType", "StructType",
     "TargetExtType", "TokenType", "Type", "Value", "VectorType", "VoidType", "X86AMXType", "X86MMXType",
-    "parse_llvm", "types",
+    "parse_llvm", "parse_llvm_file", "types",
 ]

@@ -82,20 +82,46 @@ def _load():
 def _read_source(source, path):
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), path
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source and source
-                                           and os.path.isfile(source)):
+    if isinstance(source, os.PathLike):
         p = os.fspath(source)
         with open(p, "rb") as f:
             return f.read(), path if path is not None else p
     if isinstance(source, str):
         return source.encode("utf-8", "surrogateescape"), path
-    raise TypeError(f"parse_llvm() wants str, bytes or a path, not {type(source).__name__}")
+    raise TypeError(f"parse_llvm() wants str (IR text), bytes or a pathlib.Path, not {type(source).__name__}")
+
+
+_PATHLIKE = re.compile(r"\s*[\w.~/\\:+-]+\.(ll|mlir|bc|txt)\s*")
+
+
+def path_hint(source, err: ParseError, reader: str) -> ParseError:
+    """``err``, with a hint when the text parsed was a one-line ``str`` that reads like a file name."""
+    if isinstance(source, str) and _PATHLIKE.fullmatch(source):
+        return ParseError(f"{err.message} (a str is IR text: to read the file {source.strip()!r}, pass "
+                          f"pathlib.Path({source.strip()!r}) or call {reader}())", path=err.path, line=err.line,
+                          col=err.col, source_line=err.source_line, offset=err.offset)
+    return err
 
 
 def parse_llvm(source, *, path=None) -> Module:
-    """Parse LLVM IR text (``str``, ``bytes`` or a path) into a ``Module``; raises ``ParseError``."""
+    """Parse LLVM IR into a ``Module``; raises ``ParseError``.
+
+    ``source`` is IR text (``str``), its bytes, or a file as a ``pathlib.Path`` (or any
+    ``os.PathLike``).  A ``str`` is always text, never a file name: use :func:`parse_llvm_file` or a
+    ``Path`` to read a file.  ``path`` names the text in error messages.
+    """
     data, path = _read_source(source, path)
-    return Module(data, path)
+    try:
+        return Module(data, path)
+    except ParseError as e:
+        raise path_hint(source, e, "parse_llvm_file") from None
+
+
+def parse_llvm_file(path: str | os.PathLike) -> Module:
+    """Parse the LLVM IR file at ``path`` (a ``str`` or ``Path``); raises ``OSError`` or ``ParseError``."""
+    with open(os.fspath(path), "rb") as f:
+        data = f.read()
+    return Module(data, os.fspath(path))
 
 
 def parse_tables(data: bytes):
@@ -410,6 +436,23 @@ class Module:
         for g in self._globals_all + self.functions:
             d.setdefault(g.name, g)
         return d
+
+    @cached_property
+    def _unnamed_globals(self) -> dict[int, int]:
+        """value id -> N for each global or function defined as ``@""``: as in LLVM, it takes the slot
+        one past the highest ``@N`` defined before it (in source order), and uses spell it ``@N``."""
+        defs = []
+        for g in self._globals_all + self.functions:
+            G = self._t[g._table]
+            defs.append((G.name_off[g._i], G.name_len[g._i], g._vid))
+        out, nxt = {}, 0
+        for off, n, vid in sorted(defs):
+            raw = self._text(off, off + n)
+            if not raw:
+                out[vid], nxt = nxt, nxt + 1
+            elif raw.isdigit() and self._text(off - 1, off) != '"':
+                nxt = max(nxt, int(raw) + 1)
+        return out
 
     def get_function(self, name: str) -> Function | None:
         g = self._by_name.get(name.lstrip("@") if name.startswith("@") else name)
@@ -912,7 +955,8 @@ class _Global(Value):
             return "@" + format_name(n)
         G = self._m._t[self._table]
         raw = self._m._text(G.name_off[self._i], G.name_off[self._i] + G.name_len[self._i])
-        return "@" + raw if raw else '@""'  # @"" is an unnamed global too
+        # @"" is an unnamed global: LLVM numbers it like one and the source refers to it as @N
+        return "@" + raw if raw else f"@{self._m._unnamed_globals[self._vid]}"
 
     @property
     def type(self) -> T.Type:

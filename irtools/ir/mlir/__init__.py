@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .attrs import Attribute, Type, parse_attr, parse_type
 from .model import Block, Operation, Region, UnresolvedValue, Value
-from .parser import parse_mlir
+from .parser import parse_mlir, parse_mlir_file
 
 __all__ = ["Attribute", "Block", "Operation", "Region", "Type", "UnresolvedValue", "Value", "parse_attr",
-           "parse_mlir", "parse_type"]
+           "parse_mlir", "parse_mlir_file", "parse_type"]

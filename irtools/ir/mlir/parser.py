@@ -21,16 +21,10 @@ def _read_source(source, path):
         p = Path(source)
         return p.read_bytes(), (path if path is not None else str(p))
     if isinstance(source, str):
-        if "\n" not in source and source and len(source) < 4096:
-            try:
-                if Path(source).is_file():
-                    return Path(source).read_bytes(), (path if path is not None else source)
-            except OSError:
-                pass
         return source.encode("utf-8", "surrogateescape"), path
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), path
-    raise TypeError(f"parse_mlir expects str, bytes or os.PathLike, not {type(source).__name__}")
+    raise TypeError(f"parse_mlir expects str (IR text), bytes or a pathlib.Path, not {type(source).__name__}")
 
 
 def chunk_bounds(data: bytes, split_input_file: bool) -> list[tuple[int, int]]:
@@ -61,13 +55,24 @@ def parse_chunks(data: bytes, *, path=None, split_input_file=False) -> list[Chun
 
 
 def parse_mlir(source, *, path=None, split_input_file: bool = False):
-    """Parse MLIR text into its top-level operation (a ``builtin.module``, implicit if needed).
+    """Parse MLIR into its top-level operation (a ``builtin.module``, implicit if needed).
 
-    ``source`` is text, bytes or a path (a ``str`` with no newline naming an existing file is read as
-    one).  With ``split_input_file=True`` the text is cut at each ``// -----`` as mlir-opt does and a
-    list of top-level operations is returned, one per chunk; lines stay those of the whole file.
+    ``source`` is MLIR text (``str``), its bytes, or a file as a ``pathlib.Path``.  A ``str`` is
+    always text, never a file name: use :func:`parse_mlir_file` or a ``Path`` to read a file.  With
+    ``split_input_file=True`` the text is cut at each ``// -----`` as mlir-opt does and a list of
+    top-level operations is returned, one per chunk; lines stay those of the whole file.
     """
+    from ..llvm.module import path_hint
+
     data, path = _read_source(source, path)
-    chunks = parse_chunks(data, path=path, split_input_file=split_input_file)
+    try:
+        chunks = parse_chunks(data, path=path, split_input_file=split_input_file)
+    except ParseError as e:
+        raise path_hint(source, e, "parse_mlir_file") from None
     tops = [Operation(ch, ch.top) for ch in chunks]
     return tops if split_input_file else tops[0]
+
+
+def parse_mlir_file(path: str | os.PathLike, *, split_input_file: bool = False):
+    """Parse the MLIR file at ``path`` (a ``str`` or ``Path``); raises ``OSError`` or ``ParseError``."""
+    return parse_mlir(Path(path), split_input_file=split_input_file)

@@ -24,7 +24,8 @@ def summarize(module_or_chunks) -> dict:
     """Counts over one top-level op or a list of them (split-input-file chunks).
 
     Keys: ``operations``, ``functions`` (func.func / llvm.func / other symbol ops with a region —
-    declarations without a body are not counted), ``declarations``, ``blocks``, ``regions``,
+    declarations without a body are not counted), ``function_sizes`` (operations in each function's
+    body, nested ones included), ``declarations``, ``blocks``, ``regions``,
     ``ops`` (name -> count), ``dialects`` (dialect -> count), ``generic_ops``, ``implicit_ops``,
     ``max_depth``, ``chunks`` and ``bytes`` (of the text the chunks came from).
     """
@@ -33,6 +34,7 @@ def summarize(module_or_chunks) -> dict:
     total = blocks = regions = functions = decls = generic = implicit = 0
     seen_files = {}
     max_depth = 0
+    sizes: list[int] = []
     for top in tops:
         c = top.chunk
         seen_files[id(c.src)] = len(c.src)
@@ -47,6 +49,7 @@ def summarize(module_or_chunks) -> dict:
             if name in _FUNCTION_OPS or (nreg and name.endswith(".func")):
                 if nreg and op.regions[0].blocks:
                     functions += 1
+                    sizes.append(sum(1 for _ in op.walk()) - 1)   # operations in its body
                 else:
                     decls += 1
         blocks += c.counts[T_BLOCKS]
@@ -62,6 +65,7 @@ def summarize(module_or_chunks) -> dict:
     return {
         "operations": total,
         "functions": functions,
+        "function_sizes": sizes,
         "declarations": decls,
         "blocks": blocks,
         "regions": regions,
