@@ -69,11 +69,19 @@ def test_classify_signals_and_explained_errors():
     # the mutated program crashing under TVM's own default pipeline is the program's fault
     assert classify({**seg, "stage": "run-default"}) is None
     err = {"type": "InternalError", "internal": True, "message": "Check failed: (a) is false", "traceback": ""}
-    explained = {"exit": {"kind": "exit", "code": 0},
-                 "result": {"status": "pass_error", "explained": True, "error": err, "pass_name": "p"}}
-    assert classify(explained) is None
-    explained["result"]["explained"] = False
-    assert classify(explained).kind == "internal-error"
+    # the error of a pass run against its documented pre-condition is misuse, not a finding
+    reply = {"exit": {"kind": "exit", "code": 0},
+             "result": {"status": "pass_error", "error": err, "pass_name": "tirx.VectorizeLoop", "pass_index": 0}}
+    v = classify(reply, [["tirx.VectorizeLoop", {"enable_vectorize": True}]])
+    assert v.kind == "internal-error" and v.triage.cls == "misuse"
+    assert any("LowerOpaqueBlock" in r for r in v.triage.reasons)
+    ok_order = [["s_tir.LowerInitBlock", {}], ["s_tir.ConvertBlocksToOpaque", {}], ["s_tir.LowerOpaqueBlock", {}],
+                ["tirx.VectorizeLoop", {"enable_vectorize": True}]]
+    reply["result"]["pass_index"] = 3
+    assert classify(reply, ok_order).triage.cls == "bug"
+    # a signal on misuse is a robustness report, listed apart
+    nd = {**seg, "stage": "pass:0:tirx.NarrowDataType(target_bits=32)"}
+    assert classify(nd, [["tirx.NarrowDataType", {"target_bits": 32}]]).triage.cls == "robustness"
 
 
 def test_frames_skip_visitor_machinery_and_templates():
