@@ -168,8 +168,8 @@ def artefacts(func) -> list[str]:
 
     def visit(o):
         if type(o).__name__ == "AttrStmt" and str(o.attr_key) in FUZZER_ONLY_ATTRS \
-                and type(o.node).__name__ == "IntImm":
-            why = (f"AttrStmt {o.attr_key!r} on the constant {int(o.node.value)}: TVM front ends attach this key "
+                and type(o.node).__name__ in ("IntImm", "int"):
+            why = (f"AttrStmt {o.attr_key!r} on the constant {int(getattr(o.node, 'value', o.node))}: TVM front ends attach this key "
                    "to a loop (annotations), never to a constant node")
             if why not in found:
                 found.append(why)
