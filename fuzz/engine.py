@@ -22,6 +22,7 @@ from pathlib import Path
 from . import findings as F
 from .mutate import passes as PM
 from .oracles import classify, expected_error
+from .protocol import Request
 from .tvm import passes as P
 from .worker import WorkerPool
 
@@ -181,9 +182,9 @@ class Campaign:
             lst = P.default_pipeline() if rng.random() < 0.3 else None
             if lst is None:
                 lst = [PM.random_call(rng) for _ in range(rng.randint(5, 50))]
-            return {"id": rid, "text": s.script, "passes": P.to_json(lst), "seed": case_seed,
-                    "seed_name": s.name, "ir_mutations": 0, "ir_mutated": False, "timeout": self.case_timeout,
-                    "origin": "random", "skip_seen_lowered": True, "op": "random"}
+            return Request(rid, s.script, P.to_json(lst), case_seed, seed_name=s.name, ir_mutations=0,
+                           ir_mutated=False, timeout=self.case_timeout, origin="random", skip_seen_lowered=True,
+                           op="random").to_json()
         e = self._entry_for(worker)
         passes = P.from_json(e.passes)
         n_ir = rng.choice([1, 1, 2, 3])
@@ -205,9 +206,9 @@ class Campaign:
                 op = "ir"
         else:
             op = "ir"
-        return {"id": rid, "text": e.text, "passes": P.to_json(passes), "seed": case_seed, "seed_name": e.seed_name,
-                "ir_mutations": n_ir, "ir_mutated": e.ir_mutated, "timeout": self.case_timeout, "origin": e.id,
-                "skip_seen_lowered": True, "op": op}
+        return Request(rid, e.text, P.to_json(passes), case_seed, seed_name=e.seed_name, ir_mutations=n_ir,
+                       ir_mutated=e.ir_mutated, timeout=self.case_timeout, origin=e.id, skip_seen_lowered=True,
+                       op=op).to_json()
 
     # ---------------------------------------------------------------- results
     def handle(self, req: dict, reply: dict) -> str | None:

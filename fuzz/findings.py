@@ -111,6 +111,15 @@ def lower(func, pass_list, target, check=True):
     return mod
 
 
+def llvm_version():
+    import tvm
+    import tvm_ffi
+
+    v = tvm.support.libinfo().get("LLVM_VERSION")
+    f = tvm_ffi.get_global_func("target.llvm_version_major", allow_missing=True)
+    return str(v) if v else (f"{{f()}} (major)" if f is not None else "unknown")
+
+
 def inputs(func):
     return random_args(func, np.random.default_rng(SEED))
 
@@ -134,7 +143,7 @@ def main(report: bool) -> int:
         np.savez(os.environ["REPRO_DUMP_INPUTS"], *inputs(func))
         return 0
     if report:
-        info = {{"tvm": tvm.__version__, "llvm": str(tvm.support.libinfo().get("LLVM_VERSION")),
+        info = {{"tvm": tvm.__version__, "llvm": llvm_version(),
                 "plain_tvm_compile": plain_compile(func)}}
         print("REPORT " + json.dumps(info), flush=True)
     target = llvm_target()

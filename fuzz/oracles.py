@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from .protocol import ExitKind, Outcome, Stage, parse_stage
 from .triage import BUG, Triage, triage
 
 _FRAME_RE = re.compile(r"line \d+, in ([^\n]*?(?:tvm|llvm)::[^\n]*)")
@@ -138,30 +139,29 @@ def classify(reply: dict, passes: list | None = None) -> Verdict | None:
 
 
 def _stage_pass(stage: str) -> tuple[int | None, str]:
-    parts = stage.split(":", 2)
-    if parts[0] in ("pass", "verify") and len(parts) > 2:
-        return int(parts[1]), parts[2]
-    return None, parts[0] or "start"
+    st, idx, label = parse_stage(stage)
+    if st in (Stage.PASS, Stage.VERIFY) and idx is not None:
+        return idx, label
+    return None, (st.value if st is not None else stage) or "start"
 
 
 def _classify(reply: dict) -> Verdict | None:
-    ex = reply.get("exit") or {}
-    stage = reply.get("stage") or ""
-    res = reply.get("result") or {}
-    stderr = reply.get("stderr") or ""
-    if ex.get("kind") == "signal":
-        if stage.startswith("run-default"):
-            return None
+    o = Outcome.from_json(reply)
+    stage, res, stderr = o.stage, o.result, o.stderr
+    if o.exit.kind == ExitKind.SIGNAL:
+        if parse_stage(stage)[0] == Stage.RUN_DEFAULT:
+            return None  # the mutated program crashing under TVM's own default pipeline: the program's fault
         idx, where = _stage_pass(stage)
         frames = top_frames(stderr, innermost_first=True)
-        msg = f"{ex.get('name')} in {where}"
-        return Verdict(f"signal-{ex.get('name', 'SIG').lower()}", msg, frames, stderr,
-                       location=frames[0] if frames else where, pass_index=idx, pass_name=where)
-    if ex.get("kind") == "hang":
+        msg = f"{o.exit.name} in {where}"
+        # no TVM frame to sign by: the pass (without its parameters) stands in for the location
+        return Verdict(f"signal-{(o.exit.name or 'SIG').lower()}", msg, frames, stderr,
+                       location=frames[0] if frames else where.split("(")[0], pass_index=idx, pass_name=where)
+    if o.exit.kind == ExitKind.HANG:
         idx, where = _stage_pass(stage)
-        return Verdict("hang", f"no result after {ex.get('timeout')} s in stage {stage.split(':')[0]}", (), stderr,
+        return Verdict("hang", f"no result after {o.exit.timeout} s in stage {stage.split(':')[0]}", (), stderr,
                        location=where, pass_index=idx, pass_name=where)
-    if ex.get("kind") == "server_died":
+    if o.exit.kind == ExitKind.SERVER_DIED:
         return Verdict("server-died", "the fork server died", (), stderr)
     status = res.get("status")
     err = res.get("error") or {}

@@ -36,6 +36,8 @@ NOT_DEFAULT = {
                                     "the public entry function (its documented job), which the packed API and "
                                     "code generation then see changed",
     "tirx.ForceNarrowIndexToInt32": 'docstring: "This pass should not be used in default cases."',
+    "s_tir.DecorateDeviceScope": "not in TVM's CPU pipeline: it marks the whole function body as device code "
+                                 "(a device_scope attribute), which host lowering of an llvm target does not expect",
 }
 
 
@@ -60,7 +62,8 @@ def triage(kind: str, pass_index: int | None, passes: list, result: dict | None 
     if arte:
         return Triage(ARTEFACT, arte)
     reasons: list[str] = []
-    for v in P.check(plist)[0]:
+    # the failing pass's own broken pre-conditions first, then those of the passes before it
+    for v in sorted(P.check(plist)[0], key=lambda v: (v.index != idx, -v.index)):
         if v.index <= idx:
             reasons += [f"{v.explain()}: {r}" for r in v.reasons()]
     for j, (name, _) in enumerate(plist[: idx + 1]):

@@ -145,11 +145,12 @@ def test_numpy_differential_on_seeds(pool, seeds):
 
 
 def test_reducer_keeps_the_signature(tmp_path, pool):
+    from test_fuzz_triage import cast_case
+
     from fuzz import findings as F
     from fuzz.oracles import classify
     from fuzz.reduce import reduce_finding
     from fuzz.tvm import passes as P
-    from test_fuzz_triage import cast_case
 
     # a real bug (StmtSimplify folds an out-of-range cast into an IntImm that fails its own check),
     # on a lowering order padded with passes that play no part in it

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..protocol import Stage
 from . import passes as P
 from . import replay as R
 
@@ -413,13 +414,13 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     res["violations"] = [v.explain() for v in violations]
     instrument = make_instrument(signal)
     for i, pc in enumerate(pass_list):
-        stage(f"pass:{i}:{P.pass_label(pc)}")
+        stage(Stage.PASS.at(i, P.pass_label(pc)))
         try:
             before = mod
             with tvm.transform.PassContext(opt_level=3, instruments=[instrument]):
                 mod = P.instantiate(pc)(mod)
             if "first_ill_formed" not in res and changed_module(before, mod):
-                stage(f"verify:{i}:{P.pass_label(pc)}")
+                stage(Stage.VERIFY.at(i, P.pass_label(pc)))
                 bad = ill_formed(mod)
                 if bad is not None:  # blame: the first pass whose output is ill-formed
                     res["first_ill_formed"] = {"pass_index": i, "pass_name": P.pass_label(pc), "error": bad}
