@@ -182,10 +182,11 @@ def test_reducer_keeps_the_signature(tmp_path, pool):
     assert out.returncode == 1 and "Check failed" in out.stderr
 
 
-def _findings(d: Path) -> dict[str, dict]:
-    root = d / "findings"
-    return {p.name: json.loads((p / "meta.json").read_text()) for p in root.iterdir()
-            if p.is_dir() and not p.name.startswith(".")} if root.exists() else {}
+def _findings(d: Path) -> dict[str, Path]:
+    """Every verdict folder of a campaign: bugs (findings/) and the triaged rest (triaged/<class>/)."""
+    roots = [d / "findings", *sorted((d / "triaged").glob("*"))]
+    return {f"{r.name}/{p.name}": p for r in roots if r.is_dir() for p in r.iterdir()
+            if p.is_dir() and not p.name.startswith(".")}
 
 
 @pytest.mark.slow
@@ -204,8 +205,9 @@ def test_sigkill_then_resume_loses_nothing(tmp_path):
     before = _findings(out)
     stats_before = json.loads((out / "stats.json").read_text())
     corpus_before = {x.name for x in (out / "corpus").iterdir()}
-    for name in before:  # every finding on disk is complete
-        assert {"case.tir", "passes.json", "meta.json", "reproducer.py", "report.md", "log.txt"} <=             {f.name for f in (out / "findings" / name).iterdir()}
+    for folder in before.values():  # every finding on disk is complete
+        assert {"case.tir", "passes.json", "meta.json", "reproducer.py", "report.md", "log.txt"} <= \
+            {f.name for f in folder.iterdir()}
     refused = subprocess.run(cmd + ["--time", "5s"], cwd=ROOT, capture_output=True, text=True)
     assert refused.returncode == 2 and "--resume" in refused.stderr
     subprocess.run(cmd + ["--time", "15s", "--resume"], cwd=ROOT, check=True, capture_output=True, timeout=200)

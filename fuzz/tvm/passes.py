@@ -79,8 +79,8 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("s_tir.LoopPartition"),
     _p("s_tir.InjectVirtualThread"),
     _p("s_tir.InjectDoubleBuffer"),
-    _p("s_tir.HoistIfThenElse", {"variant": (None, "basic")}),
-    _p("s_tir.HoistExpression"),
+    _p("s_tir.HoistIfThenElse", {"variant": (None, "basic")}, requires=[NO_BLOCKS]),
+    _p("s_tir.HoistExpression", requires=[NO_BLOCKS]),
     _p("s_tir.RenormalizeSplitPattern", forbids=[INTRIN_LOWERED]),
     _p("s_tir.RewriteUnsafeSelect"),
     _p("s_tir.InstrumentBoundCheckers", requires=[FLAT]),
@@ -175,6 +175,10 @@ DOCUMENTED: dict[tuple[str, str], str] = {
     ("tirx.UnrollLoop", NO_BLOCKS): f"{_ORDER} LowerOpaqueBlock, FlattenBuffer and VectorizeLoop",
     ("s_tir.RenormalizeSplitPattern", INTRIN_LOWERED): "default_s_tir_pipeline runs it before the host "
                                                        "finalisation's LowerIntrin, never after",
+    ("s_tir.HoistIfThenElse", NO_BLOCKS): f"{_ORDER} LowerOpaqueBlock, FlattenBuffer and StorageRewrite: it "
+                                          "hoists conditions of low-level loops, not of sblocks",
+    ("s_tir.HoistExpression", NO_BLOCKS): "the generalisation of HoistIfThenElse (not in the default pipeline), "
+                                          "which TVM runs only after LowerOpaqueBlock",
     ("tirx.StorageRewrite", FLAT): f"{_ORDER} FlattenBuffer",
     ("tirx.StorageRewrite", VECTORIZED): f"{_ORDER} VectorizeLoop",
     ("tirx.MakePackedAPI", SPLIT): f"{_ORDER} SplitHostDevice",
