@@ -22,6 +22,7 @@ class _Tester:
                  cls: str = "bug"):
         self.pool, self.sig, self.seed, self.seed_name, self.cls = pool, sig, seed, seed_name, cls
         self.deadline, self.timeout, self.tests = deadline, timeout, 0
+        self.last = None
 
     def __call__(self, text: str, passes: list) -> bool:
         if time.time() > self.deadline:
@@ -34,7 +35,10 @@ class _Tester:
         # the same signature *and* class: a step may not turn a bug into misuse, nor add UB (a
         # mismatch of a program with UB is no verdict at all)
         v = classify(reply, passes)
-        return v is not None and F.signature(v) == self.sig and v.triage.cls == self.cls
+        ok = v is not None and F.signature(v) == self.sig and v.triage.cls == self.cls
+        if ok:
+            self.last = v  # the verdict on the smallest case so far: the report describes it
+        return ok
 
 
 def ddmin(items: list, test) -> list:
@@ -125,6 +129,10 @@ def reduce_finding(path, *, workers: int = 1, budget_s: float = 120.0, pool: Wor
         F.atomic_write(path / "passes.orig.json", json.dumps(passes, indent=1))
     F.atomic_write(path / "case.tir", small_text)
     F.atomic_write(path / "passes.json", json.dumps(small, indent=1))
+    if t.last is not None:  # blame, message and notes of the reduced case, not of the original
+        v = t.last
+        meta.update(message=v.message, blamed_pass={"index": v.pass_index, "name": v.pass_name},
+                    notes=list(v.notes), reasons=list(v.triage.reasons))
     meta.update(reduced=True, reduction={"passes": [len(passes), len(small)], "ir_chars": [len(text), len(small_text)],
                                          "tests": t.tests})
     F.atomic_write(path / "meta.json", json.dumps(meta, indent=1))

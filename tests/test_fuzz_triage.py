@@ -131,6 +131,45 @@ def test_blame_goes_to_the_first_pass_with_ill_formed_output():
     assert "MakePackedAPI" in v.notes[0]
 
 
+# Found by a campaign (seed 11), reduced: after FlattenBuffer and CommonSubexprElim, CompactBufferAllocation
+# leaves a buffer whose shape uses a CSE variable out of its scope; MakePackedAPI falls over two passes later.
+BLAME_CASE = '''# from tvm.script import tirx as T
+
+@T.prim_func(s_tir=True)
+def main(X: T.Buffer((4, 16), "float32"), T_softmax_norm: T.Buffer((4, 16), "float32")):
+    T.func_attr({"tirx.noalias": True})
+    T_softmax_exp = T.sblock_alloc_buffer((4, 16))
+    T_softmax_expsum = T.sblock_alloc_buffer((4,))
+    for i0, k in T.grid(4, 16):
+        with T.sblock("T_softmax_expsum"):
+            v_i0, v_k = T.axis.remap("SR", [i0, k])
+            T.reads(T_softmax_exp[v_i0, v_k])
+            T.writes(T_softmax_expsum[v_i0])
+            with T.init():
+                T_softmax_expsum[v_i0] = T.float32(0.0)
+            T_softmax_expsum[v_i0] = T_softmax_expsum[v_i0] + T_softmax_exp[v_i0, v_k]
+    for i0, i1 in T.grid(4, 16):
+        with T.sblock("T_softmax_norm"):
+            v_i0, v_i1 = T.axis.remap("SS", [i0, i1])
+            T.reads(T_softmax_exp[v_i0, v_i1], T_softmax_expsum[v_i0])
+            T.writes(T_softmax_norm[v_i0, v_i1])
+            T.sblock_attr({"axis": 1})
+            T_softmax_norm[v_i0, v_i1] = T_softmax_exp[v_i0, v_i1] / T_softmax_expsum[v_i0]
+'''
+
+
+def test_blame_lands_on_the_first_ill_formed_pass_of_a_real_list():
+    names = ["s_tir.LowerInitBlock", "s_tir.ConvertBlocksToOpaque", "s_tir.LowerOpaqueBlock", "tirx.FlattenBuffer",
+             ("tirx.NarrowDataType", {"target_bits": 16}), "tirx.CommonSubexprElim",
+             ("s_tir.CompactBufferAllocation", {"is_strict": True}), "tirx.SplitHostDevice", "tirx.MakePackedAPI"]
+    res, v = _run(BLAME_CASE, names)
+    assert res["status"] == "pass_error" and res["pass_name"] == "tirx.MakePackedAPI"  # where it falls over
+    assert v.kind == "ill-formed" and v.pass_index == 6  # where it went wrong
+    assert v.pass_name.startswith("s_tir.CompactBufferAllocation") and "MakePackedAPI" in v.notes[0]
+    # CompactBufferAllocation after LowerOpaqueBlock is against the pipeline's order: misuse, with the reason
+    assert v.triage.cls == "misuse" and "before LowerOpaqueBlock" in v.triage.reasons[0]
+
+
 def test_blame_runs_the_verifier_after_each_changing_pass(seeds):
     # LowerOpaqueBlock before ConvertBlocksToOpaque is refused by TVM; run a real list whose first
     # pass changes the IR and check the per-pass verifier ran (stage "verify:<i>")

@@ -66,7 +66,7 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("s_tir.ConvertBlocksToOpaque", requires=[INIT_LOWERED], establishes=[OPAQUE]),
     _p("s_tir.LiftThreadBinding"),
     _p("s_tir.ManifestSharedMemoryLocalStage"),
-    _p("s_tir.CompactBufferAllocation", {"is_strict": (True, False)}, requires=[OPAQUE]),
+    _p("s_tir.CompactBufferAllocation", {"is_strict": (True, False)}, requires=[OPAQUE], forbids=[NO_BLOCKS]),
     _p("s_tir.LowerAutoCopy", requires=[TARGET]),
     _p("s_tir.UnifyThreadBinding"),
     _p("s_tir.LowerMatchBuffer"),
@@ -179,6 +179,8 @@ DOCUMENTED: dict[tuple[str, str], str] = {
                                           "hoists conditions of low-level loops, not of sblocks",
     ("s_tir.HoistExpression", NO_BLOCKS): "the generalisation of HoistIfThenElse (not in the default pipeline), "
                                           "which TVM runs only after LowerOpaqueBlock",
+    ("s_tir.CompactBufferAllocation", NO_BLOCKS): "default_s_tir_pipeline runs it before LowerOpaqueBlock: it "
+                                                  "compacts the buffers that sblocks allocate",
     ("tirx.StorageRewrite", FLAT): f"{_ORDER} FlattenBuffer",
     ("tirx.StorageRewrite", VECTORIZED): f"{_ORDER} VectorizeLoop",
     ("tirx.MakePackedAPI", SPLIT): f"{_ORDER} SplitHostDevice",
