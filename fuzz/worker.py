@@ -97,3 +97,9 @@ class WorkerPool:
                     p.wait()
 
 
+
+
+if __name__ == "__main__":  # the former entry point of the fork server
+    from .server import main
+
+    sys.exit(main())
