@@ -113,7 +113,10 @@ def condition(msg: str) -> str:
     if "Check failed:" in msg:
         line = re.split(r" \([^()]* vs\. [^()]*\)| : | is false", line, maxsplit=1)[0]
     line = re.sub(r"^\w+Error: ", "", line)
-    return _DTYPE_RE.sub("DT", normalise(line))
+    line = normalise(line)
+    line = re.sub(r"\b(buffer|Buffer|variable|var) [\w.]+", r"\1 ?", line)  # names of buffers and variables
+    line = re.sub(r"(?<=[A-Za-z_])\d+\b", "N", line)  # numbered names: index_var_0, cse_v2, v_i0
+    return _DTYPE_RE.sub("DT", line)
 
 
 def _blame(res: dict, i_fail: int | None) -> dict | None:

@@ -118,3 +118,13 @@ def test_build_gate_builds_each_lowered_module_once_and_samples_the_rest():
     g2 = gate()
     g2.signals({"a|b|1"})
     assert not g2.novel
+
+
+def test_condition_drops_buffer_and_variable_names():
+    from fuzz.oracles import condition
+
+    # two ill-formed outputs of one CompactBufferAllocation fault (a 10-minute campaign, seed 5)
+    a = "InternalError: TIR is ill-formed: buffer index_var_0 is used at <root>.body.block.body.seq[3]"
+    b = "InternalError: TIR is ill-formed: buffer index_var_1 is used at <root>.body.block.body.seq[2]"
+    assert condition(a) == condition(b) == "TIR is ill-formed: buffer ? is used at <root>"
+    assert condition("Check failed: lanes > 1 (1 vs. 1) : ") == "lanes > N"
