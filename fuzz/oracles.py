@@ -108,6 +108,9 @@ def source_location(text: str) -> str:
 def condition(msg: str) -> str:
     """A check's condition as written in the source (``Check failed: (cond) is false`` / ``a == b``),
     or the error's first line, without values, names, numbers or dtypes."""
+    if "LLVM module verification failed" in msg:  # the verifier's first complaint, not its header
+        rest = [x.strip() for x in msg.split("following errors:", 1)[-1].splitlines() if x.strip()]
+        msg = rest[0] if rest else msg
     line = msg.split("Check failed:", 1)[1] if "Check failed:" in msg else msg
     line = line.strip().splitlines()[0] if line.strip() else ""
     if "Check failed:" in msg:
@@ -178,9 +181,13 @@ def _classify(reply: dict) -> Verdict | None:
         berr = bad["error"]
         btext = (berr.get("message") or "") + "\n" + (berr.get("traceback") or "")
         later = res.get("pass_name") or status
-        notes = () if bad["pass_index"] == i_fail else \
-            (f"blamed on pass #{bad['pass_index']} {bad['pass_name']}, whose output is the first ill-formed one; "
-             f"the case then failed at {later} ({status})",)
+        first = f"blamed on pass #{bad['pass_index']} {bad['pass_name']}, whose output is the first ill-formed one"
+        if bad["pass_index"] == i_fail:
+            notes = ()
+        elif status == "ill_formed":
+            notes = (first + "; the rest of the list kept it ill-formed",)
+        else:
+            notes = (f"{first}; the case then failed at {later} ({status})",)
         # the verifier's own source line is the same for every ill-formed output: the culprit pass
         # is where the root cause is
         return Verdict("ill-formed", f"{bad['pass_name']}: {_check_line(berr)}", top_frames(btext), btext,
