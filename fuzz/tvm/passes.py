@@ -102,7 +102,7 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     # its docstring: "Run this pass after FlattenBuffer" (its SIGSEGV on block form is misuse)
     _p("tirx.NarrowDataType", {"target_bits": (32, 16, 64)}, requires=[FLAT]),
     _p("tirx.VectorizeLoop", {"enable_vectorize": (True, False)}, requires=[NO_BLOCKS], establishes=[VECTORIZED]),
-    _p("tirx.StorageRewrite", requires=[FLAT, VECTORIZED]),
+    _p("tirx.StorageRewrite", requires=[FLAT, VECTORIZED], forbids=[PACKED]),
     _p("tirx.UnrollLoop", requires=[NO_BLOCKS]),
     _p("tirx.StmtSimplify"),
     _p("tirx.RemoveNoOp"),
@@ -183,6 +183,8 @@ DOCUMENTED: dict[tuple[str, str], str] = {
                                                   "compacts the buffers that sblocks allocate",
     ("tirx.StorageRewrite", FLAT): f"{_ORDER} FlattenBuffer",
     ("tirx.StorageRewrite", VECTORIZED): f"{_ORDER} VectorizeLoop",
+    ("tirx.StorageRewrite", PACKED): "default_s_tir_pipeline runs it before SplitHostDevice and MakePackedAPI, "
+                                     "never on the packed host function",
     ("tirx.MakePackedAPI", SPLIT): f"{_ORDER} SplitHostDevice",
     ("tirx.MakePackedAPI", FLAT): f"{_ORDER} FlattenBuffer",
     ("tirx.FlattenBuffer", NO_BLOCKS): f"{_ORDER} LowerOpaqueBlock",
