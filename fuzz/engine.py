@@ -22,6 +22,7 @@ from pathlib import Path
 from . import findings as F
 from .mutate import passes as PM
 from .oracles import classify, expected_error
+from .protocol import Request
 from .tvm import passes as P
 from .worker import WorkerPool
 
@@ -60,6 +61,8 @@ class Stats:
     builds_skipped: int = 0
     stage_s: dict = field(default_factory=dict)  # child seconds per stage, summed over cases
     by_op: dict = field(default_factory=dict)    # mutation kind -> [cases, new coverage sites, corpus entries]
+    triaged: dict = field(default_factory=dict)  # triage class -> distinct signatures kept apart (not findings)
+    counts: dict = field(default_factory=dict)   # "<class>/<signature>" -> cases that hit it (one exemplar kept)
 
 
 def _id(text: str, passes) -> str:
@@ -68,7 +71,7 @@ def _id(text: str, passes) -> str:
 
 class Campaign:
     def __init__(self, out: Path, *, seed: int, workers: int, mode: str = "full", coverage: bool = True,
-                 resume: bool = False, case_timeout: float = 10.0, console=None):
+                 resume: bool = False, case_timeout: float = 10.0, console=None, replay_findings: bool = True):
         self.out = Path(out)
         self.seed, self.workers, self.mode, self.coverage = seed, workers, mode, coverage
         self.case_timeout = case_timeout
@@ -78,6 +81,9 @@ class Campaign:
         self.corpus: list[Entry] = []
         self.semantic: set[str] = set()
         self.signatures: dict[str, int] = {}
+        # each new bug's reproducer is run alone in the background (plain tvm.compile hit?, backtrace)
+        self.replay_findings = replay_findings
+        self._replays: list = []
         self._by_id: dict[str, Entry] = {}
         self._current: dict[int, list] = {}  # worker -> [entry, cases left]: energy, AFL-like
         self._prepare(resume)
@@ -102,6 +108,7 @@ class Campaign:
             if d.is_dir() and not d.name.startswith("."):
                 self.signatures[d.name] = 1
         self.stats.findings = len(self.signatures)
+        self.hits = self.stats.counts
         meta = {"seed": self.seed, "workers": self.workers, "mode": self.mode, "coverage": self.coverage,
                 "versions": F.versions(), "resumed": resume, "started": time.time()}
         F.atomic_write(out / "meta.json", json.dumps(meta, indent=1))
@@ -175,9 +182,9 @@ class Campaign:
             lst = P.default_pipeline() if rng.random() < 0.3 else None
             if lst is None:
                 lst = [PM.random_call(rng) for _ in range(rng.randint(5, 50))]
-            return {"id": rid, "text": s.script, "passes": P.to_json(lst), "seed": case_seed,
-                    "seed_name": s.name, "ir_mutations": 0, "ir_mutated": False, "timeout": self.case_timeout,
-                    "origin": "random", "skip_seen_lowered": True, "op": "random"}
+            return Request(rid, s.script, P.to_json(lst), case_seed, seed_name=s.name, ir_mutations=0,
+                           ir_mutated=False, timeout=self.case_timeout, origin="random", skip_seen_lowered=True,
+                           op="random").to_json()
         e = self._entry_for(worker)
         passes = P.from_json(e.passes)
         n_ir = rng.choice([1, 1, 2, 3])
@@ -199,18 +206,18 @@ class Campaign:
                 op = "ir"
         else:
             op = "ir"
-        return {"id": rid, "text": e.text, "passes": P.to_json(passes), "seed": case_seed, "seed_name": e.seed_name,
-                "ir_mutations": n_ir, "ir_mutated": e.ir_mutated, "timeout": self.case_timeout, "origin": e.id,
-                "skip_seen_lowered": True, "op": op}
+        return Request(rid, e.text, P.to_json(passes), case_seed, seed_name=e.seed_name, ir_mutations=n_ir,
+                       ir_mutated=e.ir_mutated, timeout=self.case_timeout, origin=e.id, skip_seen_lowered=True,
+                       op=op).to_json()
 
     # ---------------------------------------------------------------- results
     def handle(self, req: dict, reply: dict) -> str | None:
         self.stats.execs += 1
         case = reply.get("case") or req["text"]
-        v = classify(reply)
+        v = classify(reply, req["passes"])
         found = None
         if v is not None:
-            root = self.out / ("hangs" if v.kind == "hang" else "findings")
+            root = F.folder_for(self.out, v)
             path, new = F.write_finding(root, v, case=case, passes=req["passes"], seed=req["seed"],
                                         seed_name=req["seed_name"], reply=reply,
                                         default_passes=P.to_json(P.default_pipeline()),
@@ -221,17 +228,24 @@ class Campaign:
                 self.stats.hangs += 1
             elif v.kind.startswith("signal"):
                 self.stats.crashes += 1
-            if new:
-                self.signatures[path.name] = 1
-                self.stats.findings = len(self.signatures)
-                found = path.name
+            key = f"{v.triage.cls}/{path.name}"
+            self.hits[key] = self.hits.get(key, 0) + 1
+            if v.triage.is_bug and v.kind != "hang":
+                if new:
+                    self.signatures[path.name] = 1
+                    self.stats.findings = len(self.signatures)
+                    found = path.name
+                    if self.replay_findings:
+                        self._replays.append((path, F.start_replay(path)))
+            elif new:
+                self.stats.triaged[v.triage.cls] = self.stats.triaged.get(v.triage.cls, 0) + 1
         for k, t in (reply.get("times") or {}).items():
             self.stats.stage_s[k] = round(self.stats.stage_s.get(k, 0.0) + t, 3)
         res = reply.get("result") or {}
         self.stats.builds_skipped += "build_skipped" in res
         if res.get("status") == "rejected":
             self.stats.rejected += 1
-        if expected_error(reply):
+        if (v is not None and not v.triage.is_bug) or expected_error(reply):
             self.stats.expected_errors += 1
         op = self.stats.by_op.setdefault(req.get("op", "?"), [0, 0, 0])
         op[0] += 1
@@ -257,6 +271,7 @@ class Campaign:
     def write_stats(self) -> dict:
         from .coverage.tracer import read_bitmap
 
+        self._poll_replays()
         split = getattr(self, "_split", None)
         if split is not None:
             self.stats.cov_own, self.stats.cov_other = read_bitmap(self.out / "coverage.bitmap", split)
@@ -270,6 +285,15 @@ class Campaign:
             f.write(f"{d['elapsed']:.2f},{self.stats.execs},{self.stats.cov_own},{self.stats.cov_other},"
                     f"{self.stats.semantic},{self.stats.findings}\n")
         return d
+
+    def _poll_replays(self, wait: bool = False) -> None:
+        left = []
+        for path, proc in self._replays:
+            if wait or proc.poll() is not None:
+                F.finish_replay(path, proc)
+            else:
+                left.append((path, proc))
+        self._replays = left
 
     def elapsed(self) -> float:
         return self.stats.elapsed_before + time.time() - self.stats.start
@@ -315,6 +339,7 @@ class Campaign:
                     self.handle(req, reply)
         finally:
             pool.close()
+            self._poll_replays(wait=True)
             stats = self.write_stats()
             if live_ctx:
                 live_ctx.update(self.status_line())

@@ -10,7 +10,10 @@ is not a finding.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+
+from .protocol import ExitKind, Outcome, Stage, parse_stage
+from .triage import BUG, Triage, triage
 
 _FRAME_RE = re.compile(r"line \d+, in ([^\n]*?(?:tvm|llvm)::[^\n]*)")
 # Errors that say the *input* program is outside what TVM supports (mutated IR can do that), not
@@ -29,10 +32,21 @@ class Verdict:
     message: str
     frames: tuple[str, ...]
     detail: str  # the raw error / log the finding keeps
+    location: str = ""      # the failing check's source location (src/...cc:LINE) or innermost TVM frame
+    pass_index: int | None = None  # the blamed pass (None: after the list)
+    pass_name: str = ""
+    triage: Triage = field(default_factory=lambda: Triage(BUG))
+    notes: tuple[str, ...] = ()  # what else the report should say (which side is wrong, the blame move)
+    check: str = ""         # the raw error message of the failing check (the signature's condition)
 
     @property
     def normalised(self) -> str:
         return normalise(self.message)
+
+    @property
+    def condition(self) -> str:
+        """The failing check's condition without values, names or dtypes (the signature's text)."""
+        return condition(self.check or self.message)
 
 
 def normalise(msg: str) -> str:
@@ -81,42 +95,127 @@ def top_frames(log: str, n: int = 3, *, innermost_first: bool = False) -> tuple[
     return tuple(frames)
 
 
-def classify(reply: dict) -> Verdict | None:
-    ex = reply.get("exit") or {}
-    stage = reply.get("stage") or ""
+_SRC_RE = re.compile(r'File "[^"]*?/?(src/[^"]+?\.(?:cc|h|cpp))", line (\d+)')
+_DTYPE_RE = re.compile(r"\b(?:u?int|float|bfloat|e[45]m\d\w*)\d*(?:x\d+)?\b|\bbool\b")
+
+
+def source_location(text: str) -> str:
+    """``src/...cc:LINE`` of the throw site: the innermost TVM source frame of the traceback."""
+    found = _SRC_RE.findall(text or "")
+    return f"{found[-1][0]}:{found[-1][1]}" if found else ""
+
+
+def condition(msg: str) -> str:
+    """A check's condition as written in the source (``Check failed: (cond) is false`` / ``a == b``),
+    or the error's first line, without values, names, numbers or dtypes."""
+    if "LLVM module verification failed" in msg:  # the verifier's first complaint, not its header
+        rest = [x.strip() for x in msg.split("following errors:", 1)[-1].splitlines() if x.strip()]
+        msg = rest[0] if rest else msg
+    line = msg.split("Check failed:", 1)[1] if "Check failed:" in msg else msg
+    line = line.strip().splitlines()[0] if line.strip() else ""
+    if "Check failed:" in msg:
+        line = re.split(r" \([^()]* vs\. [^()]*\)| : | is false", line, maxsplit=1)[0]
+    line = re.sub(r"^\w+Error: ", "", line)
+    line = normalise(line)
+    line = re.sub(r"\b(buffer|Buffer|variable|var) [\w.]+", r"\1 ?", line)  # names of buffers and variables
+    line = re.sub(r"(?<=[A-Za-z_])\d+\b", "N", line)  # numbered names: index_var_0, cse_v2, v_i0
+    return _DTYPE_RE.sub("DT", line)
+
+
+def _blame(res: dict, i_fail: int | None) -> dict | None:
+    """The first ill-formed pass output before (or at) the failure, which is the culprit."""
+    bad = res.get("first_ill_formed")
+    if bad is None:
+        return None
+    if i_fail is not None and bad["pass_index"] > i_fail:
+        return None
+    return bad
+
+
+def classify(reply: dict, passes: list | None = None) -> Verdict | None:
+    """The verdict on one reply, blamed on the first pass with ill-formed output and triaged
+    (``passes``: the case's JSON pass list; without it every verdict is triaged ``bug``)."""
+    v = _classify(reply)
+    if v is None:
+        return None
     res = reply.get("result") or {}
-    stderr = reply.get("stderr") or ""
-    if ex.get("kind") == "signal":
-        if stage.startswith("run-default"):
-            return None
-        parts = stage.split(":")
-        where = parts[2] if parts[0] == "pass" and len(parts) > 2 else (parts[0] or "start")
-        msg = f"{ex.get('name')} in {where}"
-        return Verdict(f"signal-{ex.get('name', 'SIG').lower()}", msg,
-                       top_frames(stderr, innermost_first=True), stderr)
-    if ex.get("kind") == "hang":
-        return Verdict("hang", f"no result after {ex.get('timeout')} s in stage {stage.split(':')[0]}", (), stderr)
-    if ex.get("kind") == "server_died":
+    if passes is not None:
+        v = replace(v, triage=triage(v.kind, v.pass_index, passes, res))
+    return v
+
+
+def _stage_pass(stage: str) -> tuple[int | None, str]:
+    st, idx, label = parse_stage(stage)
+    if st in (Stage.PASS, Stage.VERIFY) and idx is not None:
+        return idx, label
+    return None, (st.value if st is not None else stage) or "start"
+
+
+def _classify(reply: dict) -> Verdict | None:
+    o = Outcome.from_json(reply)
+    stage, res, stderr = o.stage, o.result, o.stderr
+    if o.exit.kind == ExitKind.SIGNAL:
+        if parse_stage(stage)[0] == Stage.RUN_DEFAULT:
+            return None  # the mutated program crashing under TVM's own default pipeline: the program's fault
+        idx, where = _stage_pass(stage)
+        frames = top_frames(stderr, innermost_first=True)
+        msg = f"{o.exit.name} in {where}"
+        # no TVM frame to sign by: the pass (without its parameters) stands in for the location
+        return Verdict(f"signal-{(o.exit.name or 'SIG').lower()}", msg, frames, stderr,
+                       location=frames[0] if frames else where.split("(")[0], pass_index=idx, pass_name=where)
+    if o.exit.kind == ExitKind.HANG:
+        idx, where = _stage_pass(stage)
+        return Verdict("hang", f"no result after {o.exit.timeout} s in stage {stage.split(':')[0]}", (), stderr,
+                       location=where, pass_index=idx, pass_name=where)
+    if o.exit.kind == ExitKind.SERVER_DIED:
         return Verdict("server-died", "the fork server died", (), stderr)
     status = res.get("status")
     err = res.get("error") or {}
-    text = (err.get("message") or "") + "\n" + (err.get("traceback") or "")
-    if any(p in (err.get("message") or "") for p in INPUT_LIMITATIONS):
+    msg = err.get("message") or ""
+    text = msg + "\n" + (err.get("traceback") or "")
+    if any(p in msg for p in INPUT_LIMITATIONS):
         return None
-    if status == "pass_error" and err.get("internal") and not res.get("explained"):
+    i_fail = res.get("pass_index") if status == "pass_error" else None
+    bad = _blame(res, i_fail) if status in ("pass_error", "ill_formed", "codegen_error", "run_error") else None
+    if bad is not None:  # an earlier pass left ill-formed IR: it is the culprit, whatever fell over later
+        berr = bad["error"]
+        btext = (berr.get("message") or "") + "\n" + (berr.get("traceback") or "")
+        later = res.get("pass_name") or status
+        first = f"blamed on pass #{bad['pass_index']} {bad['pass_name']}, whose output is the first ill-formed one"
+        if bad["pass_index"] == i_fail:
+            notes = ()
+        elif status == "ill_formed":
+            notes = (first + "; the rest of the list kept it ill-formed",)
+        else:
+            notes = (f"{first}; the case then failed at {later} ({status})",)
+        # the verifier's own source line is the same for every ill-formed output: the culprit pass
+        # is where the root cause is
+        return Verdict("ill-formed", f"{bad['pass_name']}: {_check_line(berr)}", top_frames(btext), btext,
+                       location=f"output of {bad['pass_name'].split('(')[0]}", pass_index=bad["pass_index"],
+                       pass_name=bad["pass_name"], notes=notes, check=berr.get("message") or "")
+    if status == "pass_error" and err.get("internal"):
         where = res.get("pass_name", "?")
-        return Verdict("internal-error", f"{where}: {_check_line(err)}", top_frames(text), text)
-    if status == "ill_formed" and not res.get("explained"):
-        return Verdict("ill-formed", _check_line(err), top_frames(text), text)
-    if status == "codegen_error" and not res.get("explained"):
-        return Verdict("codegen-error", _check_line(err), top_frames(text), text)
+        return Verdict("internal-error", f"{where}: {_check_line(err)}", top_frames(text), text,
+                       location=source_location(text), pass_index=i_fail, pass_name=where, check=msg)
+    if status == "ill_formed":  # not blamed on a pass (none changed the IR?): the verifier's word
+        return Verdict("ill-formed", _check_line(err), top_frames(text), text, location="output of the pass list",
+                       check=msg)
+    if status == "codegen_error":
+        return Verdict("codegen-error", _check_line(err), top_frames(text), text, location=source_location(text),
+                       pass_name="codegen", check=msg)
     if status == "default_error" and err.get("internal"):
-        return Verdict("internal-error", "default pipeline: " + _check_line(err), top_frames(text), text)
+        return Verdict("internal-error", "default pipeline: " + _check_line(err), top_frames(text), text,
+                       location=source_location(text), pass_name="default pipeline", check=msg,
+                       notes=("plain tvm.compile (the default pipeline) fails on this input",))
     if status == "mismatch":
+        if res.get("ub") or res.get("out_of_bounds") or res.get("racy"):
+            return None  # no defined result to compare
+        wrong = res.get("wrong") or f"the pass list or the {res.get('against')}"
         return Verdict("miscompile", f"output differs from the {res.get('against')} (buffer {res.get('buffer')})",
-                       (), str(res))
+                       (), str(res), location=f"wrong: {wrong}", notes=(f"wrong side: {wrong}",))
     if status == "run_error" and not res.get("explained"):
-        return Verdict("run-error", _check_line(err), top_frames(text), text)
+        return Verdict("run-error", _check_line(err), top_frames(text), text, location=source_location(text),
+                       check=msg)
     return None
 
 
@@ -127,10 +226,11 @@ def _check_line(err: dict) -> str:
     return f"{err.get('type', 'Error')}: {line[:400]}"
 
 
-def expected_error(reply: dict) -> bool:
-    """An error the pre-condition model explains (counted, never reported)."""
+def expected_error(reply: dict, passes: list | None = None) -> bool:
+    """An error that is no finding: an input limitation, or a verdict triaged other than ``bug``."""
     res = reply.get("result") or {}
     msg = (res.get("error") or {}).get("message") or ""
     if any(p in msg for p in INPUT_LIMITATIONS):
         return True
-    return res.get("status") in ("pass_error", "ill_formed", "codegen_error", "run_error") and bool(res.get("explained"))
+    v = classify(reply, passes)
+    return v is not None and not v.triage.is_bug

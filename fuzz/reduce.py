@@ -18,9 +18,11 @@ from .worker import WorkerPool
 
 
 class _Tester:
-    def __init__(self, pool: WorkerPool, sig: str, seed: int, seed_name: str, deadline: float, timeout: float):
-        self.pool, self.sig, self.seed, self.seed_name = pool, sig, seed, seed_name
+    def __init__(self, pool: WorkerPool, sig: str, seed: int, seed_name: str, deadline: float, timeout: float,
+                 cls: str = "bug"):
+        self.pool, self.sig, self.seed, self.seed_name, self.cls = pool, sig, seed, seed_name, cls
         self.deadline, self.timeout, self.tests = deadline, timeout, 0
+        self.last = None
 
     def __call__(self, text: str, passes: list) -> bool:
         if time.time() > self.deadline:
@@ -30,8 +32,13 @@ class _Tester:
                              "seed_name": self.seed_name, "ir_mutations": 0, "ir_mutated": True,
                              "timeout": self.timeout})
         (_, reply), = self.pool.collect(timeout=self.timeout + 30)
-        v = classify(reply)
-        return v is not None and F.signature(v) == self.sig
+        # the same signature *and* class: a step may not turn a bug into misuse, nor add UB (a
+        # mismatch of a program with UB is no verdict at all)
+        v = classify(reply, passes)
+        ok = v is not None and F.signature(v) == self.sig and v.triage.cls == self.cls
+        if ok:
+            self.last = v  # the verdict on the smallest case so far: the report describes it
+        return ok
 
 
 def ddmin(items: list, test) -> list:
@@ -103,7 +110,8 @@ def reduce_finding(path, *, workers: int = 1, budget_s: float = 120.0, pool: Wor
     own = pool is None
     pool = pool or WorkerPool(1, bitmap=None, coverage=False)
     try:
-        t = _Tester(pool, meta["signature"], meta["seed"], meta.get("seed_name", ""), time.time() + budget_s, 10.0)
+        t = _Tester(pool, meta["signature"], meta["seed"], meta.get("seed_name", ""), time.time() + budget_s, 10.0,
+                    meta.get("class", "bug"))
         if not t(text, passes):
             return f"{path.name}: does not reproduce in a fresh worker; left as found"
         small = ddmin(passes, lambda p: t(text, p))
@@ -121,10 +129,14 @@ def reduce_finding(path, *, workers: int = 1, budget_s: float = 120.0, pool: Wor
         F.atomic_write(path / "passes.orig.json", json.dumps(passes, indent=1))
     F.atomic_write(path / "case.tir", small_text)
     F.atomic_write(path / "passes.json", json.dumps(small, indent=1))
+    if t.last is not None:  # blame, message and notes of the reduced case, not of the original
+        v = t.last
+        meta.update(message=v.message, blamed_pass={"index": v.pass_index, "name": v.pass_name},
+                    notes=list(v.notes), reasons=list(v.triage.reasons))
     meta.update(reduced=True, reduction={"passes": [len(passes), len(small)], "ir_chars": [len(text), len(small_text)],
                                          "tests": t.tests})
     F.atomic_write(path / "meta.json", json.dumps(meta, indent=1))
-    F.atomic_write(path / "report.md", F.report_md(meta, small_text, small))
+    F.rewrite_reproducer(path)
     return (f"{path.name}: pass list {len(passes)} -> {len(small)}, IR {len(text)} -> {len(small_text)} chars "
             f"({t.tests} tests)")
 

@@ -69,11 +69,19 @@ def test_classify_signals_and_explained_errors():
     # the mutated program crashing under TVM's own default pipeline is the program's fault
     assert classify({**seg, "stage": "run-default"}) is None
     err = {"type": "InternalError", "internal": True, "message": "Check failed: (a) is false", "traceback": ""}
-    explained = {"exit": {"kind": "exit", "code": 0},
-                 "result": {"status": "pass_error", "explained": True, "error": err, "pass_name": "p"}}
-    assert classify(explained) is None
-    explained["result"]["explained"] = False
-    assert classify(explained).kind == "internal-error"
+    # the error of a pass run against its documented pre-condition is misuse, not a finding
+    reply = {"exit": {"kind": "exit", "code": 0},
+             "result": {"status": "pass_error", "error": err, "pass_name": "tirx.VectorizeLoop", "pass_index": 0}}
+    v = classify(reply, [["tirx.VectorizeLoop", {"enable_vectorize": True}]])
+    assert v.kind == "internal-error" and v.triage.cls == "misuse"
+    assert any("LowerOpaqueBlock" in r for r in v.triage.reasons)
+    ok_order = [["s_tir.LowerInitBlock", {}], ["s_tir.ConvertBlocksToOpaque", {}], ["s_tir.LowerOpaqueBlock", {}],
+                ["tirx.VectorizeLoop", {"enable_vectorize": True}]]
+    reply["result"]["pass_index"] = 3
+    assert classify(reply, ok_order).triage.cls == "bug"
+    # a signal on misuse is a robustness report, listed apart
+    nd = {**seg, "stage": "pass:0:tirx.NarrowDataType(target_bits=32)"}
+    assert classify(nd, [["tirx.NarrowDataType", {"target_bits": 32}]]).triage.cls == "robustness"
 
 
 def test_frames_skip_visitor_machinery_and_templates():
@@ -110,3 +118,13 @@ def test_build_gate_builds_each_lowered_module_once_and_samples_the_rest():
     g2 = gate()
     g2.signals({"a|b|1"})
     assert not g2.novel
+
+
+def test_condition_drops_buffer_and_variable_names():
+    from fuzz.oracles import condition
+
+    # two ill-formed outputs of one CompactBufferAllocation fault (a 10-minute campaign, seed 5)
+    a = "InternalError: TIR is ill-formed: buffer index_var_0 is used at <root>.body.block.body.seq[3]"
+    b = "InternalError: TIR is ill-formed: buffer index_var_1 is used at <root>.body.block.body.seq[2]"
+    assert condition(a) == condition(b) == "TIR is ill-formed: buffer ? is used at <root>"
+    assert condition("Check failed: lanes > 1 (1 vs. 1) : ") == "lanes > N"

@@ -7,12 +7,15 @@ The result is a plain dict (JSON) that :mod:`fuzz.oracles` classifies.
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable
 
 import numpy as np
 
+from ..protocol import Stage
 from . import passes as P
+from . import replay as R
 
 TARGET = {"kind": "llvm"}
 
@@ -145,37 +148,164 @@ def racy(func) -> bool:
         return True
 
 
-def random_args(func, rng: np.random.Generator) -> list[np.ndarray]:
-    out = []
-    for param in func.params:
-        try:  # in 0.27 a buffer parameter is a Var of BufferType
-            shape = [int(s) for s in param.shape]
-            dtype = str(param.dtype)
-        except Exception as e:
-            raise ValueError(f"parameter {param} is not a buffer of static shape") from e
-        if dtype.startswith("float"):
-            out.append(rng.uniform(-1, 1, size=shape).astype(dtype))
-        elif dtype.startswith(("int", "uint")):
-            out.append(rng.integers(0, 100, size=shape).astype(dtype))
-        elif dtype == "bool":
-            out.append(rng.integers(0, 2, size=shape).astype(bool))
-        else:
-            raise ValueError(f"unsupported dtype {dtype}")
+random_args = R.random_args
+_run = R.run
+_close = R.close
+
+
+# Attribute keys the IR mutator (``mutate.ir.wrap_attr``) writes as an AttrStmt on a constant node.
+# TVM's front ends put them on loops (``T.serial(..., annotations={...})``, schedule ``annotate``),
+# and LowerOpaqueBlock turns a pragma annotation into an AttrStmt on the loop *variable*: an
+# AttrStmt whose node is an integer constant comes from the fuzzer alone.
+FUZZER_ONLY_ATTRS = ("pragma_auto_unroll_max_step", "pragma_unroll_explicit", "software_pipeline_stage",
+                     "pragma_loop_partition_hint")
+
+
+def artefacts(func) -> list[str]:
+    """Forms in ``func`` that TVM's own front ends never produce (the fuzzer's mutators write them)."""
+    import tvm_ffi
+
+    found: list[str] = []
+
+    def visit(o):
+        if type(o).__name__ == "AttrStmt" and str(o.attr_key) in FUZZER_ONLY_ATTRS \
+                and type(o.node).__name__ in ("IntImm", "int"):
+            why = (f"AttrStmt {o.attr_key!r} on the constant {int(getattr(o.node, 'value', o.node))}: TVM front ends attach this key "
+                   "to a loop (annotations), never to a constant node")
+            if why not in found:
+                found.append(why)
+
+    tvm_ffi.structural_walk(func.body, visit)
+    return found
+
+
+def ub_reasons(func) -> list[str]:
+    """Undefined behaviour that a static walk can prove in a block-form or low-level PrimFunc: a
+    read of an allocated (non-parameter) buffer before any store to it in program order, a shift
+    by a constant out of ``[0, bits)``, a float-to-int cast of a constant out of range.  (Bounds:
+    ``OOBChecker``, separately.)"""
+    import tvm_ffi
+
+    def key(v):  # identity (``==`` on a Var builds an expression)
+        return v.__chandle__()
+
+    params = {key(p) for p in func.params}
+    written: set = set()
+    out: list[str] = []
+
+    def note(msg):
+        if msg not in out:
+            out.append(msg)
+
+    def expr(e):
+        def visit(o):
+            name = type(o).__name__
+            if name in ("TensorLoad", "BufferLoad"):
+                buf = o.source if hasattr(o, "source") else o.buffer
+                if key(buf) not in params and key(buf) not in written:
+                    note(f"read of {getattr(buf, 'name', buf)!s} before any store to it (uninitialised memory)")
+            elif name == "Call" and str(getattr(o.op, "name", "")) in ("tirx.shift_left", "tirx.shift_right") \
+                    and type(o.args[1]).__name__ == "IntImm":
+                k, bits = int(o.args[1].value), o.args[0].dtype.bits
+                if not 0 <= k < bits:
+                    note(f"shift of a {bits}-bit value by {k}")
+            elif name == "Cast" and type(o.value).__name__ == "FloatImm" and str(o.dtype).startswith(("int", "uint")):
+                bits, v = o.dtype.bits, float(o.value.value)
+                lo, hi = (0, 2 ** bits - 1) if str(o.dtype).startswith("uint") else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+                if not lo <= v <= hi:
+                    note(f"cast of {v} to {o.dtype} (out of range)")
+        tvm_ffi.structural_walk(e, visit)
+
+    def stmt(s):
+        if s is None:
+            return
+        name = type(s).__name__
+        if name == "SeqStmt":
+            for x in s.seq:
+                stmt(x)
+        elif name == "BufferStore":
+            expr(s.value)
+            for i in s.indices:
+                expr(i)
+            written.add(key(s.buffer))
+        elif name == "SBlockRealize":
+            for v in s.iter_values:
+                expr(v)
+            expr(s.predicate)
+            stmt(s.block)
+        elif name == "SBlock":
+            for mb in s.match_buffers:
+                written.add(key(mb.buffer))  # an alias: its source's state is not tracked
+            if s.init is not None:
+                stmt(s.init)
+            stmt(s.body)
+        elif name == "IfThenElse":
+            expr(s.condition)
+            stmt(s.then_case)
+            stmt(s.else_case)
+        elif name == "For":
+            expr(s.min)
+            expr(s.extent)
+            stmt(s.body)
+        elif name == "While":
+            expr(s.condition)
+            stmt(s.body)
+        elif name in ("LetStmt", "AssertStmt", "Evaluate", "AttrStmt"):
+            for f in ("value", "condition", "message"):
+                if hasattr(s, f) and isinstance(getattr(s, f), __import__("tvm").ir.PrimExpr):
+                    expr(getattr(s, f))
+            stmt(getattr(s, "body", None))
+        else:  # allocations, declarations and what else holds a body
+            body = getattr(s, "body", None)
+            if body is not None:
+                stmt(body)
+            elif name not in ("AllocBuffer", "DeclBuffer"):
+                written.update(_stored_vars(s))  # an unfamiliar leaf: assume it writes what it names
+
+    def _stored_vars(s):
+        found = set()
+        tvm_ffi.structural_walk(s, lambda o: found.add(key(o.buffer)) if type(o).__name__ == "BufferStore" else None)
+        return found
+
+    try:
+        stmt(func.body)
+    except Exception as e:  # an unfamiliar node: say so rather than guess
+        return [f"UB walk failed ({type(e).__name__}: {e}): not compared"]
     return out
 
 
-def _run(main, arrays):
-    import tvm
+def changed_module(before, after) -> bool:
+    """Whether a pass changed the module: identity first (copy-on-write), then the structural hash."""
+    import tvm_ffi
 
-    tensors = [tvm.runtime.tensor(a.copy()) for a in arrays]
-    main(*tensors)
-    return [t.numpy() for t in tensors]
+    if before.same_as(after):
+        return False
+    return tvm_ffi.structural_hash(before) != tvm_ffi.structural_hash(after)
 
 
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    if a.dtype.kind == "f":
-        return bool(np.allclose(a, b, rtol=1e-3, atol=1e-4, equal_nan=True))
-    return bool(np.array_equal(a, b))
+# Verifier complaints about forms TVM produces itself and treats as legal: not ill-formed.
+LEGAL_FORMS = (
+    (re.compile(r"undefined variable \S+ at <root>[\w.\[\]]*\.node\b"),
+     "LowerOpaqueBlock turns a loop's pragma annotation into an AttrStmt on the loop variable placed before the "
+     "loop (TVM's own lowering form, read by code generation)"),
+)
+
+
+def legal_form(message: str) -> str | None:
+    return next((why for rx, why in LEGAL_FORMS if rx.search(message or "")), None)
+
+
+def ill_formed(mod) -> dict | None:
+    """The well-formedness verifier's error for ``mod``, or None (``s_tir.analysis.verify_well_formed``
+    on every PrimFunc: it covers the tirx verifiers that apply to host code on an LLVM target).
+    A complaint about a documented-legal form (:data:`LEGAL_FORMS`) is no error."""
+    try:
+        R.verify_module(mod)
+    except Exception as e:
+        if legal_form(str(e)):
+            return None
+        return _err(e)
+    return None
 
 
 def _err(e: BaseException) -> dict:
@@ -273,6 +403,8 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
         oob = True
     res["out_of_bounds"] = oob
     res["racy"] = racy(func)
+    res["artefacts"] = artefacts(func)
+    res["ub"] = ub_reasons(func) + (["out-of-bounds access (OOBChecker)"] if oob else [])
     target = tvm.target.Target(TARGET)
     target = target.with_host(target)
     mod = tvm.IRModule({"main": func})
@@ -282,10 +414,16 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     res["violations"] = [v.explain() for v in violations]
     instrument = make_instrument(signal)
     for i, pc in enumerate(pass_list):
-        stage(f"pass:{i}:{P.pass_label(pc)}")
+        stage(Stage.PASS.at(i, P.pass_label(pc)))
         try:
+            before = mod
             with tvm.transform.PassContext(opt_level=3, instruments=[instrument]):
                 mod = P.instantiate(pc)(mod)
+            if "first_ill_formed" not in res and changed_module(before, mod):
+                stage(Stage.VERIFY.at(i, P.pass_label(pc)))
+                bad = ill_formed(mod)
+                if bad is not None:  # blame: the first pass whose output is ill-formed
+                    res["first_ill_formed"] = {"pass_index": i, "pass_name": P.pass_label(pc), "error": bad}
         except Exception as e:
             res.update(status="pass_error", pass_index=i, pass_name=P.pass_label(pc), error=_err(e),
                        explained=any(v.index <= i for v in violations))
@@ -298,12 +436,9 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
         gate.signals(signal)
     explained = bool(violations)
     stage("verify")
-    try:
-        for _, f in mod.functions.items():
-            if isinstance(f, tirx.PrimFunc):
-                s_tir.analysis.verify_well_formed(f)
-    except Exception as e:
-        res.update(status="ill_formed", error=_err(e), explained=explained)
+    bad = ill_formed(mod)
+    if bad is not None:
+        res.update(status="ill_formed", error=bad, explained=explained)
         return res
     if not P.codegen_ready(pass_list):
         res["status"] = "not_lowered"
@@ -334,7 +469,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     except Exception as e:
         res.update(status="codegen_error", error=_err(e), explained=explained)
         return res
-    if not differential or explained or oob or res["racy"] or (same_tir_known(res) and (reference is None or ir_mutated)):
+    if not differential or explained or res["ub"] or res["racy"] or (same_tir_known(res) and (reference is None or ir_mutated)):
         return res
     stage("jit")  # machine code only for programs the differential runs
     try:
@@ -369,18 +504,38 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     except Exception as e:
         res.update(status="run_error", error=_err(e), explained=ref_outs is None)
         return res
+    n_out = 1
+    expected = reference(args[:-n_out]) if reference is not None and not ir_mutated else None
+
+    def agrees_with_numpy(vals) -> bool | None:
+        if expected is None or vals is None:
+            return None
+        return all(_close(a, np.asarray(b)) for a, b in zip(vals[-n_out:], expected, strict=False))
+
+    def wrong_side() -> str:
+        mine, theirs = agrees_with_numpy(outs), agrees_with_numpy(ref_outs)
+        if mine is None or theirs is None:
+            return ("unknown: the pass list and TVM's default pipeline disagree, and mutated IR has no NumPy "
+                    "reference") if expected is None else "the pass list (NumPy disagrees with it)"
+        if theirs and not mine:
+            return "the pass list (NumPy agrees with the default pipeline)"
+        if mine and not theirs:
+            return "the default pipeline, i.e. plain tvm.compile (NumPy agrees with the pass list)"
+        return "both (neither agrees with NumPy)" if not mine else "neither (both agree with NumPy)"
+
+    if res["ub"]:  # no defined result: nothing to compare (and a reducer step that adds UB fails here)
+        res["note"] = "UB: " + "; ".join(res["ub"])
+        return res
     if ref_outs is not None:
         for k, (a, b) in enumerate(zip(outs, ref_outs, strict=True)):
             if not _close(a, b):
-                res.update(status="mismatch", against="default pipeline", buffer=k,
-                           max_abs_diff=float(np.nanmax(np.abs(a.astype("float64") - b.astype("float64")))))
+                res.update(status="mismatch", against="default pipeline", buffer=k, wrong=wrong_side(),
+                           max_abs_diff=R.max_abs_diff(a, b))
                 return res
-    if reference is not None and not ir_mutated:
-        n_out = 1
-        expected = reference(args[:-n_out])
+    if expected is not None:
         for k, (a, b) in enumerate(zip(outs[-n_out:], expected, strict=False)):
             if not _close(a, np.asarray(b)):
-                res.update(status="mismatch", against="numpy", buffer=len(args) - n_out + k,
-                           max_abs_diff=float(np.nanmax(np.abs(a.astype("float64") - np.asarray(b, "float64")))))
+                res.update(status="mismatch", against="numpy", buffer=len(args) - n_out + k, wrong=wrong_side(),
+                           max_abs_diff=R.max_abs_diff(a, b))
                 return res
     return res

@@ -66,7 +66,7 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("s_tir.ConvertBlocksToOpaque", requires=[INIT_LOWERED], establishes=[OPAQUE]),
     _p("s_tir.LiftThreadBinding"),
     _p("s_tir.ManifestSharedMemoryLocalStage"),
-    _p("s_tir.CompactBufferAllocation", {"is_strict": (True, False)}, requires=[OPAQUE]),
+    _p("s_tir.CompactBufferAllocation", {"is_strict": (True, False)}, requires=[OPAQUE], forbids=[NO_BLOCKS]),
     _p("s_tir.LowerAutoCopy", requires=[TARGET]),
     _p("s_tir.UnifyThreadBinding"),
     _p("s_tir.LowerMatchBuffer"),
@@ -79,9 +79,9 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("s_tir.LoopPartition"),
     _p("s_tir.InjectVirtualThread"),
     _p("s_tir.InjectDoubleBuffer"),
-    _p("s_tir.HoistIfThenElse", {"variant": (None, "basic")}),
-    _p("s_tir.HoistExpression"),
-    _p("s_tir.RenormalizeSplitPattern"),
+    _p("s_tir.HoistIfThenElse", {"variant": (None, "basic")}, requires=[NO_BLOCKS]),
+    _p("s_tir.HoistExpression", requires=[NO_BLOCKS]),
+    _p("s_tir.RenormalizeSplitPattern", forbids=[INTRIN_LOWERED]),
     _p("s_tir.RewriteUnsafeSelect"),
     _p("s_tir.InstrumentBoundCheckers", requires=[FLAT]),
     _p("s_tir.VerifyVTCMLimit", requires=[TARGET]),
@@ -99,11 +99,11 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     # --- tirx: low-level TIR
     _p("tirx.FlattenBuffer", requires=[NO_BLOCKS], establishes=[FLAT]),
     _p("tirx.BF16ComputeLegalize"),
-    # no pre-condition on purpose: on block-form IR it segfaults (a finding), it must not be explained away
-    _p("tirx.NarrowDataType", {"target_bits": (32, 16, 64)}),
-    _p("tirx.VectorizeLoop", {"enable_vectorize": (True, False)}, establishes=[VECTORIZED]),
-    _p("tirx.StorageRewrite", requires=[FLAT, VECTORIZED]),
-    _p("tirx.UnrollLoop"),
+    # its docstring: "Run this pass after FlattenBuffer" (its SIGSEGV on block form is misuse)
+    _p("tirx.NarrowDataType", {"target_bits": (32, 16, 64)}, requires=[FLAT]),
+    _p("tirx.VectorizeLoop", {"enable_vectorize": (True, False)}, requires=[NO_BLOCKS], establishes=[VECTORIZED]),
+    _p("tirx.StorageRewrite", requires=[FLAT, VECTORIZED], forbids=[PACKED]),
+    _p("tirx.UnrollLoop", requires=[NO_BLOCKS]),
     _p("tirx.StmtSimplify"),
     _p("tirx.RemoveNoOp"),
     _p("tirx.CommonSubexprElim"),
@@ -164,6 +164,38 @@ def default_pipeline() -> list[PassCall]:
     ]
 
 
+# Why a pre-condition holds: where TVM documents it (a docstring) or the order of its own pipeline
+# (``tvm.s_tir.pipeline.default_s_tir_pipeline`` then ``finalize_host_passes``).  A triaged
+# ``misuse`` quotes this.
+_ORDER = "tvm.s_tir.pipeline.default_s_tir_pipeline runs it only after"
+DOCUMENTED: dict[tuple[str, str], str] = {
+    ("tirx.NarrowDataType", FLAT): 'docstring of tvm.tirx.transform.NarrowDataType: "Run this pass after FlattenBuffer."',
+    ("tirx.VectorizeLoop", NO_BLOCKS): f"{_ORDER} LowerOpaqueBlock and FlattenBuffer: it lowers loops of "
+                                       "low-level (block-free) TIR",
+    ("tirx.UnrollLoop", NO_BLOCKS): f"{_ORDER} LowerOpaqueBlock, FlattenBuffer and VectorizeLoop",
+    ("s_tir.RenormalizeSplitPattern", INTRIN_LOWERED): "default_s_tir_pipeline runs it before the host "
+                                                       "finalisation's LowerIntrin, never after",
+    ("s_tir.HoistIfThenElse", NO_BLOCKS): f"{_ORDER} LowerOpaqueBlock, FlattenBuffer and StorageRewrite: it "
+                                          "hoists conditions of low-level loops, not of sblocks",
+    ("s_tir.HoistExpression", NO_BLOCKS): "the generalisation of HoistIfThenElse (not in the default pipeline), "
+                                          "which TVM runs only after LowerOpaqueBlock",
+    ("s_tir.CompactBufferAllocation", NO_BLOCKS): "default_s_tir_pipeline runs it before LowerOpaqueBlock: it "
+                                                  "compacts the buffers that sblocks allocate",
+    ("tirx.StorageRewrite", FLAT): f"{_ORDER} FlattenBuffer",
+    ("tirx.StorageRewrite", VECTORIZED): f"{_ORDER} VectorizeLoop",
+    ("tirx.StorageRewrite", PACKED): "default_s_tir_pipeline runs it before SplitHostDevice and MakePackedAPI, "
+                                     "never on the packed host function",
+    ("tirx.MakePackedAPI", SPLIT): f"{_ORDER} SplitHostDevice",
+    ("tirx.MakePackedAPI", FLAT): f"{_ORDER} FlattenBuffer",
+    ("tirx.FlattenBuffer", NO_BLOCKS): f"{_ORDER} LowerOpaqueBlock",
+    ("s_tir.LowerOpaqueBlock", OPAQUE): f"{_ORDER} ConvertBlocksToOpaque",
+}
+
+
+def documented(name: str, fact: str) -> str:
+    return DOCUMENTED.get((name, fact)) or f"the order of TVM's default pipeline ({fact} first)"
+
+
 @dataclass(frozen=True)
 class Violation:
     index: int     # position in the list
@@ -178,6 +210,10 @@ class Violation:
         if self.forbidden:
             bits.append("must not run after " + ", ".join(self.forbidden))
         return f"pass #{self.index} {self.name}: " + "; ".join(bits)
+
+    def reasons(self) -> list[str]:
+        """The documented pre-conditions broken, with where TVM documents each."""
+        return [documented(self.name, f) for f in (*self.missing, *self.forbidden)]
 
 
 def check(passes: list[PassCall], facts: frozenset = frozenset({TARGET})) -> tuple[list[Violation], frozenset]:

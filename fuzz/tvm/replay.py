@@ -1,0 +1,91 @@
+"""The part of a case's execution that a reproducer replays: pass construction, lowering, build,
+inputs, run, comparison.  Needs only ``tvm`` and ``numpy``.
+
+:mod:`fuzz.tvm.execute` calls these functions, and :func:`fuzz.findings.reproducer_source`
+inlines this very file into each ``reproducer.py``: the replay cannot drift from the run that
+found the bug (it once did: a hand-written copy of ``random_args`` had no bool branch).
+Keep it free of imports from ``fuzz``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+TARGET = {"kind": "llvm"}
+
+
+def llvm_target():
+    import tvm
+
+    target = tvm.target.Target(TARGET)
+    return target.with_host(target)
+
+
+def make_pass(name: str, args: dict):
+    """The TVM pass object for ``["tirx.X", {args}]``."""
+    from tvm import s_tir, tirx
+
+    ns = tirx.transform if name.startswith("tirx.") else s_tir.transform
+    return getattr(ns, name.split(".", 1)[1])(**args)
+
+
+def bind(func, target):
+    import tvm
+    from tvm import tirx
+
+    return tirx.transform.BindTarget(target)(tvm.IRModule({"main": func}))
+
+
+def verify_module(mod) -> None:
+    """``s_tir.analysis.verify_well_formed`` on every PrimFunc of ``mod`` (raises when ill-formed)."""
+    from tvm import s_tir, tirx
+
+    for _, f in mod.functions.items():
+        if isinstance(f, tirx.PrimFunc):
+            s_tir.analysis.verify_well_formed(f)
+
+
+def build(mod, target):
+    """LLVM code generation of a lowered module (host + device split, runtime module)."""
+    from tvm.tirx.build import split_host_device_mods, tir_to_runtime
+
+    host, dev = split_host_device_mods(mod)
+    return tir_to_runtime(host, dev, target)
+
+
+def random_args(func, rng: np.random.Generator) -> list[np.ndarray]:
+    """Inputs for every buffer parameter (outputs too: a program may read them)."""
+    out = []
+    for param in func.params:
+        try:  # in 0.27 a buffer parameter is a Var of BufferType
+            shape = [int(s) for s in param.shape]
+            dtype = str(param.dtype)
+        except Exception as e:
+            raise ValueError(f"parameter {param} is not a buffer of static shape") from e
+        if dtype.startswith(("float", "bfloat")):
+            out.append(rng.uniform(-1, 1, size=shape).astype(dtype))
+        elif dtype.startswith(("int", "uint")):
+            out.append(rng.integers(0, 100, size=shape).astype(dtype))
+        elif dtype == "bool":
+            out.append(rng.integers(0, 2, size=shape).astype(bool))
+        else:
+            raise ValueError(f"unsupported dtype {dtype}")
+    return out
+
+
+def run(main, arrays):
+    import tvm
+
+    tensors = [tvm.runtime.tensor(a.copy()) for a in arrays]
+    main(*tensors)
+    return [t.numpy() for t in tensors]
+
+
+def close(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.dtype.kind == "f":
+        return bool(np.allclose(a, b, rtol=1e-3, atol=1e-4, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+def max_abs_diff(a: np.ndarray, b) -> float:
+    return float(np.nanmax(np.abs(a.astype("float64") - np.asarray(b, "float64"))))

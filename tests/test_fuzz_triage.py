@@ -1,0 +1,231 @@
+"""Triage, blame, signatures, the UB gate and the reproducers, against the real TVM wheel."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.tvm
+tvm = pytest.importorskip("tvm")
+
+from fuzz import findings as F  # noqa: E402
+from fuzz.oracles import classify  # noqa: E402
+from fuzz.tvm import passes as P  # noqa: E402
+from fuzz.tvm.execute import random_args, run_case  # noqa: E402
+
+OK = {"kind": "exit", "code": 0}
+
+
+def cast_case(dtype: str, value: int) -> str:
+    """``Cast(dtype, A[v] * 0 + value)`` with ``value`` out of ``dtype``'s range: StmtSimplify folds
+    it into an IntImm whose constructor check fails (a real TVM 0.27 bug; the cast is valid TIR)."""
+    return f'''# from tvm.script import tirx as T
+
+@T.prim_func(s_tir=True)
+def main(A: T.Buffer((4,), "int32"), B: T.Buffer((4,), "{dtype}")):
+    T.func_attr({{"tirx.noalias": True}})
+    for i in range(4):
+        with T.sblock("B"):
+            v = T.axis.remap("S", [i])
+            T.reads(A[v])
+            T.writes(B[v])
+            B[v] = T.Cast("{dtype}", A[v] * 0 + {value})
+'''
+
+
+UNINIT = '''# from tvm.script import tirx as T
+
+@T.prim_func(s_tir=True)
+def main(A: T.Buffer((4,), "float32"), B: T.Buffer((4,), "float32")):
+    T.func_attr({"tirx.noalias": True})
+    L = T.sblock_alloc_buffer((4,), scope="local")
+    for i in T.serial(4):
+        with T.sblock("B"):
+            v = T.axis.remap("S", [i])
+            T.reads(L[v], A[v])
+            T.writes(B[v])
+            B[v] = L[v] + A[v]
+'''
+
+BOOL_CASE = '''# from tvm.script import tirx as T
+
+@T.prim_func(s_tir=True)
+def main(C: T.Buffer((3, 5), "bool"), A: T.Buffer((3, 5), "float32"), B: T.Buffer((3, 5), "float32")):
+    T.func_attr({"tirx.noalias": True})
+    for i, j in T.grid(3, 5):
+        with T.sblock("B"):
+            vi, vj = T.axis.remap("SS", [i, j])
+            T.reads(C[vi, vj], A[vi, vj])
+            T.writes(B[vi, vj])
+            B[vi, vj] = T.if_then_else(C[vi, vj], A[vi, vj], T.float32(0.0))
+'''
+
+
+def _run(text, names):
+    lst = [P.call(n) if isinstance(n, str) else P.call(n[0], **n[1]) for n in names]
+    res = run_case(text, lst, stage=lambda s: None, rng_seed=1)
+    return res, classify({"exit": OK, "result": res}, P.to_json(lst))
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    from fuzz.tvm.seeds import build_seeds
+
+    return {s.name: s for s in build_seeds()}
+
+
+def test_vectorize_loop_on_block_form_is_misuse(seeds):
+    res, v = _run(seeds["add_relu_8x8_sched"].script, [("tirx.VectorizeLoop", {"enable_vectorize": True})])
+    assert res["status"] == "pass_error"  # TVM really fails ...
+    assert v.triage.cls == "misuse"      # ... but the pass runs on block form, against TVM's pipeline order
+    assert any("LowerOpaqueBlock" in r for r in v.triage.reasons)
+
+
+def test_narrow_data_type_needs_flatten_buffer_first():
+    # its docstring: "Run this pass after FlattenBuffer."; its SIGSEGV on block form is a robustness report
+    seg = {"exit": {"kind": "signal", "signal": 11, "name": "SIGSEGV"}, "stderr": "",
+           "stage": "pass:0:tirx.NarrowDataType(target_bits=32)"}
+    v = classify(seg, [["tirx.NarrowDataType", {"target_bits": 32}]])
+    assert v.triage.cls == "robustness" and "Run this pass after FlattenBuffer" in v.triage.reasons[0]
+
+
+def test_known_bug_stays_bug_and_dtype_variants_share_one_signature():
+    _, v8 = _run(cast_case("int8", 255), ["s_tir.StmtSimplify"])
+    _, v16 = _run(cast_case("int16", 70000), ["s_tir.StmtSimplify"])
+    _, vu8 = _run(cast_case("uint8", 300), ["s_tir.StmtSimplify"])
+    assert v8.kind == "internal-error" and v8.triage.cls == "bug"
+    assert v8.location.startswith("src/ir/expr.cc:")
+    assert F.signature(v8) == F.signature(v16)  # one check, two dtypes: one finding
+    assert F.signature(vu8) != F.signature(v8)  # the unsigned branch is another check
+    # the same check reached through the default pipeline (which runs s_tir.StmtSimplify) signs the same
+    _, vd = _run(cast_case("int8", 200), [n for n, _ in P.default_pipeline()])
+    assert vd is not None and F.signature(vd) == F.signature(v8)
+
+
+def test_fuzzer_only_attribute_form_is_an_artefact(seeds):
+    lines = seeds["matmul_16"].script.splitlines()
+    i = next(k for k, line in enumerate(lines) if 'T.sblock("C")' in line)
+    text = "\n".join(lines[:i] + ['        with T.attr(0, "pragma_loop_partition_hint", 1):']
+                     + ["    " + line for line in lines[i:]])
+    res, v = _run(text, ["s_tir.LoopPartition"])
+    assert res["status"] == "pass_error"  # LoopPartition's "Check failed: (var) is false"
+    assert v.triage.cls == "fuzzer-artefact" and "never to a constant node" in v.triage.reasons[0]
+
+
+def test_blame_goes_to_the_first_pass_with_ill_formed_output():
+    # hand-made: pass 1's output is ill-formed (first_ill_formed), pass 3 then fails
+    res = {"status": "pass_error", "pass_index": 3, "pass_name": "tirx.MakePackedAPI",
+           "error": {"type": "InternalError", "internal": True, "message": "Check failed: (x) is false",
+                     "traceback": 'File "/p/src/tirx/transform/make_packed_api.cc", line 293, in f'},
+           "first_ill_formed": {"pass_index": 1, "pass_name": "s_tir.CompactBufferAllocation(is_strict=True)",
+                                "error": {"message": "Invalid use of undefined variable i at <root>.body.value",
+                                          "traceback": ""}}}
+    passes = [["s_tir.LowerInitBlock", {}], ["s_tir.CompactBufferAllocation", {"is_strict": True}],
+              ["s_tir.LowerOpaqueBlock", {}], ["tirx.MakePackedAPI", {}]]
+    v = classify({"exit": OK, "result": res}, passes)
+    assert v.kind == "ill-formed" and v.pass_index == 1 and v.pass_name.startswith("s_tir.CompactBufferAllocation")
+    assert "MakePackedAPI" in v.notes[0]
+
+
+# Found by a campaign (seed 11), reduced: after FlattenBuffer and CommonSubexprElim, CompactBufferAllocation
+# leaves a buffer whose shape uses a CSE variable out of its scope; MakePackedAPI falls over two passes later.
+BLAME_CASE = '''# from tvm.script import tirx as T
+
+@T.prim_func(s_tir=True)
+def main(X: T.Buffer((4, 16), "float32"), T_softmax_norm: T.Buffer((4, 16), "float32")):
+    T.func_attr({"tirx.noalias": True})
+    T_softmax_exp = T.sblock_alloc_buffer((4, 16))
+    T_softmax_expsum = T.sblock_alloc_buffer((4,))
+    for i0, k in T.grid(4, 16):
+        with T.sblock("T_softmax_expsum"):
+            v_i0, v_k = T.axis.remap("SR", [i0, k])
+            T.reads(T_softmax_exp[v_i0, v_k])
+            T.writes(T_softmax_expsum[v_i0])
+            with T.init():
+                T_softmax_expsum[v_i0] = T.float32(0.0)
+            T_softmax_expsum[v_i0] = T_softmax_expsum[v_i0] + T_softmax_exp[v_i0, v_k]
+    for i0, i1 in T.grid(4, 16):
+        with T.sblock("T_softmax_norm"):
+            v_i0, v_i1 = T.axis.remap("SS", [i0, i1])
+            T.reads(T_softmax_exp[v_i0, v_i1], T_softmax_expsum[v_i0])
+            T.writes(T_softmax_norm[v_i0, v_i1])
+            T.sblock_attr({"axis": 1})
+            T_softmax_norm[v_i0, v_i1] = T_softmax_exp[v_i0, v_i1] / T_softmax_expsum[v_i0]
+'''
+
+
+def test_blame_lands_on_the_first_ill_formed_pass_of_a_real_list():
+    names = ["s_tir.LowerInitBlock", "s_tir.ConvertBlocksToOpaque", "s_tir.LowerOpaqueBlock", "tirx.FlattenBuffer",
+             ("tirx.NarrowDataType", {"target_bits": 16}), "tirx.CommonSubexprElim",
+             ("s_tir.CompactBufferAllocation", {"is_strict": True}), "tirx.SplitHostDevice", "tirx.MakePackedAPI"]
+    res, v = _run(BLAME_CASE, names)
+    assert res["status"] == "pass_error" and res["pass_name"] == "tirx.MakePackedAPI"  # where it falls over
+    assert v.kind == "ill-formed" and v.pass_index == 6  # where it went wrong
+    assert v.pass_name.startswith("s_tir.CompactBufferAllocation") and "MakePackedAPI" in v.notes[0]
+    # CompactBufferAllocation after LowerOpaqueBlock is against the pipeline's order: misuse, with the reason
+    assert v.triage.cls == "misuse" and "before LowerOpaqueBlock" in v.triage.reasons[0]
+
+
+def test_blame_runs_the_verifier_after_each_changing_pass(seeds):
+    # LowerOpaqueBlock before ConvertBlocksToOpaque is refused by TVM; run a real list whose first
+    # pass changes the IR and check the per-pass verifier ran (stage "verify:<i>")
+    stages = []
+    lst = [P.call("s_tir.LowerInitBlock"), P.call("s_tir.ConvertBlocksToOpaque"), P.call("s_tir.LowerOpaqueBlock")]
+    res = run_case(seeds["matmul_16"].script, lst, stage=stages.append, rng_seed=1)
+    assert res["status"] == "not_lowered" and "first_ill_formed" not in res
+    assert [s for s in stages if s.startswith("verify:")] == \
+        ["verify:0:s_tir.LowerInitBlock", "verify:1:s_tir.ConvertBlocksToOpaque", "verify:2:s_tir.LowerOpaqueBlock"]
+
+
+def test_uninitialised_read_is_kept_out_of_the_differential():
+    lst = [n for n, _ in P.default_pipeline() if n != "s_tir.RemoveStoreUndef"]
+    res, v = _run(UNINIT, lst)
+    assert any("uninitialised" in u for u in res["ub"])
+    assert res["status"] != "mismatch" and v is None
+    # even a mismatch reported for it is no verdict: the reducer (same test) rejects UB steps
+    forged = {**res, "status": "mismatch", "against": "default pipeline", "buffer": 1}
+    assert classify({"exit": OK, "result": forged}, P.to_json(P.default_pipeline())) is None
+
+
+def test_bool_case_replays_through_its_reproducer_with_the_same_inputs(tmp_path):
+    seed = 1234
+    src = F.reproducer_source(signature="miscompile-test", kind="miscompile", message="m", case=BOOL_CASE,
+                              passes=P.to_json(P.default_pipeline()), seed=seed,
+                              default_passes=P.to_json(P.default_pipeline()))
+    (tmp_path / "reproducer.py").write_text(src)
+    dump = tmp_path / "inputs.npz"
+    out = subprocess.run([sys.executable, "reproducer.py"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "REPRO_DUMP_INPUTS": str(dump)})
+    assert out.returncode == 0, out.stderr
+    got = np.load(dump)
+    want = random_args(tvm.script.from_source(BOOL_CASE), np.random.default_rng(seed))
+    assert len(got.files) == len(want) and want[0].dtype == bool
+    for k, w in enumerate(want):
+        assert got[f"arr_{k}"].dtype == w.dtype and np.array_equal(got[f"arr_{k}"], w)
+    # and the whole case replays (same pass list as the default: no mismatch)
+    out = subprocess.run([sys.executable, "reproducer.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "did not reproduce" in out.stdout, out.stderr
+
+
+def test_report_is_upstream_ready(tmp_path):
+    lst = [["s_tir.StmtSimplify", {}]]
+    text = cast_case("int8", 255)
+    res = run_case(text, P.from_json(lst), stage=lambda s: None, rng_seed=1)
+    reply = {"exit": OK, "result": res}
+    v = classify(reply, lst)
+    path, new = F.write_finding(F.folder_for(tmp_path, v), v, case=text, passes=lst, seed=1, seed_name="t",
+                                reply=reply, default_passes=P.to_json(P.default_pipeline()))
+    assert new and path.parent.name == "findings"
+    rep = F.replay(path)
+    assert rep["reproduced"] and rep["returncode"] == 1
+    assert rep["plain_tvm_compile"].startswith(("ValueError", "InternalError"))  # tvm.compile hits it too
+    md = (path / "report.md").read_text()
+    for needle in ("**Expected**", "**Actual**", "plain `tvm.compile`", "yes:", "src/ir/expr.cc", "llvm:",
+                   "apache-tvm-ffi", "os:", "Search hint", "s_tir.StmtSimplify", "Check failed"):
+        assert needle in md, needle
+    src = (path / "reproducer.py").read_text()
+    assert "import fuzz" not in src and "from fuzz" not in src and "case.tir" not in src
