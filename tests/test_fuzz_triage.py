@@ -191,6 +191,29 @@ def test_uninitialised_read_is_kept_out_of_the_differential():
     assert classify({"exit": OK, "result": forged}, P.to_json(P.default_pipeline())) is None
 
 
+ASSERT_LET = """
+# from tvm.script import tirx as T
+
+@T.prim_func
+def main(A: T.Buffer((4,), "int32"), B: T.Buffer((4,), "int32")):
+    for i in range(4):
+        assert i < 4, "oob"
+        v: T.int32 = A[i] + 1
+        B[i] = v
+"""
+
+
+def test_ub_walk_reads_asserts_and_lets():
+    """The walk knows AssertStmt/LetStmt: a UB-free program with them is compared, not "walk failed"."""
+    import tvm
+
+    from fuzz.tvm.execute import ub_reasons
+
+    mod = tvm.script.from_source(ASSERT_LET)
+    func = next(iter(mod.functions.values())) if hasattr(mod, "functions") else mod
+    assert ub_reasons(func) == []
+
+
 def test_bool_case_replays_through_its_reproducer_with_the_same_inputs(tmp_path):
     seed = 1234
     src = F.reproducer_source(signature="miscompile-test", kind="miscompile", message="m", case=BOOL_CASE,

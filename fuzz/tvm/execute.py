@@ -252,7 +252,7 @@ def ub_reasons(func) -> list[str]:
             stmt(s.body)
         elif name in ("LetStmt", "AssertStmt", "Evaluate", "AttrStmt"):
             for f in ("value", "condition", "message"):
-                if hasattr(s, f) and isinstance(getattr(s, f), __import__("tvm").ir.PrimExpr):
+                if hasattr(s, f) and isinstance(getattr(s, f), __import__("tvm").ir.Expr):
                     expr(getattr(s, f))
             stmt(getattr(s, "body", None))
         else:  # allocations, declarations and what else holds a body
