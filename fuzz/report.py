@@ -148,6 +148,11 @@ def write_report(campaign_dir) -> Path:
             m = json.loads((d / "meta.json").read_text())
             m["_name"] = d.name
             found.append(m)
+    triaged = []      # misuse, robustness, fuzzer-artefact: kept apart with the reason, never counted
+    for d in sorted((root / "triaged").glob("*/*")) if (root / "triaged").is_dir() else []:
+        if (d / "meta.json").exists():
+            m = json.loads((d / "meta.json").read_text())
+            triaged.append((d.parent.name, d.name, m))
     start = stats.get("start")
     try:
         start = json.loads((root / "meta.json").read_text()).get("started", start)
@@ -177,7 +182,13 @@ img.plot{{width:100%;max-width:1150px;height:auto}} td.msg{{font-family:monospac
 {plots}
 <h2>Findings ({len(found)})</h2><table><tr><th>signature</th><th>kind</th><th>found</th><th>message</th>
 <th>seed</th><th>reduced</th></tr>
-{''.join(trs)}</table><h2>Statistics</h2>{stats_table(stats)}</body></html>"""
+{''.join(trs)}</table>
+<h2>Not counted as bugs ({len(triaged)})</h2><p>Documented pre-conditions broken (misuse), crashes on misuse
+(robustness) and IR only the fuzzer writes (fuzzer-artefact), each with the reason.</p>
+<table><tr><th>class</th><th>signature</th><th>reason</th></tr>
+{''.join(f"<tr><td>{html.escape(c)}</td><td><a href='triaged/{html.escape(c)}/{html.escape(n)}/'>{html.escape(n)}</a>"
+         f"</td><td class='msg'>{html.escape('; '.join(m.get('reasons') or [])[:300])}</td></tr>"
+         for c, n, m in triaged)}</table><h2>Statistics</h2>{stats_table(stats)}</body></html>"""
     out = root / "report.html"
     out.write_text(page)
     return out
