@@ -245,8 +245,8 @@ def test_inputs_names_and_errors(tmp_path):
 _ASAN_DRIVER = textwrap.dedent(r"""
     import ctypes, random, sys
     sys.path.insert(0, sys.argv[1])
-    import _c_llfeatures
-    lib, ffi = _c_llfeatures.lib, _c_llfeatures.ffi
+    import _c_llparse   # llfeatures lives in llparse's extension
+    lib, ffi = _c_llparse.lib, _c_llparse.ffi
     libc = ctypes.CDLL(None)
     libc.malloc.restype = ctypes.c_void_p
     libc.free.argtypes = [ctypes.c_void_p]
@@ -303,7 +303,7 @@ _ASAN_DRIVER = textwrap.dedent(r"""
 def test_asan_ubsan_featuriser_is_clean(tmp_path, clang_corpus):
     """Corpus files and mutants that still parse: no read out of bounds, no undefined behaviour."""
     outdir = tmp_path / "asan"
-    env = asan_build(["llfeatures"], outdir)
+    env = asan_build(["llparse"], outdir)
     root = CORPUS / "llvm"
     files = sorted(str(p) for p in root.rglob("*.ll")) if root.is_dir() else []
     sample = files[::max(len(files) // 150, 1)] if files else []
