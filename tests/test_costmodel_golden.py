@@ -34,3 +34,24 @@ def test_feature_rows_equal_mains(clang_corpus):
         start += n
     assert start == len(keys) > 2000
     assert not bad, (len(bad), bad[:10])
+
+
+def test_feature_cache_key_covers_every_defining_source(tmp_path):
+    """A change in the C featuriser, the parser or an analysis module changes the cache key, as one in
+    costmodel/features.py does."""
+    import shutil
+
+    root = Path(F.__file__).resolve().parent.parent
+    for pat in F.FEATURE_SOURCES:
+        for p in root.glob(pat):
+            dest = tmp_path / p.relative_to(root)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(p, dest)
+    assert F.source_digest(tmp_path) == F.source_digest()
+    seen = {F.source_digest()}
+    for rel in ("costmodel/features.py", "csrc/llfeatures.c", "csrc/llparse.c", "irtools/analysis/loops.py",
+                "irtools/analysis/features.py", "irtools/ir/llvm/module.py"):
+        with open(tmp_path / rel, "a") as f:
+            f.write("\n")
+        seen.add(F.source_digest(tmp_path))
+    assert len(seen) == 7
