@@ -18,17 +18,22 @@ from irtools.analysis.llvm_reference import OptError, func_properties, loops
 _DEPTH = re.compile(r"Loop at depth (\d+)")
 
 
-def test_loop_features_equal_opt_print_loops():
+def _with_opt(reference):
+    """(path, what ``reference`` (an llvm_reference reader) gives, C row names, C matrix) of each sample file
+    opt-22 accepts."""
     need_tool("opt-22")
-    root = corpus_dir("llvm")
-    cols = [F.FEATURE_NAMES.index(n) for n in ("ir.cfg.loops", "ir.fp.TopLevelLoopCount", "ir.fp.MaxLoopDepth")]
-    compared, bad, with_loops = 0, [], 0
-    for path in sample_files(root, 150):
+    for path in sample_files(corpus_dir("llvm"), 150):
         try:
-            ref = loops(path)
+            ref = reference(path)
         except OptError:
             continue
-        kind, names, X = F.feature_matrix(path)
+        yield (path, ref, *F.feature_matrix(path)[1:])
+
+
+def test_loop_features_equal_opt_print_loops():
+    cols = [F.FEATURE_NAMES.index(n) for n in ("ir.cfg.loops", "ir.fp.TopLevelLoopCount", "ir.fp.MaxLoopDepth")]
+    compared, bad, with_loops = 0, [], 0
+    for path, ref, names, X in _with_opt(loops):
         for name, row in zip(names, X[:, cols].tolist(), strict=True):
             if not name or names.count(name) > 1:   # opt prints '' for every unnamed function
                 continue
@@ -44,15 +49,8 @@ def test_loop_features_equal_opt_print_loops():
 
 
 def test_func_properties_equal_opt():
-    need_tool("opt-22")
-    root = corpus_dir("llvm")
     compared, excluded, bad = 0, 0, []
-    for path in sample_files(root, 150):
-        try:
-            ref = func_properties(path)
-        except OptError:
-            continue
-        kind, names, X = F.feature_matrix(path)
+    for path, ref, names, X in _with_opt(func_properties):
         mod = irtools.parse_llvm(path)
         for fn in mod.functions:
             if fn.is_declaration or names.count(fn.name) != 1 or fn.name not in ref:
