@@ -21,10 +21,10 @@ IR_COUNT = "ir.fp.TotalInstructionCount"     # the static IR-count baseline's on
 
 
 def _feature_cache(path: Path) -> tuple[Path, dict]:
-    """Features already computed for this dataset by this version of costmodel/features.py."""
+    """Features already computed for this dataset by this version of every source that defines them."""
     from . import features
 
-    version = hashlib.sha256(Path(features.__file__).read_bytes()).hexdigest()[:12]
+    version = features.source_digest()
     f = path / f"features-{version}.json"
     if f.is_file():
         try:
@@ -38,7 +38,7 @@ def load_dataset(path: str | Path, *, progress: bool = False, cache: bool = True
     """(rows, features) for every row of a dataset folder whose function the parser found.
 
     A module the parser rejects is skipped with a note on stderr (its rows are dropped, not guessed).
-    Features are kept next to the dataset, keyed by the features module's hash, so retraining does
+    Features are kept next to the dataset, keyed by a hash of every source that defines them (``features.source_digest``), so retraining does
     not parse everything again.
     """
     import sys

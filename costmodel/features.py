@@ -45,7 +45,8 @@ from irtools.errors import IrtoolsError
 from irtools.ir import llvm as lt
 from irtools.ir.mlir.analysis import FEATURE_KEYS as MLIR_KEYS
 
-__all__ = ["FEATURE_NAMES", "feature_matrix", "featurize", "function_features", "module_features", "to_matrix"]
+__all__ = ["FEATURE_NAMES", "feature_matrix", "featurize", "function_features", "module_features", "source_digest",
+           "to_matrix"]
 
 CPU_FEATURES = ("sse4.2", "avx", "avx2", "fma", "avx512f", "bmi2")
 NGRAM_BUCKETS = 64
@@ -853,6 +854,32 @@ def _parse_llvm(data: bytes, path: str | None):
     import irtools
 
     return irtools.parse_llvm(data, path=path)
+
+
+# ----------------------------------------------------------------------------- what defines a feature
+
+_PKG = Path(__file__).resolve().parent.parent / "irtools"
+# every source whose change can change a feature value: this module, the C featuriser and the parser
+# whose tables it reads, the Python analyses and object model (the reference path, MLIR features)
+FEATURE_SOURCES: tuple[str, ...] = (
+    "costmodel/features.py", "csrc/llfeatures.c", "csrc/llfeatures.h", "csrc/llparse.c", "csrc/llparse.h",
+    "csrc/mlirparse.c", "csrc/mlirparse.h", "irtools/analysis/*.py", "irtools/ir/**/*.py")
+
+
+def source_digest(root: Path | None = None) -> str:
+    """12 hex digits of sha256 over :data:`FEATURE_SOURCES` (names and bytes): a feature cache key that
+    changes whenever a feature's definition may have.  Without the C sources (an installed wheel), the
+    compiled extensions that hold the featurisers are hashed instead."""
+    import hashlib
+
+    root = _PKG.parent if root is None else Path(root)
+    h = hashlib.sha256()
+    files = sorted({p for pat in FEATURE_SOURCES for p in root.glob(pat) if p.is_file()})
+    if not (root / "csrc" / "llfeatures.c").is_file():
+        files += sorted(p for ext in ("llparse", "mlirparse") for p in (root / "irtools").glob(f"_c_{ext}.*"))
+    for p in files:
+        h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
 
 
 # ----------------------------------------------------------------------------- the C featuriser

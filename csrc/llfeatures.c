@@ -286,7 +286,7 @@ enum {
 /* ------------------------------------------------------------------ why a row is inexact */
 enum {
     R_CONSTEXPR = 1 << 0,   /* a constant expression whose folding decides a count */
-    R_UPGRADE = 1 << 1,     /* a call LLVM's AutoUpgrade rewrites */
+    R_UPGRADE = 1 << 1,     /* (no longer set: upgrade_of replays AutoUpgrade; the bit keeps its number) */
     R_NONASCII = 1 << 2,    /* non-ASCII text: Python's regexes see Unicode classes */
     R_USES = 1 << 3,        /* a use of the function inside a constant expression */
     R_BIGINT = 1 << 4,      /* an integer constant or product beyond 2^53 */
@@ -540,7 +540,7 @@ enum { NK_LLVM = 1, NK_DEBUG = 2, NK_MEMINTR = 4, NK_SREG = 8, NK_BARRIER = 16, 
        /* AutoUpgrade rewrites a call of these with the argument count noted */
        NK_UP_LIFETIME = 64 /* 2 */, NK_UP_MASKED = 128 /* 4 */, NK_UP_MEM = 256 /* 5 */, NK_UP_ANNOT = 512 /* 4 */,
        NK_UP_CTLZ = 1024 /* 1 */, NK_UP_OBJSIZE = 2048 /* 2 or 3 */, NK_MIN = 4096 /* llvm.smin / llvm.umin */,
-       NK_MEMSET = 8192 };
+       NK_MEMSET = 8192, NK_UP_MASK_AT2 = 16384 /* llvm.masked.store/scatter: the alignment is argument 2 */ };
 
 /* ------------------------------------------------------------------ module context */
 typedef struct { double cpu[7], max_threads; int kernel; uint32_t reason; } attr_result;
@@ -1650,20 +1650,85 @@ static int called_function(const ctx *c, int i, uint32_t *reason) {
     return erased_equal(c, fty, COL(c, LLP_FUNCS, f, F_TYPE), 0) ? f : -1;
 }
 
-/* counted_operands: 1 when the instruction's operands are what LLVM 22 sees, 0 when it is a debug
- * intrinsic (not an instruction), with R_UPGRADE when the reader would rewrite the call */
-static int counted(const ctx *c, int i, uint32_t *reason) {
-    if (is_debug_call(c, i)) return 0;
-    if (iop(c, i) != OPS.call) return 1;
-    int n = COL(c, LLP_INSTS, i, I_NOPS);
-    if (n <= 0) return 1;
-    int32_t last = iopnd(c, i, n - 1);
-    if (pyclass(c, last) != PY_FUNC) return 1;
-    int k = c->fkind[vindex(c, last)], na = COL(c, LLP_INSTS, i, I_NARGS);
-    if (((k & NK_UP_LIFETIME) && na == 2) || ((k & NK_UP_MASKED) && na == 4) || ((k & NK_UP_MEM) && na == 5)
-        || ((k & NK_UP_ANNOT) && na == 4) || ((k & NK_UP_CTLZ) && na == 1) || ((k & NK_UP_OBJSIZE) && (na == 2 || na == 3)))
-        *reason |= R_UPGRADE;
+/* the opcode word of a constant expression (Constant.opcode reads the text) */
+static int cexpr_word(const ctx *c, int32_t v, const char **s, int *n) {
+    int i = vindex(c, v);
+    int32_t off = COL(c, LLP_CONSTS, i, C_OFF), end = COL(c, LLP_CONSTS, i, C_END);
+    if (!in_src(c, off, end - off)) return 0;
+    *n = 0;
+    while (off + *n < end && ((c->src[off + *n] >= 'a' && c->src[off + *n] <= 'z') || c->src[off + *n] == '_')) (*n)++;
+    *s = c->src + off;
     return 1;
+}
+
+/* features._strip_pointer_casts: bitcast, addrspacecast and all-zero GEPs, instructions or constants */
+static int32_t strip_pointer_casts(const ctx *c, int32_t v) {
+    for (int step = 0; step < 64; step++) {
+        int pc = pyclass(c, v), gep = 0, n;
+        if (pc == PY_INST) {
+            int i = vindex(c, v), op = iop(c, i);
+            if (!inst_ok(c, i) || COL(c, LLP_INSTS, i, I_NOPS) <= 0) return v;
+            if (op == OPS.gep) gep = 1;
+            else if (op != OPS.bitcast && op != OPS.ascast) return v;
+            n = COL(c, LLP_INSTS, i, I_NOPS);
+            for (int k = 1; gep && k < n; k++)
+                if (!is_zero(c, iopnd(c, i, k))) return v;
+            v = iopnd(c, i, 0);
+        } else if (pc == PY_CONST && ckind(c, v) == LLP_C_EXPR) {
+            const char *s;
+            int w;
+            int i = vindex(c, v);
+            int32_t st = COL(c, LLP_CONSTS, i, C_OPSTART);
+            n = COL(c, LLP_CONSTS, i, C_OPCOUNT);
+            if (!cexpr_word(c, v, &s, &w) || n <= 0 || st < 0 || st + n > c->t[LLP_OPERANDS].n) return v;
+            if (equals(s, w, "getelementptr")) gep = 1;
+            else if (!equals(s, w, "bitcast") && !equals(s, w, "addrspacecast")) return v;
+            for (int k = 1; gep && k < n; k++)
+                if (!is_zero(c, cop(c, v, k))) return v;
+            v = cop(c, v, 0);
+        } else {
+            return v;
+        }
+    }
+    return v;
+}
+
+/* features.counted_operands as a change to the call's operands: what LLVM 22's reader (AutoUpgrade)
+ * makes of old intrinsic calls */
+typedef struct {
+    int drop;      /* not an instruction for LLVM: a debug intrinsic, or a lifetime marker it deletes */
+    int skip;      /* the operand (an argument) the upgrade removes, -1 none */
+    int add_cint;  /* i1 false arguments it adds */
+    int add_null;  /* ptr null arguments it adds */
+} upgrade_t;
+
+static upgrade_t upgrade_of(const ctx *c, int i) {
+    upgrade_t u = {0, -1, 0, 0};
+    if (is_debug_call(c, i)) {
+        u.drop = 1;
+        return u;
+    }
+    int n = iop(c, i) == OPS.call ? COL(c, LLP_INSTS, i, I_NOPS) : 0;
+    if (n <= 0) return u;
+    int32_t last = iopnd(c, i, n - 1);
+    if (pyclass(c, last) != PY_FUNC) return u;
+    int k = c->fkind[vindex(c, last)], na = COL(c, LLP_INSTS, i, I_NARGS);
+    if ((k & NK_UP_LIFETIME) && na == 2) {
+        int32_t p = strip_pointer_casts(c, iopnd(c, i, 1));
+        if (!(pyclass(c, p) == PY_INST && iop(c, vindex(c, p)) == OPS.alloca_)) u.drop = 1;
+        u.skip = 0;
+    } else if ((k & NK_UP_MASKED) && na == 4) {
+        u.skip = (k & NK_UP_MASK_AT2) ? 2 : 1;
+    } else if ((k & NK_UP_MEM) && na == 5) {
+        u.skip = 3;
+    } else if ((k & NK_UP_ANNOT) && na == 4) {
+        u.add_null = 1;
+    } else if ((k & NK_UP_CTLZ) && na == 1) {
+        u.add_cint = 1;
+    } else if ((k & NK_UP_OBJSIZE) && (na == 2 || na == 3)) {
+        u.add_cint = 4 - na;
+    }
+    return u;
 }
 
 /* features._fold_operand(v).cls for everything but constant expressions (R_CONSTEXPR) */
@@ -1700,15 +1765,10 @@ static int is_ptr_step(const ctx *c, int32_t v) {
         int op = iop(c, vindex(c, v));
         return op == OPS.gep || op == OPS.ascast || op == OPS.bitcast;
     }
-    if (pc == PY_CONST && ckind(c, v) == LLP_C_EXPR) {
-        int i = vindex(c, v);
-        int32_t off = COL(c, LLP_CONSTS, i, C_OFF), end = COL(c, LLP_CONSTS, i, C_END);
-        if (!in_src(c, off, end - off)) return 0;
-        int n = 0;
-        while (off + n < end && ((c->src[off + n] >= 'a' && c->src[off + n] <= 'z') || c->src[off + n] == '_')) n++;
-        const char *s = c->src + off;
+    const char *s;
+    int n;
+    if (pc == PY_CONST && ckind(c, v) == LLP_C_EXPR && cexpr_word(c, v, &s, &n))
         return equals(s, n, "getelementptr") || equals(s, n, "addrspacecast") || equals(s, n, "bitcast");
-    }
     return 0;
 }
 
@@ -2787,7 +2847,7 @@ static void func_properties(ctx *c, const fn_t *fn, double *row, uint32_t *reaso
         else if (top == OPS.sw) row[C_ir_fp_BlocksReachedFromConditionalInstruction] += nsucc;
         int size = 0;
         for (int i = i0; i < i0 + ni; i++) {
-            size += counted(c, i, reason);
+            size += !upgrade_of(c, i).drop;
             int op = iop(c, i);
             if (OPS.flags[op] & OPF_CALL) {
                 int f = called_function(c, i, reason);
@@ -2830,7 +2890,8 @@ static void func_properties(ctx *c, const fn_t *fn, double *row, uint32_t *reaso
             row[C_ir_fp_SwitchSuccessorCount] += nsucc;
         }
         for (int i = i0; i < i0 + ni; i++) {
-            if (!counted(c, i, reason)) continue;
+            upgrade_t up = upgrade_of(c, i);
+            if (up.drop) continue;
             int op = iop(c, i);
             int32_t e, t = resolve(c, COL(c, LLP_INSTS, i, I_TYPE), &e);
             if (tkind(c, t) == LLP_T_FUNC) {   /* `call %FnTy @f()` names the callee's type */
@@ -2858,8 +2919,10 @@ static void func_properties(ctx *c, const fn_t *fn, double *row, uint32_t *reaso
                     else if (ek == LLP_T_PTR) row[C_ir_fp_CallReturnsVectorPointerCount] += 1;
                 }
                 int na = COL(c, LLP_INSTS, i, I_NARGS);
-                if (na > 4) row[C_ir_fp_CallWithManyArgumentsCount] += 1;
-                for (int k = 0; k < na; k++) {
+                if (na - (up.skip >= 0) + up.add_cint + up.add_null > 4) row[C_ir_fp_CallWithManyArgumentsCount] += 1;
+                if (up.add_null) row[C_ir_fp_CallWithPointerArgumentCount] += 1;
+                for (int k = 0; k < na && !up.add_null; k++) {
+                    if (k == up.skip) continue;
                     int32_t a = iopnd(c, i, k);
                     int pc = pyclass(c, a);
                     if (pc == PY_FUNC || pc == PY_GVAR || pc == PY_ALIAS || pc == PY_IFUNC
@@ -2869,7 +2932,10 @@ static void func_properties(ctx *c, const fn_t *fn, double *row, uint32_t *reaso
                     }
                 }
             }
-            for (int k = 0; k < nops; k++) row[operand_class(c, iopnd(c, i, k), reason)] += 1;
+            for (int k = 0; k < nops; k++)
+                if (k != up.skip) row[operand_class(c, iopnd(c, i, k), reason)] += 1;
+            row[OC_CINT] += up.add_cint;
+            row[OC_CONST] += up.add_null;
         }
     }
 }
@@ -3170,7 +3236,12 @@ static uint16_t name_kind(const char *s, int n) {
     if (starts(s, n, "llvm.fma.") || starts(s, n, "llvm.fmuladd.")) k |= NK_FMA;
     if (starts(s, n, "llvm.smin.") || starts(s, n, "llvm.umin.")) k |= NK_MIN;
     if (starts(s, n, "llvm.lifetime.start") || starts(s, n, "llvm.lifetime.end")) k |= NK_UP_LIFETIME;
-    else if (starts(s, n, "llvm.masked.")) k |= NK_UP_MASKED;
+    else if (starts(s, n, "llvm.masked.")) {   /* llvm.masked.<op>[.suffix] with the old alignment argument */
+        int a = 12, b = a;
+        while (b < n && s[b] != '.') b++;
+        if (equals(s + a, b - a, "load") || equals(s + a, b - a, "gather")) k |= NK_UP_MASKED;
+        else if (equals(s + a, b - a, "store") || equals(s + a, b - a, "scatter")) k |= NK_UP_MASKED | NK_UP_MASK_AT2;
+    }
     else if (starts(s, n, "llvm.memcpy.") || starts(s, n, "llvm.memmove.") || starts(s, n, "llvm.memset.")) k |= NK_UP_MEM;
     else if (starts(s, n, "llvm.var.annotation") || starts(s, n, "llvm.ptr.annotation.")) k |= NK_UP_ANNOT;
     else if (starts(s, n, "llvm.ctlz.") || starts(s, n, "llvm.cttz.")) k |= NK_UP_CTLZ;

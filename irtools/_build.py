@@ -1,9 +1,11 @@
 """cffi builders for the C core (API mode, out of line).
 
-Each C component in ``csrc/`` becomes its own extension module ``irtools._c_<name>`` so that
-one component's build problem never hides another's.  The C declarations that Python may use
-are the region of ``csrc/<name>.h`` between the lines ``/* CFFI-BEGIN */`` and
-``/* CFFI-END */``: the header is the single statement of the contract.
+Each C component ``csrc/<name>.c`` belongs to one extension module ``irtools._c_<ext>``
+(:data:`EXTENSIONS`); separate extensions keep one build problem from hiding another's, and
+components that share code share an extension (llfeatures reads llparse's tables: one parser,
+linked once).  The C declarations that Python may use are the region of ``csrc/<name>.h``
+between the lines ``/* CFFI-BEGIN */`` and ``/* CFFI-END */``: the header is the single
+statement of the contract.
 
 Used three ways:
   * by ``setup.py`` (``cffi_modules``) when the package is installed;
@@ -23,15 +25,17 @@ from cffi import FFI
 ROOT = Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"
 
-# name -> extra C sources besides csrc/<name>.c
-COMPONENTS: dict[str, list[str]] = {
-    "llparse": [],     # LLVM IR text -> flat tables
-    "mlirparse": [],   # MLIR text -> flat tables
-    "counters": [],    # perf_event_open + valgrind client requests
-    "covtrace": [],    # one-shot int3 breakpoint coverage (fuzzer)
-    "llfeatures": ["llparse.c"],  # cost-model features of LLVM IR text (its own copy of the parser)
-    "gbdt": [],        # LightGBM forests walked a block of rows at a time (cost-model predictions)
+# extension -> its components (csrc/<name>.c and .h each), the first one naming the extension
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "llparse": ("llparse",       # LLVM IR text -> flat tables
+                "llfeatures"),   # cost-model features of LLVM IR text, from those tables
+    "mlirparse": ("mlirparse",),  # MLIR text -> flat tables
+    "counters": ("counters",),   # perf_event_open + valgrind client requests
+    "covtrace": ("covtrace",),   # one-shot int3 breakpoint coverage (fuzzer)
+    "gbdt": ("gbdt",),           # LightGBM forests walked a block of rows at a time (cost-model predictions)
 }
+# component -> the extension that holds it
+COMPONENTS: dict[str, str] = {c: ext for ext, cs in EXTENSIONS.items() for c in cs}
 
 BASE_CFLAGS = ["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"]
 SANITIZE_CFLAGS = ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
@@ -41,23 +45,31 @@ _CDEF_RE = re.compile(r"/\*\s*CFFI-BEGIN\s*\*/(.*?)/\*\s*CFFI-END\s*\*/", re.S)
 
 
 def available() -> list[str]:
-    return [n for n in COMPONENTS if (CSRC / f"{n}.c").exists() and (CSRC / f"{n}.h").exists()]
+    """The extensions whose every component has its .c and .h."""
+    return [e for e, cs in EXTENSIONS.items()
+            if all((CSRC / f"{c}.c").exists() and (CSRC / f"{c}.h").exists() for c in cs)]
+
+
+def _cdef(name: str) -> str:
+    m = _CDEF_RE.search((CSRC / f"{name}.h").read_text())
+    if not m:
+        raise RuntimeError(f"csrc/{name}.h has no /* CFFI-BEGIN */ ... /* CFFI-END */ region")
+    return m.group(1)
 
 
 def make_ffi(name: str, *, sanitize: bool = False, module_prefix: str = "irtools.", relative: bool = True) -> FFI:
-    header = (CSRC / f"{name}.h").read_text()
-    m = _CDEF_RE.search(header)
-    if not m:
-        raise RuntimeError(f"csrc/{name}.h has no /* CFFI-BEGIN */ ... /* CFFI-END */ region")
+    """The builder of extension ``name`` (or of the extension holding component ``name``)."""
+    name = COMPONENTS.get(name, name)
+    parts = EXTENSIONS[name]
     ffi = FFI()
-    ffi.cdef(m.group(1))
-    sources = [str(CSRC / f"{name}.c")] + [str(CSRC / s) for s in COMPONENTS[name]]
+    ffi.cdef("".join(_cdef(c) for c in parts))
+    sources = [str(CSRC / f"{c}.c") for c in parts]
     if relative:  # setup.py wants paths relative to the project root
         sources = [os.path.relpath(s, ROOT) for s in sources]
     cflags = BASE_CFLAGS + (SANITIZE_CFLAGS if sanitize else [])
     ffi.set_source(
         f"{module_prefix}_c_{name}",
-        f'#include "{name}.h"',
+        "".join(f'#include "{c}.h"\n' for c in parts),
         sources=sources,
         include_dirs=[str(CSRC)],
         extra_compile_args=cflags,
@@ -74,14 +86,15 @@ CFFI_MODULES = [f"irtools/_build.py:{n}_ffi" for n in available()]
 
 def build_inplace(names: list[str] | None = None, *, sanitize: bool = False, outdir: Path | None = None,
                   verbose: bool = False) -> list[Path]:
-    """Compile components into the package (or, as top-level modules ``_c_<name>``, into ``outdir``).
+    """Compile extensions (named by themselves or by a component they hold) into the package (or, as
+    top-level modules ``_c_<ext>``, into ``outdir``).
 
     Returns the paths of the built extension files.
     """
     out = []
     tmp = ROOT / "build" / ("asan" if sanitize else "inplace")
     tmp.mkdir(parents=True, exist_ok=True)
-    for n in names or available():
+    for n in dict.fromkeys(COMPONENTS.get(n, n) for n in names or available()):
         ffi = make_ffi(n, sanitize=sanitize, module_prefix="" if outdir else "irtools.", relative=False)
         so = Path(ffi.compile(tmpdir=str(tmp), verbose=verbose))
         dest = Path(outdir) / so.name if outdir else ROOT / so.relative_to(tmp)
@@ -91,6 +104,9 @@ def build_inplace(names: list[str] | None = None, *, sanitize: bool = False, out
         if not outdir:  # a stale build with another suffix (abi3 from pip, say) must not shadow this one
             for other in dest.parent.glob(f"_c_{n}.*.so"):
                 if other != dest:
+                    other.unlink()
+            for gone in (c for c in EXTENSIONS[n] if c != n):   # a component once built on its own
+                for other in dest.parent.glob(f"_c_{gone}.*.so"):
                     other.unlink()
         out.append(dest)
     return out

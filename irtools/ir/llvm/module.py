@@ -66,17 +66,10 @@ _HDR_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"(?:\s*=\s*"(?:[^"\\]|\\.)*")?|#\d+|[
 _MD_ATTACH = re.compile(rb"!([-\w.$\\]+)\s+(!(?:[-\w.$\\]+|\{[^}]*\}|[A-Za-z]\w*\([^)]*\)))")
 
 
-_ABI = 3  # csrc/llparse.h LLP_ABI: the table layout _COLS below reads
-
-
 def _load():
-    from ..._native import NativeLoadError, load
+    from ..._native import load
 
-    lib, ffi = load("llparse")
-    if lib.llparse_abi_version() != _ABI:
-        raise NativeLoadError(f"the built llparse has table layout {lib.llparse_abi_version()}, this code reads "
-                              f"{_ABI}: rebuild it (python irtools/_build.py llparse)")
-    return lib, ffi
+    return load("llparse")   # checks the table layout (LLP_ABI) _COLS below reads
 
 
 def _read_source(source, path):
