@@ -18,11 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from ...evaluation import f1_positive, kendall_tau, regression_metrics
-from ...features import FEATURE_NAMES, feature_matrix
+from ...features import FEATURE_NAMES, feature_matrix, source_digest
 
 STATIC = ("machine_instructions", "text_bytes", "spills", "reloads", "stack_bytes", "mca_inner_loop_rthroughput")
 IR_COUNT = "ir.fp.TotalInstructionCount"
-_FEATURE_KEY = hashlib.sha256(",".join(FEATURE_NAMES).encode()).hexdigest()[:10]
 
 
 def package_side(package: str, test_fraction: float = 0.3, salt: str = "irtools-realcode") -> bool:
@@ -38,7 +37,8 @@ def _package_features(pdir: Path) -> tuple[list[dict], np.ndarray]:
     from irtools.errors import IrtoolsError
 
     rows = pq.read_table(pdir / "functions.parquet").to_pylist()
-    cache = pdir / f"features-{_FEATURE_KEY}.npz"
+    # keyed by every source that defines a feature (features.py, llfeatures.c, the parser...)
+    cache = pdir / f"features-{source_digest()[:12]}.npz"
     if cache.is_file():
         z = np.load(cache, allow_pickle=False)
         if len(z["keys"]) == len(rows):
