@@ -1,9 +1,11 @@
 """Evaluate the MLIR cost model (high-level MLIR + pipeline → cost of the lowered code) in one run.
 
     nice -n 10 .venv/bin/python -m costmodel.dataset.mlirpairs build build/mlirpairs --programs 250 --configs 10
+    nice -n 10 .venv/bin/python -m costmodel.dataset.mlirpairs build build/mlirpairs_small --programs 100 \
+        --configs 4 --first-seed 500000 --families small
     nice -n 10 .venv/bin/python -m costmodel.dataset.mlirpairs ranking build/mlirrank --programs 10 --configs 20
     nice -n 10 .venv/bin/python -m costmodel.dataset.mlirpairs corpus build/mlircorpus
-    nice -n 10 .venv/bin/python -m costmodel.mlirmodel train build/mlirpairs --out costmodel/models/default/mlir
+    nice -n 10 .venv/bin/python -m costmodel.mlirmodel train build/mlirpairs build/mlirpairs_small --out costmodel/models/default/mlir
     nice -n 10 .venv/bin/python benchmarks/costmodel_mlir_eval.py
 
 Sections (all in ``results/costmodel_mlir_eval.json``):
@@ -122,7 +124,7 @@ def ranking(model, rows: list[dict], target: str = "machine_instructions") -> di
     for r in rows:
         by[r["seed"]].append(r)
     per = []
-    for seed, rs in sorted(by.items()):
+    for _seed, rs in sorted(by.items()):
         src, fn = rs[0]["source"], rs[0]["function"]
         pipes = [r["pipeline"] for r in rs]
         measured = {r["pipeline"]: r["labels"][target] for r in rs}
@@ -200,7 +202,7 @@ def unfamiliar(model, root: Path, limit: int = 40) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default="build/mlirpairs")
+    ap.add_argument("--data", nargs="+", default=["build/mlirpairs", "build/mlirpairs_small"])
     ap.add_argument("--ranking-data", default="build/mlirrank")
     ap.add_argument("--corpus-data", default="build/mlircorpus")
     ap.add_argument("--corpus-root", default=str(Path(__file__).resolve().parents[2] / "shared" / "corpus" / "mlir"))
@@ -214,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     if f"multiples of {a.holdout_every}" not in held:
         raise SystemExit(f"the model's training summary does not hold out seeds that are multiples of "
                          f"{a.holdout_every} ({held!r}): retrain it with python -m costmodel.mlirmodel train")
-    rows = load_rows(a.data)
+    rows = [r for d in a.data if Path(d).is_dir() for r in load_rows(d)]
     train, _ = mlirmodel.split_by_program(rows, a.holdout_every)
     out = {"machine": machine(), "model": a.model or str(mlirmodel.DEFAULT_MLIR_MODEL),
            "training": model.model_.summary_}

@@ -26,7 +26,7 @@ import zlib
 
 from irtools.ir.mlir import attrs as A
 from irtools.ir.mlir.analysis import FEATURE_KEYS as _MLIR_KEYS
-from irtools.ir.mlir.analysis import feature_vector
+from irtools.ir.mlir.analysis import LOOP_OPS, feature_vector, loops, trip_counts
 
 NGRAM_BUCKETS = 64
 PASS_BUCKETS = 16
@@ -50,7 +50,8 @@ SIG_KEYS = ("sig.args", "sig.memref_args", "sig.tensor_args", "sig.dynamic_args"
 PIPE_KEYS = ("pipe.tile", "pipe.vector", "pipe.unroll", "pipe.unroll_full", "pipe.bufferize", "pipe.passes",
              "pipe.linalg_to_affine", "pipe.linalg_to_loops") + tuple(f"pipe.h{k}" for k in range(PASS_BUCKETS))
 X_KEYS = ("x.inner_trip", "x.unroll_eff", "x.body_unrolled", "x.vec_divides", "x.vec_lanes", "x.tiled_loops",
-          "x.loops_lowered", "x.points_per_tile")
+          "x.loops_lowered", "x.points_per_tile", "x.tile_partial", "x.unroll_cleanup", "x.vec_partial",
+          "x.code_est")
 
 FEATURE_NAMES = ([f"mlir.{k}" for k in _MLIR_KEYS] + [f"op.{o}" for o in OPS] + ["op.other"]
                  + list(LA_KEYS) + list(SIG_KEYS) + list(PIPE_KEYS) + list(X_KEYS)
@@ -158,6 +159,39 @@ def iteration_space(op, aliases: dict[str, str] | None = None) -> tuple[list, in
     return out, len(out), 0
 
 
+def _trip_of(op) -> int | None:
+    t = trip_counts(op)
+    return None if any(x is None for x in t) else math.prod(t)
+
+
+def _nest_effect(f: dict[str, float], sizes: list, body: int, tile: float, vec: float, unroll: float) -> None:
+    """Add what tiling, super-vectorisation and unrolling do to one loop nest (``sizes`` outermost
+    first, None where unknown; ``body`` ops in its innermost body) to the ``x.*`` features."""
+    inner = sizes[-1] if sizes else 1
+    trip = (min(tile, inner) if tile else inner) if inner else (tile or 0)
+    f["x.inner_trip"] += float(trip)
+    eff = min(unroll, trip) if trip else unroll
+    f["x.unroll_eff"] += eff
+    f["x.body_unrolled"] += body * eff
+    if tile:
+        f["x.tile_partial"] += sum(1 for s in sizes if s is None or (s > tile and s % tile))
+    if unroll > 1 and trip and trip > unroll and (trip % unroll or (tile and inner and inner % tile)):
+        f["x.unroll_cleanup"] += 1
+    elif unroll > 1 and not trip:
+        f["x.unroll_cleanup"] += 1
+    if vec and trip:
+        f["x.vec_divides"] += float(trip % vec == 0)
+        f["x.vec_partial"] += float(trip % vec != 0)
+        f["x.vec_lanes"] += min(vec, trip)
+    f["x.tiled_loops"] += len(sizes) * (2 if tile else 1)
+    f["x.loops_lowered"] += len(sizes)
+    if tile:
+        f["x.points_per_tile"] += tile ** len(sizes)
+    # a rough static size: loop overhead per level, the unrolled body, a cleanup copy
+    cleanup = body if (unroll > 1 and (not trip or trip % max(int(unroll), 1))) else 0
+    f["x.code_est"] += 4 * len(sizes) * (2 if tile else 1) + body * eff + cleanup
+
+
 def _body_ops(op) -> int:
     return sum(1 for r in op.regions for b in r.blocks for o in b.operations if o.name != "linalg.yield")
 
@@ -193,7 +227,7 @@ def tokens(text: str) -> list[str]:
 def _ngrams(text: str) -> dict[str, float]:
     f = {f"ng.{k}": 0.0 for k in range(NGRAM_BUCKETS)}
     toks = tokens(text)
-    for g in toks + [a + " " + b for a, b in zip(toks, toks[1:])]:
+    for g in toks + [a + " " + b for a, b in zip(toks, toks[1:], strict=False)]:
         f[f"ng.{zlib.crc32(g.encode()) % NGRAM_BUCKETS}"] += 1
     return f
 
@@ -203,7 +237,7 @@ def _ngrams(text: str) -> dict[str, float]:
 def dialects(fn) -> set[str]:
     """The dialects of the ops in ``fn``'s body (the out-of-distribution check compares them with the
     training set's)."""
-    return {o.dialect for o in fn.walk() if o is not fn}
+    return {o.dialect or o.name for o in fn.walk() if o is not fn}
 
 
 def function_features(fn, pipe: str, *, aliases: dict[str, str] | None = None,
@@ -247,21 +281,23 @@ def function_features(fn, pipe: str, *, aliases: dict[str, str] | None = None,
             s = _shape(v.type)
             if s is not None:
                 f["la.operand_bytes"] += _prod(s) * _bits(v.type) / 8
-        inner = sizes[-1] if sizes else 1
-        f["la.inner_dim"] = max(f["la.inner_dim"], float(inner or 0))
-        # what the pipeline does to this op's loop nest
-        trip = (min(tile, inner) if tile else inner) if inner else (tile or 0)
-        f["x.inner_trip"] += float(trip)
-        eff = min(unroll, trip) if trip else unroll
-        f["x.unroll_eff"] += eff
-        f["x.body_unrolled"] += (body + len(o.operands)) * eff
-        if vec and trip:
-            f["x.vec_divides"] += float(trip % vec == 0)
-            f["x.vec_lanes"] += min(vec, trip)
-        f["x.tiled_loops"] += len(sizes) * (2 if tile else 1)
-        f["x.loops_lowered"] += len(sizes)
-        if tile and pts:
-            f["x.points_per_tile"] += tile ** len(sizes)
+        f["la.inner_dim"] = max(f["la.inner_dim"], float((sizes[-1] if sizes else 1) or 0))
+        _nest_effect(f, sizes, body + len(o.operands), tile, vec, unroll)
+    # loops written in the input (affine.for, scf.for): the same effects on their innermost bodies
+    for lp in loops(fn):
+        o = lp.op
+        kids = [c for r in o.regions for b in r.blocks for c in b.operations]
+        if any(c.name in LOOP_OPS for k in kids for c in k.walk()):
+            continue
+        nest = [lp.trip_count]
+        parent = o.parent_op
+        while parent is not None and parent.name in LOOP_OPS:
+            nest.insert(0, _trip_of(parent))
+            parent = parent.parent_op
+        body = sum(1 for k in kids for c in k.walk() if not c.name.endswith("yield"))
+        # affine passes act on affine loops only; scf loops keep their shape
+        affine = o.name.startswith("affine.")
+        _nest_effect(f, nest, body, tile if affine else 0, vec if affine else 0, unroll if affine else 1)
     f["la.log_points"] = math.log1p(f["la.points"])
     # signature
     f.update(dict.fromkeys(SIG_KEYS, 0.0))

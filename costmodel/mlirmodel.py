@@ -14,7 +14,7 @@ line, quantile interval and persistence) and its own out-of-distribution check: 
     m.predict(text, pipeline="builtin.module(...)")
     m.rank(text, pipelines=[p1, p2, p3])             # cheapest first
 
-Training: ``python -m costmodel.mlirmodel train build/mlirpairs --out costmodel/models/default/mlir``
+Training: ``python -m costmodel.mlirmodel train build/mlirpairs build/mlirpairs_small --out costmodel/models/default/mlir``
 (programs whose seed is a multiple of ``--holdout-every`` are left out, for the evaluation).
 """
 
@@ -218,12 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m costmodel.mlirmodel")
     sub = ap.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="fit on a pair dataset (costmodel.dataset.mlirpairs) and save")
-    t.add_argument("data")
+    t.add_argument("data", nargs="+", help="pair dataset folders (costmodel.dataset.mlirpairs build)")
     t.add_argument("--out", default=str(DEFAULT_MLIR_MODEL))
     t.add_argument("--holdout-every", type=int, default=5)
     t.add_argument("--n-estimators", type=int, default=400)
     a = ap.parse_args(argv)
-    rows = load_rows(a.data)
+    rows = [r for d in a.data for r in load_rows(d)]
     train, test = split_by_program(rows, a.holdout_every)
     progs = sorted({r["seed"] for r in train})
     summary = {"data": a.data, "n_rows": len(train), "programs": len(progs),

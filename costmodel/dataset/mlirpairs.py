@@ -160,6 +160,35 @@ def _scf_loops(rng, name: str, t: str) -> str:
 GEN = {**mlirgen._GEN, "scf_loops": _scf_loops, "chain": _chain, "tensor_elementwise": _tensor_ew, "batch_matmul": _batch_matmul,
        "transpose": _transpose, "dynamic_elementwise": _dynamic_ew}
 FAMILIES = tuple(GEN)
+
+
+def _scalar(rng, name: str, t: str) -> str:
+    """Small scalar functions like most of the corpus's test functions: a few arith ops on arguments,
+    sometimes under an ``scf.if``, returning a value."""
+    it = _pick(rng, ("i32", "i64", t))
+    fl = it.startswith("f")
+    ops = ("arith.addf", "arith.mulf", "arith.subf", "arith.divf") if fl else \
+        ("arith.addi", "arith.muli", "arith.subi", "arith.andi", "arith.xori", "arith.shli", "arith.divsi")
+    n_args = int(rng.integers(1, 4))
+    vals = [f"%a{i}" for i in range(n_args)]
+    lines = [f"  func.func @{name}({', '.join(f'{v}: {it}' for v in vals)}) -> {it} {{"]
+    for j in range(int(rng.integers(0, 6))):
+        lines.append(f"    %v{j} = {_pick(rng, ops)} {_pick(rng, vals)}, {_pick(rng, vals)} : {it}")
+        vals.append(f"%v{j}")
+    res = vals[-1]
+    if rng.random() < 0.4:
+        cmp = f"arith.cmpf olt, {vals[0]}, {res} : {it}" if fl else f"arith.cmpi slt, {vals[0]}, {res} : {it}"
+        lines += [f"    %c = {cmp}", f"    %r = scf.if %c -> ({it}) {{",
+                  f"      %x = {ops[0]} {res}, {vals[0]} : {it}", f"      scf.yield %x : {it}",
+                  "    } else {", f"      scf.yield {vals[0]} : {it}", "    }"]
+        res = "%r"
+    lines += [f"    return {res} : {it}", "  }"]
+    return "\n".join(lines) + "\n"
+
+
+GEN["scalar"] = _scalar
+#: the families of the second, small-function set (``build --families small``)
+SMALL_FAMILIES = ("scalar", "scalar", "scf_loops", "elementwise", "dynamic_elementwise")
 LINALG_FAMILIES = tuple(f for f in FAMILIES if f not in ("stencil", "scf_loops"))
 
 
@@ -239,7 +268,7 @@ def build(out: str | os.PathLike, *, programs: int, configs: int, first_seed: in
           exact: bool = False) -> dict:
     """Build (or resume) a pair dataset of ``programs`` programs × ``configs`` pipelines under ``out``.
 
-    ``exact``: draw up to twice as many configurations and keep the first ``configs`` that lower, so
+    ``exact``: draw up to four times as many configurations and keep the first ``configs`` that lower, so
     that every program has exactly ``configs`` pipelines (the ranking set)."""
     from .. import tools
 
@@ -260,7 +289,7 @@ def build(out: str | os.PathLike, *, programs: int, configs: int, first_seed: in
             rows, errors = [], []
             for seed in range(s0, min(s0 + per_shard, first_seed + programs)):
                 prog = generate(seed, kernels=kernels, families=families)
-                cands = mlirgen.lowerings(seed, 2 * configs if exact else configs)
+                cands = mlirgen.lowerings(seed, 4 * configs if exact else configs)
                 r, e = program_rows(prog, cands, Path(tmp), want=configs if exact else None)
                 rows += r
                 errors += e
@@ -362,12 +391,16 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--programs", type=int, default=200)
         p.add_argument("--configs", type=int, default=10)
         p.add_argument("--first-seed", type=int, default=0 if name == "build" else 900000)
+        p.add_argument("--families", choices=("all", "small"), default="all",
+                       help="small: scalar functions, scf loops and small element-wise kernels")
     c = sub.add_parser("corpus")
     c.add_argument("out")
     c.add_argument("--root", default=str(Path(__file__).resolve().parents[3] / "shared" / "corpus" / "mlir"))
     a = ap.parse_args(argv)
     if a.cmd == "build":
-        print(json.dumps(build(a.out, programs=a.programs, configs=a.configs, first_seed=a.first_seed)))
+        fams = SMALL_FAMILIES if a.families == "small" else FAMILIES
+        print(json.dumps(build(a.out, programs=a.programs, configs=a.configs, first_seed=a.first_seed,
+                               families=fams)))
     elif a.cmd == "ranking":
         # one linalg kernel per program: the decision is taken per kernel
         print(json.dumps(build(a.out, programs=a.programs, configs=a.configs, first_seed=a.first_seed,
