@@ -41,7 +41,7 @@ from benchmarks._common import machine, write_json  # noqa: E402
 from costmodel import mlirmodel  # noqa: E402
 from costmodel.dataset.mlirpairs import load_rows  # noqa: E402
 
-TARGETS = ("machine_instructions", "text_bytes")
+TARGETS = ("machine_instructions", "text_bytes", "instructions_executed")
 
 
 def kendall(a, b) -> float | None:
@@ -64,7 +64,7 @@ def _predict_rows(model, rows: list[dict]) -> dict[str, np.ndarray]:
     from costmodel import features as F
 
     X = F.to_matrix(feats, model.model_.feature_names_)
-    out = {t: model.model_.predict_matrix(X, t)[0] for t in TARGETS}
+    out = {t: model.model_.predict_matrix(X, t)[0] for t in TARGETS if t in model.model_.boosters_}
     score, _ = model.model_.ood(X)
     out["ood"] = score > model.model_.ood_threshold
     out["ops"] = X[:, model.model_.feature_names_.index("mlir.ops")]
@@ -86,12 +86,20 @@ def _llvm_model_on_text(rows: list[dict]) -> dict[str, np.ndarray]:
     out = {t: np.full(len(rows), np.nan) for t in TARGETS}
     for i, r in enumerate(rows):
         if r["source"] not in cache:
-            cache[r["source"]] = {p.function: p for p in m.predict(r["source"], list(TARGETS))}
+            cache[r["source"]] = {p.function: p for p in _llvm_predict(m, r["source"])}
         p = cache[r["source"]].get(r["function"])
         if p is not None:
             for t in TARGETS:
-                out[t][i] = p.values[t].value
+                if t in p.values and p.values[t].value is not None:
+                    out[t][i] = p.values[t].value
     return out
+
+
+def _llvm_predict(m, text: str):
+    """The LLVM-IR model's own predictions for MLIR text (what it did before the MLIR model existed:
+    its featurisation of the MLIR, not the dispatch to ``<model>/mlir``)."""
+    names, X = m.featurize(text)
+    return m.predict_rows(names, X, [t for t in TARGETS if t in m.boosters_]) if names else []
 
 
 def heldout(model, rows: list[dict], every: int) -> dict:
@@ -102,9 +110,11 @@ def heldout(model, rows: list[dict], every: int) -> dict:
                  "rows_train": len(train), "rows_test": len(test), "targets": {}}
     fams = np.array([r["family"] for r in test])
     for t in TARGETS:
-        yt = np.array([r["labels"][t] for r in test], dtype=float)
-        yr = np.array([r["labels"][t] for r in train], dtype=float)
-        mt, mr = yt > 0, yr > 0
+        if t not in pt:
+            continue
+        yt = np.array([r["labels"].get(t, np.nan) for r in test], dtype=float)
+        yr = np.array([r["labels"].get(t, np.nan) for r in train], dtype=float)
+        mt, mr = np.nan_to_num(yt) > 0, np.nan_to_num(yr) > 0
         c = _opcount_fit(pr["ops"][mr], yr[mr])
         lm = mt & np.isfinite(llvm[t])
         res["targets"][t] = {
@@ -152,10 +162,10 @@ def corpus(model, rows: list[dict], train_rows: list[dict]) -> dict:
     res: dict = {"functions": len(rows), "files": len({r["file"] for r in rows}),
                  "by_project": {k: sum(r["file"].startswith(k + "/") for r in rows)
                                 for k in ("circt", "xdsl", "torch-mlir")}, "targets": {}}
-    for t in TARGETS:
-        y = np.array([r["labels"][t] for r in rows], dtype=float)
-        yr = np.array([r["labels"][t] for r in train_rows], dtype=float)
-        m, mr = y > 0, yr > 0
+    for t in ("machine_instructions", "text_bytes"):
+        y = np.array([r["labels"].get(t, np.nan) for r in rows], dtype=float)
+        yr = np.array([r["labels"].get(t, np.nan) for r in train_rows], dtype=float)
+        m, mr = np.nan_to_num(y) > 0, np.nan_to_num(yr) > 0
         c_gen = _opcount_fit(pr["ops"][mr], yr[mr])
         c_self = _opcount_fit(pc["ops"][m], y[m])
         lm = m & np.isfinite(llvm[t])
@@ -202,7 +212,7 @@ def unfamiliar(model, root: Path, limit: int = 40) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", nargs="+", default=["build/mlirpairs", "build/mlirpairs_small"])
+    ap.add_argument("--data", nargs="+", default=["build/mlirpairs", "build/mlirpairs_small", "build/mlirpairs_dyn"])
     ap.add_argument("--ranking-data", default="build/mlirrank")
     ap.add_argument("--corpus-data", default="build/mlircorpus")
     ap.add_argument("--corpus-root", default=str(Path(__file__).resolve().parents[2] / "shared" / "corpus" / "mlir"))
@@ -223,8 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     out["heldout"] = heldout(model, rows, a.holdout_every)
     print(json.dumps({t: v["model"] for t, v in out["heldout"]["targets"].items()}), file=sys.stderr)
     if Path(a.ranking_data).is_dir():
-        out["ranking"] = ranking(model, load_rows(a.ranking_data))
+        rrows = load_rows(a.ranking_data)
+        out["ranking"] = ranking(model, rrows)
         print(json.dumps({k: v for k, v in out["ranking"].items() if k != "programs"}), file=sys.stderr)
+        if "instructions_executed" in model.model_.boosters_ and all(
+                "instructions_executed" in r["labels"] for r in rrows):
+            out["ranking_executed"] = ranking(model, rrows, "instructions_executed")
+            print(json.dumps({k: v for k, v in out["ranking_executed"].items() if k != "programs"}), file=sys.stderr)
     if Path(a.corpus_data).is_dir():
         out["corpus"] = corpus(model, load_rows(a.corpus_data), train)
         print(json.dumps({t: v["model"] for t, v in out["corpus"]["targets"].items()}), file=sys.stderr)

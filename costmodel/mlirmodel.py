@@ -35,7 +35,7 @@ from . import mlirfeatures as MF
 from .dataset.mlirpairs import STANDARD_PIPELINE
 
 DEFAULT_MLIR_MODEL = Path(__file__).resolve().parent / "models" / "default" / "mlir"
-TARGETS = ("machine_instructions", "text_bytes")
+TARGETS = ("machine_instructions", "text_bytes", "instructions_executed")
 META = "mlir.json"
 
 

@@ -229,13 +229,133 @@ def lower_and_label(source: str, pipe: str, workdir: Path) -> dict[str, dict[str
     return labels.values
 
 
+_CT = {"f32": "float", "f64": "double", "i32": "int", "i64": "long long", "index": "long long", "i8": "signed char",
+       "i16": "short", "i1": "_Bool"}
+DYNAMIC_DIM = 48          # the size a harness gives each ``?`` dimension
+
+
+def _c_params(t) -> tuple | None:
+    """(C parameter declarations, C argument expressions) of one MLIR argument type after lowering
+    (a memref expands to allocated, aligned, offset, sizes, strides), or None when unsupported."""
+    from irtools.ir.mlir import attrs as A
+
+    if isinstance(t, (A.MemRefType, A.RankedTensorType)):
+        ct = _CT.get(str(t.element_type))
+        if ct is None:
+            return None
+        shape = [DYNAMIC_DIM if d is None else d for d in t.shape]
+        n = max(math_prod(shape), 1)
+        strides = [math_prod(shape[k + 1:]) for k in range(len(shape))]
+        decl = [f"{ct} *", f"{ct} *", "long long"] + ["long long"] * (2 * len(shape))
+        buf = f"({ct} *)buf({n}, sizeof({ct}), {int(ct in ('float', 'double'))})"
+        return decl, ["__B__", "__B__", "0", *map(str, shape), *map(str, strides)], buf
+    ct = _CT.get(str(t))
+    if ct is None:
+        return None
+    return [ct], ["3"], None
+
+
+def math_prod(xs) -> int:
+    out = 1
+    for x in xs:
+        out *= x
+    return out
+
+
+def harness_c(source: str) -> str | None:
+    """A C ``main`` calling every function of ``source`` once through the lowered calling convention
+    (memref descriptors expanded, tensors as their bufferised memrefs; memref results come back as a
+    returned descriptor struct), each call alone in callgrind's collection and dumped under its name;
+    None if a signature has a type the harness cannot pass."""
+    import irtools
+
+    from ..features import _function_like
+
+    mod = irtools.parse_mlir(source)
+    decls, calls = [], []
+    for op in mod.walk():
+        if not _function_like(op) or op.name != "func.func":
+            continue
+        name = op.sym_name
+        args = op.regions[0].blocks[0].arguments
+        params, exprs, setup = [], [], []
+        for k, a in enumerate(args):
+            r = _c_params(a.type)
+            if r is None:
+                return None
+            if len(r) == 3:
+                decl, ex, buf = r
+                setup.append(f"    void *p{k} = {buf};")
+                ex = [e.replace("__B__", f"p{k}") for e in ex]
+            else:
+                decl, ex = r
+            params += decl
+            exprs += ex
+        tt = op.type_text or op.text.split("{", 1)[0]
+        res = tt.split("->", 1)[1].strip() if "->" in tt else ""
+        if not res:
+            ret = "void"
+        elif "tensor<" in res or "memref<" in res:
+            if res.count("<") != 1:
+                return None
+            rank = res.count("x")
+            ret = f"struct {{ void *a, *b; long long off, sz[{max(rank, 1)}], st[{max(rank, 1)}]; }}"
+        else:
+            ret = _CT.get(res.strip("() "))
+            if ret is None:
+                return None
+        plist = ", ".join(params) or "void"
+        if ret.startswith("struct"):
+            decls += [f"typedef {ret} ret_{name};", f"ret_{name} {name}({plist});"]
+        else:
+            decls.append(f"{ret} {name}({plist});")
+        call = f"{name}({', '.join(exprs)})"
+        if ret.startswith("struct"):
+            call = f"{{ ret_{name} r = {call}; sink += (double)(long long)r.b; }}"
+        elif ret != "void":
+            call = f"sink += (double){call};"
+        else:
+            call = f"{call};"
+        calls.append("  {\n" + "\n".join(setup) + f"\n    CALLGRIND_TOGGLE_COLLECT;\n    {call}\n"
+                     f"    CALLGRIND_TOGGLE_COLLECT;\n    CALLGRIND_DUMP_STATS_AT(\"{name}\");\n  }}")
+    if not calls:
+        return None
+    return "\n".join([
+        "#include <stdio.h>", "#include <stdlib.h>", "#include <valgrind/callgrind.h>", "",
+        *decls, "", "static void *sink_ret;",
+        "static void *buf(long long n, size_t size, int fl) {",
+        "  char *p = aligned_alloc(64, ((n * size + 63) / 64) * 64);",
+        "  for (long long i = 0; i < n; i++) {",
+        "    if (fl && size == 4) ((float *)p)[i] = 1.0f + (float)(i % 7) * 0.25f;",
+        "    else if (fl) ((double *)p)[i] = 1.0 + (double)(i % 7) * 0.25;",
+        "    else for (size_t b = 0; b < size; b++) p[i * size + b] = (char)(1 + i % 5);",
+        "  }", "  return p;", "}", "",
+        "int main(void) {", "  volatile double sink = 0;", "  CALLGRIND_START_INSTRUMENTATION;",
+        *calls, "  printf(\"%g %p\\n\", (double)sink, sink_ret);", "  return 0;", "}", ""])
+
+
 def function_names(source: str) -> list[str]:
     return re.findall(r"func\.func\s+(?:private\s+)?@([\w$.]+)\s*\(", source)
 
 
-def program_rows(prog: mlirgen.Program, cfgs: list[dict], workdir: Path, *, want: int | None = None
-                 ) -> tuple[list[dict], list[str]]:
-    """Rows of ``prog`` under each configuration; with ``want``, stop after that many lowered."""
+def dynamic_labels(source: str, workdir: Path) -> dict[str, float]:
+    """Function name → instructions executed by one call of the lowered function (the object
+    :func:`lower_and_label` left in ``workdir``), counted by callgrind around each call of a
+    generated C harness (:func:`harness_c`).  ``LabelError`` when there is no harness or it fails."""
+    from .labellers import CallgrindLabeller
+
+    c = harness_c(source)
+    if c is None:
+        raise LabelError("no harness: a signature has a type the harness cannot pass")
+    (workdir / "harness.c").write_text(c)
+    got = CallgrindLabeller(timeout=120).label(workdir / "prog.o", workdir / "harness.c", workdir)
+    return {fn: v["instructions_executed"] for fn, v in got.values.items()}
+
+
+def program_rows(prog: mlirgen.Program, cfgs: list[dict], workdir: Path, *, want: int | None = None,
+                 dynamic: bool = False) -> tuple[list[dict], list[str]]:
+    """Rows of ``prog`` under each configuration; with ``want``, stop after that many lowered;
+    ``dynamic``: also instructions executed (callgrind, :func:`dynamic_labels`)."""
     rows, errors, done = [], [], 0
     fams = {k.name: k.family for k in prog.kernels}
     src = prog.source
@@ -249,9 +369,17 @@ def program_rows(prog: mlirgen.Program, cfgs: list[dict], workdir: Path, *, want
             errors.append(f"{prog.name} {json.dumps(cfg, sort_keys=True)}: {e}")
             continue
         done += 1
+        dyn: dict[str, float] = {}
+        if dynamic:
+            try:
+                dyn = dynamic_labels(src, workdir)
+            except LabelError as e:
+                errors.append(f"{prog.name} {json.dumps(cfg, sort_keys=True)}: instructions executed: {e}")
         for fn, fam in fams.items():
             if fn in labels:
                 lab = {t: labels[fn][t] for t in STATIC_TARGETS if t in labels[fn]}
+                if fn in dyn:
+                    lab["instructions_executed"] = dyn[fn]
                 rows.append({"program": prog.name, "seed": prog.seed, "function": fn, "family": fam,
                              "config": cfg, "pipeline": pipe, "source": src, "labels": lab})
     return rows, errors
@@ -265,7 +393,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def build(out: str | os.PathLike, *, programs: int, configs: int, first_seed: int = 0, per_shard: int = 10,
           kernels: int | None = None, families: tuple[str, ...] = FAMILIES, progress: bool = True,
-          exact: bool = False) -> dict:
+          exact: bool = False, dynamic: bool = False) -> dict:
     """Build (or resume) a pair dataset of ``programs`` programs × ``configs`` pipelines under ``out``.
 
     ``exact``: draw up to four times as many configurations and keep the first ``configs`` that lower, so
@@ -275,7 +403,7 @@ def build(out: str | os.PathLike, *, programs: int, configs: int, first_seed: in
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     meta = {"generator": "costmodel.dataset.mlirpairs", "first_seed": first_seed, "programs": programs,
-            "configs": configs, "kernels": kernels, "families": list(families),
+            "configs": configs, "kernels": kernels, "families": list(families), "dynamic": dynamic,
             "tools": {t: tools.version(t) for t in ("mlir-opt-22", "mlir-translate-22", "llc-22", "llvm-nm-22")},
             "targets": list(STATIC_TARGETS)}
     _write_atomic(out / "meta.json", json.dumps(meta, indent=1) + "\n")
@@ -290,7 +418,7 @@ def build(out: str | os.PathLike, *, programs: int, configs: int, first_seed: in
             for seed in range(s0, min(s0 + per_shard, first_seed + programs)):
                 prog = generate(seed, kernels=kernels, families=families)
                 cands = mlirgen.lowerings(seed, 4 * configs if exact else configs)
-                r, e = program_rows(prog, cands, Path(tmp), want=configs if exact else None)
+                r, e = program_rows(prog, cands, Path(tmp), want=configs if exact else None, dynamic=dynamic)
                 rows += r
                 errors += e
             _write_atomic(out / f"shard_{s0:06d}.errors.json", json.dumps(errors, indent=1) + "\n")
@@ -391,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--programs", type=int, default=200)
         p.add_argument("--configs", type=int, default=10)
         p.add_argument("--first-seed", type=int, default=0 if name == "build" else 900000)
+        p.add_argument("--dynamic", action="store_true", help="also instructions executed (callgrind)")
         p.add_argument("--families", choices=("all", "small"), default="all",
                        help="small: scalar functions, scf loops and small element-wise kernels")
     c = sub.add_parser("corpus")
@@ -400,11 +529,12 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "build":
         fams = SMALL_FAMILIES if a.families == "small" else FAMILIES
         print(json.dumps(build(a.out, programs=a.programs, configs=a.configs, first_seed=a.first_seed,
-                               families=fams)))
+                               families=fams, dynamic=a.dynamic)))
     elif a.cmd == "ranking":
         # one linalg kernel per program: the decision is taken per kernel
         print(json.dumps(build(a.out, programs=a.programs, configs=a.configs, first_seed=a.first_seed,
-                               kernels=1, families=LINALG_FAMILIES, per_shard=1, exact=True)))
+                               kernels=1, families=LINALG_FAMILIES, per_shard=1, exact=True,
+                               dynamic=a.dynamic)))
     else:
         print(json.dumps(build_corpus(a.root, a.out)))
     return 0
