@@ -45,7 +45,7 @@ OPS = ("linalg.generic", "linalg.matmul", "linalg.batch_matmul", "linalg.conv_2d
 
 LA_KEYS = ("la.ops", "la.points", "la.points_max", "la.log_points", "la.red_points", "la.body_points",
            "la.body_ops", "la.dims_max", "la.par_iters", "la.red_iters", "la.nonident_maps", "la.dynamic_dims",
-           "la.inner_dim", "la.operands", "la.operand_bytes")
+           "la.inner_dim", "la.operands", "la.operand_bytes", "la.inner_red", "la.inner_strided")
 SIG_KEYS = ("sig.args", "sig.memref_args", "sig.tensor_args", "sig.dynamic_args", "sig.results", "sig.arg_bytes")
 PIPE_KEYS = ("pipe.tile", "pipe.vector", "pipe.unroll", "pipe.unroll_full", "pipe.bufferize", "pipe.passes",
              "pipe.linalg_to_affine", "pipe.linalg_to_loops") + tuple(f"pipe.h{k}" for k in range(PASS_BUCKETS))
@@ -196,6 +196,27 @@ def _body_ops(op) -> int:
     return sum(1 for r in op.regions for b in r.blocks for o in b.operations if o.name != "linalg.yield")
 
 
+# (innermost loop is a reduction, operands not contiguous along the innermost loop) of named ops whose
+# indexing maps are implicit
+_NAMED_INNER = {"linalg.matmul": (1, 2), "linalg.batch_matmul": (1, 2), "linalg.conv_2d_nhwc_hwcf": (1, 2),
+                "linalg.depthwise_conv_2d_nhwc_hwc": (1, 3), "linalg.transpose": (0, 1), "linalg.matvec": (1, 2),
+                "linalg.dot": (1, 1)}
+
+
+def inner_access(op, aliases: dict[str, str] | None = None) -> tuple[int, int]:
+    """(1 if the innermost loop of a linalg op is a reduction, number of operands not contiguous
+    along it): what decides whether the innermost loop vectorises and how it strides."""
+    if op.name in _NAMED_INNER:
+        return _NAMED_INNER[op.name]
+    maps = _maps(op, aliases or {})
+    m = _ITER.search(op.text.split("ins(", 1)[0])
+    iters = re.findall(r"parallel|reduction", m.group(1)) if m else []
+    if not maps:
+        return 0, 0
+    inner = maps[0][0][-1] if maps[0][0] else None
+    return int(bool(iters) and iters[-1] == "reduction"), sum(1 for _, r in maps if not r or r[-1] != inner)
+
+
 _NAMED_BODY = {"linalg.matmul": 2, "linalg.batch_matmul": 2, "linalg.conv_2d_nhwc_hwcf": 2,
                "linalg.depthwise_conv_2d_nhwc_hwc": 2, "linalg.matvec": 2, "linalg.dot": 2, "linalg.add": 1,
                "linalg.mul": 1}
@@ -282,6 +303,9 @@ def function_features(fn, pipe: str, *, aliases: dict[str, str] | None = None,
             if s is not None:
                 f["la.operand_bytes"] += _prod(s) * _bits(v.type) / 8
         f["la.inner_dim"] = max(f["la.inner_dim"], float((sizes[-1] if sizes else 1) or 0))
+        ired, istr = inner_access(o, aliases)
+        f["la.inner_red"] += ired
+        f["la.inner_strided"] += istr
         _nest_effect(f, sizes, body + len(o.operands), tile, vec, unroll)
     # loops written in the input (affine.for, scf.for): the same effects on their innermost bodies
     for lp in loops(fn):
