@@ -59,8 +59,11 @@ def _metrics(y: np.ndarray, p: np.ndarray) -> dict:
 
 
 def _predict_rows(model, rows: list[dict]) -> dict[str, np.ndarray]:
-    """Predictions per target for dataset rows, one featurisation per (source, pipeline)."""
+    """Predictions per target for dataset rows, one featurisation per (source, pipeline); the rows'
+    labels become those the model learns (:func:`costmodel.mlirmodel.row_labels`)."""
     feats = mlirmodel.row_features(rows)
+    for r, lab in zip(rows, mlirmodel.row_labels(rows, feats), strict=True):
+        r["labels"] = lab
     from costmodel import features as F
 
     X = F.to_matrix(feats, model.model_.feature_names_)
@@ -212,7 +215,7 @@ def unfamiliar(model, root: Path, limit: int = 40) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", nargs="+", default=["build/mlirpairs", "build/mlirpairs_small", "build/mlirpairs_dyn"])
+    ap.add_argument("--data", nargs="+", default=["build/mlirpairs", "build/mlirpairs_b", "build/mlirpairs_small", "build/mlirpairs_dyn"])
     ap.add_argument("--ranking-data", default="build/mlirrank")
     ap.add_argument("--corpus-data", default="build/mlircorpus")
     ap.add_argument("--corpus-root", default=str(Path(__file__).resolve().parents[2] / "shared" / "corpus" / "mlir"))

@@ -46,12 +46,12 @@ OPS = ("linalg.generic", "linalg.matmul", "linalg.batch_matmul", "linalg.conv_2d
 LA_KEYS = ("la.ops", "la.points", "la.points_max", "la.log_points", "la.red_points", "la.body_points",
            "la.body_ops", "la.dims_max", "la.par_iters", "la.red_iters", "la.nonident_maps", "la.dynamic_dims",
            "la.inner_dim", "la.operands", "la.operand_bytes", "la.inner_red", "la.inner_strided")
-SIG_KEYS = ("sig.args", "sig.memref_args", "sig.tensor_args", "sig.dynamic_args", "sig.results", "sig.arg_bytes")
+SIG_KEYS = ("sig.self_operand_ops", "sig.args", "sig.memref_args", "sig.tensor_args", "sig.dynamic_args", "sig.results", "sig.arg_bytes")
 PIPE_KEYS = ("pipe.tile", "pipe.vector", "pipe.unroll", "pipe.unroll_full", "pipe.bufferize", "pipe.passes",
              "pipe.linalg_to_affine", "pipe.linalg_to_loops") + tuple(f"pipe.h{k}" for k in range(PASS_BUCKETS))
 X_KEYS = ("x.inner_trip", "x.unroll_eff", "x.body_unrolled", "x.vec_divides", "x.vec_lanes", "x.tiled_loops",
           "x.loops_lowered", "x.points_per_tile", "x.tile_partial", "x.unroll_cleanup", "x.vec_partial",
-          "x.code_est")
+          "x.code_est", "x.exec_est")
 
 FEATURE_NAMES = ([f"mlir.{k}" for k in _MLIR_KEYS] + [f"op.{o}" for o in OPS] + ["op.other"]
                  + list(LA_KEYS) + list(SIG_KEYS) + list(PIPE_KEYS) + list(X_KEYS)
@@ -187,6 +187,11 @@ def _nest_effect(f: dict[str, float], sizes: list, body: int, tile: float, vec: 
     f["x.loops_lowered"] += len(sizes)
     if tile:
         f["x.points_per_tile"] += tile ** len(sizes)
+    # a rough dynamic count: per point the body plus the innermost loop's overhead shared by the
+    # unrolled copies, divided among vector lanes where the vector size divides the innermost trip
+    pts = _prod(sizes)
+    lanes = min(vec, trip) if (vec and trip and trip % vec == 0) else 1
+    f["x.exec_est"] += pts * (body + 3.0 / max(eff, 1)) / lanes
     # a rough static size: loop overhead per level, the unrolled body, a cleanup copy
     cleanup = body if (unroll > 1 and (not trip or trip % max(int(unroll), 1))) else 0
     f["x.code_est"] += 4 * len(sizes) * (2 if tile else 1) + body * eff + cleanup
@@ -339,10 +344,15 @@ def function_features(fn, pipe: str, *, aliases: dict[str, str] | None = None,
                     f["sig.dynamic_args"] += 1
                 else:
                     f["sig.arg_bytes"] += _prod(s) * _bits(t) / 8
+    # ``x op x``: the backend folds most of these (x - x, x ^ x, max(x, x)), so they cost nothing
+    f["sig.self_operand_ops"] = float(len(_SELF_OP.findall(fn.text)))
     tt = fn.type_text or fn.text.split("{", 1)[0]
     f["sig.results"] = float(tt.count("->") and len(re.split(r",(?![^<]*>)", tt.split("->", 1)[1])))
     f.update(_ngrams(fn.text))
     return f
+
+
+_SELF_OP = re.compile(r"=\s*arith\.\w+\s+(%[\w$.-]+),\s*\1\b")
 
 
 def aliases_of(text: str) -> dict[str, str]:

@@ -72,6 +72,22 @@ def row_features(rows: list[dict]) -> list[dict[str, float]]:
     return out  # type: ignore[return-value]
 
 
+def _dynamic(feats: dict[str, float]) -> bool:
+    return bool(feats.get("sig.dynamic_args") or feats.get("la.dynamic_dims"))
+
+
+def row_labels(rows: list[dict], feats: list[dict[str, float]]) -> list[dict[str, float]]:
+    """The labels the model learns: instructions executed only for functions with static shapes (with
+    ``?`` dimensions the count is of the harness's sizes, which the IR does not carry)."""
+    out = []
+    for r, f in zip(rows, feats, strict=True):
+        lab = dict(r["labels"])
+        if _dynamic(f):
+            lab.pop("instructions_executed", None)
+        out.append(lab)
+    return out
+
+
 class MlirCostModel:
     """Per-function cost of high-level MLIR under a pipeline.  Keyword arguments go to the inner
     :class:`costmodel.model.CostModel` (``n_estimators``, ``learning_rate``...)."""
@@ -86,7 +102,7 @@ class MlirCostModel:
         if not rows:
             raise IrtoolsError("fit needs at least one row")
         feats = row_features(rows)
-        labels = [r["labels"] for r in rows]
+        labels = row_labels(rows, feats)
         self.model_ = CostModel(targets=list(self.targets), **self.params).fit(
             feats, labels, feature_names=MF.FEATURE_NAMES, summary=summary)
         import irtools
@@ -124,10 +140,12 @@ class MlirCostModel:
         al = MF.aliases_of(src)
         pf = MF.pipeline_features(pipeline or STANDARD_PIPELINE)
         names, rows, dias = [], [], []
+        self.dynamic_ = []
         for name, op in _functions(mod):
             names.append(name)
             rows.append(MF.function_features(op, pipeline or STANDARD_PIPELINE, aliases=al, pipe_feats=pf))
             dias.append(MF.dialects(op))
+            self.dynamic_.append(_dynamic(rows[-1]))
         return names, F.to_matrix(rows, self.model_.feature_names_), dias
 
     def predict(self, text: str, pipeline: str | None = None, target: str | list[str] | None = None, *,
@@ -137,9 +155,13 @@ class MlirCostModel:
         names, X, dias = self.featurize(text, pipeline, path=path)
         if not names:
             return []
+        dynamic = self.dynamic_
         preds = self.model_.predict_rows(names, X, target)
         known = set(self.dialects_)
-        for p, ds in zip(preds, dias, strict=True):
+        for p, ds, dyn in zip(preds, dias, dynamic, strict=True):
+            ie = p.values.get("instructions_executed")
+            if dyn and ie is not None:       # depends on sizes the IR does not give
+                ie.value = ie.lo = ie.hi = None
             p.ood_reasons = [r.replace("; trained on LLVM IR", "") for r in p.ood_reasons]
             unseen = sorted(ds - known)
             if unseen:
@@ -229,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {"data": a.data, "n_rows": len(train), "programs": len(progs),
                "held_out": f"seeds that are multiples of {a.holdout_every} ({len({r['seed'] for r in test})} programs)",
                "families": sorted({r["family"] for r in train})}
-    m = MlirCostModel(n_estimators=a.n_estimators).fit(train, summary=summary)
+    m = MlirCostModel(n_estimators=a.n_estimators, feature_fraction=0.8).fit(train, summary=summary)
     m.save(a.out)
     print(json.dumps({"rows": len(train), "programs": len(progs), "out": a.out}))
     return 0

@@ -378,7 +378,8 @@ def program_rows(prog: mlirgen.Program, cfgs: list[dict], workdir: Path, *, want
         for fn, fam in fams.items():
             if fn in labels:
                 lab = {t: labels[fn][t] for t in STATIC_TARGETS if t in labels[fn]}
-                if fn in dyn:
+                if fn in dyn and "?x" not in next(k.source for k in prog.kernels if k.name == fn):
+                    # (with dynamic shapes the count is of the harness's DYNAMIC_DIM sizes: not kept)
                     lab["instructions_executed"] = dyn[fn]
                 rows.append({"program": prog.name, "seed": prog.seed, "function": fn, "family": fam,
                              "config": cfg, "pipeline": pipe, "source": src, "labels": lab})
