@@ -130,3 +130,17 @@ def test_a_saved_mlir_model_predicts_the_same_after_loading(model, tmp_path):
     model.save(tmp_path / "m")
     again = mlirmodel.load(tmp_path / "m")
     assert [p.to_json() for p in again.predict(MATMUL, UNROLL8)] == [p.to_json() for p in model.predict(MATMUL, UNROLL8)]
+
+
+def test_instructions_executed_come_from_a_harness_calling_the_lowered_function(tmp_path):
+    _tools()
+    need_tool("valgrind")
+    need_tool("clang-22")
+    counts = {}
+    for n in (8, 16):
+        src = MATMUL.replace("32x48", f"{n}x{n}").replace("48x16", f"{n}x{n}").replace("32x16", f"{n}x{n}")
+        d = tmp_path / str(n)
+        mlirpairs.lower_and_label(src, BASE, d)
+        counts[n] = mlirpairs.dynamic_labels(src, d)["mm"]
+    # a matmul does n^3 multiply-adds: doubling n multiplies the count by about 8
+    assert counts[8] > 8 ** 3 and 6 < counts[16] / counts[8] < 9
