@@ -384,9 +384,17 @@ class CostModel:
         _, names, X = F.feature_matrix(ir, self.feature_names_, path=path)
         return names, X
 
-    def predict(self, ir, target: str | list[str] | None = None, *, path: str | None = None) -> list[Prediction]:
+    def predict(self, ir, target: str | list[str] | None = None, *, path: str | None = None,
+                pipeline: str | None = None) -> list[Prediction]:
         """Per-function predictions for one module (LLVM IR or MLIR text, a path, or a parsed module);
-        an empty list for a module that defines no function (declarations only)."""
+        an empty list for a module that defines no function (declarations only).
+
+        MLIR text goes to the MLIR model saved beside this one (``<model>/mlir``, see
+        :mod:`costmodel.mlirmodel`), priced as lowered by ``pipeline`` (an ``mlir-opt --pass-pipeline``
+        string; default ``costmodel.dataset.mlirpairs.STANDARD_PIPELINE``)."""
+        mlir = self._mlir_model(ir, path, pipeline)
+        if mlir is not None:
+            return mlir.predict(ir, pipeline, target, path=path)
         names, X = self.featurize(ir, path=path)
         return self.predict_rows(names, X, target) if names else []
 
@@ -402,6 +410,34 @@ class CostModel:
             raise KeyError(f"no function {function!r} defined here (there are: {', '.join(preds) or 'none'})")
         p = preds[function]
         return p if target is None else p.values[target].value
+
+    # ---- MLIR input: dispatch to the MLIR model (costmodel.mlirmodel), kept apart from the above
+    def _mlir_model(self, ir, path: str | None, pipeline: str | None):
+        """The MLIR model for MLIR text input (None for LLVM IR, or MLIR with no MLIR model beside this
+        one and no ``pipeline`` asked for: then the LLVM model prices it and flags it)."""
+        p, src = F.read_source(ir)
+        is_mlir = isinstance(src, str) and F.input_kind(src, path or p) == "mlir"
+        if not is_mlir:
+            if pipeline is not None:
+                raise IrtoolsError("a pipeline applies to MLIR input; this is LLVM IR")
+            return None
+        if "_mlir" not in self.__dict__:
+            from .mlirmodel import META, MlirCostModel
+
+            folder = Path(getattr(self, "path_", "")) / "mlir"
+            self._mlir = MlirCostModel.load(folder) if (folder / META).is_file() else None
+        if self._mlir is None and pipeline is not None:
+            raise IrtoolsError("this model has no MLIR model beside it (<model>/mlir): it cannot price a pipeline")
+        return self._mlir
+
+    def rank(self, ir, pipelines: list[str], target: str = "machine_instructions", *,
+             function: str | None = None, path: str | None = None):
+        """MLIR input: the ``pipelines`` ordered by predicted ``target``, cheapest first
+        (:meth:`costmodel.mlirmodel.MlirCostModel.rank`)."""
+        mlir = self._mlir_model(ir, path, pipelines[0] if pipelines else None)
+        if mlir is None:
+            raise IrtoolsError("rank compares lowering pipelines of MLIR input; this is LLVM IR")
+        return mlir.rank(ir, pipelines, target, function=function, path=path)
 
     def predict_batch(self, irs, target: str | list[str] | None = None) -> list[list[Prediction]]:
         """Predictions for many modules: features per module, one booster call per target for all."""
@@ -530,6 +566,7 @@ class CostModel:
         self.feat_weight_ = np.array(st["weight"])
         self.summary_ = m.get("training", {})
         self.versions_ = m.get("versions", {})
+        self.path_ = str(p)
         return self
 
 
