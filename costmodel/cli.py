@@ -20,6 +20,10 @@ def register(subparsers) -> None:
                         "with null where the target does not apply, out_of_distribution, ood_score, ood_reasons)")
     p.add_argument("--target", action="append", metavar="NAME",
                    help="only this target (repeatable); default: every target of the model")
+    p.add_argument("--pipeline", metavar="PIPELINE",
+                   help="MLIR input only: the mlir-opt --pass-pipeline string that lowers it (default: the "
+                        "standard CPU lowering, costmodel.dataset.mlirpairs.STANDARD_PIPELINE); the MLIR model "
+                        "prices the lowered code from the high-level function and this pipeline")
     p.add_argument("--model", metavar="DIR", help="model folder (default: the model shipped with irtools)")
     p.set_defaults(func=run)
 
@@ -58,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown --target {unknown[0]!r} (one of: {', '.join(TARGETS)})")
     text, name = read_input(args.file)
     model = load(args.model)
-    preds = model.predict(text, target=args.target, path=name)
+    preds = model.predict(text, target=args.target, path=name, pipeline=args.pipeline)
     if not preds:
         # not an error: a module of declarations (or MLIR without function-like ops) costs nothing
         print(f"{name}: note: no function definitions: nothing to predict", file=sys.stderr)

@@ -144,3 +144,30 @@ def test_instructions_executed_come_from_a_harness_calling_the_lowered_function(
         counts[n] = mlirpairs.dynamic_labels(src, d)["mm"]
     # a matmul does n^3 multiply-adds: doubling n multiplies the count by about 8
     assert counts[8] > 8 ** 3 and 6 < counts[16] / counts[8] < 9
+
+
+def test_cli_cost_takes_a_pipeline_for_mlir_and_refuses_one_for_llvm_ir(tmp_path, model):
+    import sys
+
+    src = tmp_path / "k.mlir"
+    src.write_text("func.func @scale(%a: memref<64xf32>, %s: f32) {\n  affine.for %i = 0 to 64 {\n"
+                   "    %v = affine.load %a[%i] : memref<64xf32>\n    %w = arith.mulf %v, %s : f32\n"
+                   "    affine.store %w, %a[%i] : memref<64xf32>\n  }\n  return\n}\n")
+    unroll = ("builtin.module(func.func(affine-loop-unroll{unroll-factor=8}),lower-affine,convert-scf-to-cf,"
+              "convert-to-llvm)")
+
+    def cost(*extra):
+        return subprocess.run([sys.executable, "-m", "irtools", "cost", "--json", *extra], capture_output=True,
+                              text=True)
+
+    plain, unrolled = cost(str(src)), cost(str(src), "--pipeline", unroll)
+    assert plain.returncode == 0 and unrolled.returncode == 0, plain.stderr + unrolled.stderr
+    a, b = json.loads(plain.stdout), json.loads(unrolled.stdout)
+    assert a["function"] == b["function"] == "scale"
+    # unrolling by 8 makes the code larger: the model reads the pipeline, not only the function
+    assert b["machine_instructions"]["value"] > a["machine_instructions"]["value"]
+    ll = tmp_path / "f.ll"
+    ll.write_text("define i32 @f(i32 %x) {\n  ret i32 %x\n}\n")
+    bad = cost(str(ll), "--pipeline", unroll)
+    assert bad.returncode != 0 and bad.stdout == "" and "pipeline applies to MLIR" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
