@@ -230,19 +230,25 @@ def pipeline(cfg: dict) -> str:
 
 def lower(source: str, cfg: dict, workdir: Path) -> str:
     """LLVM IR text of ``source`` under ``cfg``; ``LabelError`` (with mlir-opt's message) if rejected."""
+    return lower_pipeline(source, pipeline(cfg), workdir, str(cfg)).read_text()
+
+
+def lower_pipeline(source: str, pipe: str, workdir: Path, what: str = "the pipeline") -> Path:
+    """``workdir/prog.ll``: ``source`` through ``mlir-opt-22 --pass-pipeline=pipe`` and mlir-translate-22;
+    ``LabelError`` saying the tool rejected ``what`` (with its diagnostic) or timed out."""
     opt, tr = tools.require("mlir-opt-22"), tools.require("mlir-translate-22")
     workdir.mkdir(parents=True, exist_ok=True)
     src, low, ll = workdir / "prog.mlir", workdir / "prog.llvm.mlir", workdir / "prog.ll"
     src.write_text(source)
-    for argv in ([opt, str(src), f"--pass-pipeline={pipeline(cfg)}", "-o", str(low)],
+    for argv in ([opt, str(src), f"--pass-pipeline={pipe}", "-o", str(low)],
                  [tr, "--mlir-to-llvmir", str(low), "-o", str(ll)]):
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
         except subprocess.TimeoutExpired as e:
             raise LabelError(f"{Path(argv[0]).name} timed out") from e
         if proc.returncode != 0:
-            raise LabelError(f"{Path(argv[0]).name} rejected {cfg}: {_why(proc)}")
-    return ll.read_text()
+            raise LabelError(f"{Path(argv[0]).name} rejected {what}: {_why(proc)}")
+    return ll
 
 
 def _why(proc: subprocess.CompletedProcess) -> str:

@@ -209,22 +209,7 @@ def generate(seed: int, *, kernels: int | None = None, families: tuple[str, ...]
 def lower_and_label(source: str, pipe: str, workdir: Path) -> dict[str, dict[str, float]]:
     """Function name → static labels of ``source`` lowered by ``pipe`` (mlir-opt-22, mlir-translate-22,
     llc-22 -O2 with remarks, llvm-nm-22); ``LabelError`` with the tool's reason when a step fails."""
-    import subprocess
-
-    from .. import tools
-
-    opt, tr = tools.require("mlir-opt-22"), tools.require("mlir-translate-22")
-    workdir.mkdir(parents=True, exist_ok=True)
-    src, low, ll = workdir / "prog.mlir", workdir / "prog.llvm.mlir", workdir / "prog.ll"
-    src.write_text(source)
-    for argv in ([opt, str(src), f"--pass-pipeline={pipe}", "-o", str(low)],
-                 [tr, "--mlir-to-llvmir", str(low), "-o", str(ll)]):
-        try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-        except subprocess.TimeoutExpired as e:
-            raise LabelError(f"{Path(argv[0]).name} timed out") from e
-        if proc.returncode != 0:
-            raise LabelError(f"{Path(argv[0]).name} rejected the pipeline: {mlirgen._why(proc)}")
+    ll = mlirgen.lower_pipeline(source, pipe, workdir)
     labels, _ = LlcStaticLabeller().label(ll, workdir)
     return labels.values
 
