@@ -85,11 +85,6 @@ def best_constant(x: np.ndarray, y: np.ndarray) -> float:
     return float(r[order][np.searchsorted(cw, cw[-1] / 2)])
 
 
-def _column(model_or_names, name: str) -> int:
-    names = model_or_names if isinstance(model_or_names, list) else model_or_names.feature_names_
-    return names.index(name)
-
-
 def evaluate(model, rows: list[dict], X: np.ndarray, *, targets=STATIC) -> dict:
     """Figures of ``model`` on (rows, X) — X in :data:`FEATURE_NAMES` order — with the baselines."""
     Xm = X if list(model.feature_names_) == list(FEATURE_NAMES) else _reorder(X, model.feature_names_)

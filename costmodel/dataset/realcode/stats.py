@@ -52,6 +52,8 @@ def corpus_stats(root: str | Path, *, with_modules: bool = True) -> dict:
         if not with_modules or not (d / "modules.parquet").is_file():
             continue
         mt = pq.read_table(d / "modules.parquet", columns=["text", "lang"])
+        for lang in set(mt.column("lang").to_pylist()):
+            by_lang.setdefault(lang, Counter())["packages"] += 1
         for text, lang in zip(mt.column("text").to_pylist(), mt.column("lang").to_pylist(), strict=True):
             c = by_lang.setdefault(lang, Counter())
             c["modules"] += 1
@@ -63,18 +65,9 @@ def corpus_stats(root: str | Path, *, with_modules: bool = True) -> dict:
                 continue
             c["functions"] += s["functions"]
             c["instructions"] += s["instructions"]
-            c["packages"] += 0
             opcodes.update(s["opcodes"])
             sizes += s["function_sizes"]
     fn_unique = len(shas)
-    pk_lang: dict[str, int] = Counter()
-    for r in results:
-        f = root / "packages" / r["package"] / "modules.parquet"
-        if with_modules and f.is_file():
-            for lang in set(pq.read_table(f, columns=["lang"]).column("lang").to_pylist()):
-                pk_lang[lang] += 1
-    for lang, c in by_lang.items():
-        c["packages"] = pk_lang.get(lang, 0)
     sz = np.array(sizes or [0])
     return {
         "packages": {"attempted": len(results), "built": status.get("built", 0),
