@@ -22,7 +22,7 @@ all: prog
 prog: a.o b.o nested.o
 \tgcc -o prog a.o b.o nested.o
 a.o: a.c
-\tgcc -O2 -fno-tree-vrp -Wl,--as-needed -MD -MF a.d -c a.c -o a.o
+\tgcc -O2 -fno-tree-vrp -Wl,--as-needed -L /usr/lib -MD -MF a.d -c a.c -o a.o
 b.o: b.c
 \tgcc -O1 -c b.c -o b.o
 nested.o: nested.c
@@ -66,6 +66,7 @@ def test_wrapper_builds_for_real_and_side_compiles_each_unit(tmp_path):
     assert set(ok) == {"a.c", "b.c"}
     meta_a = json.loads(ok["a.c"].read_text())
     assert "-fno-tree-vrp" not in meta_a["ir_args"] and "-MF" not in meta_a["ir_args"]
+    assert "/usr/lib" not in meta_a["ir_args"]      # a linker option's value is not an input
     assert label.opt_level(meta_a["ir_args"]) == "-O2"
     text = ok["a.c"].with_suffix(".ll").read_text()
     assert "define dso_local i32 @twice" in text or "@twice(" in text

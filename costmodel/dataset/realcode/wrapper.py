@@ -65,7 +65,7 @@ def _ir_args(args, sources):
         if skip:
             skip = False
             continue
-        if a in DROP_WITH_VALUE:
+        if a in DROP_WITH_VALUE or a == "-L":
             skip = True
             continue
         if a in DROP or a in sources or a.startswith(DROP_PREFIX) or a.startswith(("-MF", "-MT", "-MQ")):
