@@ -51,6 +51,16 @@ def _axes():
     return plt.subplots(figsize=PLOT_SIZE)
 
 
+def _finish(fig, ax, ylabel: str, title: str) -> str:
+    """Labels, the legend outside the curves, a grid; the figure as a base64 PNG."""
+    ax.set_xlabel("campaign time (s)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
 def coverage_plot_png(rows: list[dict]) -> bytes:
     """Coverage over time (PNG bytes): TVM functions, LLVM functions and semantic sites."""
     return base64.b64decode(_coverage_plot(rows))
@@ -62,12 +72,7 @@ def _coverage_plot(rows: list[dict]) -> str:
     ax.plot(t, [int(r["coverage"]) for r in rows], label="TVM functions")
     ax.plot(t, [int(r["coverage_llvm"]) for r in rows], label="LLVM functions")
     ax.plot(t, [int(r["semantic"]) for r in rows], label="semantic (pass, feature, changed)")
-    ax.set_xlabel("campaign time (s)")
-    ax.set_ylabel("covered")
-    ax.set_title("Coverage over time")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-    ax.grid(alpha=0.3)
-    return _png(fig)
+    return _finish(fig, ax, "covered", "Coverage over time")
 
 
 def _findings_plot(rows: list[dict], found: list[dict], start: float | None) -> str:
@@ -86,12 +91,7 @@ def _findings_plot(rows: list[dict], found: list[dict], start: float | None) -> 
     from matplotlib.ticker import MaxNLocator
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("campaign time (s)")
-    ax.set_ylabel("unique findings")
-    ax.set_title("Findings over time")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-    ax.grid(alpha=0.3)
-    return _png(fig)
+    return _finish(fig, ax, "unique findings", "Findings over time")
 
 
 def _cell(v) -> str:
