@@ -188,7 +188,10 @@ def build_package(package: str, out: Path, *, jobs: int = 1, timeout: float = 18
     env = {"PATH": f"{wrap}:{BUILD_PATH}", "HOME": str(out), "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8",
            "DEB_BUILD_OPTIONS": f"nocheck nodoc parallel={jobs}", "IRTOOLS_IR_OUT": str(out / "ir"),
            "CCACHE_DISABLE": "1", "TERM": "dumb"}
-    rc, tail = _run_build(["dpkg-buildpackage", "-B", "-uc", "-us", "-d"], src, env, timeout, out / "build.log")
+    # -T build-arch stops after the compile: the binary phase (install, strip, shlibdeps, dpkg-deb) adds
+    # time and no translation unit
+    rc, tail = _run_build(["dpkg-buildpackage", "-B", "-uc", "-us", "-d", "-T", "build-arch"], src, env, timeout,
+                          out / "build.log")
     res.log_tail = tail.splitlines()[-30:]
     if rc is None:
         res.reason = f"timeout: no result after {timeout:.0f} s"
