@@ -83,13 +83,13 @@ class CostModel:
     """Per-function hardware-cost predictions from LLVM IR text.
 
     Parameters are keyword-only and stored as given.  ``quantiles`` bounds the interval each
-    prediction carries; ``ood_threshold`` is the importance-weighted share of out-of-range features
-    above which a row is flagged.  Features come from :mod:`costmodel.features` (the project's parsers).
+    prediction carries; a row whose out-of-distribution score (see :meth:`ood`: 1.0 is an interval as
+    wide as the widest 10% of the training functions') exceeds ``ood_threshold`` is flagged.  Features come from :mod:`costmodel.features` (the project's parsers).
     """
 
     def __init__(self, *, targets: list[str] | None = None, n_estimators: int = 600, learning_rate: float = 0.03,
                  num_leaves: int = 31, min_child_samples: int = 5, feature_fraction: float = 0.3, quantiles: tuple[float, float] = (0.1, 0.9),
-                 n_estimators_quantile: int = 100, ood_threshold: float = 0.05, random_state: int = 0,
+                 n_estimators_quantile: int = 100, ood_threshold: float = 1.0, random_state: int = 0,
                  offset: bool = True):
         self.targets = targets
         self.n_estimators = n_estimators
@@ -173,6 +173,11 @@ class CostModel:
             self.boosters_[name] = {"point": point, "lo": lo, "hi": hi}
             self.target_info_[name].update({"n_train": int(mask.sum()), "label_min": float(y.min()),
                                             "label_max": float(y.max()), "label_mean": float(y.mean())})
+            if T.get(name).log_scale:
+                # the interval width (log units) that 90% of the training functions stay under: the
+                # yardstick of the out-of-distribution verdict (see ood)
+                w = float(np.quantile(self._width(name, Xt), 0.90))
+                self.target_info_[name]["width_q90"] = max(w, 1e-6)
         if not self.boosters_:
             raise IrtoolsError("no target had enough labelled rows to fit")
         self._fit_ranges(X)
@@ -335,12 +340,34 @@ class CostModel:
         # one thread: predictions are per module and small, where OpenMP start-up costs more than it gains
         return booster.predict(X, num_threads=1)
 
-    def ood(self, X: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
-        """Importance-weighted share of out-of-range or missing features per row, and the worst offenders.
+    # the share (importance-weighted) of relied-on features an input may lack before it is flagged
+    MISSING_SHARE = 0.05
+    # targets whose interval widths judge a row, in this order of preference (at most two are read)
+    WIDTH_TARGETS = ("machine_instructions", "text_bytes")
 
-        A feature the model relies on that the input lacks (an MLIR function has no LLVM features) counts
-        as out of range: a prediction from missing inputs is a guess, and is flagged as one.  A feature
-        both out of range and far from the mean is named once.
+    def _width(self, target: str, X: np.ndarray) -> np.ndarray:
+        """Width of the prediction interval, in log units (log-scale targets)."""
+        bs = self.boosters_[target]
+        return np.abs(self._raw(bs["hi"], X) - self._raw(bs["lo"], X))
+
+    def _width_targets(self) -> list[str]:
+        have = [t for t in self.boosters_ if self.target_info_.get(t, {}).get("width_q90")]
+        return ([t for t in self.WIDTH_TARGETS if t in have] or have)[:2]
+
+    def ood(self, X: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
+        """Out-of-distribution score per row (flagged above ``ood_threshold``) and the reasons.
+
+        The verdict is the model's own uncertainty: a row whose prediction interval is wider than
+        that of 90% of the training functions (score = width / that width), checked against unseen
+        packages of real code, where such rows have clearly larger errors than the rest (README).  A
+        range check is not: functions larger than any in training are priced well by the size line,
+        and were flagged with *smaller* errors than the rest.  Two rules stay: a feature the model
+        relies on that the input lacks (an MLIR function has no LLVM features) flags the row (score
+        = missing importance share / ``MISSING_SHARE``), and so does a feature 50 standard deviations
+        from the training mean.  Out-of-range features are named in the reasons either way.
+
+        Models saved before the interval verdict (no ``width_q90`` in their manifest) keep the range
+        score: the importance-weighted share of out-of-range features, over ``MISSING_SHARE``.
         """
         self._check()
         span = self.feat_max_ - self.feat_min_
@@ -351,17 +378,31 @@ class CostModel:
         w = self.feat_weight_
         relied = w > 0
         missing = nan & relied
-        score = (out | missing) @ w
+        widths = self._width_targets()
+        ratio = {t: self._width(t, X) / self.target_info_[t]["width_q90"] for t in widths}
+        if widths:
+            score = (missing @ w) / self.MISSING_SHARE
+            for r in ratio.values():
+                score = np.maximum(score, r)
+        else:
+            score = ((out | missing) @ w) / self.MISSING_SHARE
         scale = np.where(self.feat_std_ > 0, self.feat_std_, np.maximum(np.abs(self.feat_mean_), 1.0))
         z = np.abs(np.nan_to_num(X) - self.feat_mean_) / scale
         zmax = z.max(axis=1) if X.shape[1] else np.zeros(X.shape[0])
         far = zmax > 50
-        score[far] = np.maximum(score[far], 1.0)
+        score[far] = np.maximum(score[far], 2.0 * self.ood_threshold)
         # words only for the rows that have something to say: most rows of in-distribution input have none
         reasons: list[list[str]] = [[] for _ in range(X.shape[0])]
+        wide = {t: r > 1.0 for t, r in ratio.items()}
         noted = missing.any(axis=1) | (out & relied).any(axis=1) | far
+        for r in wide.values():
+            noted |= r
         for i in np.flatnonzero(noted):
             r = reasons[i]
+            for t in widths:
+                if wide[t][i]:
+                    r.append(f"the {t} interval is {ratio[t][i]:.1f}x wider than for 90% of the training "
+                             "functions")
             mi = np.flatnonzero(missing[i])
             if len(mi):
                 top = mi[np.argsort(-w[mi])][:3]
@@ -543,6 +584,9 @@ class CostModel:
                                    f"{FORMAT} v{FORMAT_VERSION}")
         params = dict(m["params"])
         params["quantiles"] = tuple(params["quantiles"])
+        if not any("width_q90" in info for info in m["targets"].values()):
+            # saved before the interval verdict: its threshold was a raw share of features
+            params["ood_threshold"] = params["ood_threshold"] / cls.MISSING_SHARE
         self = cls(**params)
         self.feature_names_ = list(m["feature_names"])
         self.boosters_ = {}
@@ -559,7 +603,7 @@ class CostModel:
                     bs[kind] = lgb.Booster(model_file=str(fp))
             self.boosters_[name] = bs
             self.target_info_[name] = {k: info.get(k) for k in ("n_train", "label_min", "label_max", "label_mean",
-                                                                 "offset")}
+                                                                 "offset", "width_q90")}
         st = m["feature_stats"]
         self.feat_min_, self.feat_max_ = np.array(st["min"]), np.array(st["max"])
         self.feat_mean_, self.feat_std_ = np.array(st["mean"]), np.array(st["std"])
