@@ -24,7 +24,7 @@ from .api import DEFAULT_MODEL
 from .dataset.build import SOURCES
 
 SOURCE_NAMES = {"cgen": "generated C", "tvm-cuda": "TVM CUDA (NVPTX IR)", "tvm-llvm": "TVM CPU (LLVM IR)",
-                "mlir": "MLIR-lowered"}
+                "mlir": "MLIR-lowered", "realcode": "real C/C++ (Debian packages)"}
 
 
 def _fmt(x, pct=False):
@@ -33,13 +33,37 @@ def _fmt(x, pct=False):
     return f"{100 * x:.1f}%" if pct else f"{x:.3g}"
 
 
+_OTHER = ("gpu", "mlir", "tvm_cpu", "realcode")
+
+
+def _realcode_lines(rc: dict) -> list[str]:
+    """The real-code test packages' figures, against the constant × IR-count baseline fitted on them."""
+    ev = rc["evaluation"]
+    lines = ["", f"Real code, {rc['split']['test_packages']} Debian packages never trained on "
+                 f"({ev['n_rows']} functions; a function whose body a training package also has is left out):", "",
+             "| target | MAPE | const × IR count (fitted on the test rows) | mean | Kendall τ |", "|---|---|---|---|---|"]
+    for t, v in ev["targets"].items():
+        lines.append(f"| {t} | {_fmt(v['model']['mape'], True)} | {_fmt(v['baseline_const_ir_count']['mape'], True)} "
+                     f"| {_fmt(v['baseline_mean']['mape'], True)} | {_fmt(v['kendall_tau'])} |")
+    sp = ev["targets"].get("spills", {}).get("spill_classification")
+    if sp:
+        lines.append(f"\nSpill / no-spill F1 {_fmt(sp['f1'])} (precision {_fmt(sp['precision'])}, recall "
+                     f"{_fmt(sp['recall'])}).")
+    o = ev["targets"].get("machine_instructions", {}).get("ood")
+    if o and o["mape_flagged"] is not None:
+        lines.append(f"\nFlagged out of distribution: {_fmt(ev['ood_rate'], True)} of the functions; their "
+                     f"machine-instruction MAPE {_fmt(o['mape_flagged'], True)} against "
+                     f"{_fmt(o['mape_unflagged'], True)} for the rest.")
+    return lines
+
+
 def write_markdown(report: dict, path: Path) -> None:
     ev = report["evaluation"]
     d = report["data"]
     lines = ["# Default cost model: training report", "",
-             f"Data: {d['n_rows'] - d.get('gpu_rows', 0) - d.get('mlir_rows', 0) - d.get('tvm_cpu_rows', 0)} "
+             f"Data: {d['n_rows'] - sum(d.get(k + '_rows', 0) for k in _OTHER)} "
              f"function rows from "
-             f"{d['n_origins'] - d.get('gpu_origins', 0) - d.get('mlir_origins', 0) - d.get('tvm_cpu_origins', 0)}"
+             f"{d['n_origins'] - sum(d.get(k + '_origins', 0) for k in _OTHER)}"
              " generated C "
              f"programs (costmodel.dataset.cgen), each compiled by clang-22 under "
              f"{report['data']['configs_per_program']} sampled (-O, -march, unroll) configurations; labels by "
@@ -54,10 +78,16 @@ def write_markdown(report: dict, path: Path) -> None:
              "instructions executed through a TVM FFI C harness under callgrind; costmodel.dataset.tvmcpu); plus "
              f"{d.get('mlir_rows', 0)} functions from {d.get('mlir_origins', 0)} generated MLIR linalg/affine "
              "programs x sampled tile/vector/unroll lowerings by mlir-opt-22 and mlir-translate-22 "
-             "(costmodel.dataset.mlirgen; static CPU labels only).", "",
+             "(costmodel.dataset.mlirgen; static CPU labels only)"
+             + (f"; plus {d['realcode_rows']} functions of {d['realcode_origins']} Debian source packages "
+                "(costmodel.dataset.realcode; static CPU labels at each package's own -O)" if d.get("realcode_rows")
+                else "") + ".", "",
              f"Split by origin program: {report['split']['train_origins']} training programs "
              f"({report['split']['train_rows']} rows), {report['split']['test_origins']} held-out programs "
-             f"({report['split']['test_rows']} rows). Figures below are on the held-out programs.", "",
+             f"({report['split']['test_rows']} rows). Figures below are on the held-out programs"
+             + (f"; real code is split by package ({report['realcode']['split']['train_packages']} training, "
+                f"{report['realcode']['split']['test_packages']} test packages) and evaluated on its own below"
+                if report.get("realcode") else "") + ".", "",
              *([f"A TVM CPU row weighs {report['training']['tvm_cpu_weight']} in the fit (a C row 1), and their "
                 f"{', '.join(report['training']['tvm_cpu_unlearnt'])} labels are not learnt (see "
                 "costmodel/train_default.py).", ""] if report.get("training") else []),
@@ -91,6 +121,8 @@ def write_markdown(report: dict, path: Path) -> None:
                       f"{_fmt(nf['median_over_best_median'], True)} above the best (medians); the empty kernel "
                       f"is {_fmt(nf['empty_kernel_share_median'], True)} of a label (median). A latency_ns MAPE "
                       "near the floor cannot be told from labelling noise."]
+    if report.get("realcode"):
+        lines += _realcode_lines(report["realcode"])
     lines += ["", "Each source's held-out functions alone:", ""]
     for source, em in report.get("evaluation_by_source", {}).items():
         figs = [f"{n} MAPE {_fmt(t['model']['mape'], True)}" for n, t in em["targets"].items()
@@ -148,7 +180,7 @@ def _per_source(model, rows, feats, train_rows, train_feats) -> dict:
     from .evaluation import evaluate
 
     out = {}
-    for source in SOURCES:
+    for source in [*SOURCES, "realcode"]:
         idx = [i for i, r in enumerate(rows) if r["source"] == source]
         if idx:
             out[source] = evaluate(model, [rows[i] for i in idx], [feats[i] for i in idx],
@@ -205,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mlir-data", default="build/costmodel-mlir",
                     help="MLIR-lowered dataset folder (built or resumed here; '' to leave it out)")
     ap.add_argument("--mlir-shards", type=int, default=60, help="shards of 4 MLIR programs x 3 lowerings")
+    ap.add_argument("--realcode", default="",
+                    help="a real-code corpus (python -m costmodel.dataset.realcode build --out DIR): its training "
+                         "packages join the fit, its test packages are evaluated apart (split by package)")
     ap.add_argument("--out", default=str(DEFAULT_MODEL), help="model folder to write")
     ap.add_argument("--seed", type=int, default=0, help="LightGBM's seed (row and feature subsampling)")
     ap.add_argument("--validate", action="store_true",
@@ -234,6 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     te = [i for i in range(len(rows)) if test[i]]
     train_rows, train_feats = [rows[i] for i in tr], [feats[i] for i in tr]
     test_rows, test_feats = [rows[i] for i in te], [feats[i] for i in te]
+    rc_split = None
+    if args.realcode:
+        from .dataset.realcode import evaluate as rc
+
+        rc_split = rc.split(args.realcode)
+        more_rows, more_feats = rc.training_rows(*rc_split["train"])
+        train_rows, train_feats = train_rows + more_rows, train_feats + more_feats
+        rows, feats = rows + more_rows, feats + more_feats
+        print(f"real code: {rc_split['figures']['train_rows']} training functions of "
+              f"{rc_split['figures']['train_packages']} packages", file=sys.stderr)
     if args.validate:
         return _validate(train_rows, train_feats, args)
     meta = json.loads(Path(args.data, "meta.json").read_text())
@@ -245,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
             "tvm_cpu_origins": len({r["origin"] for r in rows if r["source"] == "tvm-llvm"}),
             "mlir_rows": sum(1 for r in rows if r["source"] == "mlir"),
             "mlir_origins": len({r["origin"] for r in rows if r["source"] == "mlir"}),
+            "realcode_rows": sum(1 for r in rows if r["source"] == "realcode"),
+            "realcode_origins": len({r["origin"] for r in rows if r["source"] == "realcode"}),
             "families": sorted({r["family"] for r in rows})}
     split = {"by": "origin program (sha256 of name, 20% test)",
              "train_origins": len({r["origin"] for r in train_rows}), "train_rows": len(train_rows),
@@ -268,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
               "targets_info": model.target_info_,
               "seconds": round(time.time() - t0, 1),
               "command": "python -m costmodel.train_default " + " ".join(argv if argv is not None else sys.argv[1:])}
+    if rc_split is not None:
+        report["realcode"] = {"split": rc_split["figures"], "evaluation": rc.evaluate(model, *rc_split["test"])}
     (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     write_markdown(report, out / "report.md")
     print((out / "report.md").read_text())

@@ -144,30 +144,52 @@ def fit_static(rows: list[dict], X: np.ndarray, *, targets=STATIC, **params):
     return CostModel(targets=list(targets), **params).fit(feats, labels, feature_names=list(FEATURE_NAMES))
 
 
-def compare(root: str | Path, *, test_fraction: float = 0.3, out: str | Path | None = None) -> dict:
-    """The shipped model and a model fitted on the training packages, on the test packages."""
+def split(root: str | Path, *, test_fraction: float = 0.3) -> dict:
+    """The corpus split by package: ``train``/``test`` as (rows, X), and the split's figures.
+
+    Packages vendor the same code (gnulib in grep, sed, diffutils...): a test function whose body a
+    training package also has is not unseen, and is left out of ``test``."""
+    rows, X = load(root)
+    side = np.array([package_side(r["package"], test_fraction) for r in rows], dtype=bool)
+    train_rows = [r for r, t in zip(rows, side, strict=True) if not t]
+    seen = {r["function_sha"] for r in train_rows}
+    test = side & np.array([r["function_sha"] not in seen for r in rows], dtype=bool)
+    test_rows = [r for r, t in zip(rows, test, strict=True) if t]
+    figures = {"test_fraction": test_fraction,
+               "train_packages": len({r["package"] for r in train_rows}),
+               "test_packages": len({r["package"] for r in test_rows}),
+               "train_rows": len(train_rows), "test_rows": len(test_rows),
+               "test_rows_seen_in_training": int(side.sum() - test.sum()),
+               "test_package_names": sorted({r["package"] for r in test_rows})}
+    return {"train": (train_rows, X[~side]), "test": (test_rows, X[test]), "figures": figures}
+
+
+def compare(root: str | Path, *, test_fraction: float = 0.3, out: str | Path | None = None,
+            model=None) -> dict:
+    """``model`` (default: the shipped one) and a model fitted on the training packages alone, on the
+    test packages."""
     import costmodel
 
-    rows, X = load(root)
-    side = np.array([package_side(r["package"], test_fraction) for r in rows])
-    train_rows = [r for r, t in zip(rows, side, strict=True) if not t]
-    # packages vendor the same code (gnulib in grep, sed, diffutils...): a test function whose body a
-    # training package also has is not unseen, and is left out
-    seen = {r["function_sha"] for r in train_rows}
-    test = side & np.array([r["function_sha"] not in seen for r in rows])
-    test_rows = [r for r, t in zip(rows, test, strict=True) if t]
-    res = {"corpus": str(root), "split": {"test_fraction": test_fraction,
-                                          "train_packages": len({r["package"] for r in train_rows}),
-                                          "test_packages": len({r["package"] for r in test_rows}),
-                                          "train_rows": len(train_rows), "test_rows": len(test_rows),
-                                          "test_rows_seen_in_training": int(side.sum() - test.sum())}}
-    res["shipped_model"] = evaluate(costmodel.load(), test_rows, X[test])
+    sp = split(root, test_fraction=test_fraction)
+    (train_rows, Xtr), (test_rows, Xte) = sp["train"], sp["test"]
+    res = {"corpus": str(root), "split": sp["figures"]}
+    res["shipped_model"] = evaluate(model or costmodel.load(), test_rows, Xte)
     if len(train_rows) >= 100:
-        m = fit_static(train_rows, X[~side])
-        res["realcode_model"] = evaluate(m, test_rows, X[test])
+        res["realcode_model"] = evaluate(fit_static(train_rows, Xtr), test_rows, Xte)
     if out:
         Path(out).write_text(json.dumps(res, indent=1, default=float) + "\n")
     return res
+
+
+def training_rows(rows: list[dict], X: np.ndarray, targets=STATIC) -> tuple[list[dict], list[dict]]:
+    """Real-code rows in the generated datasets' row form (``source`` "realcode", ``origin`` the
+    package) with their feature dicts, for :mod:`costmodel.train_default`."""
+    out, feats = [], []
+    for r, x in zip(rows, X, strict=True):
+        out.append({"source": "realcode", "origin": r["package"], "function": r["function"],
+                    "family": r["lang"], "labels": {t: r[t] for t in targets if r.get(t) is not None}})
+        feats.append({n: float(v) for n, v in zip(FEATURE_NAMES, x, strict=True) if v == v})
+    return out, feats
 
 
 def summary_lines(res: dict) -> list[str]:
