@@ -2262,8 +2262,9 @@ static inline __attribute__((always_inline)) const word_crc *word_crcs(word_crc 
  * as a word_crc, from tables for the normalised and one-character ones */
 static void token_bigrams(word_crc *cache, const char *s, int n, const char *src_end, double *row) {
     uint32_t count[64] = {0};
-    word_crc spare[2];   /* long words, the current and the previous one */
-    int flip = 0;
+    /* the previous token's CRCs are copied out: the next word may take its cache slot (two
+     * words of one bigram that hash to one slot counted the second word twice) */
+    word_crc spare, prevw;
     const word_crc *prev = NULL;
     int k = 0;
     for (;;) {
@@ -2300,7 +2301,7 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
             for (end = k + 2; end < n && tok_class(s[end]);) end++;
             lb = end - k;
             k = end;
-            if (starts(b, lb, "@llvm.")) w = word_crcs(cache, b, lb, src_end, &spare[flip ^= 1]);
+            if (starts(b, lb, "@llvm.")) w = word_crcs(cache, b, lb, src_end, &spare);
             else b = TOK_F, lb = 2, w = &TW_F;
             break;
         case ST_MINUS:
@@ -2322,7 +2323,7 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
             lb = end - k;
             k = end;
             if (lb == 1) w = &TW_CHAR[(uint8_t)b[0]];
-            else w = word_crcs(cache, b, lb, src_end, &spare[flip ^= 1]);
+            else w = word_crcs(cache, b, lb, src_end, &spare);
             break;
         default:   /* ST_PUNCT */
             k++;
@@ -2333,7 +2334,8 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
             if (__builtin_expect(lb <= SHIFT_MAX, 1)) count[~(prev->proj[lb] ^ w->r0) & 63]++;
             else count[~crc_reg(prev->after, b, (size_t)lb) & 63]++;
         }
-        prev = w;
+        prevw = *w;
+        prev = &prevw;
         k += k < n && s[k] == ' ';   /* the usual one space to the next token, without the skip loop */
     }
     for (int q = 0; q < 64; q++) row[C_tok_0 + q] += count[q];

@@ -529,3 +529,16 @@ def test_machine_ops_legalise_vectors_to_the_native_width():
     assert ops("copy") == (1 + 32) + (1 + 7) + 1
     # the IR-level estimate does not tell them apart
     assert ref["add16_sse"]["x.log_est_dyn_insts"] == ref["add16_avx"]["x.log_est_dyn_insts"]
+
+
+def test_token_bigram_of_words_sharing_a_cache_slot():
+    """'false' and 'oop' take one slot of the C word cache: the bigram is still 'false oop', not 'oop oop'
+    (81 corpus rows had it wrong)."""
+    import zlib
+
+    ir = b"define i1 @f() {\n  ret i1 false ; oop\n}\n"
+    toks = ["define", "i1", "@f", "(", ")", "{", "ret", "i1", "false", "oop", "}"]
+    want = Counter(zlib.crc32(f"{a} {b}".encode()) % 64 for a, b in zip(toks, toks[1:], strict=False))
+    names, X, exact = F.c_feature_rows(ir)
+    t0 = F.c_columns().index("tok.0")
+    assert {k: X[0, t0 + k] for k in range(64) if X[0, t0 + k]} == want
