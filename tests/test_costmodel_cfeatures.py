@@ -542,3 +542,90 @@ def test_token_bigram_of_words_sharing_a_cache_slot():
     names, X, exact = F.c_feature_rows(ir)
     t0 = F.c_columns().index("tok.0")
     assert {k: X[0, t0 + k] for k in range(64) if X[0, t0 + k]} == want
+
+
+BIG_IR = b"""
+declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)
+declare void @llvm.memcpy.p0.p0.i8(ptr, ptr, i8, i1)
+
+; the bound is i64's largest: 2^63 - 1 - (-5) passes, a 128-bit difference rounded once
+define void @wide(ptr %p) {
+entry:
+  br label %body
+body:
+  %i = phi i64 [ -5, %entry ], [ %i.next, %body ]
+  store i8 0, ptr %p
+  %i.next = add nsw i64 %i, 1
+  %c = icmp slt i64 %i.next, 9223372036854775807
+  br i1 %c, label %body, label %exit
+exit:
+  ret void
+}
+
+; an i8 length of -1 is 255 bytes for LLVM; an i64 one is 2^64 - 1
+define void @lengths(ptr %a, ptr %b) {
+  call void @llvm.memcpy.p0.p0.i8(ptr %a, ptr %b, i8 -1, i1 false)
+  call void @llvm.memset.p0.i64(ptr %a, i8 0, i64 -1, i1 false)
+  ret void
+}
+
+; a constant past 128 bits: the trip count and everything weighted by it are unknown, not guessed
+define void @huge(ptr %p) {
+entry:
+  br label %body
+body:
+  %i = phi i256 [ 0, %entry ], [ %i.next, %body ]
+  store i8 0, ptr %p
+  %i.next = add i256 %i, 1
+  %c = icmp ult i256 %i.next, 1000000000000000000000000000000000000000000000000000
+  br i1 %c, label %body, label %exit
+exit:
+  call void @wide(ptr %p)
+  ret void
+}
+
+define void @calls_huge(ptr %p) {
+  call void @huge(ptr %p)
+  ret void
+}
+"""
+
+
+def test_integers_are_exact_to_128_bits_and_nan_past_them():
+    names, X, exact, reasons = F.c_feature_rows(BIG_IR, reasons=True)
+    col = {n: j for j, n in enumerate(F.c_columns())}
+    labels = F.c_reason_names()
+    why = [{lab for b, lab in enumerate(labels) if r >> b & 1} for r in reasons]
+    assert names == ["wide", "lengths", "huge", "calls_huge"]
+    assert why == [set(), set(), {"bigint"}, {"callee"}]
+    assert X[0, col["x.max_trip"]] == float(2**63 - 1 + 5)
+    assert math.expm1(X[1, col["x.log_memop_bytes"]]) == pytest.approx(255 + 2**64 - 1, rel=1e-13)
+    assert np.isnan(X[2, col["x.max_trip"]]) and np.isnan(X[2, col["x.log_est_dyn_insts"]])
+    assert X[2, col["ir.fp.BasicBlockCount"]] == 3.0 and X[2, col["x.n_calls_defined"]] == 1.0
+    assert np.isnan(X[3, col["x.log_est_dyn_insts_incl"]]) and not np.isnan(X[3, col["x.log_est_dyn_insts"]])
+
+
+UNNAMED_IR = b"""
+define internal i32 @0(i32 %x) {
+  %y = add i32 %x, 1
+  ret i32 %y
+}
+define internal i32 @1(i32 %x) {
+  %a = call i32 @0(i32 %x)
+  %b = call i32 @0(i32 %a)
+  ret i32 %b
+}
+define i32 @f(i32 %x) {
+  %r = call i32 @1(i32 %x)
+  ret i32 %r
+}
+"""
+
+
+def test_functions_that_share_a_name_keep_their_own_rows():
+    """Unnamed functions are all named "": each is featurised by what it is, not by its name."""
+    names, X, exact = F.c_feature_rows(UNNAMED_IR)
+    col = {n: j for j, n in enumerate(F.c_columns())}
+    assert names == ["", "", "f"] and exact.all()
+    assert list(X[:, col["ir.fp.Uses"]]) == [2.0, 1.0, 1.0]       # LLVM's getNumUses, one function each
+    assert list(X[:, col["ir.op.call"]]) == [0.0, 2.0, 1.0]
