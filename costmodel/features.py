@@ -201,11 +201,13 @@ def _llvm_bytes(src) -> bytes:
 # ----------------------------------------------------------------------------- what defines a feature
 
 _PKG = Path(__file__).resolve().parent.parent / "irtools"
-# every source whose change can change a feature value: this module, the C featuriser and the parser
-# whose tables it reads, the Python analyses and object model (the reference path, MLIR features)
+# every source whose change can change a feature value: this module (names, MLIR features, glue), the C
+# featuriser, the parsers whose tables it and the MLIR analysis read, the flags they are compiled with,
+# irtools.analysis (FEATURE_VECTOR_KEYS names the ir.* columns) and the object model (a parsed Module
+# is featurised from Module.to_bytes(); MLIR features walk the MLIR model)
 FEATURE_SOURCES: tuple[str, ...] = (
     "costmodel/features.py", "csrc/llfeatures.c", "csrc/llfeatures.h", "csrc/llparse.c", "csrc/llparse.h",
-    "csrc/mlirparse.c", "csrc/mlirparse.h", "irtools/analysis/*.py", "irtools/ir/**/*.py")
+    "csrc/mlirparse.c", "csrc/mlirparse.h", "irtools/_build.py", "irtools/analysis/*.py", "irtools/ir/**/*.py")
 
 
 def source_digest(root: Path | None = None) -> str:
