@@ -1,10 +1,11 @@
-/* llfeatures: costmodel.features.function_features in C, over llparse's tables.
+/* llfeatures: the cost model's LLVM features, the one production definition, over llparse's tables.
  *
- * Every quantity mirrors the Python reference (costmodel/features.py, irtools/analysis/features.py,
- * cfg.py, dominators.py, loops.py) including its quirks, because a model trained on the Python
- * numbers must see the same ones; where a float is a sum or a product, it is accumulated in the
- * order Python uses.  What is not reproduced marks the row inexact (see R_* below) instead of
- * guessing: Python recomputes those rows.
+ * What LLVM has an analysis for is checked against opt-22 (tests/test_costmodel_llvm_oracle.py); the
+ * rest against a Python reference kept in tests (tests/llvm_feature_reference.py), whose function
+ * names the comments below cite (`_trip_count`, `_machine_ops`...), as they cite irtools.analysis for
+ * func-properties and constant folding.  The shipped model was trained on these numbers, so their
+ * quirks stay (a float sum keeps its order).  What this file cannot compute leaves NaN in the columns
+ * it decides, with a reason bit (R_* below), never another number.
  */
 #define _GNU_SOURCE   /* memmem */
 #include "llfeatures.h"
@@ -603,7 +604,7 @@ typedef struct {
     size_t cap_reach, cap_seen, cap_used;
     double *weight;
     size_t cap_weight;
-    double est_machine[3];  /* features._machine_ops summed for native widths 128, 256, 512 (picked later) */
+    double est_machine[3];  /* _machine_ops summed for native widths 128, 256, 512 (picked later) */
     int64_t *vend;
     size_t cap_vend;
     event *ev;
@@ -611,7 +612,7 @@ typedef struct {
     loop_t *loops;
     int nloops;
     size_t cap_loops;
-    int32_t *lorder;                  /* loops in Python's li.loops() order */
+    int32_t *lorder;                  /* loops in irtools' LoopInfo.loops() order */
     size_t cap_lorder;
     int32_t *csite_name, *csite_len;  /* call sites to named non-intrinsics: decoded name */
     double *csite_w;
@@ -1341,7 +1342,7 @@ static int same_ref(const ctx *c, int32_t a, int32_t b) {
     return const_text(c, a, &s, &n) && const_text(c, b, &t, &m) && n == m && memcmp(s, t, (size_t)n) == 0;
 }
 
-/* features.fold_constant_expr; hazard 2 marks what this file cannot tell (Python would, e.g. deep nesting) */
+/* irtools.analysis.features.fold_constant_expr; hazard 2: too deeply nested to tell (R_CONSTEXPR) */
 static fold_t fold_expr(const ctx *c, int32_t v, int depth) {
     if (depth > 32) return mkfold(OC_CONST, 2);
     int n = cop_count(c, v);
@@ -1794,7 +1795,7 @@ static int32_t first_operand(const ctx *c, int32_t v) {
     return n > 0 && s >= 0 && s < c->t[LLP_OPERANDS].n ? c->t[LLP_OPERANDS].r[s] : -1;
 }
 
-/* costmodel.features._is_shared: the pointer comes from an addrspace(3) global */
+/* _is_shared: the pointer comes from an addrspace(3) global */
 static int is_shared(const ctx *c, int32_t base) {
     if (!c->has_shared) return 0;
     for (int k = 0; k < 8; k++) {
@@ -3071,7 +3072,7 @@ static void upd_max(double *x, double v) {
     if (v > *x) *x = v;
 }
 
-/* features._machine_ops for the three native vector widths, weighted by the block's trip product;
+/* _machine_ops for the three native vector widths, weighted by the block's trip product;
  * kind and memn: the callee's name kind and an llvm.mem* call's length, as the walk read them */
 static void machine_ops(ctx *c, int i, int op, int32_t t, int vec, int kind, u128 memn, double w,
                         uint32_t *reason) {
@@ -3115,7 +3116,7 @@ static u128 mem_length(const ctx *c, int i, uint32_t *reason) {
     return w == 128 ? (u128)v : ((u128)1 << w) + (u128)v;   /* two's complement in w bits */
 }
 
-/* costmodel.features.function_features' own walk: trip counts, weights, the x.* and gpu.* counts */
+/* function_features' own walk: trip counts, weights, the x.* and gpu.* counts */
 static int walk_features(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
     NEED(weight, fn->nb);
     NEED(block_end, fn->nb);
@@ -3583,7 +3584,7 @@ API llf_result *llf_run(const char *src, size_t len) {
         llf_free(r);
         return NULL;
     }
-    if (rc == -2) r->err = 2;   /* tables of another layout: the whole module goes to Python */
+    if (rc == -2) r->err = 2;   /* tables of another layout (a stale build): no rows at all */
     return r;
 }
 
