@@ -228,8 +228,7 @@ def throughput_section(modules: list[Path], model, repeat: int = 5) -> dict:
     """Prediction rate on the unseen modules, one thread, CPU time (best of ``repeat``), against
     llc-22 -O2 on the same modules.
 
-    Rows: parsing alone (the Python model), the feature matrix (C), the Python reference features,
-    and predictions (value, interval and OOD verdict per function) of one target and of all targets,
+    Rows: parsing alone (the Python model), the feature matrix (C), and predictions (value, interval and OOD verdict per function) of one target and of all targets,
     once through LightGBM's own trees and once through the C forests that a long-running caller
     (MetaSchedule, a batch job) switches to (``costmodel.gbdt``; identical numbers).
     """
@@ -250,7 +249,6 @@ def throughput_section(modules: list[Path], model, repeat: int = 5) -> dict:
     mods, parse_cpu = cpu(lambda: [irtools.parse_llvm(t) for t in texts])
     nfun = sum(1 for m in mods for f in m.functions if not f.is_declaration)
     _, feat_cpu = cpu(lambda: [F.feature_matrix(t, model.feature_names_) for t in texts])
-    _, ref_cpu = cpu(lambda: [F.llvm_module_features(m) for m in mods], 1)
     one = "instructions_executed"
     rates = {}
     for walker, after in (("lightgbm", 10**12), ("c_forest", 0)):
@@ -271,7 +269,7 @@ def throughput_section(modules: list[Path], model, repeat: int = 5) -> dict:
     return {"modules": len(texts), "functions": nfun, "instructions": sum(len(list(m.instructions())) for m in mods),
             "bytes": sum(len(t) for t in texts), "one_target": one, "clock": f"CPU seconds, best of {repeat}",
             "parse_functions_per_cpu_s": nfun / parse_cpu, "features_functions_per_cpu_s": nfun / feat_cpu,
-            "python_reference_features_functions_per_cpu_s": nfun / ref_cpu, "predict": rates,
+            "predict": rates,
             "predict_functions_per_cpu_s": best, "llc_O2_functions_per_wall_s": nfun / llc_wall,
             "speedup_vs_llc": best / (nfun / llc_wall), "target_met": best >= 10_000,
             "load_average": os.getloadavg()}

@@ -1,4 +1,5 @@
-"""Parse + featurisation rate of the cost model's LLVM features: C (``feature_matrix``) against Python.
+"""Parse + featurisation rate of the cost model's LLVM features (C, ``feature_matrix``), against the
+Python reference the tests keep (tests/llvm_feature_reference.py) for scale.
 
     nice -n 10 .venv/bin/python benchmarks/costmodel_features_speed.py [--programs 20] [--passes 5] [--out DIR]
 
@@ -8,7 +9,7 @@ the command line (TVM modules, say).  Rates are defined functions per CPU second
 (``time.process_time``: other jobs on the machine do not count), each the best of ``--passes``
 passes (on a shared machine a pass can still lose a third to cache and core contention: more
 passes, steadier best).  ``llf_run`` is the C parse + features without the Python glue.
-Also checks that ``feature_matrix`` gives the reference matrix on every module.
+Also counts the rows the C side leaves NaN for a reason (``c_feature_rows``).
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 
 def fresh_modules(n_programs: int, out: Path, seed0: int = 910_000) -> list[Path]:
@@ -63,6 +63,8 @@ def main() -> None:
     ap.add_argument("--out", help="keep the generated modules here")
     args = ap.parse_args()
 
+    import llvm_feature_reference as R
+
     import irtools
     from costmodel import features as F
     from irtools._native import load
@@ -77,11 +79,7 @@ def main() -> None:
     nfun = sum(1 for m in mods for f in m.functions if not f.is_declaration)
 
     exact = rows = 0
-    for d, m in zip(datas, mods, strict=True):
-        _k, names, X = F.feature_matrix(d)
-        ref = F.llvm_module_features(m)
-        assert names == list(ref) and np.array_equal(X, F.to_matrix(list(ref.values()), F.FEATURE_NAMES),
-                                                     equal_nan=True)
+    for d in datas:
         e = F.c_feature_rows(d)[2]
         exact, rows = exact + int(e.sum()), rows + len(e)
 
@@ -90,7 +88,7 @@ def main() -> None:
     c_parse = best_cpu(lambda: [lib.llp_free(lib.llp_parse(d, len(d))) for d in datas], args.passes)
     c_run = best_cpu(lambda: [flib.llf_free(flib.llf_run(d, len(d))) for d in datas], args.passes)
     c_feat = best_cpu(lambda: [F.feature_matrix(t) for t in texts], args.passes)
-    py_feat = best_cpu(lambda: [F.llvm_module_features(irtools.parse_llvm(t)) for t in texts], passes=1)
+    py_feat = best_cpu(lambda: [R.llvm_module_features(irtools.parse_llvm(t)) for t in texts], passes=1)
     result = {"modules": len(texts), "functions": nfun, "c_rows_exact": exact, "c_rows": rows,
               "llp_parse_functions_per_cpu_s": nfun / c_parse,
               "llf_run_functions_per_cpu_s": nfun / c_run,

@@ -36,7 +36,7 @@ def prepare(dataset: Path, limit: int) -> None:
     import irtools
     from costmodel import tools
     from costmodel.dataset.labellers import occupancy, parse_ptxas
-    from costmodel.features import attribute_text, launch_threads
+    from costmodel.features import feature_matrix
 
     ptxas = tools.require("ptxas")   # the one that made the labels (recorded in their provenance)
 
@@ -57,14 +57,14 @@ def prepare(dataset: Path, limit: int) -> None:
         proc = subprocess.run([ptxas, "-v", f"-arch={ARCH}", str(ptx), "-o", str(cubin)],
                               check=True, capture_output=True, text=True)
         usage = parse_ptxas(proc.stderr + proc.stdout)
-        for fn in mod.functions:
-            if fn.is_declaration or fn.name not in usage:
+        # threads per block from the launch bounds (nvvm.maxntid), as the gpu.max_threads feature reads them
+        _kind, fnames, X = feature_matrix(mod, ["gpu.max_threads"])
+        for name, (threads,) in zip(fnames, X.tolist(), strict=True):
+            if name not in usage or not threads > 0:
                 continue
-            block = launch_threads(attribute_text(fn, mod.attribute_groups))
-            if not block:
-                continue
-            r = usage[fn.name][ARCH]
-            kernels.append({"ir": row["ir_file"], "ptx": ptx.name, "cubin": cubin.name, "function": fn.name,
+            block = int(threads)
+            r = usage[name][ARCH]
+            kernels.append({"ir": row["ir_file"], "ptx": ptx.name, "cubin": cubin.name, "function": name,
                             "block": block, "family": row.get("family"),
                             "ptxas": {"registers": r["registers"], "spill_bytes": r["spill_bytes"],
                                       "shared_bytes": r["shared_bytes"]},

@@ -24,20 +24,17 @@
 #define HAVE_VALGRIND 0
 #endif
 
-#define ABI_VERSION 2
+#define ABI_VERSION 3
 
 int counters_abi_version(void) { return ABI_VERSION; }
 
-static int status_from_errno(int e) {
-    switch (e) {
-    case ENOENT: case EOPNOTSUPP: case ENODEV: return COUNTERS_ERR_NO_HARDWARE;
-    case EACCES: case EPERM: return COUNTERS_ERR_PERMISSION;
-    default: return COUNTERS_ERR_SYSTEM;
-    }
-}
+IRT_LAST_ERROR(counters)
 
-static void set_err(int *err_out, int e) {
-    if (err_out) *err_out = e;
+/* a failed system call: the kernel's errno read as what it means for counting */
+static int sys_fail(const char *what, int e) {
+    int code = e == ENOENT || e == EOPNOTSUPP || e == ENODEV ? IRT_ENOHARDWARE
+             : e == EACCES || e == EPERM ? IRT_EPERM : IRT_ESYS;
+    return fail(code, e, "%s: %s", what, strerror(e));
 }
 
 static long perf_open(struct perf_event_attr *attr, int pid, int group_fd) {
@@ -65,10 +62,10 @@ void counters_close(struct counters_group *g) {
     }
 }
 
-static int open_impl(struct counters_group *g, int kind, int pid, int grouped, int *err_out) {
-    set_err(err_out, 0);
+static int open_impl(struct counters_group *g, int kind, int pid, int grouped) {
+    ok();
     if (!g || (kind != COUNTERS_KIND_HARDWARE && kind != COUNTERS_KIND_SOFTWARE) || pid < 0)
-        return COUNTERS_ERR_ARGUMENT;
+        return fail(IRT_EARG, 0, "no group, or an unknown counter kind %d", kind);
     init_group(g, kind, grouped);
     for (int i = 0; i < 3; i++) {
         struct perf_event_attr attr;
@@ -94,83 +91,71 @@ static int open_impl(struct counters_group *g, int kind, int pid, int grouped, i
         long fd = perf_open(&attr, pid, group_fd);
         if (fd < 0) {
             int e = errno;
-            if (i == 0) {  /* the primary counter is the point: without it nothing works */
-                set_err(err_out, e);
-                return status_from_errno(e);
-            }
+            if (i == 0)    /* the primary counter is the point: without it nothing works */
+                return sys_fail("perf_event_open", e);
             continue;      /* secondary counters are optional (many VMs expose only a few) */
         }
         g->fds[i] = (int)fd;
     }
-    return COUNTERS_OK;
+    return IRT_OK;
 }
 
-int counters_open(struct counters_group *g, int kind, int *err_out) {
-    return open_impl(g, kind, 0, 1, err_out);
+int counters_open(struct counters_group *g, int kind) { return open_impl(g, kind, 0, 1); }
+
+int counters_open_process(struct counters_group *g, int kind, int pid) {
+    if (pid <= 0) return fail(IRT_EARG, 0, "process id %d", pid);
+    return open_impl(g, kind, pid, 0);
 }
 
-int counters_open_process(struct counters_group *g, int kind, int pid, int *err_out) {
-    if (pid <= 0) return COUNTERS_ERR_ARGUMENT;
-    return open_impl(g, kind, pid, 0, err_out);
-}
-
-int counters_probe(int kind, int *err_out) {
+int counters_probe(int kind) {
     struct counters_group g;
-    int rc = counters_open(&g, kind, err_out);
-    counters_close(&g);
+    int rc = counters_open(&g, kind);
+    if (rc == IRT_OK) counters_close(&g);
     return rc;
 }
 
 static int is_open(const struct counters_group *g) { return g && g->fds[0] >= 0; }
 
-static int ctl(struct counters_group *g, unsigned long req, int *err_out) {
-    if (!is_open(g)) return COUNTERS_ERR_NOT_OPEN;
+static int ctl(struct counters_group *g, unsigned long req) {
+    if (!is_open(g)) return fail(IRT_ESTATE, 0, "the counter group is not open");
     for (int i = 0; i < 3; i++) {
         if (g->fds[i] < 0) continue;
-        if (ioctl(g->fds[i], req, g->grouped ? PERF_IOC_FLAG_GROUP : 0) != 0) {
-            set_err(err_out, errno);
-            return status_from_errno(errno);
-        }
+        if (ioctl(g->fds[i], req, g->grouped ? PERF_IOC_FLAG_GROUP : 0) != 0) return sys_fail("perf ioctl", errno);
         if (g->grouped) break;  /* one ioctl on the leader switches the whole group */
     }
-    return COUNTERS_OK;
+    return IRT_OK;
 }
 
-int counters_start(struct counters_group *g, int *err_out) {
-    set_err(err_out, 0);
-    int rc = ctl(g, PERF_EVENT_IOC_RESET, err_out);
-    return rc != COUNTERS_OK ? rc : ctl(g, PERF_EVENT_IOC_ENABLE, err_out);
+int counters_start(struct counters_group *g) {
+    ok();
+    int rc = ctl(g, PERF_EVENT_IOC_RESET);
+    return rc != IRT_OK ? rc : ctl(g, PERF_EVENT_IOC_ENABLE);
 }
 
-int counters_stop(struct counters_group *g, int *err_out) {
-    set_err(err_out, 0);
-    return ctl(g, PERF_EVENT_IOC_DISABLE, err_out);
+int counters_stop(struct counters_group *g) {
+    ok();
+    return ctl(g, PERF_EVENT_IOC_DISABLE);
 }
 
-static int read_all(int fd, void *buf, size_t size, int *err_out) {
+static int read_all(int fd, void *buf, size_t size) {
     ssize_t n = read(fd, buf, size);
-    if (n < 0) {
-        set_err(err_out, errno);
-        return status_from_errno(errno);
-    }
-    if ((size_t)n < sizeof(uint64_t) * 3) {  /* shorter than the smallest layout we asked for */
-        set_err(err_out, EIO);
-        return COUNTERS_ERR_SYSTEM;
-    }
-    return COUNTERS_OK;
+    if (n < 0) return sys_fail("read of a perf counter", errno);
+    if ((size_t)n < sizeof(uint64_t) * 3)  /* shorter than the smallest layout we asked for */
+        return fail(IRT_ESYS, EIO, "short read of a perf counter (%zd bytes)", n);
+    return IRT_OK;
 }
 
-int counters_read(struct counters_group *g, struct counters_reading *out, int *err_out) {
-    set_err(err_out, 0);
-    if (!out) return COUNTERS_ERR_ARGUMENT;
+int counters_read(struct counters_group *g, struct counters_reading *out) {
+    ok();
+    if (!out) return fail(IRT_EARG, 0, "no reading to fill");
     memset(out, 0, sizeof *out);
-    if (!is_open(g)) return COUNTERS_ERR_NOT_OPEN;
+    if (!is_open(g)) return fail(IRT_ESTATE, 0, "the counter group is not open");
     if (g->grouped) {
         /* PERF_FORMAT_GROUP layout: nr, time_enabled, time_running, value[nr] (in opening order) */
         uint64_t buf[3 + 3];
         memset(buf, 0, sizeof buf);
-        int rc = read_all(g->fds[0], buf, sizeof buf, err_out);
-        if (rc != COUNTERS_OK) return rc;
+        int rc = read_all(g->fds[0], buf, sizeof buf);
+        if (rc != IRT_OK) return rc;
         uint64_t nr = buf[0] > 3 ? 3 : buf[0];
         out->time_enabled = buf[1];
         out->time_running = buf[2];
@@ -181,13 +166,13 @@ int counters_read(struct counters_group *g, struct counters_reading *out, int *e
             out->values[i] = k < nr ? buf[3 + k] : 0;
             k++;
         }
-        return COUNTERS_OK;
+        return IRT_OK;
     }
     for (int i = 0; i < 3; i++) {
         if (g->fds[i] < 0) continue;
         uint64_t buf[3] = {0, 0, 0};  /* value, time_enabled, time_running */
-        int rc = read_all(g->fds[i], buf, sizeof buf, err_out);
-        if (rc != COUNTERS_OK) return rc;
+        int rc = read_all(g->fds[i], buf, sizeof buf);
+        if (rc != IRT_OK) return rc;
         out->present[i] = 1;
         out->values[i] = buf[0];
         if (i == 0) {
@@ -195,7 +180,7 @@ int counters_read(struct counters_group *g, struct counters_reading *out, int *e
             out->time_running = buf[2];
         }
     }
-    return COUNTERS_OK;
+    return IRT_OK;
 }
 
 /* ---- valgrind client requests ---- */
@@ -382,27 +367,28 @@ __attribute__((noinline)) static void invoke(void *fn, const int64_t *a, int ni,
 }
 
 int counters_call(void *fn, int backend, struct counters_group *g, const int64_t *iargs, int ni,
-                  const double *dargs, int nd, int ret, int64_t *iret, double *dret, int *err_out) {
-    set_err(err_out, 0);
+                  const double *dargs, int nd, int ret, int64_t *iret, double *dret) {
+    ok();
     if (ni < 0 || ni > 6 || nd < 0 || nd > 4 || (ni && nd) || ret < 0 || ret > 2 ||
         (ni && !iargs) || (nd && !dargs) || (backend != 0 && backend != 1))
-        return COUNTERS_ERR_ARGUMENT;
+        return fail(IRT_EARG, 0, "a signature of %d integer and %d double arguments (return kind %d, "
+                    "backend %d) that counters_call cannot make", ni, nd, ret, backend);
     if (!fn) fn = noop_for(ni, nd, ret);  /* the calibration region */
     if (backend == 1) {
-        if (!is_open(g)) return COUNTERS_ERR_NOT_OPEN;
-        int rc = counters_start(g, err_out);
-        if (rc != COUNTERS_OK) return rc;
+        if (!is_open(g)) return fail(IRT_ESTATE, 0, "the counter group is not open");
+        int rc = counters_start(g);
+        if (rc != IRT_OK) return rc;
         invoke(fn, iargs, ni, dargs, nd, ret, iret, dret);
-        return counters_stop(g, err_out);
+        return counters_stop(g);
     }
 #if HAVE_VALGRIND
     CALLGRIND_ZERO_STATS;
     CALLGRIND_TOGGLE_COLLECT;
     invoke(fn, iargs, ni, dargs, nd, ret, iret, dret);
     CALLGRIND_TOGGLE_COLLECT;
-    return COUNTERS_OK;
+    return IRT_OK;
 #else
     invoke(fn, iargs, ni, dargs, nd, ret, iret, dret);
-    return COUNTERS_ERR_NO_VALGRIND;
+    return fail(IRT_EUNAVAILABLE, 0, "built without valgrind's headers (valgrind/valgrind.h, callgrind.h)");
 #endif
 }

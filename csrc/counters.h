@@ -8,8 +8,8 @@
  *     instrumentation, zero and dump the statistics with a label.  Without valgrind they are
  *     no-ops, so the same code runs natively.
  *
- * Every function that can fail returns one of enum counters_status and, where the kernel said
- * why, stores errno in *err_out.  Python maps the codes once (irtools/measure/errors.py).
+ * Errors follow csrc/irt_status.h: a failed call returns a negative IRT_* code, and
+ * counters_last_error() / counters_last_errno() say why (the kernel's errno where it gave one).
  * Nothing here aborts or prints; every opened descriptor is closed on every error path.
  */
 #ifndef IRTOOLS_COUNTERS_H
@@ -17,17 +17,9 @@
 
 #include <stdint.h>
 
-/* CFFI-BEGIN */
-enum counters_status {
-    COUNTERS_OK = 0,
-    COUNTERS_ERR_NO_HARDWARE = 1,   /* ENOENT/EOPNOTSUPP/ENODEV: this CPU (or VM) exposes no such counter */
-    COUNTERS_ERR_PERMISSION = 2,    /* EACCES/EPERM: kernel.perf_event_paranoid or a seccomp policy */
-    COUNTERS_ERR_SYSTEM = 3,        /* any other errno from the kernel (EMFILE, EINVAL, ...) */
-    COUNTERS_ERR_ARGUMENT = 4,      /* a bad argument from the caller (NULL, unknown kind, too many args) */
-    COUNTERS_ERR_NOT_OPEN = 5,      /* start/stop/read on a group that is not open */
-    COUNTERS_ERR_NO_VALGRIND = 6    /* built without valgrind's headers: client requests unavailable */
-};
+#include "irt_status.h"
 
+/* CFFI-BEGIN */
 enum counters_kind {
     COUNTERS_KIND_HARDWARE = 0,     /* instructions, cycles, branch misses */
     COUNTERS_KIND_SOFTWARE = 1      /* task-clock (ns), page faults, context switches: every Linux has them */
@@ -49,18 +41,21 @@ struct counters_group {
 };
 
 int counters_abi_version(void);
+/* why the last failed call of this thread failed: a message, and the errno behind it (0 if none) */
+const char *counters_last_error(void);
+int counters_last_errno(void);
 
 /* Open counters of `kind` on the calling thread (pid 0), disabled.  The primary counter is required. */
-int counters_open(struct counters_group *g, int kind, int *err_out);
+int counters_open(struct counters_group *g, int kind);
 /* Open counters on process `pid` (a child stopped before exec): counting starts at its exec and
  * includes its descendants (inherit), so counters are separate rather than a group. */
-int counters_open_process(struct counters_group *g, int kind, int pid, int *err_out);
-int counters_start(struct counters_group *g, int *err_out);
-int counters_stop(struct counters_group *g, int *err_out);
-int counters_read(struct counters_group *g, struct counters_reading *out, int *err_out);
+int counters_open_process(struct counters_group *g, int kind, int pid);
+int counters_start(struct counters_group *g);
+int counters_stop(struct counters_group *g);
+int counters_read(struct counters_group *g, struct counters_reading *out);
 void counters_close(struct counters_group *g);
 /* Open and close the primary counter of `kind`: tells whether counting can work here. */
-int counters_probe(int kind, int *err_out);
+int counters_probe(int kind);
 
 /* Call a native function with the region switched on right around the call, so that almost no
  * harness code is counted.  `backend` 0 = callgrind client requests (g may be NULL), 1 = the
@@ -70,7 +65,7 @@ int counters_probe(int kind, int *err_out);
  * overhead, dispatch included).  The callgrind
  * region zeroes the statistics and toggles collection around the call; the caller dumps. */
 int counters_call(void *fn, int backend, struct counters_group *g, const int64_t *iargs, int ni,
-                  const double *dargs, int nd, int ret, int64_t *iret, double *dret, int *err_out);
+                  const double *dargs, int nd, int ret, int64_t *iret, double *dret);
 
 /* valgrind client requests; no-ops (returning 0) when not running under valgrind */
 int counters_have_valgrind_headers(void);

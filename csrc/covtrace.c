@@ -16,20 +16,11 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define COVTRACE_ABI 1
+#define COVTRACE_ABI 2
 
-static char g_err[256];
-
-static int fail(int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(g_err, sizeof g_err, fmt, ap);
-    va_end(ap);
-    return code;
-}
+IRT_LAST_ERROR(covtrace)
 
 int covtrace_abi_version(void) { return COVTRACE_ABI; }
-const char *covtrace_last_error(void) { return g_err; }
 
 /* ---------------------------------------------------------------- ELF scan (pure, on a file) */
 
@@ -110,13 +101,13 @@ static long scan_blob(const blob_t *b, uint64_t *starts, size_t cap, uint64_t *o
     int nx = 0;
     const Elf64_Phdr *hdr_ph = NULL;
 
-    if (!in_blob(b, 0, sizeof(Elf64_Ehdr))) return fail(COVTRACE_EFORMAT, "file too small for an ELF header");
+    if (!in_blob(b, 0, sizeof(Elf64_Ehdr))) return fail(IRT_EFORMAT, 0, "file too small for an ELF header");
     eh = (const Elf64_Ehdr *)b->p;
-    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0) return fail(COVTRACE_EFORMAT, "not an ELF file");
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0) return fail(IRT_EFORMAT, 0, "not an ELF file");
     if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64)
-        return fail(COVTRACE_EFORMAT, "not a little-endian ELF64 x86-64 file");
+        return fail(IRT_EFORMAT, 0, "not a little-endian ELF64 x86-64 file");
     if (eh->e_phentsize != sizeof(Elf64_Phdr) || !in_blob(b, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)))
-        return fail(COVTRACE_EFORMAT, "program headers out of bounds");
+        return fail(IRT_EFORMAT, 0, "program headers out of bounds");
     for (int i = 0; i < eh->e_phnum; i++) {
         const Elf64_Phdr *ph = (const Elf64_Phdr *)(b->p + eh->e_phoff) + i;
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && nx < MAX_XSEG) {
@@ -127,23 +118,23 @@ static long scan_blob(const blob_t *b, uint64_t *starts, size_t cap, uint64_t *o
             hdr_ph = ph;
         }
     }
-    if (!hdr_ph) return fail(COVTRACE_EFORMAT, "no PT_GNU_EH_FRAME segment (.eh_frame_hdr)");
+    if (!hdr_ph) return fail(IRT_EFORMAT, 0, "no PT_GNU_EH_FRAME segment (.eh_frame_hdr)");
     if (!in_blob(b, hdr_ph->p_offset, hdr_ph->p_filesz) || hdr_ph->p_filesz < 4)
-        return fail(COVTRACE_EFORMAT, ".eh_frame_hdr out of bounds");
+        return fail(IRT_EFORMAT, 0, ".eh_frame_hdr out of bounds");
 
     /* Bound the table reads to the segment itself. */
     blob_t hb = {b->p + hdr_ph->p_offset, hdr_ph->p_filesz};
     uint64_t hv = hdr_ph->p_vaddr, pos = 4, eh_frame_ptr, fde_count;
     uint8_t version = hb.p[0], ptr_enc = hb.p[1], cnt_enc = hb.p[2], tab_enc = hb.p[3];
-    if (version != 1) return fail(COVTRACE_EFORMAT, ".eh_frame_hdr version %u, expected 1", version);
+    if (version != 1) return fail(IRT_EFORMAT, 0, ".eh_frame_hdr version %u, expected 1", version);
     if (ptr_enc != 0xff && read_encoded(&hb, &pos, ptr_enc, hv + pos, hv, &eh_frame_ptr) < 0)
-        return fail(COVTRACE_EFORMAT, "bad eh_frame_ptr encoding 0x%02x", ptr_enc);
+        return fail(IRT_EFORMAT, 0, "bad eh_frame_ptr encoding 0x%02x", ptr_enc);
     if (cnt_enc == 0xff || read_encoded(&hb, &pos, cnt_enc, hv + pos, hv, &fde_count) < 0)
-        return fail(COVTRACE_EFORMAT, "no FDE count in .eh_frame_hdr (encoding 0x%02x)", cnt_enc);
+        return fail(IRT_EFORMAT, 0, "no FDE count in .eh_frame_hdr (encoding 0x%02x)", cnt_enc);
     int fs = fixed_size(tab_enc);
-    if (tab_enc == 0xff || fs == 0) return fail(COVTRACE_EFORMAT, "no binary search table (encoding 0x%02x)", tab_enc);
+    if (tab_enc == 0xff || fs == 0) return fail(IRT_EFORMAT, 0, "no binary search table (encoding 0x%02x)", tab_enc);
     if (fde_count > (hb.size - pos) / (2u * (unsigned)fs))
-        return fail(COVTRACE_EFORMAT, "FDE count %llu exceeds .eh_frame_hdr", (unsigned long long)fde_count);
+        return fail(IRT_EFORMAT, 0, "FDE count %llu exceeds .eh_frame_hdr", (unsigned long long)fde_count);
 
     long n = 0;
     uint64_t prev = 0;
@@ -152,7 +143,7 @@ static long scan_blob(const blob_t *b, uint64_t *starts, size_t cap, uint64_t *o
         uint64_t loc, fde;
         if (read_encoded(&hb, &pos, tab_enc, hv + pos, hv, &loc) < 0 ||
             read_encoded(&hb, &pos, tab_enc, hv + pos, hv, &fde) < 0)
-            return fail(COVTRACE_EFORMAT, "truncated search table entry %llu", (unsigned long long)i);
+            return fail(IRT_EFORMAT, 0, "truncated search table entry %llu", (unsigned long long)i);
         int ok = 0;
         for (int k = 0; k < nx; k++) ok |= loc >= xlo[k] && loc < xhi[k];
         if (!ok || (n > 0 && loc == prev)) continue;
@@ -193,14 +184,14 @@ static long scan_blob(const blob_t *b, uint64_t *starts, size_t cap, uint64_t *o
 long covtrace_scan(const char *path, uint64_t *starts, size_t cap, uint64_t *own_end) {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(COVTRACE_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (fd < 0) return fail(IRT_EIO, errno, "cannot open %s: %s", path, strerror(errno));
     if (fstat(fd, &st) < 0 || st.st_size <= 0) {
         close(fd);
-        return fail(COVTRACE_EIO, "cannot stat %s or it is empty", path);
+        return fail(IRT_EIO, 0, "cannot stat %s or it is empty", path);
     }
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (p == MAP_FAILED) return fail(COVTRACE_EIO, "cannot map %s: %s", path, strerror(errno));
+    if (p == MAP_FAILED) return fail(IRT_EIO, errno, "cannot map %s: %s", path, strerror(errno));
     blob_t b = {p, (size_t)st.st_size};
     long n = scan_blob(&b, starts, starts ? cap : 0, own_end);
     munmap(p, (size_t)st.st_size);
@@ -233,9 +224,9 @@ static int base_cb(struct dl_phdr_info *info, size_t size, void *data) {
 int covtrace_module_base(const char *name_substr, uint64_t *base, char *path_out, size_t path_cap) {
     struct base_query q = {name_substr, 0, path_out, path_cap, 0};
     dl_iterate_phdr(base_cb, &q);
-    if (!q.found) return fail(COVTRACE_ENOTFOUND, "no loaded object whose path contains %s", name_substr);
+    if (!q.found) return fail(IRT_ENOTFOUND, 0, "no loaded object whose path contains %s", name_substr);
     *base = q.base;
-    return COVTRACE_OK;
+    return IRT_OK;
 }
 
 /* ---------------------------------------------------------------- tracer (process state) */
@@ -288,26 +279,26 @@ static void on_trap(int sig, siginfo_t *si, void *vctx) {
 }
 
 int covtrace_open_bitmap(const char *path, size_t nsites) {
-    if (g_bitmap) return fail(COVTRACE_ESTATE, "bitmap already open");
-    if (nsites == 0) return fail(COVTRACE_ESTATE, "bitmap needs at least one site");
+    if (g_bitmap) return fail(IRT_ESTATE, 0, "bitmap already open");
+    if (nsites == 0) return fail(IRT_ESTATE, 0, "bitmap needs at least one site");
     void *p;
     if (path) {
         int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         struct stat st;
-        if (fd < 0) return fail(COVTRACE_EIO, "cannot open bitmap %s: %s", path, strerror(errno));
+        if (fd < 0) return fail(IRT_EIO, errno, "cannot open bitmap %s: %s", path, strerror(errno));
         if (fstat(fd, &st) < 0 || ((size_t)st.st_size < nsites && ftruncate(fd, (off_t)nsites) < 0)) {
             close(fd);
-            return fail(COVTRACE_EIO, "cannot size bitmap %s: %s", path, strerror(errno));
+            return fail(IRT_EIO, errno, "cannot size bitmap %s: %s", path, strerror(errno));
         }
         p = mmap(NULL, nsites, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         close(fd);
     } else {
         p = mmap(NULL, nsites, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     }
-    if (p == MAP_FAILED) return fail(COVTRACE_EIO, "cannot map bitmap: %s", strerror(errno));
+    if (p == MAP_FAILED) return fail(IRT_EIO, errno, "cannot map bitmap: %s", strerror(errno));
     g_bitmap = p;
     g_bitmap_len = nsites;
-    return COVTRACE_OK;
+    return IRT_OK;
 }
 
 static void free_sites(void) {
@@ -325,7 +316,7 @@ static int share_text(void) {
     int nm = 0;
     char line[4096];
     FILE *f = fopen("/proc/self/maps", "re");
-    if (!f) return fail(COVTRACE_ESYS, "cannot read /proc/self/maps: %s", strerror(errno));
+    if (!f) return fail(IRT_ESYS, errno, "cannot read /proc/self/maps: %s", strerror(errno));
     while (fgets(line, sizeof line, f) && nm < MAX_TEXT_MAPS) {
         unsigned long long a, b;
         char perms[8];
@@ -346,23 +337,23 @@ static int share_text(void) {
     for (int m = 0; m < nm; m++) {
         size_t len = (size_t)(hi[m] - lo[m]);
         int fd = memfd_create("covtrace-text", MFD_CLOEXEC);
-        if (fd < 0) return fail(COVTRACE_ESYS, "memfd_create: %s", strerror(errno));
+        if (fd < 0) return fail(IRT_ESYS, errno, "memfd_create: %s", strerror(errno));
         if (ftruncate(fd, (off_t)len) < 0) {
             close(fd);
-            return fail(COVTRACE_ESYS, "ftruncate text copy: %s", strerror(errno));
+            return fail(IRT_ESYS, errno, "ftruncate text copy: %s", strerror(errno));
         }
         void *copy = mmap(NULL, len, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_SHARED, fd, 0);
         close(fd);
-        if (copy == MAP_FAILED) return fail(COVTRACE_ESYS, "mmap text copy: %s", strerror(errno));
+        if (copy == MAP_FAILED) return fail(IRT_ESYS, errno, "mmap text copy: %s", strerror(errno));
         memcpy(copy, (const void *)lo[m], len);
         /* mremap onto the old range replaces it in one step; on failure the original stays */
         if (mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)lo[m]) == MAP_FAILED) {
             int e = errno;
             munmap(copy, len);
-            return fail(COVTRACE_ESYS, "mremap text %#llx: %s", (unsigned long long)lo[m], strerror(e));
+            return fail(IRT_ESYS, e, "mremap text %#llx: %s", (unsigned long long)lo[m], strerror(e));
         }
     }
-    return COVTRACE_OK;
+    return IRT_OK;
 }
 
 /* Make [lo, hi) writable page group by page group, so a gap between executable segments is
@@ -380,17 +371,17 @@ static int protect_sites(int prot) {
         }
         /* an instruction byte never crosses into the next page, so `end` covers every site */
         if (mprotect((void *)start, end - start, prot) < 0)
-            return fail(COVTRACE_ESYS, "mprotect %#llx..%#llx: %s", (unsigned long long)start,
+            return fail(IRT_ESYS, errno, "mprotect %#llx..%#llx: %s", (unsigned long long)start,
                         (unsigned long long)end, strerror(errno));
         i = j;
     }
-    return COVTRACE_OK;
+    return IRT_OK;
 }
 
 int covtrace_arm(uint64_t base, const uint64_t *vaddrs, size_t n, size_t split) {
-    if (!g_bitmap) return fail(COVTRACE_ESTATE, "covtrace_open_bitmap() must come first");
-    if (g_sites) return fail(COVTRACE_ESTATE, "already armed");
-    if (n == 0 || n > g_bitmap_len) return fail(COVTRACE_ESTATE, "%zu sites for a bitmap of %zu", n, g_bitmap_len);
+    if (!g_bitmap) return fail(IRT_ESTATE, 0, "covtrace_open_bitmap() must come first");
+    if (g_sites) return fail(IRT_ESTATE, 0, "already armed");
+    if (n == 0 || n > g_bitmap_len) return fail(IRT_ESTATE, 0, "%zu sites for a bitmap of %zu", n, g_bitmap_len);
     g_sites = malloc(n * sizeof *g_sites);
     g_orig = malloc(n);
     g_armed = calloc(n, 1);
@@ -401,13 +392,13 @@ int covtrace_arm(uint64_t base, const uint64_t *vaddrs, size_t n, size_t split) 
     if (!g_altstack) g_altstack = malloc(1 << 16);
     if (!g_sites || !g_orig || !g_armed || !g_counters || !g_altstack) {
         free_sites();
-        return fail(COVTRACE_ENOMEM, "out of memory for %zu sites", n);
+        return fail(IRT_ENOMEM, 0, "out of memory for %zu sites", n);
     }
     for (size_t i = 0; i < n; i++) {
         g_sites[i] = base + vaddrs[i];
         if (i && g_sites[i] <= g_sites[i - 1]) {
             free_sites();
-            return fail(COVTRACE_ESTATE, "sites must be sorted and unique (index %zu)", i);
+            return fail(IRT_ESTATE, 0, "sites must be sorted and unique (index %zu)", i);
         }
     }
     g_n = n;
@@ -429,7 +420,7 @@ int covtrace_arm(uint64_t base, const uint64_t *vaddrs, size_t n, size_t split) 
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGTRAP, &sa, &g_old_trap) < 0) {
         free_sites();
-        return fail(COVTRACE_ESYS, "sigaction(SIGTRAP): %s", strerror(errno));
+        return fail(IRT_ESYS, errno, "sigaction(SIGTRAP): %s", strerror(errno));
     }
     g_handler_on = 1;
     long armed = 0;
@@ -445,7 +436,7 @@ int covtrace_arm(uint64_t base, const uint64_t *vaddrs, size_t n, size_t split) 
 
 long covtrace_sync(void) {
     long patched = 0;
-    if (!g_sites) return fail(COVTRACE_ESTATE, "not armed");
+    if (!g_sites) return fail(IRT_ESTATE, 0, "not armed");
     for (size_t i = 0; i < g_n; i++) {
         if (g_armed[i] && g_bitmap[i]) {
             *(volatile uint8_t *)g_sites[i] = g_orig[i];
@@ -457,7 +448,7 @@ long covtrace_sync(void) {
 }
 
 int covtrace_disarm(void) {
-    if (!g_sites) return COVTRACE_OK;
+    if (!g_sites) return IRT_OK;
     for (size_t i = 0; i < g_n; i++)
         if (g_armed[i]) *(volatile uint8_t *)g_sites[i] = g_orig[i];
     int rc = protect_sites(PROT_READ | PROT_EXEC);
@@ -490,7 +481,7 @@ void covtrace_counters(uint64_t *out) {
 
 long covtrace_count_seen(size_t lo, size_t hi) {
     long n = 0;
-    if (!g_bitmap) return fail(COVTRACE_ESTATE, "bitmap not open");
+    if (!g_bitmap) return fail(IRT_ESTATE, 0, "bitmap not open");
     if (hi > g_bitmap_len) hi = g_bitmap_len;
     for (size_t i = lo; i < hi; i++) n += g_bitmap[i] != 0;
     return n;

@@ -19,25 +19,21 @@
  *      re-runs the original instruction.
  *   4. After each child, the fork server calls covtrace_sync(): it restores the original byte of
  *      every site that any process (other fork servers too, through the bitmap) has seen.
- * Every function returns >= 0 on success or a negative COVTRACE_E* code; covtrace_last_error()
- * says what went wrong in words.  Nothing here aborts the process.
+ * Errors follow csrc/irt_status.h: every function returns >= 0 on success or a negative IRT_* code;
+ * covtrace_last_error() says what went wrong in words, covtrace_last_errno() the errno behind it.
+ * Nothing here aborts the process.
  */
 #ifndef COVTRACE_H
 #define COVTRACE_H
 #include <stddef.h>
 #include <stdint.h>
+
+#include "irt_status.h"
+
 /* CFFI-BEGIN */
-enum covtrace_status {
-    COVTRACE_OK = 0,
-    COVTRACE_EIO = -1,      /* open/read/mmap of the file failed */
-    COVTRACE_EFORMAT = -2,  /* not an ELF64 x86-64 file, or a malformed table */
-    COVTRACE_ENOMEM = -3,
-    COVTRACE_ESTATE = -4,   /* called in the wrong order (arm before bitmap, arm twice...) */
-    COVTRACE_ESYS = -5,     /* mprotect/sigaction failed */
-    COVTRACE_ENOTFOUND = -6 /* no loaded object matches */
-};
 int covtrace_abi_version(void);
 const char *covtrace_last_error(void);
+int covtrace_last_errno(void);
 long covtrace_scan(const char *path, uint64_t *starts, size_t cap, uint64_t *own_end);
 int covtrace_module_base(const char *name_substr, uint64_t *base, char *path_out, size_t path_cap);
 int covtrace_open_bitmap(const char *path, size_t nsites);

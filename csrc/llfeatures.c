@@ -1,10 +1,11 @@
-/* llfeatures: costmodel.features.function_features in C, over llparse's tables.
+/* llfeatures: the cost model's LLVM features, the one production definition, over llparse's tables.
  *
- * Every quantity mirrors the Python reference (costmodel/features.py, irtools/analysis/features.py,
- * cfg.py, dominators.py, loops.py) including its quirks, because a model trained on the Python
- * numbers must see the same ones; where a float is a sum or a product, it is accumulated in the
- * order Python uses.  What is not reproduced marks the row inexact (see R_* below) instead of
- * guessing: Python recomputes those rows.
+ * What LLVM has an analysis for is checked against opt-22 (tests/test_costmodel_llvm_oracle.py); the
+ * rest against a Python reference kept in tests (tests/llvm_feature_reference.py), whose function
+ * names the comments below cite (`_trip_count`, `_machine_ops`...), as they cite irtools.analysis for
+ * func-properties and constant folding.  The shipped model was trained on these numbers, so their
+ * quirks stay (a float sum keeps its order).  What this file cannot compute leaves NaN in the columns
+ * it decides, with a reason bit (R_* below), never another number.
  */
 #define _GNU_SOURCE   /* memmem */
 #include "llfeatures.h"
@@ -15,6 +16,13 @@
 #include <string.h>
 
 #define API __attribute__((visibility("default")))
+
+/* Integer constants, type sizes and trip-count arithmetic are exact in 128 bits (LLVM's i128
+ * constants included); what does not fit sets R_BIGINT and leaves NaN, never a wrapped value. */
+typedef __int128 i128;
+typedef unsigned __int128 u128;
+#define I128_MAX ((i128)(~(u128)0 >> 1))
+#define I128_MIN (-I128_MAX - 1)
 
 /* generated from costmodel.features.FEATURE_NAMES (the LLVM part); the test checks they agree */
 static const char *const COLUMN_NAMES[] = {
@@ -283,20 +291,18 @@ enum {
     NCOLS = 330
 };
 
-/* ------------------------------------------------------------------ why a row is inexact */
+/* ------------------------------------------------------------------ why a row holds NaN */
+/* What this file cannot compute leaves NaN in the columns that depend on it, never another number,
+ * and sets the row's reason bit (llf_reason_name()); a row without reasons is exact. */
 enum {
-    R_CONSTEXPR = 1 << 0,   /* a constant expression whose folding decides a count */
-    R_UPGRADE = 1 << 1,     /* (no longer set: upgrade_of replays AutoUpgrade; the bit keeps its number) */
-    R_NONASCII = 1 << 2,    /* non-ASCII text: Python's regexes see Unicode classes */
-    R_USES = 1 << 3,        /* a use of the function inside a constant expression */
-    R_BIGINT = 1 << 4,      /* an integer constant or product beyond 2^53 */
-    R_NAMES = 1 << 5,       /* two values share a name, or a name Python reads differently */
-    R_CALLEE = 1 << 6,      /* calls a defined function whose own row is inexact */
-    R_SHAPE = 1 << 7,       /* tables shaped unlike clean parser output (never on real IR) */
-    R_NBITS = 8
+    R_CONSTEXPR = 1 << 0,   /* a constant expression too deeply nested to fold: operand classes, calls */
+    R_USES = 1 << 1,        /* the function is used inside such an expression: ir.fp.Uses */
+    R_BIGINT = 1 << 2,      /* an integer past 128 bits, a type past 2^90 bits, a launch bound past 2^63 */
+    R_CALLEE = 1 << 3,      /* calls a defined function whose estimate is NaN: x.log_est_dyn_insts_incl */
+    R_SHAPE = 1 << 4,       /* tables shaped unlike clean parser output (never on real IR): the whole row */
+    R_NBITS = 5
 };
-static const char *const REASON_NAMES[] = {"constexpr", "upgrade", "nonascii", "uses", "bigint", "names",
-                                           "callee", "shape", NULL};
+static const char *const REASON_NAMES[] = {"constexpr", "uses", "bigint", "callee", "shape", NULL};
 
 /* ------------------------------------------------------------------ table columns (llparse.h) */
 enum { V_KIND, V_INDEX, V_TYPE };
@@ -556,7 +562,7 @@ static __thread word_crc WORDS[WORD_CACHE];
 
 typedef struct { const int32_t *r; int n, w; } tab;
 
-typedef struct { int64_t start_n, start_regs, end_n, end_regs; } event;   /* what happens at one time */
+typedef struct { int64_t start_n, end_n; i128 start_regs, end_regs; } event;   /* what happens at one time */
 typedef struct { int header, parent, depth, last; ivec blocks, children; } loop_t;
 
 typedef struct {
@@ -573,13 +579,15 @@ typedef struct {
     hmap by_name;                     /* decoded name -> FUNCS row (>= 0) or -2 - GLOBALS row */
     hmap named_by_name;               /* named-type name -> NAMED row (the last definition) */
     int32_t *named_body;              /* per NAMED row: body of the last row with its name */
-    int64_t *tbits;                   /* _bits() of each type id */
+    i128 *tbits;                      /* bits of each type id; -1: more than 128 bits hold */
+    const char *ttext;                /* llp_typetext: each type's canonical spelling */
+    size_t ttext_len;
     uint8_t *vcls;                    /* PY_* of each value */
     uint32_t module_reason;
     int prog_as;                      /* the data layout's program address space (P<n>), else 0 */
     int prog_as_unknown;              /* ... too large to read */
     int has_shared;
-    int64_t shared_bytes;
+    i128 shared_bytes;
     /* attribute groups: sorted (number, off, len) */
     int32_t *groups;
     int ngroups;
@@ -596,7 +604,7 @@ typedef struct {
     size_t cap_reach, cap_seen, cap_used;
     double *weight;
     size_t cap_weight;
-    double est_machine[3];  /* features._machine_ops summed for native widths 128, 256, 512 (picked later) */
+    double est_machine[3];  /* _machine_ops summed for native widths 128, 256, 512 (picked later) */
     int64_t *vend;
     size_t cap_vend;
     event *ev;
@@ -604,7 +612,7 @@ typedef struct {
     loop_t *loops;
     int nloops;
     size_t cap_loops;
-    int32_t *lorder;                  /* loops in Python's li.loops() order */
+    int32_t *lorder;                  /* loops in irtools' LoopInfo.loops() order */
     size_t cap_lorder;
     int32_t *csite_name, *csite_len;  /* call sites to named non-intrinsics: decoded name */
     double *csite_w;
@@ -729,15 +737,34 @@ static int type_category(const ctx *c, int32_t t) {
     }
 }
 
-/* costmodel.features._bits of every type; components are interned before the types holding them */
+/* an array's element count: the TYPES row saturates at 2^31 - 1, the type's text does not */
+static i128 array_count(const ctx *c, int32_t t) {
+    int32_t n = tb_(c, t);
+    if (n < 0x7fffffff) return n;
+    int32_t off = COL(c, LLP_TYPES, t, 6), len = COL(c, LLP_TYPES, t, 7);
+    if (c->t[LLP_TYPES].w < 8 || off < 0 || len < 2 || (size_t)off + (size_t)len > c->ttext_len) return -1;
+    const char *s = c->ttext + off;
+    i128 v = 0;
+    for (int k = 1; k < len && s[k] >= '0' && s[k] <= '9'; k++) {
+        if (v > (I128_MAX - 9) / 10) return -1;
+        v = v * 10 + (s[k] - '0');
+    }
+    return v;
+}
+
+/* the size in bits of every type: integers their width, floating point its format, pointers 64,
+ * vectors and arrays count x element, structs the sum of their fields (no padding); components are
+ * interned before the types holding them */
 static int compute_bits(ctx *c) {
     int n = c->t[LLP_TYPES].n;
     c->tbits = calloc((size_t)n + 1, sizeof *c->tbits);
     if (!c->tbits) return -1;
     const int32_t *tl = c->t[LLP_TYPELIST].r;
     int ntl = c->t[LLP_TYPELIST].n;
+    /* 2^90 bits: the register sums of a function's values (2^31 at most) stay inside 128 bits */
+    const i128 big = (i128)1 << 90;
     for (int t = 0; t < n; t++) {
-        int64_t b = 0;
+        i128 b = 0;
         int a = ta(c, t);
         switch (tkind(c, t)) {
         case LLP_T_INT: b = a; break;
@@ -746,22 +773,20 @@ static int compute_bits(ctx *c) {
                 : a == FK_FP128 ? 128 : 64;
             break;
         case LLP_T_PTR: b = 64; break;
-        case LLP_T_VECTOR: case LLP_T_ARRAY:
-            if (a >= 0 && a < t) {
-                b = (int64_t)tb_(c, t) * c->tbits[a];
-                if (c->tbits[a] > ((int64_t)1 << 30) || b > ((int64_t)1 << 52)) c->module_reason |= R_BIGINT;
-            } else if (a >= t) {
-                c->module_reason |= R_SHAPE;
-            }
+        case LLP_T_VECTOR: case LLP_T_ARRAY: {
+            i128 k = tkind(c, t) == LLP_T_ARRAY ? array_count(c, t) : tb_(c, t);
+            i128 e = a >= 0 && a < t ? c->tbits[a] : 0;
+            if (k < 0 || e < 0 || (e && k > big / e)) b = -1;
+            else b = k * e;
             break;
+        }
         case LLP_T_STRUCT: {
             int lo = COL(c, LLP_TYPES, t, T_LOFF), ln = COL(c, LLP_TYPES, t, T_LLEN);
-            for (int k = 0; k < ln; k++) {
+            for (int k = 0; k < ln && b >= 0; k++) {
                 int e = lo + k < ntl && lo + k >= 0 ? tl[lo + k] : -1;
-                if (e >= 0 && e < t) b += c->tbits[e];
-                else c->module_reason |= R_SHAPE;
+                i128 eb = e >= 0 && e < t ? c->tbits[e] : 0;
+                b = eb < 0 || b + eb > big ? -1 : b + eb;
             }
-            if (b > ((int64_t)1 << 52)) c->module_reason |= R_BIGINT;
             break;
         }
         default: break;
@@ -771,7 +796,13 @@ static int compute_bits(ctx *c) {
     return 0;
 }
 
-static int64_t bits(const ctx *c, int32_t t) { return tvalid(c, t) ? c->tbits[t] : 0; }
+/* the bits of a type, 0 for none; sets R_BIGINT (and gives 0) when they do not fit */
+static i128 bits(const ctx *c, int32_t t, uint32_t *reason) {
+    i128 b = tvalid(c, t) ? c->tbits[t] : 0;
+    if (b >= 0) return b;
+    *reason |= R_BIGINT;
+    return 0;
+}
 
 /* _erase(a) == _erase(b): equality with pointee types dropped */
 static int erased_equal(const ctx *c, int32_t a, int32_t b, int depth) {
@@ -860,8 +891,9 @@ static int function_named(const ctx *c, const char *p, int len) {
 }
 
 /* ------------------------------------------------------------------ integer constants */
-/* costmodel.features._const_int: int(text) of an integer constant, else 0 (1 when found) */
-static int const_int(const ctx *c, int32_t vid, int64_t *out, uint32_t *reason) {
+/* the value of a decimal integer constant (true, false and hex spellings are none): 1 when found;
+ * one beyond 128 bits sets R_BIGINT and is none */
+static int const_int(const ctx *c, int32_t vid, i128 *out, uint32_t *reason) {
     if (pyclass(c, vid) != PY_CONST || ckind(c, vid) != LLP_C_INT) return 0;
     int i = vindex(c, vid);
     int32_t off = COL(c, LLP_CONSTS, i, C_OFF), end = COL(c, LLP_CONSTS, i, C_END);
@@ -874,17 +906,17 @@ static int const_int(const ctx *c, int32_t vid, int64_t *out, uint32_t *reason) 
     int n = end - off, k = 0, neg = 0;
     if (k < n && (s[k] == '-' || s[k] == '+')) neg = s[k++] == '-';
     if (k == n) return 0;
-    int64_t v = 0;
-    int nd = 0;
+    for (int q = k; q < n; q++)
+        if (s[q] < '0' || s[q] > '9') return 0;
+    u128 v = 0, lim = (u128)I128_MAX + (u128)neg;   /* -2^127 fits, +2^127 does not */
     for (; k < n; k++) {
-        if (s[k] < '0' || s[k] > '9') return 0;   /* true, false, u0x..: int() raises, Python says None */
-        if (++nd > 15) {
+        if (v > (lim - (u128)(s[k] - '0')) / 10) {
             *reason |= R_BIGINT;
             return 0;
         }
-        v = v * 10 + (s[k] - '0');
+        v = v * 10 + (u128)(s[k] - '0');
     }
-    *out = neg ? -v : v;
+    *out = neg ? (i128)(~v + 1) : (i128)v;
     return 1;
 }
 
@@ -899,18 +931,6 @@ static int is_ustrip(char ch) { return is_space(ch) || (ch >= 0x1c && ch <= 0x1f
 
 static const char *find_bytes(const char *h, size_t hn, const char *n, size_t nn) {
     return memmem(h, hn, n, nn);
-}
-
-static int has_nonascii(const char *s, size_t n) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ull) return 1;
-    }
-    for (; i < n; i++)
-        if ((uint8_t)s[i] >= 0x80) return 1;
-    return 0;
 }
 
 /* ------------------------------------------------------------------ header tokens (module._HDR_TOKEN) */
@@ -1147,7 +1167,6 @@ static int read_groups(ctx *c) {
         int a = open + 1, b = close;
         while (a < b && is_ustrip(s[a])) a++;
         while (b > a && is_ustrip(s[b - 1])) b--;
-        if (has_nonascii(s + open, (size_t)(close - open))) c->module_reason |= R_NONASCII;
         g[n * 4] = (int32_t)num;
         g[n * 4 + 1] = off + a;
         g[n * 4 + 2] = b - a;
@@ -1323,7 +1342,7 @@ static int same_ref(const ctx *c, int32_t a, int32_t b) {
     return const_text(c, a, &s, &n) && const_text(c, b, &t, &m) && n == m && memcmp(s, t, (size_t)n) == 0;
 }
 
-/* features.fold_constant_expr; hazard 2 marks what this file cannot tell (Python would, e.g. deep nesting) */
+/* irtools.analysis.features.fold_constant_expr; hazard 2: too deeply nested to tell (R_CONSTEXPR) */
 static fold_t fold_expr(const ctx *c, int32_t v, int depth) {
     if (depth > 32) return mkfold(OC_CONST, 2);
     int n = cop_count(c, v);
@@ -1502,7 +1521,7 @@ static void count_text_refs(ctx *c, const char *s, int n, int first_only) {
             p = s + i + 2;
             len = k - (i + 2);
             next = k + 1;
-            if (len == 0) c->module_reason |= R_NAMES;   /* @"" would find the first unnamed global */
+            if (len == 0) continue;   /* @"" names no function: unnamed ones are referred to as @N */
         } else {
             int k = i + 1;
             while (k < n && (is_w(s[k]) || s[k] == '-' || s[k] == '$' || s[k] == '.')) k++;
@@ -1578,11 +1597,8 @@ static int function_uses(ctx *c) {
             if (COL(c, LLP_GLOBALS, g, G_KIND) != kind) continue;
             int32_t init = COL(c, LLP_GLOBALS, g, G_INIT);
             if (init < 0 || pyclass(c, init) == PY_NONE) {
-                if (kind != 1) {
-                    c->module_reason |= R_SHAPE;   /* Python would read values[-1] */
-                    continue;
-                }
-                /* the text after '=' of the definition */
+                /* an initializer, aliasee or resolver the tables leave unresolved (some forward
+                 * references): the @names in the text after '=' of the definition */
                 int32_t off = COL(c, LLP_GLOBALS, g, G_OFF), end = COL(c, LLP_GLOBALS, g, G_END);
                 if (!in_src(c, off, end - off)) continue;
                 const char *s = c->src + off;
@@ -1779,7 +1795,7 @@ static int32_t first_operand(const ctx *c, int32_t v) {
     return n > 0 && s >= 0 && s < c->t[LLP_OPERANDS].n ? c->t[LLP_OPERANDS].r[s] : -1;
 }
 
-/* costmodel.features._is_shared: the pointer comes from an addrspace(3) global */
+/* _is_shared: the pointer comes from an addrspace(3) global */
 static int is_shared(const ctx *c, int32_t base) {
     if (!c->has_shared) return 0;
     for (int k = 0; k < 8; k++) {
@@ -2262,8 +2278,9 @@ static inline __attribute__((always_inline)) const word_crc *word_crcs(word_crc 
  * as a word_crc, from tables for the normalised and one-character ones */
 static void token_bigrams(word_crc *cache, const char *s, int n, const char *src_end, double *row) {
     uint32_t count[64] = {0};
-    word_crc spare[2];   /* long words, the current and the previous one */
-    int flip = 0;
+    /* the previous token's CRCs are copied out: the next word may take its cache slot (two
+     * words of one bigram that hash to one slot counted the second word twice) */
+    word_crc spare, prevw;
     const word_crc *prev = NULL;
     int k = 0;
     for (;;) {
@@ -2300,7 +2317,7 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
             for (end = k + 2; end < n && tok_class(s[end]);) end++;
             lb = end - k;
             k = end;
-            if (starts(b, lb, "@llvm.")) w = word_crcs(cache, b, lb, src_end, &spare[flip ^= 1]);
+            if (starts(b, lb, "@llvm.")) w = word_crcs(cache, b, lb, src_end, &spare);
             else b = TOK_F, lb = 2, w = &TW_F;
             break;
         case ST_MINUS:
@@ -2322,7 +2339,7 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
             lb = end - k;
             k = end;
             if (lb == 1) w = &TW_CHAR[(uint8_t)b[0]];
-            else w = word_crcs(cache, b, lb, src_end, &spare[flip ^= 1]);
+            else w = word_crcs(cache, b, lb, src_end, &spare);
             break;
         default:   /* ST_PUNCT */
             k++;
@@ -2333,24 +2350,34 @@ static void token_bigrams(word_crc *cache, const char *s, int n, const char *src
             if (__builtin_expect(lb <= SHIFT_MAX, 1)) count[~(prev->proj[lb] ^ w->r0) & 63]++;
             else count[~crc_reg(prev->after, b, (size_t)lb) & 63]++;
         }
-        prev = w;
+        prevw = *w;
+        prev = &prevw;
         k += k < n && s[k] == ' ';   /* the usual one space to the next token, without the skip loop */
     }
     for (int q = 0; q < 64; q++) row[C_tok_0 + q] += count[q];
 }
 
 /* ------------------------------------------------------------------ attributes -> cpu.*, gpu.* */
-/* the digits at s[k..) as a number (strtod rounds as float(int(...)) does) */
+/* the digits at s[k..) as the nearest double (strtod rounds once); past 400 digits it is beyond
+ * DBL_MAX anyway */
 static double digits_value(const char *s, int n, int k, int *end) {
-    char buf[64];
+    char buf[402];
     int m = 0;
     while (k < n && is_digit(s[k])) {
-        if (m < 62) buf[m++] = s[k];
+        if (m < 401) buf[m++] = s[k];
         k++;
     }
     buf[m] = 0;
     *end = k;
-    return m < 62 ? strtod(buf, NULL) : INFINITY;
+    return m < 401 ? strtod(buf, NULL) : INFINITY;
+}
+
+/* the digits at s[k..) as an integer, saturated at 2^64 (enough to tell a launch bound too large) */
+static u128 digits_int(const char *s, int n, int k, int *end) {
+    u128 v = 0, cap = (u128)1 << 64;
+    for (; k < n && is_digit(s[k]); k++) v = v >= cap ? cap : v * 10 + (u128)(s[k] - '0');
+    *end = k;
+    return v;
 }
 
 /* what the attribute text says: cpu.*, nvvm.kernel, the launch bounds */
@@ -2373,20 +2400,20 @@ static void attribute_scan(const char *s, int n, attr_result *out) {
     /* launch_threads: the first match of _MAXNTID; both alternatives hold "maxntid", the first 6
      * bytes after its start, and two occurrences are more than 6 bytes apart */
     for (const char *q = s; (q = find_bytes(q, (size_t)(s + n - q), "maxntid", 7)); q++) {
-        double prod = 1;
+        u128 prod = 1, cap = (u128)1 << 64;
         int found = 0, e, p = (int)(q - s);
         if (p >= 6 && starts(s + p - 6, n - p + 6, "\"nvvm.maxntid\"=\"") && p + 10 < n && is_digit(s[p + 10])) {
-            double g[3];
+            u128 g[3];
             int ng = 0, k = p + 10;
-            g[ng++] = digits_value(s, n, k, &e);
+            g[ng++] = digits_int(s, n, k, &e);
             k = e;
             while (ng < 3 && k + 1 < n && s[k] == ',' && is_digit(s[k + 1])) {
-                g[ng++] = digits_value(s, n, k + 1, &e);
+                g[ng++] = digits_int(s, n, k + 1, &e);
                 k = e;
             }
             if (k < n && s[k] == '"') {
                 found = 1;
-                for (int z = 0; z < ng; z++) prod *= g[z];
+                for (int z = 0; z < ng; z++) prod = prod && g[z] > cap / prod ? cap : prod * g[z];
             }
         }
         if (!found) {
@@ -2401,13 +2428,14 @@ static void attribute_scan(const char *s, int n, attr_result *out) {
                 while (k < n && is_space(s[k])) k++;
                 if (k > w0 && k < n && is_digit(s[k])) {
                     found = 1;
-                    prod = digits_value(s, n, k, &e);
+                    prod = digits_int(s, n, k, &e);
                 }
             }
         }
         if (found) {
-            if (!(prod < 9007199254740992.0)) out->reason |= R_BIGINT;
-            out->max_threads = prod;
+            /* threads per block, all dimensions multiplied; past 2^63 no bound means anything */
+            if (prod >= (u128)1 << 63) out->reason |= R_BIGINT;
+            else out->max_threads = (double)prod;
             break;
         }
     }
@@ -2433,15 +2461,19 @@ static int attribute_features(ctx *c, const header_info *hi, double *row, uint32
 }
 
 /* ------------------------------------------------------------------ trip counts */
-/* features._add_const: (x, k) when v is `add x, k`, `sub x, k` or `or x, k` */
-static int add_const(const ctx *c, int32_t v, int32_t *x, int64_t *k, uint32_t *reason) {
+/* (x, k) when v is `add x, k`, `sub x, k` (k negated) or `or x, k` */
+static int add_const(const ctx *c, int32_t v, int32_t *x, i128 *k, uint32_t *reason) {
     if (pyclass(c, v) != PY_INST) return 0;
     int i = vindex(c, v), op = iop(c, i);
     if (op != OPS.add && op != OPS.sub && op != OPS.or_) return 0;
     if (COL(c, LLP_INSTS, i, I_NOPS) != 2 || !inst_ok(c, i)) return 0;
-    int64_t ka, kb;
+    i128 ka, kb;
     int ha = const_int(c, iopnd(c, i, 0), &ka, reason), hb = const_int(c, iopnd(c, i, 1), &kb, reason);
     if (hb && !ha) {
+        if (op == OPS.sub && kb == I128_MIN) {
+            *reason |= R_BIGINT;
+            return 0;
+        }
         *x = iopnd(c, i, 0);
         *k = op == OPS.sub ? -kb : kb;
         return 1;
@@ -2470,7 +2502,7 @@ static int is_exiting(const ctx *c, int l, int b) {
 }
 
 /* features._upper_bound: a constant upper bound of v (constants, llvm.smin/umin, integer casts, x & k of one) */
-static int upper_bound(const ctx *c, int32_t v, int depth, int64_t *out, uint32_t *reason) {
+static int upper_bound(const ctx *c, int32_t v, int depth, i128 *out, uint32_t *reason) {
     if (const_int(c, v, out, reason)) return 1;
     if (depth >= 4 || pyclass(c, v) != PY_INST) return 0;
     int i = vindex(c, v), op = iop(c, i), n = COL(c, LLP_INSTS, i, I_NOPS);
@@ -2479,10 +2511,10 @@ static int upper_bound(const ctx *c, int32_t v, int depth, int64_t *out, uint32_
         return n >= 1 && upper_bound(c, iopnd(c, i, 0), depth + 1, out, reason);
     if (op == OPS.and_) {
         if (n < 2) return 0;
-        int64_t ka, kb, bx;
+        i128 ka, kb, bx;
         int ha = const_int(c, iopnd(c, i, 0), &ka, reason), hb = const_int(c, iopnd(c, i, 1), &kb, reason);
         if (ha == hb) return 0;
-        int64_t k = ha ? ka : kb;
+        i128 k = ha ? ka : kb;
         if (k < 0) return 0;
         if (!upper_bound(c, iopnd(c, i, ha ? 1 : 0), depth + 1, &bx, reason)) return 0;
         *out = bx < k ? bx : k;
@@ -2491,7 +2523,7 @@ static int upper_bound(const ctx *c, int32_t v, int depth, int64_t *out, uint32_
     if (op == OPS.call) {
         int f = callee_func(c, i);
         if (f < 0 || !(c->fkind[f] & NK_MIN) || COL(c, LLP_INSTS, i, I_NARGS) != 2) return 0;
-        int64_t b0, b1;
+        i128 b0, b1;
         int h0 = upper_bound(c, iopnd(c, i, 0), depth + 1, &b0, reason);
         int h1 = upper_bound(c, iopnd(c, i, 1), depth + 1, &b1, reason);
         if (!h0 && !h1) return 0;
@@ -2530,34 +2562,69 @@ static int two_trips(const ctx *c, const fn_t *fn, int l, int term, int32_t cmp)
 }
 
 /* features._low_mask_bound: v = x & M with M all ones from bit t up; (x & M) == 0 is x < 2^t */
-static int low_mask_bound(const ctx *c, int32_t v, int32_t *x, int64_t *bound, uint32_t *reason) {
+static int low_mask_bound(const ctx *c, int32_t v, int32_t *x, i128 *bound, uint32_t *reason) {
     if (!is_op(c, v, OPS.and_)) return 0;
     int i = vindex(c, v);
     if (COL(c, LLP_INSTS, i, I_NOPS) != 2 || !inst_ok(c, i)) return 0;
-    int64_t m;
+    i128 m;
     int32_t a = iopnd(c, i, 0), b = iopnd(c, i, 1);
     if (const_int(c, b, &m, reason)) *x = a;
     else if (const_int(c, a, &m, reason)) *x = b;
     else return 0;
-    if (m == 0 || m == INT64_MIN) return 0;
+    if (m == 0) return 0;
+    if (m == I128_MIN) {   /* the bound would be 2^127 */
+        *reason |= R_BIGINT;
+        return 0;
+    }
     if (m < 0) {
-        int64_t low = ~m + 1;
+        i128 low = -m;
         if (low > 1 && (low & (low - 1)) == 0) {
             *bound = low;
             return 1;
         }
         return 0;
     }
-    int t = __builtin_ctzll((unsigned long long)m);
-    int64_t ones = m >> t;
+    u128 um = (u128)m;
+    uint64_t lo = (uint64_t)um;
+    int t = lo ? __builtin_ctzll(lo) : 64 + __builtin_ctzll((uint64_t)(um >> 64));
+    i128 ones = m >> t;
     if (t >= 1 && (ones & (ones + 1)) == 0) {
-        *bound = (int64_t)1 << t;
+        *bound = (i128)1 << t;
         return 1;
     }
     return 0;
 }
 
-/* features._icmp_trips: one icmp (iv + k), C with iv = phi [start], [iv + step]; 0 when unknown */
+static int bit_length(u128 x) {
+    uint64_t hi = (uint64_t)(x >> 64), lo = (uint64_t)x;
+    return hi ? 128 - __builtin_clzll(hi) : lo ? 64 - __builtin_clzll(lo) : 0;
+}
+
+/* a / b (b > 0) as the nearest double, ties to even, as integer true division is exact-then-rounded;
+ * -1 for a divisor past 2^72 (the quotient's guard bits would not fit) */
+static double div_rounded(u128 a, u128 b) {
+    const u128 exact = (u128)1 << 53;
+    if (a < exact && b < exact) return (double)a / (double)b;   /* both exact: IEEE rounds once */
+    if (a == 0) return 0.0;
+    /* a quotient of 55 or 56 bits, its last bit set when anything was left: rounding that to 53 bits
+     * rounds the true quotient */
+    int shift = bit_length(a) - bit_length(b) - 55;
+    u128 q, r;
+    if (shift >= 0) {
+        u128 d = b << shift;
+        q = a / d;
+        r = a % d;
+    } else {
+        if (bit_length(b) > 72) return -1;
+        u128 n = a << -shift;
+        q = n / b;
+        r = n % b;
+    }
+    if (r) q |= 1;
+    return ldexp((double)(uint64_t)q, shift);
+}
+
+/* one icmp (iv + k), C with iv = phi [start], [iv + step]; 0 when unknown */
 static int icmp_trips(const ctx *c, const fn_t *fn, int l, int32_t cmp, int latch, double *out, uint32_t *reason) {
     if (!is_op(c, cmp, OPS.icmp)) return 0;
     int ci = vindex(c, cmp);
@@ -2566,7 +2633,7 @@ static int icmp_trips(const ctx *c, const fn_t *fn, int l, int32_t cmp, int latc
         return 0;
     }
     int32_t a = iopnd(c, ci, 0), cc = iopnd(c, ci, 1), var = a;
-    int64_t bound, off = 0, start = 0, step = 1;
+    i128 bound, off = 0, start = 0, step = 1;
     if (!const_int(c, cc, &bound, reason)) {
         var = cc;
         if (!const_int(c, a, &bound, reason)) {
@@ -2579,7 +2646,7 @@ static int icmp_trips(const ctx *c, const fn_t *fn, int l, int32_t cmp, int latc
     }
     if (bound == 0) {
         int32_t x;
-        int64_t lb;
+        i128 lb;
         if (low_mask_bound(c, var, &x, &lb, reason)) {
             var = x;
             bound = lb;
@@ -2609,15 +2676,26 @@ static int icmp_trips(const ctx *c, const fn_t *fn, int l, int32_t cmp, int latc
         }
         if (in_loop(c, frm, l)) {
             int32_t x;
-            int64_t kk;
-            if (add_const(c, val, &x, &kk, reason) && x == var && kk != 0) step = kk < 0 ? -kk : kk;
+            i128 kk;
+            if (add_const(c, val, &x, &kk, reason) && x == var && kk != 0) step = kk;
         } else {
-            int64_t kk;
+            i128 kk;
             if (const_int(c, val, &kk, reason)) start = kk;
         }
     }
-    int64_t d = bound - off - start;
-    double nn = (double)(d < 0 ? -d : d) / (double)step + (latch ? 1 : 0);
+    /* |bound - off - start| / |step| + latch, the division rounded once */
+    i128 d;
+    if (__builtin_sub_overflow(bound, off, &d) || __builtin_sub_overflow(d, start, &d)) {
+        *reason |= R_BIGINT;
+        return 0;
+    }
+    u128 ad = d < 0 ? ~(u128)d + 1 : (u128)d, as = step < 0 ? ~(u128)step + 1 : (u128)step;
+    double q = div_rounded(ad, as);
+    if (q < 0) {
+        *reason |= R_BIGINT;
+        return 0;
+    }
+    double nn = q + (latch ? 1 : 0);
     if (nn < 1) return 0;
     *out = ceil(nn);
     return 1;
@@ -2627,7 +2705,7 @@ static int is_i1(const ctx *c, int32_t v) {
     int32_t e, t = obj_type(c, v);
     if (t < 0) return 0;
     t = resolve(c, t, &e);
-    return tkind(c, t) == LLP_T_INT && bits(c, t) == 1;
+    return tkind(c, t) == LLP_T_INT && ta(c, t) == 1;
 }
 
 /* features._conjuncts: the sides of a && b (the loop stays while it holds) or a || b (it leaves once
@@ -2771,7 +2849,7 @@ static int pressure(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
             start = v - fn->na;
         }
         if (!c->used[v]) continue;
-        int64_t b = bits(c, ty), regs = (b + 31) / 32;
+        i128 b = bits(c, ty, reason), regs = (b + 31) / 32;
         if (regs < 1) regs = 1;
         nvals++;
         wide += regs > 2;
@@ -2785,7 +2863,8 @@ static int pressure(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
         c->ev[t1].end_n++;
         c->ev[t1].end_regs += regs;
     }
-    int64_t live = 0, regs_live = 0, best = 0, best_regs = 0, last = 0;
+    int64_t live = 0, best = 0, last = 0;
+    i128 regs_live = 0, best_regs = 0;
     double area = 0;
     for (int t = 0; t < nt; t++) {
         const event *e = &c->ev[t];
@@ -2993,26 +3072,26 @@ static void upd_max(double *x, double v) {
     if (v > *x) *x = v;
 }
 
-/* features._machine_ops for the three native vector widths, weighted by the block's trip product;
+/* _machine_ops for the three native vector widths, weighted by the block's trip product;
  * kind and memn: the callee's name kind and an llvm.mem* call's length, as the walk read them */
-static void machine_ops(ctx *c, int i, int op, int32_t t, int vec, int kind, int64_t memn, double w) {
+static void machine_ops(ctx *c, int i, int op, int32_t t, int vec, int kind, u128 memn, double w,
+                        uint32_t *reason) {
     static const int64_t native[3] = {128, 256, 512};
     if (vec) {
-        int64_t b = bits(c, t);
+        i128 b = bits(c, t, reason);
         if ((op == OPS.icmp || op == OPS.fcmp_) && COL(c, LLP_INSTS, i, I_NOPS) > 0) {
             int32_t ot = obj_type(c, iopnd(c, i, 0));
-            b = ot >= 0 ? bits(c, ot) : b;
+            b = ot >= 0 ? bits(c, ot, reason) : b;
         }
         for (int k = 0; k < 3; k++) {
-            int64_t n = (b + native[k] - 1) / native[k];
+            i128 n = (b + native[k] - 1) / native[k];
             c->est_machine[k] += w * (double)(n > 1 ? n : 1);
         }
         return;
     }
     if (kind & NK_MEMINTR) {
-        int64_t n = memn < 0 ? 0 : memn;
         for (int k = 0; k < 3; k++) {
-            int64_t bytes = native[k] / 8, regs = (n + bytes - 1) / bytes;
+            u128 bytes = (u128)native[k] / 8, regs = memn / bytes + (memn % bytes != 0);
             c->est_machine[k] += w * (double)(1 + regs * ((kind & NK_MEMSET) ? 1 : 2));
         }
         return;
@@ -3020,7 +3099,24 @@ static void machine_ops(ctx *c, int i, int op, int32_t t, int vec, int kind, int
     for (int k = 0; k < 3; k++) c->est_machine[k] += w;
 }
 
-/* costmodel.features.function_features' own walk: trip counts, weights, the x.* and gpu.* counts */
+/* the byte count of an llvm.memset/memcpy/memmove call: its length operand read as the unsigned
+ * integer LLVM sees (i64 -1 is 2^64 - 1 bytes), 256 when it is no constant */
+static u128 mem_length(const ctx *c, int i, uint32_t *reason) {
+    i128 v;
+    if (COL(c, LLP_INSTS, i, I_NARGS) <= 2) return 256;
+    int32_t a = iopnd(c, i, 2);
+    if (!const_int(c, a, &v, reason)) return 256;
+    if (v >= 0) return (u128)v;
+    int32_t t = obj_type(c, a);
+    int w = tkind(c, t) == LLP_T_INT ? ta(c, t) : 0;
+    if (w <= 0 || w > 128) {
+        *reason |= R_BIGINT;
+        return 0;
+    }
+    return w == 128 ? (u128)v : ((u128)1 << w) + (u128)v;   /* two's complement in w bits */
+}
+
+/* function_features' own walk: trip counts, weights, the x.* and gpu.* counts */
 static int walk_features(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
     NEED(weight, fn->nb);
     NEED(block_end, fn->nb);
@@ -3066,19 +3162,17 @@ static int walk_features(ctx *c, const fn_t *fn, double *row, uint32_t *reason) 
             }
             if (vec) {
                 upd_max(&row[C_x_max_vector_width], tb_(c, t));
-                upd_max(&row[C_x_max_vector_bits], (double)bits(c, t));
+                upd_max(&row[C_x_max_vector_bits], (double)bits(c, t, reason));
             }
             int f = -1, kind = 0;
-            int64_t memn = 0;   /* an llvm.mem* call's length, 256 when not constant (features._mem_intrinsic) */
+            u128 memn = 0;   /* an llvm.mem* call's length, 256 when not constant */
             if (OPS.flags[op] & OPF_CALL) {
                 f = callee_func(c, i);
                 kind = f >= 0 ? c->fkind[f] : 0;
-                int64_t v;
-                if (kind & NK_MEMINTR)
-                    memn = COL(c, LLP_INSTS, i, I_NARGS) > 2 && const_int(c, iopnd(c, i, 2), &v, reason) ? v : 256;
+                if (kind & NK_MEMINTR) memn = mem_length(c, i, reason);
             }
             est_all += w;
-            machine_ops(c, i, op, t, vec, kind, memn, w);
+            machine_ops(c, i, op, t, vec, kind, memn, w, reason);
             if (depth) row[depth == 1 ? C_x_insts_depth1 : depth == 2 ? C_x_insts_depth2 : C_x_insts_depth3plus] += 1;
             if (OPS.flags[op] & OPF_FP) {
                 row[C_x_fp_ops] += 1;
@@ -3184,7 +3278,6 @@ static int featurize(ctx *c, int f, double *row, uint32_t *reason) {
         *reason |= R_SHAPE;
         return 0;
     }
-    if (has_nonascii(c->src + off, (size_t)(end - off))) *reason |= R_NONASCII;
     int npo, rc;
     if (build_cfg(c, &fn, reason) || dfs_postorder(c, fn.nb, &npo) || dominators(c, fn.nb, npo)) return -1;
     rc = find_loops(c, fn.nb, npo);
@@ -3213,6 +3306,7 @@ static int read_tables(ctx *c, llp_module *m) {
         int n = llp_table(m, k, &rows, &w);
         c->t[k] = (tab){rows, n > 0 && rows ? n : 0, w};
     }
+    c->ttext = llp_typetext(m, &c->ttext_len);
     /* the columns this file reads must be there */
     static const int need[][2] = {{LLP_VALUES, 3}, {LLP_INSTS, 18}, {LLP_BLOCKS, 6}, {LLP_FUNCS, 20},
                                   {LLP_ARGS, 6}, {LLP_GLOBALS, 12}, {LLP_TYPES, 6}, {LLP_TYPELIST, 1},
@@ -3266,23 +3360,13 @@ static int prepare_names(ctx *c, cbuf *gnames, int32_t *goff, int32_t *glen) {
     }
     if (cbuf_add(&c->names, "", 0) || cbuf_add(gnames, "", 0)) return -1;
     for (int f = 0; f < nf; f++) c->fkind[f] = name_kind(c->names.a + c->fname_off[f], c->fname_len[f]);
-    /* Module._by_name: globals, then functions, the first of a name wins */
-    for (int g = 0; g < ng; g++) {
-        int k = hmap_add(&c->by_name, gnames->a + goff[g], glen[g], -2 - g);
-        if (k < 0) return -1;
-        if (c->by_name.e[k].val != -2 - g && COL(c, LLP_GLOBALS, g, G_AS) == 3) c->module_reason |= R_NAMES;
-    }
-    for (int f = 0; f < nf; f++) {
-        int k = hmap_add(&c->by_name, c->names.a + c->fname_off[f], c->fname_len[f], f);
-        if (k < 0) return -1;
-        int other = c->by_name.e[k].val;
-        if (other != f) {
-            /* one name, two values: Python's dicts by name merge or drop them */
-            c->freason[f] |= R_NAMES;
-            if (other >= 0) c->freason[other] |= R_NAMES;
-            else if (COL(c, LLP_GLOBALS, -2 - other, G_AS) == 3) c->module_reason |= R_NAMES;
-        }
-    }
+    /* names for the text references that the tables leave unresolved (count_text_refs): globals,
+     * then functions, the first of a name wins; everything else goes by value id, so functions
+     * that share a name (all unnamed ones are "") each keep their own numbers */
+    for (int g = 0; g < ng; g++)
+        if (hmap_add(&c->by_name, gnames->a + goff[g], glen[g], -2 - g) < 0) return -1;
+    for (int f = 0; f < nf; f++)
+        if (hmap_add(&c->by_name, c->names.a + c->fname_off[f], c->fname_len[f], f) < 0) return -1;
     /* named types: Module.named_types is a dict by name, the last definition wins */
     int nn = c->t[LLP_NAMED].n;
     c->named_body = malloc(sizeof(int32_t) * ((size_t)nn + 1));
@@ -3305,12 +3389,11 @@ static int prepare_names(ctx *c, cbuf *gnames, int32_t *goff, int32_t *glen) {
         int last = k >= 0 ? c->named_by_name.e[k].val : a;
         c->named_body[a] = COL(c, LLP_NAMED, last, N_BODY);
     }
-    /* _shared_globals: bytes of each addrspace(3) variable, by name */
+    /* bytes of the addrspace(3) (shared-memory) variables, each counted (unnamed ones too) */
     for (int g = 0; g < ng; g++) {
         if (COL(c, LLP_GLOBALS, g, G_KIND) != 1 || COL(c, LLP_GLOBALS, g, G_AS) != 3) continue;
         c->has_shared = 1;
-        if (glen[g] == 0) c->module_reason |= R_NAMES;
-        c->shared_bytes += bits(c, COL(c, LLP_GLOBALS, g, G_VTYPE)) / 8;
+        c->shared_bytes += bits(c, COL(c, LLP_GLOBALS, g, G_VTYPE), &c->module_reason) / 8;
     }
     return 0;
 }
@@ -3349,22 +3432,43 @@ static void include_callees(ctx *c, llf_result *r) {
         double extra = 0;
         int ndef = 0;
         for (int32_t k = c->csite_start[row]; k < c->csite_start[row + 1]; k++) {
-            int f = c->csite_name[k];
-            int len;
-            const char *s = fname(c, f, &len);
-            int g = function_named(c, s, len);
-            if (c->freason[f] & R_NAMES) r->info[row * LLF_INFO_WIDTH + 4] |= R_NAMES;
-            if (g < 0 || c->frow_of_out[g] < 0 || g == caller) continue;
-            int crow = c->frow_of_out[g];
+            int g = c->csite_name[k];   /* the callee itself, not the first function of its name */
+            if (c->frow_of_out[g] < 0 || g == caller) continue;
+            double est = r->X[(size_t)c->frow_of_out[g] * NCOLS + C_x_log_est_dyn_insts];
             ndef++;
-            extra += c->csite_w[k] * expm1(r->X[(size_t)crow * NCOLS + C_x_log_est_dyn_insts]);
-            if (r->info[crow * LLF_INFO_WIDTH + 4] & ~(uint32_t)R_CALLEE) r->info[row * LLF_INFO_WIDTH + 4] |= R_CALLEE;
+            extra += c->csite_w[k] * expm1(est);
+            if (isnan(est)) r->info[row * LLF_INFO_WIDTH + 4] |= R_CALLEE;
         }
         x[C_x_n_calls_defined] = ndef;
         x[C_x_log_est_dyn_insts_incl] = log1p(expm1(x[C_x_log_est_dyn_insts]) + extra);
     }
     for (int row = 0; row < r->rows; row++)
         r->info[row * LLF_INFO_WIDTH + 3] = r->info[row * LLF_INFO_WIDTH + 4] == 0;
+}
+
+/* the columns each reason leaves unknown (R_SHAPE: all of them), ended by -1 */
+static const int NAN_CONSTEXPR[] = {
+    C_ir_fp_ConstantIntOperandCount, C_ir_fp_ConstantFPOperandCount, C_ir_fp_ConstantOperandCount,
+    C_ir_fp_InstructionOperandCount, C_ir_fp_BasicBlockOperandCount, C_ir_fp_GlobalValueOperandCount,
+    C_ir_fp_InlineAsmOperandCount, C_ir_fp_ArgumentOperandCount, C_ir_fp_UnknownOperandCount,
+    C_ir_fp_DirectCallsToDefinedFunctions, C_ir_fp_IntrinsicCount, -1};
+static const int NAN_USES[] = {C_ir_fp_Uses, -1};
+static const int NAN_BIGINT[] = {
+    C_x_n_loops_const_trip, C_x_n_loops_unknown_trip, C_x_max_trip, C_x_log_trip_product_max,
+    C_x_log_est_dyn_insts, C_x_log_est_dyn_mem, C_x_log_est_dyn_fp, C_x_log_est_dyn_vector,
+    C_x_log_est_dyn_insts_incl, C_x_log_memop_bytes, C_x_log_est_machine_ops, C_x_max_vector_bits,
+    C_x_max_live_regs, C_x_wide_values, C_gpu_shared_bytes, C_gpu_max_threads, -1};
+
+static void set_nan(double *row, uint32_t reason) {
+    if (reason & R_SHAPE) {
+        for (int k = 0; k < NCOLS; k++) row[k] = NAN;
+        return;
+    }
+    const struct { uint32_t bit; const int *cols; } masks[] = {
+        {R_CONSTEXPR, NAN_CONSTEXPR}, {R_USES, NAN_USES}, {R_BIGINT, NAN_BIGINT}};
+    for (size_t m = 0; m < sizeof masks / sizeof masks[0]; m++)
+        if (reason & masks[m].bit)
+            for (const int *k = masks[m].cols; *k >= 0; k++) row[*k] = NAN;
 }
 
 /* Module._program_addrspace: P<n> of the first data layout */
@@ -3420,6 +3524,7 @@ static int run(ctx *c, llf_result *r) {
         uint32_t reason = c->freason[f] | c->module_reason;
         c->csite_start[row] = (int32_t)c->ncsite;
         if (featurize(c, f, r->X + (size_t)row * NCOLS, &reason)) goto out;
+        set_nan(r->X + (size_t)row * NCOLS, reason);
         int32_t *info = r->info + (size_t)row * LLF_INFO_WIDTH;
         info[0] = f;
         info[1] = (int32_t)r->names.n;
@@ -3479,7 +3584,7 @@ API llf_result *llf_run(const char *src, size_t len) {
         llf_free(r);
         return NULL;
     }
-    if (rc == -2) r->err = 2;   /* tables of another layout: the whole module goes to Python */
+    if (rc == -2) r->err = 2;   /* tables of another layout (a stale build): no rows at all */
     return r;
 }
 

@@ -1,11 +1,11 @@
 /* llfeatures: the cost model's feature matrix of LLVM IR text, computed from llparse's tables.
  *
- * Contract with costmodel/features.py (the reference is its Python function_features):
+ * Contract with costmodel/features.py:
  *   llf_run() parses the text with llparse and fills one row of float64 per defined function, in
  *   module order, columns in llf_column_name() order (costmodel.features.FEATURE_NAMES without the
- *   mlir.* ones).  A row whose `exact` flag is 0 uses something this file does not reproduce
- *   (constant-expression folding, AutoUpgrade of old intrinsics, non-ASCII text...): its numbers are
- *   not to be used and Python recomputes it; `reasons` says why (bits, llf_reason_name()).
+ *   mlir.* ones).  A column this file cannot compute for a function (an integer past 128 bits, a
+ *   constant expression nested too deep...) is NaN, and the row's `reasons` bits say why
+ *   (llf_reason_name()); a row without reasons is `exact`.
  *   Like llp_parse it never aborts and never reads outside the source; parse errors come back
  *   through llf_error() (no rows then).
  */
@@ -18,7 +18,7 @@
 typedef struct llf_result llf_result;
 
 enum {
-    LLF_ABI = 1,
+    LLF_ABI = 2,
     /* per function, llf_info() rows of this many int32: */
     LLF_INFO_WIDTH = 5  /* func row, name offset and length in llf_names(), exact, reasons */
 };
@@ -42,7 +42,7 @@ const int32_t *llf_info(const llf_result *r);
 /* decoded function names, as irtools' Function.name gives them (slot numbers are "") */
 const char *llf_names(const llf_result *r, size_t *len);
 /* What the Python side needs first, in one call: out[0] usable (llf_usable), out[1] rows,
- * out[2] rows flagged inexact, out[3] bytes of llf_names_nul(). */
+ * out[2] rows with a reason (NaN somewhere), out[3] bytes of llf_names_nul(). */
 void llf_summary(const llf_result *r, int64_t out[4]);
 /* the names of llf_names() each followed by a NUL, in row order */
 const char *llf_names_nul(const llf_result *r);

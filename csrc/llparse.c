@@ -1705,6 +1705,26 @@ static int32_t parse_attachments(llp_module *m) {
 }
 
 /* ------------------------------------------------------------------ attributes */
+/* keywords that are never an attribute nor a header word: after a global or in a function header they
+ * end it (LLVM then says "expected top-level entity"), as `@g = global i32 99x` lexes 99, then x */
+static int never_attr(int kw) {
+    switch (kw) {
+    case KW_x: case KW_vscale: case KW_to: case KW_true: case KW_false: case KW_null: case KW_undef:
+    case KW_poison: case KW_zeroinitializer: case KW_none: case KW_blockaddress: case KW_dso_local_equivalent:
+    case KW_no_cfi: case KW_ptrauth: case KW_asm: case KW_splat: case KW_define: case KW_declare:
+    case KW_global: case KW_constant: case KW_alias: case KW_ifunc: case KW_attributes:
+    case KW_source_filename: case KW_datalayout: case KW_triple: case KW_module: case KW_uselistorder:
+    case KW_uselistorder_bb: case KW_deplibs: case KW_within: case KW_from: case KW_caller: case KW_catch:
+    case KW_filter: case KW_syncscope: case KW_unordered: case KW_monotonic: case KW_acquire: case KW_release:
+    case KW_acq_rel: case KW_seq_cst: case KW_distinct: case KW_type: case KW_opaque: case KW_unwind:
+    case KW_sideeffect: case KW_inteldialect: case KW_dbg_value: case KW_dbg_declare: case KW_dbg_assign:
+    case KW_dbg_label: case KW_dbg_declare_value: case KW_DIArgList:
+        return 1;
+    default:
+        return IS_OPCODE(kw);
+    }
+}
+
 /* parameter/return/function attributes: keywords, kw(...), align N, "k"="v", #N */
 static int skip_attr(llp_module *m, int allow_grp) {
     tok_t t_v = *cur(m), *t = &t_v;
@@ -1716,15 +1736,7 @@ static int skip_attr(llp_module *m, int allow_grp) {
     if (t->kind == T_ATTRGRP && allow_grp) { adv(m); return 1; }
     if (t->kind != T_KW) return 0;
     if (is_type_start(m)) return 0;
-    switch (t->kw) {
-    case KW_true: case KW_false: case KW_null: case KW_undef: case KW_poison: case KW_zeroinitializer:
-    case KW_none: case KW_asm: case KW_blockaddress: case KW_dso_local_equivalent: case KW_no_cfi:
-    case KW_ptrauth: case KW_splat: case KW_to: case FL_tail: case FL_musttail: case FL_notail:
-    case KW_uselistorder: case KW_uselistorder_bb:
-        return 0;
-    default: break;
-    }
-    if (IS_OPCODE(t->kw)) return 0;
+    if (never_attr(t->kw) || t->kw == FL_tail || t->kw == FL_musttail || t->kw == FL_notail) return 0;
     int kw = t->kw;
     adv(m);
     if (at(m, T_LPAREN)) skip_parens(m);
@@ -2509,7 +2521,7 @@ static void parse_function(llp_module *m, int is_define) {
     adv(m);
     for (;;) {   /* linkage, visibility, cc, return attributes, !dbg !N on declarations */
         if (at(m, T_METAVAR)) { adv(m); parse_md(m); continue; }
-        if (cur(m)->kind == T_KW && !is_type_start(m)) {
+        if (cur(m)->kind == T_KW && !is_type_start(m) && !never_attr(cur(m)->kw)) {
             int kw = cur(m)->kw;
             adv(m);
             if (at(m, T_LPAREN)) skip_parens(m);
@@ -2712,7 +2724,7 @@ static void parse_global(llp_module *m) {
             fail(m, cur(m)->off, "expected global variable attribute");
         }
         if (at(m, T_ATTRGRP)) { adv(m); continue; }
-        if (at(m, T_KW) && !is_top_kw(m)) {
+        if (at(m, T_KW) && !is_top_kw(m) && !never_attr(cur(m)->kw)) {
             int kw = cur(m)->kw;
             adv(m);
             if (at(m, T_LPAREN)) skip_parens(m);

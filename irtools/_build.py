@@ -34,6 +34,8 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     "covtrace": ("covtrace",),   # one-shot int3 breakpoint coverage (fuzzer)
     "gbdt": ("gbdt",),           # LightGBM forests walked a block of rows at a time (cost-model predictions)
 }
+# headers every extension declares (their CFFI region, no .c): the status codes of csrc/irt_status.h
+SHARED_HEADERS: tuple[str, ...] = ("irt_status",)
 # component -> the extension that holds it
 COMPONENTS: dict[str, str] = {c: ext for ext, cs in EXTENSIONS.items() for c in cs}
 
@@ -62,14 +64,14 @@ def make_ffi(name: str, *, sanitize: bool = False, module_prefix: str = "irtools
     name = COMPONENTS.get(name, name)
     parts = EXTENSIONS[name]
     ffi = FFI()
-    ffi.cdef("".join(_cdef(c) for c in parts))
+    ffi.cdef("".join(_cdef(c) for c in (*SHARED_HEADERS, *parts)))
     sources = [str(CSRC / f"{c}.c") for c in parts]
     if relative:  # setup.py wants paths relative to the project root
         sources = [os.path.relpath(s, ROOT) for s in sources]
     cflags = BASE_CFLAGS + (SANITIZE_CFLAGS if sanitize else [])
     ffi.set_source(
         f"{module_prefix}_c_{name}",
-        "".join(f'#include "{c}.h"\n' for c in parts),
+        "".join(f'#include "{c}.h"\n' for c in (*SHARED_HEADERS, *parts)),
         sources=sources,
         include_dirs=[str(CSRC)],
         extra_compile_args=cflags,

@@ -4,6 +4,11 @@ Every other module asks this one for a component: ``from irtools._native import 
 ``lib, ffi = load("llparse")``.  Loading is lazy (importing irtools costs nothing) and
 a missing or stale build fails with a message that says how to fix it.
 
+Errors follow one convention (``csrc/irt_status.h``): a failed call returns a negative code,
+:class:`Status` here, and the component's ``<name>_last_error()`` / ``<name>_last_errno()`` say why;
+:func:`failure` reads the three at once for the component's own typed error.  Load checks that the
+codes did not drift.  Parsers are the other half: a parse error is part of their result.
+
 A component is ``csrc/<name>.c`` with its header; it lives in the extension module
 ``irtools._c_<ext>`` that ``irtools/_build.py`` (``EXTENSIONS``) puts it in: llfeatures shares
 llparse's, so the LLVM parser is linked once.  Each component exports ``<name>_abi_version()``;
@@ -13,6 +18,7 @@ llparse's, so the LLVM parser is linked once.  Each component exports ``<name>_a
 from __future__ import annotations
 
 import importlib
+from enum import IntEnum
 from functools import cache
 from types import ModuleType
 
@@ -26,14 +32,30 @@ _HINT = (
 # component -> the ABI version its Python wrappers read (the header's *_ABI constant): bump both together
 ABI: dict[str, int] = {
     "llparse": 3,      # csrc/llparse.h LLP_ABI: the table layout irtools/ir/llvm/module.py reads
-    "llfeatures": 1,   # csrc/llfeatures.h LLF_ABI
+    "llfeatures": 2,   # csrc/llfeatures.h LLF_ABI
     "mlirparse": 2,    # csrc/mlirparse.h MLP_ABI
-    "counters": 2,     # csrc/counters.c ABI_VERSION
-    "covtrace": 1,     # csrc/covtrace.c COVTRACE_ABI
+    "counters": 3,     # csrc/counters.c ABI_VERSION
+    "covtrace": 2,     # csrc/covtrace.c COVTRACE_ABI
     "gbdt": 2,         # csrc/gbdt.c
 }
 # components built into another component's extension (irtools/_build.py EXTENSIONS)
 EXTENSION: dict[str, str] = {"llfeatures": "llparse"}
+
+
+class Status(IntEnum):
+    """The status codes of csrc/irt_status.h, the one Python mapping of them."""
+
+    OK = 0
+    ENOMEM = -1        # out of memory
+    EARG = -2          # a bad argument from the caller
+    ESTATE = -3        # called in the wrong order (not open, armed twice...)
+    EIO = -4           # a file could not be opened, read or mapped
+    EFORMAT = -5       # the input is not in the format expected
+    ESYS = -6          # any other failed system call
+    ENOTFOUND = -7     # nothing matches what was asked for
+    ENOHARDWARE = -8   # this CPU (or VM) exposes no such counter
+    EPERM = -9         # the kernel refuses (perf_event_paranoid, seccomp)
+    EUNAVAILABLE = -10  # this build lacks what it needs (valgrind's headers)
 
 
 @cache
@@ -58,7 +80,21 @@ def load(name: str):
     if built != ABI[name]:
         raise NativeLoadError(f"the built C component {name!r} has ABI version {built}, this Python code reads "
                               f"{ABI[name]}: a stale build; {_HINT}")
+    for st in Status:
+        if getattr(lib, f"IRT_{st.name}", None) != st.value:
+            raise NativeLoadError(f"csrc/irt_status.h and irtools/_native.py disagree on IRT_{st.name}; {_HINT}")
     return lib, ffi
+
+
+def failure(name: str, rc: int) -> tuple[Status, str, int]:
+    """(status, message, errno) of the failed call of component ``name`` that returned ``rc`` < 0."""
+    lib, ffi = load(name)
+    msg = ffi.string(getattr(lib, f"{name}_last_error")()).decode("utf-8", "replace")
+    try:
+        st = Status(rc)
+    except ValueError:
+        st, msg = Status.ESYS, f"unknown status {rc} ({msg})"
+    return st, msg, int(getattr(lib, f"{name}_last_errno")())
 
 
 def abi_version(name: str) -> int:

@@ -31,6 +31,15 @@ class ParseError(IrtoolsError, ValueError):
         self.source_line = source_line
         super().__init__(self.format())
 
+    @classmethod
+    def in_source(cls, message: str, data: bytes, *, offset: int, line: int, col: int,
+                  path: str | os.PathLike | None = None) -> ParseError:
+        """The error at byte ``offset`` of ``data``, the parsed bytes: its line comes with it."""
+        start = data.rfind(b"\n", 0, offset) + 1
+        end = data.find(b"\n", offset)
+        source_line = data[start:end if end >= 0 else len(data)].decode("utf-8", "replace")
+        return cls(message, path=path, line=line, col=col, source_line=source_line, offset=offset)
+
     @property
     def location(self) -> str:
         return f"{self.path}:{self.line}:{self.col}"

@@ -1,10 +1,10 @@
-"""The C featuriser (csrc/llfeatures.c) against the Python reference, row for row.
+"""The C featuriser (csrc/llfeatures.c, the one definition) against the small Python reference of the
+features LLVM has no analysis for (tests/llvm_feature_reference.py), row for row.
 
-``costmodel.features.feature_matrix`` computes LLVM rows in C and recomputes in Python the rows the C
-side flags inexact; here every row the C side calls exact must equal ``function_features``'s exactly
-(no tolerance), on real compiler output: clang-22 (C programs), TVM (CPU LLVM IR and CUDA → NVPTX) and
-a sample of the public corpus.  The exact fraction is asserted too, so that a C side that flags
-everything cannot pass.
+Every exact row (no reason bit) must equal the reference's exactly (no tolerance) in every column the
+reference covers (all but ir.fp.*, which tests/test_costmodel_llvm_oracle.py checks against opt-22), on
+real compiler output: clang-22 (C programs), TVM (CPU LLVM IR and CUDA -> NVPTX) and a sample of the
+public corpus.  The exact fraction is asserted too, so that a C side that gave up everywhere cannot pass.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import textwrap
 from collections import Counter
 from pathlib import Path
 
+import llvm_feature_reference as R
 import numpy as np
 import pytest
 from conftest import CORPUS, asan_build, corpus_dir, need_tool
@@ -25,16 +26,25 @@ from costmodel import features as F
 from irtools.errors import ParseError
 
 
+def reference(data: bytes) -> dict[str, dict[str, float]]:
+    """The reference rows of a module whose function names are unique (a dict by name)."""
+    rows = R.llvm_module_features(irtools.parse_llvm(data))
+    assert len({n for n, _ in rows}) == len(rows), "names shared: compare by position"
+    return dict(rows)
+
+
 def compare(data: bytes, ref: dict | None = None) -> tuple[int, int, list, Counter]:
-    """(rows, exact rows, mismatches of exact rows, fallback reasons) of one module."""
-    ref = ref if ref is not None else F.llvm_module_features(irtools.parse_llvm(data))
+    """(rows, exact rows, mismatches of exact rows, reasons of the others) of one module."""
+    ref = ref if ref is not None else reference(data)
     names, X, exact, reasons = F.c_feature_rows(data, reasons=True)
     assert names == list(ref)
-    Y = F.to_matrix(list(ref.values()), F.c_columns())
+    cols = [c for c in F.c_columns() if not c.startswith("ir.fp.")]
+    at = [F.c_columns().index(c) for c in cols]
+    Y = F.to_matrix(list(ref.values()), cols)
     bad = []
     for i in np.nonzero(exact)[0]:
-        for j in np.nonzero(X[i] != Y[i])[0]:
-            bad.append((names[i], F.c_columns()[j], float(X[i, j]), float(Y[i, j])))
+        for j in np.nonzero(X[i, at] != Y[i])[0]:
+            bad.append((names[i], cols[j], float(X[i, at[j]]), float(Y[i, j])))
     why: Counter = Counter()
     labels = F.c_reason_names()
     for r in reasons[~exact]:
@@ -50,13 +60,14 @@ def check_modules(texts: list[bytes], min_exact: float) -> tuple[int, int, Count
         assert not bad, bad[:10]
         rows, exact = rows + n, exact + e
         why += w
-        # and the public entry points give the reference, recomputed rows included
-        ref = F.llvm_module_features(irtools.parse_llvm(data))
-        kind, names, X = F.feature_matrix(data)
-        assert kind == "llvm" and names == list(ref)
-        assert np.array_equal(X, F.to_matrix(list(ref.values()), F.FEATURE_NAMES), equal_nan=True)
+        # and the public entry points give the C rows
+        names, X, _ = F.c_feature_rows(data)
+        kind, fnames, M = F.feature_matrix(data)
+        assert kind == "llvm" and fnames == names
+        assert np.array_equal(M[:, :X.shape[1]], X, equal_nan=True) and np.isnan(M[:, X.shape[1]:]).all()
         feats = F.module_features(data)
-        assert feats == ref and [list(f) for f in feats.values()] == [list(f) for f in ref.values()]
+        assert list(feats) == names
+        assert np.array_equal(F.to_matrix(list(feats.values()), F.c_columns()), X, equal_nan=True)
     assert rows > 0
     assert exact / rows >= min_exact, (exact, rows, why)
     return rows, exact, why
@@ -130,18 +141,22 @@ def test_public_corpus_sample(capsys):
     for path in sample:
         data = path.read_bytes()
         try:
-            ref = F.llvm_module_features(irtools.parse_llvm(data))
+            ref = R.llvm_module_features(irtools.parse_llvm(data))
         except Exception:   # the reference itself cannot read it (a parse error, an unsupported construct)
             skipped += 1
             continue
+        if len({n for n, _ in ref}) != len(ref):   # shared names: tests below compare those
+            skipped += 1
+            continue
+        ref = dict(ref)
         n, e, bad, w = compare(data, ref)
         assert not bad, (str(path), bad[:10])
         rows, exact, why = rows + n, exact + e, why + w
     with capsys.disabled():
         print(f"\ncorpus sample: {len(sample)} files ({skipped} the reference cannot read), {exact}/{rows} rows "
-              f"exact ({100 * (rows - exact) / max(rows, 1):.1f}% fall back: {dict(why)})")
+              f"exact ({100 * (rows - exact) / max(rows, 1):.1f}% with NaN: {dict(why)})")
     assert rows > 500
-    assert (rows - exact) / rows <= 0.05
+    assert (rows - exact) / rows <= 0.001
 
 
 OLD_MEMCPY = b"""
@@ -205,11 +220,8 @@ def test_reader_upgrades_are_replayed_in_c():
     exact (main recomputed it, and its caller's, in Python)."""
     names, X, exact, reasons = F.c_feature_rows(OLD_MEMCPY, reasons=True)
     assert list(exact) == [True, True, True] and not reasons.any()
-    kind, fnames, M = F.feature_matrix(OLD_MEMCPY)
-    ref = F.llvm_module_features(irtools.parse_llvm(OLD_MEMCPY))
-    assert F.module_features(OLD_MEMCPY) == ref
-    assert fnames == ["copy", "caller", "plain"]
-    assert np.array_equal(M, F.to_matrix(list(ref.values()), F.FEATURE_NAMES), equal_nan=True)
+    rows, exact_rows, why = check_modules([OLD_MEMCPY], min_exact=1.0)
+    assert F.feature_matrix(OLD_MEMCPY)[1] == ["copy", "caller", "plain"]
 
 
 def test_inputs_names_and_errors(tmp_path):
@@ -224,10 +236,14 @@ def test_inputs_names_and_errors(tmp_path):
     X = outs[0][2]
     assert np.isnan(X[:, 1]).all() and np.isnan(X[:, 3]).all()
     assert X[1, 0] == 10.0 and list(X[:, 2]) == [2.0, 1.0, 1.0]
-    # an edited module: its text no longer says what it is, so the object model decides
+    # an edited module: its text no longer says what it is, so it is printed again and featurised
     mod.get_function("plain").name = "renamed"
+    assert mod.edited
     kind, fnames, X2 = F.feature_matrix(mod, names)
     assert fnames == ["copy", "caller", "renamed"] and np.array_equal(X2, X, equal_nan=True)
+    # views made but nothing edited: the source text itself, comments and all
+    mod = irtools.parse_llvm(b"; a comment\n" + OLD_MEMCPY)
+    assert [f.name for f in mod.functions] and not mod.edited and mod.to_bytes().startswith(b"; a comment")
     bad = "define void @f() {\n  ret i32 %x\n}\n"
     with pytest.raises(ParseError) as a:
         F.feature_matrix(bad)
@@ -324,11 +340,13 @@ def test_feature_matrix_names_and_empty_modules():
     text = (b'define void @"a\\00b"() {\n  ret void\n}\n'
             b'define i32 @"\\FF\\C3x"(i32 %v) {\n  %r = add i32 %v, 1\n  ret i32 %r\n}\n'
             b'define void @plain() {\n  call void @"a\\00b"()\n  ret void\n}\n')
-    ref = F.llvm_module_features(irtools.parse_llvm(text))
+    ref = reference(text)
+    n, exact, bad, _ = compare(text, ref)
+    assert n == exact == 3 and not bad
     for names in (None, list(F.FEATURE_NAMES)):
         kind, fnames, X = F.feature_matrix(text, names)
         assert kind == "llvm" and fnames == list(ref) and len(fnames) == 3
-        assert np.array_equal(X, F.to_matrix(list(ref.values()), F.FEATURE_NAMES), equal_nan=True)
+        assert np.array_equal(X[:, :len(F.c_columns())], F.c_feature_rows(text)[1])
     for empty in (b"declare void @f()\n", b""):
         kind, fnames, X = F.feature_matrix(empty)
         assert kind == "llvm" and fnames == [] and X.shape == (0, len(F.FEATURE_NAMES))
@@ -442,7 +460,7 @@ exit:
 
 def _trips_reference(ir: bytes) -> dict:
     """The reference features of the TRIPS_IR-like module ``ir``, checked equal to C's, row for row."""
-    ref = F.llvm_module_features(irtools.parse_llvm(ir))
+    ref = reference(ir)
     n, exact, bad, _ = compare(ir, ref)
     assert exact == n == len(ref) and not bad
     return ref
@@ -516,7 +534,7 @@ attributes #1 = { "target-cpu"="x86-64-v3" "target-features"="+avx,+avx2,+sse2" 
 
 
 def test_machine_ops_legalise_vectors_to_the_native_width():
-    ref = F.llvm_module_features(irtools.parse_llvm(MACHINE_OPS_IR))
+    ref = reference(MACHINE_OPS_IR)
     n, exact, bad, _ = compare(MACHINE_OPS_IR, ref)
     assert exact == n == 3 and not bad
 
@@ -529,3 +547,106 @@ def test_machine_ops_legalise_vectors_to_the_native_width():
     assert ops("copy") == (1 + 32) + (1 + 7) + 1
     # the IR-level estimate does not tell them apart
     assert ref["add16_sse"]["x.log_est_dyn_insts"] == ref["add16_avx"]["x.log_est_dyn_insts"]
+
+
+def test_token_bigram_of_words_sharing_a_cache_slot():
+    """'false' and 'oop' take one slot of the C word cache: the bigram is still 'false oop', not 'oop oop'
+    (81 corpus rows had it wrong)."""
+    import zlib
+
+    ir = b"define i1 @f() {\n  ret i1 false ; oop\n}\n"
+    toks = ["define", "i1", "@f", "(", ")", "{", "ret", "i1", "false", "oop", "}"]
+    want = Counter(zlib.crc32(f"{a} {b}".encode()) % 64 for a, b in zip(toks, toks[1:], strict=False))
+    names, X, exact = F.c_feature_rows(ir)
+    t0 = F.c_columns().index("tok.0")
+    assert {k: X[0, t0 + k] for k in range(64) if X[0, t0 + k]} == want
+
+
+BIG_IR = b"""
+declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)
+declare void @llvm.memcpy.p0.p0.i8(ptr, ptr, i8, i1)
+
+; the bound is i64's largest: 2^63 - 1 - (-5) passes, a 128-bit difference rounded once
+define void @wide(ptr %p) {
+entry:
+  br label %body
+body:
+  %i = phi i64 [ -5, %entry ], [ %i.next, %body ]
+  store i8 0, ptr %p
+  %i.next = add nsw i64 %i, 1
+  %c = icmp slt i64 %i.next, 9223372036854775807
+  br i1 %c, label %body, label %exit
+exit:
+  ret void
+}
+
+; an i8 length of -1 is 255 bytes for LLVM; an i64 one is 2^64 - 1
+define void @lengths(ptr %a, ptr %b) {
+  call void @llvm.memcpy.p0.p0.i8(ptr %a, ptr %b, i8 -1, i1 false)
+  call void @llvm.memset.p0.i64(ptr %a, i8 0, i64 -1, i1 false)
+  ret void
+}
+
+; a constant past 128 bits: the trip count and everything weighted by it are unknown, not guessed
+define void @huge(ptr %p) {
+entry:
+  br label %body
+body:
+  %i = phi i256 [ 0, %entry ], [ %i.next, %body ]
+  store i8 0, ptr %p
+  %i.next = add i256 %i, 1
+  %c = icmp ult i256 %i.next, 1000000000000000000000000000000000000000000000000000
+  br i1 %c, label %body, label %exit
+exit:
+  call void @wide(ptr %p)
+  ret void
+}
+
+define void @calls_huge(ptr %p) {
+  call void @huge(ptr %p)
+  ret void
+}
+"""
+
+
+def test_integers_are_exact_to_128_bits_and_nan_past_them():
+    names, X, exact, reasons = F.c_feature_rows(BIG_IR, reasons=True)
+    col = {n: j for j, n in enumerate(F.c_columns())}
+    labels = F.c_reason_names()
+    why = [{lab for b, lab in enumerate(labels) if r >> b & 1} for r in reasons]
+    assert names == ["wide", "lengths", "huge", "calls_huge"]
+    assert why == [set(), set(), {"bigint"}, {"callee"}]
+    assert X[0, col["x.max_trip"]] == float(2**63 - 1 + 5)
+    assert math.expm1(X[1, col["x.log_memop_bytes"]]) == pytest.approx(255 + 2**64 - 1, rel=1e-13)
+    assert np.isnan(X[2, col["x.max_trip"]]) and np.isnan(X[2, col["x.log_est_dyn_insts"]])
+    assert X[2, col["ir.fp.BasicBlockCount"]] == 3.0 and X[2, col["x.n_calls_defined"]] == 1.0
+    assert np.isnan(X[3, col["x.log_est_dyn_insts_incl"]]) and not np.isnan(X[3, col["x.log_est_dyn_insts"]])
+
+
+UNNAMED_IR = b"""
+define internal i32 @0(i32 %x) {
+  %y = add i32 %x, 1
+  ret i32 %y
+}
+define internal i32 @1(i32 %x) {
+  %a = call i32 @0(i32 %x)
+  %b = call i32 @0(i32 %a)
+  ret i32 %b
+}
+define i32 @f(i32 %x) {
+  %r = call i32 @1(i32 %x)
+  ret i32 %r
+}
+"""
+
+
+def test_functions_that_share_a_name_keep_their_own_rows():
+    """Unnamed functions are all named "": each is featurised by what it is, not by its name."""
+    names, X, exact = F.c_feature_rows(UNNAMED_IR)
+    col = {n: j for j, n in enumerate(F.c_columns())}
+    assert names == ["", "", "f"] and exact.all()
+    assert list(X[:, col["ir.fp.Uses"]]) == [2.0, 1.0, 1.0]       # LLVM's getNumUses, one function each
+    assert list(X[:, col["ir.op.call"]]) == [0.0, 2.0, 1.0]
+    kind, fnames, M = F.feature_matrix(UNNAMED_IR)
+    assert fnames == names and np.array_equal(M[:, :len(col)], X)
+    assert list(F.module_features(UNNAMED_IR)) == ["", "f"]   # a dict keeps the last of a name

@@ -1,10 +1,11 @@
-"""Same features as before issue #15's rework, bit for bit.
+"""Same features as before issue #15's rework, bit for bit, but for the rows fixed on purpose.
 
 tests/data/llvm_features_golden.npz holds a digest of every LLVM feature row that
 ``costmodel.features.feature_matrix`` gave on main before the featuriser was reworked (made by
 tests/make_feature_fixture.py): a fixed sample of the public corpus, every corpus module where main's C
 side left a row to the Python reference, and the bundled C programs built by clang-22.  The shipped model
-(costmodel/models/default) was trained on these features: equal rows, equal predictions."""
+(costmodel/models/default) was trained on these features: equal rows, equal predictions.  A commit that
+changes rows on purpose updates the fixture (``make_feature_fixture.py --update``) and lists them."""
 
 from __future__ import annotations
 
@@ -37,11 +38,19 @@ def test_feature_rows_equal_mains(clang_corpus):
 
 
 def test_feature_cache_key_covers_every_defining_source(tmp_path):
-    """A change in the C featuriser, the parser or an analysis module changes the cache key, as one in
-    costmodel/features.py does."""
+    """A change in the C featuriser, the parser, their build flags or an analysis module changes the cache
+    key, as one in costmodel/features.py does; every C file of the extensions that featurise is covered."""
     import shutil
 
+    from irtools._build import EXTENSIONS
+
     root = Path(F.__file__).resolve().parent.parent
+    covered = {p.relative_to(root).as_posix() for pat in F.FEATURE_SOURCES for p in root.glob(pat)}
+    for ext in ("llparse", "mlirparse"):
+        for comp in EXTENSIONS[ext]:
+            assert {f"csrc/{comp}.c", f"csrc/{comp}.h"} <= covered, comp
+    assert {"irtools/_build.py", "irtools/analysis/features.py", "irtools/ir/llvm/module.py",
+            "irtools/ir/mlir/analysis.py"} <= covered
     for pat in F.FEATURE_SOURCES:
         for p in root.glob(pat):
             dest = tmp_path / p.relative_to(root)
@@ -49,9 +58,11 @@ def test_feature_cache_key_covers_every_defining_source(tmp_path):
             shutil.copy(p, dest)
     assert F.source_digest(tmp_path) == F.source_digest()
     seen = {F.source_digest()}
-    for rel in ("costmodel/features.py", "csrc/llfeatures.c", "csrc/llparse.c", "irtools/analysis/loops.py",
-                "irtools/analysis/features.py", "irtools/ir/llvm/module.py"):
+    edits = ("costmodel/features.py", "csrc/llfeatures.c", "csrc/llfeatures.h", "csrc/llparse.c",
+             "irtools/_build.py", "irtools/analysis/loops.py", "irtools/analysis/features.py",
+             "irtools/ir/llvm/module.py", "irtools/ir/mlir/analysis.py")
+    for rel in edits:
         with open(tmp_path / rel, "a") as f:
             f.write("\n")
         seen.add(F.source_digest(tmp_path))
-    assert len(seen) == 7
+    assert len(seen) == len(edits) + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
 import subprocess
 import sys
@@ -78,8 +79,15 @@ def test_scan_rejects_non_elf(tmp_path):
     with pytest.raises(CoverageError):
         scan(bad)
     (tmp_path / "text.so").write_text("hello " * 20)
-    with pytest.raises(CoverageError, match="not an ELF"):
+    with pytest.raises(CoverageError, match="not an ELF") as ei:
         scan(tmp_path / "text.so")
+    # the shared status codes of csrc/irt_status.h, with the errno where the system gave one
+    from irtools._native import Status
+
+    assert (ei.value.status, ei.value.errno) == (Status.EFORMAT, 0)
+    with pytest.raises(CoverageError, match="cannot open") as ei:
+        scan(tmp_path / "absent.so")
+    assert (ei.value.status, ei.value.errno) == (Status.EIO, errno.ENOENT)
 
 
 def test_children_report_hits_through_shared_bitmap(covlib):

@@ -449,7 +449,20 @@ ERRORS = [
      "instructions returning void cannot have a name"),
     ("@g = global [2 x i32] [i32 1, i32 2\n", 2, 1, "expected ']' here"),
     ("@g = global i32 0 \n%T = type {i32\n", 3, 1, "expected '}' here"),
+    # issue #18: a number glued to a word lexes as the number, then the word; llvm-as-22 says the same
+    ("@g = global i32 99x\n", 1, 19, "expected top-level entity"),
+    ("@g = global i32 99 x\n", 1, 20, "expected top-level entity"),
+    ("@g = global double 1.0e5x\n", 1, 25, "expected top-level entity"),
+    ("@g = external global i32 x\n", 1, 26, "expected top-level entity"),
+    ("@g = global [2 x i32] [i32 1, i32 2] to\n", 1, 38, "expected top-level entity"),
+    ("define void @f() x {\n  ret void\n}\n", 1, 18, "expected '{' here"),
 ]
+
+
+def test_global_attributes_without_a_comma_still_parse():
+    """What llvm-as-22 accepts after an initializer without a comma: attribute keywords, groups, strings."""
+    mod = parse_llvm('@g = global i32 0 nounwind align 4 #0 "k"="v"\nattributes #0 = { "x" }\n')
+    assert [g.name for g in mod.globals] == ["g"]
 
 
 @pytest.mark.parametrize("text,line,col,msg", ERRORS)

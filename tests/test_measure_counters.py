@@ -19,6 +19,7 @@ try:
 except NativeLoadError as e:  # the C core is unbuilt: nothing here can run
     pytest.skip(f"counters C component not built: {e}", allow_module_level=True)
 
+from irtools._native import Status, failure, load
 from irtools.measure import counter, errors, runner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,16 +27,20 @@ HW_STATUS, HW_ERRNO = native.probe(native.KIND_HARDWARE)
 needs_hw = pytest.mark.skipif(HW_STATUS != errors.CounterStatus.OK,
                               reason=f"no hardware counters here ({errors.CounterStatus(HW_STATUS).name}, "
                                      f"errno {errno.errorcode.get(HW_ERRNO, HW_ERRNO)})")
-no_hw = pytest.mark.skipif(HW_STATUS != errors.CounterStatus.ERR_NO_HARDWARE,
+no_hw = pytest.mark.skipif(HW_STATUS != errors.CounterStatus.ENOHARDWARE,
                            reason="this CPU exposes hardware counters (or refuses them for permission)")
 
 
-def test_status_codes_match_header():
+def test_status_codes_match_the_shared_header():
+    """One set of codes for every C component (csrc/irt_status.h), mirrored once in irtools._native."""
     lib, _ = native.lib_ffi()
-    header = (ROOT / "csrc" / "counters.h").read_text()
-    for st in errors.CounterStatus:
-        assert getattr(lib, f"COUNTERS_{st.name}") == st.value
-        assert f"COUNTERS_{st.name} = {st.value}" in header
+    header = (ROOT / "csrc" / "irt_status.h").read_text()
+    assert errors.CounterStatus is Status
+    for st in Status:
+        assert getattr(lib, f"IRT_{st.name}") == st.value
+        assert f"IRT_{st.name} = {st.value}" in header
+    for name in ("counters", "covtrace"):
+        assert f"{name}_last_error" in dir(load(name)[0]) and f"{name}_last_errno" in dir(load(name)[0])
     assert lib.counters_abi_version() >= 1
 
 
@@ -45,7 +50,8 @@ def test_status_codes_match_header():
     (errno.EMFILE, errors.CounterSystemError)])
 def test_errno_mapping_is_typed(err, kind):
     # the same classification the C side makes (status_from_errno), via the one Python mapping
-    status = {errors.NoHardwareCounters: 1, errors.CounterPermissionError: 2, errors.CounterSystemError: 3}[kind]
+    status = {errors.NoHardwareCounters: Status.ENOHARDWARE, errors.CounterPermissionError: Status.EPERM,
+              errors.CounterSystemError: Status.ESYS}[kind]
     exc = errors.error_for(status, err, "probe")
     assert isinstance(exc, kind)
     if kind is errors.CounterPermissionError:
@@ -71,26 +77,28 @@ def test_software_group_counts_task_clock():
 def test_closed_group_is_an_error_not_a_crash():
     lib, ffi = native.lib_ffi()
     g = ffi.new("struct counters_group *")
-    err = ffi.new("int *")
-    assert lib.counters_open(g, native.KIND_SOFTWARE, err) == 0
+    assert lib.counters_open(g, native.KIND_SOFTWARE) == 0
     lib.counters_close(g)
     lib.counters_close(g)  # idempotent
     r = ffi.new("struct counters_reading *")
-    assert lib.counters_read(g, r, err) == errors.CounterStatus.ERR_NOT_OPEN
-    assert lib.counters_start(g, err) == errors.CounterStatus.ERR_NOT_OPEN
-    assert lib.counters_open(ffi.NULL, 0, err) == errors.CounterStatus.ERR_ARGUMENT
-    assert lib.counters_open(g, 7, err) == errors.CounterStatus.ERR_ARGUMENT
-    assert lib.counters_open_process(g, 0, 0, err) == errors.CounterStatus.ERR_ARGUMENT
+    assert lib.counters_read(g, r) == Status.ESTATE
+    assert failure("counters", Status.ESTATE) == (Status.ESTATE, "the counter group is not open", 0)
+    assert lib.counters_start(g) == Status.ESTATE
+    assert lib.counters_open(ffi.NULL, 0) == Status.EARG
+    assert lib.counters_open(g, 7) == Status.EARG
+    assert lib.counters_open_process(g, 0, 0) == Status.EARG
+    assert lib.counters_open(g, native.KIND_SOFTWARE) == 0 and lib.counters_last_error() != ffi.NULL
+    assert ffi.string(lib.counters_last_error()) == b""   # a success clears the last error
+    lib.counters_close(g)
 
 
 def test_trampoline_rejects_bad_signatures():
     lib, ffi = native.lib_ffi()
-    err = ffi.new("int *")
     ia = ffi.new("int64_t[7]")
     da = ffi.new("double[5]")
     bad = [(7, 0, 1), (0, 5, 2), (1, 1, 1), (0, 0, 3)]
     for ni, nd, ret in bad:
-        assert lib.counters_call(ffi.NULL, 0, ffi.NULL, ia, ni, da, nd, ret, ffi.NULL, ffi.NULL, err) == 4
+        assert lib.counters_call(ffi.NULL, 0, ffi.NULL, ia, ni, da, nd, ret, ffi.NULL, ffi.NULL) == Status.EARG
 
 
 def test_software_process_counting_attaches_before_exec(tmp_path):
@@ -167,17 +175,18 @@ def test_asan_build_is_clean(tmp_path):
         import sys; sys.path.insert(0, {str(_build.ASAN_DIR)!r})
         import _c_counters as m
         lib, ffi = m.lib, m.ffi
-        err = ffi.new("int *"); g = ffi.new("struct counters_group *"); r = ffi.new("struct counters_reading *")
-        assert lib.counters_probe(0, err) in (0, 1, 2)
-        assert lib.counters_open(g, 1, err) == 0
+        g = ffi.new("struct counters_group *"); r = ffi.new("struct counters_reading *")
+        assert lib.counters_probe(0) in (lib.IRT_OK, lib.IRT_ENOHARDWARE, lib.IRT_EPERM)
+        assert lib.counters_open(g, 1) == 0
         for _ in range(3):
-            lib.counters_start(g, err); sum(range(1000)); lib.counters_stop(g, err)
-            assert lib.counters_read(g, r, err) == 0
+            lib.counters_start(g); sum(range(1000)); lib.counters_stop(g)
+            assert lib.counters_read(g, r) == 0
         lib.counters_close(g); lib.counters_close(g)
-        assert lib.counters_read(g, r, err) == 5
+        assert lib.counters_read(g, r) == lib.IRT_ESTATE and ffi.string(lib.counters_last_error())
         ia = ffi.new("int64_t[6]", [1, 2, 3, 4, 5, 6]); iret = ffi.new("int64_t *")
-        assert lib.counters_call(ffi.NULL, 0, ffi.NULL, ia, 6, ffi.NULL, 0, 1, iret, ffi.NULL, err) in (0, 6)
-        assert lib.counters_call(ffi.NULL, 0, ffi.NULL, ffi.NULL, 2, ffi.NULL, 0, 1, iret, ffi.NULL, err) == 4
+        assert lib.counters_call(ffi.NULL, 0, ffi.NULL, ia, 6, ffi.NULL, 0, 1, iret, ffi.NULL) in (
+            lib.IRT_OK, lib.IRT_EUNAVAILABLE)
+        assert lib.counters_call(ffi.NULL, 0, ffi.NULL, ffi.NULL, 2, ffi.NULL, 0, 1, iret, ffi.NULL) == lib.IRT_EARG
         print("asan-ok")
     """)
     env = dict(os.environ, LD_PRELOAD=libasan, ASAN_OPTIONS="detect_leaks=0")

@@ -12,18 +12,23 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from irtools._native import load
+from irtools._native import Status, failure, load
 from irtools.errors import IrtoolsError
 
 
 class CoverageError(IrtoolsError):
-    """The tracer could not scan, map or arm."""
+    """The tracer could not scan, map or arm; ``status`` and ``errno`` say how (csrc/irt_status.h)."""
+
+    def __init__(self, message: str, status: Status = Status.ESYS, errno: int = 0):
+        self.status = status
+        self.errno = errno
+        super().__init__(message)
 
 
 def _check(rc: int) -> int:
     if rc < 0:
-        lib, ffi = load("covtrace")
-        raise CoverageError(ffi.string(lib.covtrace_last_error()).decode(errors="replace"))
+        st, msg, err = failure("covtrace", rc)
+        raise CoverageError(msg, st, err)
     return rc
 
 

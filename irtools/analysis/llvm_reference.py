@@ -171,6 +171,39 @@ def loops(path: str | os.PathLike, *, opt: str = DEFAULT_OPT) -> dict[str, str]:
     return parse_loops(run_opt(path, "print<loops>", opt=opt))
 
 
+_SCEV_FN = re.compile(r"^Determining loop execution counts for: @(.*)$")
+_SCEV_COUNT = re.compile(r"^Loop %(.*?): (backedge-taken count|constant max backedge-taken count) is (.*)$")
+
+
+def parse_trip_counts(text: str) -> dict[str, dict[str, tuple[int | None, int | None]]]:
+    """``{function: {loop header: (trip count, most trips)}}`` from ``print<scalar-evolution>``.
+
+    Trip counts are SCEV's backedge-taken counts plus one, where they are constants (``i64 99``);
+    the first is the exact count, the second the constant maximum; None where SCEV has none
+    (``***COULDNOTCOMPUTE***`` or an expression).  Names are as opt prints them (``@"a b"`` quoted).
+    """
+    out: dict[str, dict[str, list[int | None]]] = {}
+    current: dict[str, list[int | None]] | None = None
+    for line in text.splitlines():
+        m = _SCEV_FN.match(line)
+        if m:
+            current = out.setdefault(m.group(1), {})
+            continue
+        m = _SCEV_COUNT.match(line)
+        if m and current is not None:
+            slot = current.setdefault(m.group(1), [None, None])
+            value = m.group(3).split()
+            n = None
+            if len(value) == 2 and value[0][:1] == "i" and value[0][1:].isdigit() and value[1].lstrip("-").isdigit():
+                n = int(value[1]) % (1 << int(value[0][1:])) + 1   # SCEV prints the count signed
+            slot[0 if m.group(2) == "backedge-taken count" else 1] = n
+    return {fn: {h: (a, b) for h, (a, b) in loops.items()} for fn, loops in out.items()}
+
+
+def trip_counts(path: str | os.PathLike, *, opt: str = DEFAULT_OPT) -> dict[str, dict[str, tuple[int | None, int | None]]]:
+    return parse_trip_counts(run_opt(path, "print<scalar-evolution>", opt=opt))
+
+
 def opt_version(opt: str = DEFAULT_OPT) -> str:
     """``opt --version``'s version line, for labelling data made with it."""
     exe = shutil.which(opt)

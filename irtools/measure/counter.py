@@ -33,7 +33,7 @@ def in_process_backend(backend: str = "auto") -> str:
     lib, _ = native.lib_ffi()
     if backend in ("auto", "callgrind") and lib.counters_running_on_valgrind():
         if not lib.counters_have_valgrind_headers():
-            raise error_for(CounterStatus.ERR_NO_VALGRIND, 0, "callgrind")
+            raise error_for(CounterStatus.EUNAVAILABLE, 0, "callgrind")
         if not os.environ.get(callgrind.OUT_DIR_ENV):
             raise BackendUnavailable(f"running under valgrind but ${callgrind.OUT_DIR_ENV} does not say where "
                                      "callgrind writes its dumps (start it through irtools.measure)")

@@ -1,26 +1,18 @@
 """Typed failures of instruction counting.
 
-``CounterStatus`` mirrors ``enum counters_status`` of ``csrc/counters.h``; it is the one Python
-mapping of those codes, and ``irtools.measure.native`` refuses a C build whose values differ.
+The C core's status codes are ``irtools._native.Status`` (``csrc/irt_status.h``, shared by every C
+component); ``CounterStatus`` is that same enum under the name this package has always exported.
 """
 
 from __future__ import annotations
 
 import errno as _errno
 import os
-from enum import IntEnum
 
+from irtools._native import Status
 from irtools.errors import IrtoolsError
 
-
-class CounterStatus(IntEnum):
-    OK = 0
-    ERR_NO_HARDWARE = 1
-    ERR_PERMISSION = 2
-    ERR_SYSTEM = 3
-    ERR_ARGUMENT = 4
-    ERR_NOT_OPEN = 5
-    ERR_NO_VALGRIND = 6
+CounterStatus = Status
 
 
 class MeasureError(IrtoolsError):
@@ -71,22 +63,23 @@ class MeasuredCodeTimedOut(MeasuredCodeFailed):
     """The measured code ran past its timeout and was killed with its whole process group."""
 
 
-def error_for(status: int, err: int, what: str) -> MeasureError:
-    """The typed error for a non-OK status of the C core; ``err`` is the errno it saw (0 if none)."""
-    st = CounterStatus(status)
+def error_for(status: int, err: int, what: str, detail: str = "") -> MeasureError:
+    """The typed error for a failed status of the C core; ``err`` is the errno it saw (0 if none),
+    ``detail`` what the C side said (``counters_last_error``)."""
+    st = Status(status)
     why = f"{_errno.errorcode.get(err, err)}: {os.strerror(err)}" if err else st.name
-    if st is CounterStatus.ERR_NO_HARDWARE:
+    if st is Status.ENOHARDWARE:
         return NoHardwareCounters(
             f"{what}: this CPU exposes no hardware instruction counter ({why}); virtual machines often "
             "do not pass the PMU through. Use the callgrind backend (valgrind).")
-    if st is CounterStatus.ERR_PERMISSION:
+    if st is Status.EPERM:
         return CounterPermissionError(
             f"{what}: the kernel refused perf_event_open ({why}); lower kernel.perf_event_paranoid "
             "(`sysctl kernel.perf_event_paranoid=1` or less allows user-mode counting) or grant CAP_PERFMON.")
-    if st is CounterStatus.ERR_NO_VALGRIND:
+    if st is Status.EUNAVAILABLE:
         return BackendUnavailable(
             f"{what}: the C core was built without valgrind's headers (valgrind/valgrind.h, callgrind.h); "
             "install Debian's `valgrind` package and rebuild (`python irtools/_build.py counters`).")
-    if st is CounterStatus.ERR_SYSTEM:
+    if st is Status.ESYS:
         return CounterSystemError(f"{what}: {why}")
-    return MeasureError(f"{what}: {st.name} ({why})")
+    return MeasureError(f"{what}: {detail or st.name} ({why})")

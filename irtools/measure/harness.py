@@ -52,7 +52,6 @@ class NativeRegion:
         self.backend = backend
         self.address = address
         self.sig = sig
-        self.err = self.ffi.new("int *")
         self.iret = self.ffi.new("int64_t *")
         self.dret = self.ffi.new("double *")
         self.group = native.Group(native.KIND_HARDWARE) if backend == "perf" else None
@@ -75,8 +74,8 @@ class NativeRegion:
         fn = self.ffi.NULL if empty else self.ffi.cast("void *", self.address)
         g = self.group.handle if self.group else self.ffi.NULL
         rc = self.lib.counters_call(fn, 1 if self.group else 0, g, ia, len(ints), da, len(dbls), ret,
-                                    self.iret, self.dret, self.err)
-        native.check(rc, self.err, "native call")
+                                    self.iret, self.dret)
+        native.check(rc, "native call")
         del keep
         result = None if empty or ret == 0 else (int(self.iret[0]) if ret == 1 else float(self.dret[0]))
         if self.group:

@@ -1,14 +1,16 @@
-"""Thin Python side of ``csrc/counters.c``: one funnel from status codes to typed errors."""
+"""Thin Python side of ``csrc/counters.c``: one funnel from status codes to typed errors.
+
+The codes are ``irtools._native.Status`` (csrc/irt_status.h); ``irtools._native.load`` checks them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
 
-from irtools._native import load
+from irtools._native import Status, failure, load
 from irtools.errors import NativeLoadError
 
-from .errors import CounterStatus, error_for
+from .errors import error_for
 
 KIND_HARDWARE = 0
 KIND_SOFTWARE = 1
@@ -18,27 +20,25 @@ SOFTWARE_NAMES = ("task_clock_ns", "page_faults", "context_switches")
 
 @cache
 def lib_ffi():
-    """``(lib, ffi)`` of the counters component, after checking the status codes did not drift."""
+    """``(lib, ffi)`` of the counters component, after checking the counter kinds did not drift."""
     lib, ffi = load("counters")
-    for st in CounterStatus:
-        if getattr(lib, f"COUNTERS_{st.name}") != st.value:
-            raise NativeLoadError(f"csrc/counters.h and irtools/measure/errors.py disagree on COUNTERS_{st.name}; "
-                                  "rebuild the C core (python irtools/_build.py counters)")
     if (lib.COUNTERS_KIND_HARDWARE, lib.COUNTERS_KIND_SOFTWARE) != (KIND_HARDWARE, KIND_SOFTWARE):
         raise NativeLoadError("csrc/counters.h counter kinds changed; rebuild the C core")
     return lib, ffi
 
 
-def check(status: int, err, what: str) -> None:
-    if status != CounterStatus.OK:
-        raise error_for(status, int(err[0]) if err is not None else 0, what)
+def check(status: int, what: str) -> None:
+    """Raise the typed error of a failed counters call (``status`` < 0)."""
+    if status < 0:
+        st, msg, err = failure("counters", status)
+        raise error_for(st, err, what, msg)
 
 
-def probe(kind: int = KIND_HARDWARE) -> tuple[CounterStatus, int]:
+def probe(kind: int = KIND_HARDWARE) -> tuple[Status, int]:
     """Whether counters of ``kind`` can be opened here: ``(status, errno)``; never raises."""
-    lib, ffi = lib_ffi()
-    err = ffi.new("int *")
-    return CounterStatus(lib.counters_probe(kind, err)), int(err[0])
+    lib, _ffi = lib_ffi()
+    rc = lib.counters_probe(kind)
+    return (Status.OK, 0) if rc >= 0 else failure("counters", rc)[::2]
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,12 @@ class Group:
         self._lib, self._ffi = lib_ffi()
         self.kind = kind
         self._g = self._ffi.new("struct counters_group *")
-        self._err = self._ffi.new("int *")
         self._read = self._ffi.new("struct counters_reading *")
         if pid is None:
-            rc = self._lib.counters_open(self._g, kind, self._err)
+            rc = self._lib.counters_open(self._g, kind)
         else:
-            rc = self._lib.counters_open_process(self._g, kind, pid, self._err)
-        check(rc, self._err, "perf_event_open")
+            rc = self._lib.counters_open_process(self._g, kind, pid)
+        check(rc, "perf_event_open")
         self.handle = self._g
 
     @property
@@ -73,14 +72,14 @@ class Group:
         return HARDWARE_NAMES if self.kind == KIND_HARDWARE else SOFTWARE_NAMES
 
     def start(self) -> None:
-        check(self._lib.counters_start(self._g, self._err), self._err, "counters start")
+        check(self._lib.counters_start(self._g), "counters start")
 
     def stop(self) -> None:
-        check(self._lib.counters_stop(self._g, self._err), self._err, "counters stop")
+        check(self._lib.counters_stop(self._g), "counters stop")
 
     def read(self) -> GroupReading:
         r = self._read
-        check(self._lib.counters_read(self._g, r, self._err), self._err, "counters read")
+        check(self._lib.counters_read(self._g, r), "counters read")
         vals = {n: int(r.values[i]) for i, n in enumerate(self.names) if r.present[i]}
         return GroupReading(vals, int(r.time_enabled), int(r.time_running))
 

@@ -59,7 +59,7 @@ def available_backends() -> dict[str, str | None]:
     if callgrind.valgrind_path() is None:
         out["callgrind"] = "valgrind is not installed (Debian/Ubuntu: apt-get install valgrind)"
     elif not lib.counters_have_valgrind_headers():
-        out["callgrind"] = str(error_for(CounterStatus.ERR_NO_VALGRIND, 0, "callgrind"))
+        out["callgrind"] = str(error_for(CounterStatus.EUNAVAILABLE, 0, "callgrind"))
     else:
         out["callgrind"] = None
     return out

@@ -217,10 +217,7 @@ class Module:
         res, err = parse_tables(data)
         if err is not None:
             msg, off, line, col = err
-            ls = data.rfind(b"\n", 0, off) + 1
-            le = data.find(b"\n", off)
-            src_line = data[ls:le if le >= 0 else len(data)].decode("utf-8", "replace")
-            raise ParseError(msg, path=self.path, line=line, col=col, source_line=src_line, offset=off)
+            raise ParseError.in_source(msg, data, offset=off, line=line, col=col, path=self.path)
         tables, self._ttext = res
         self._handle = tables.pop("_handle")
         self._t = {k: _Cols(v, _COLS[k]) if k in _COLS else v for k, v in tables.items()}
@@ -537,6 +534,33 @@ class Module:
     def size(self) -> int:
         """Bytes of source text."""
         return len(self._src)
+
+    @property
+    def edited(self) -> bool:
+        """Whether an edit the printer honours was made through the views: a name set, or a list of
+        functions, blocks or instructions changed.  Then the source text no longer says what the
+        module is, and :meth:`to_bytes` prints it again."""
+        if self._vnames:
+            return True
+        if self._varr is None:
+            return False   # no view was ever made, so none was edited
+        F, B = self._arr["funcs"], self._arr["blocks"]
+        funcs = self.__dict__.get("functions")
+        if funcs is not None and [f._i for f in funcs] != list(range(len(F))):
+            return True
+        for k, blocks in enumerate(self._fblists):
+            if [b._i for b in blocks] != list(range(F[k, 6], F[k, 6] + F[k, 7])):
+                return True
+            for b in blocks:
+                i0 = B[b._i, 3]
+                if [i._i for i in b.instructions] != list(range(i0, i0 + B[b._i, 4])):
+                    return True
+        return False
+
+    def to_bytes(self) -> bytes:
+        """The module as LLVM IR text: the bytes it was parsed from, or the printer's output once it
+        was :attr:`edited` (comments and layout are then not kept)."""
+        return str(self).encode("utf-8", "surrogateescape") if self.edited else self._src
 
     def __str__(self) -> str:
         from .printer import print_module
