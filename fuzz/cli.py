@@ -37,11 +37,18 @@ def parse_duration(text: str) -> float:
 
 
 def _need_tvm() -> None:
-    """One line naming the extra, before anything is written."""
-    import importlib.util
-
-    if importlib.util.find_spec("tvm") is None:
-        raise InputError("irtools fuzz", "TVM is not installed: pip install 'irtools[tvm]'")
+    """One line naming the extra, before anything is written.  TVM is imported, not only looked up:
+    a wheel whose shared library does not load fails here too, not as a traceback mid-campaign."""
+    try:
+        import tvm  # noqa: F401
+    except ModuleNotFoundError as e:
+        if e.name not in ("tvm", "tvm_ffi"):
+            raise InputError("irtools fuzz", f"TVM does not import (no module {e.name!r}): "
+                                             "pip install 'irtools[tvm]'") from e
+        raise InputError("irtools fuzz", "TVM is not installed: pip install 'irtools[tvm]'") from e
+    except ImportError as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError("irtools fuzz", f"TVM does not import ({first}): pip install 'irtools[tvm]'") from e
 
 
 def _findings(out) -> dict[str, str]:

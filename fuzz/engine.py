@@ -301,9 +301,12 @@ class Campaign:
     def status_line(self) -> str:
         s = self.stats
         rate = s.execs / max(1e-9, time.time() - s.start)
+        # unique findings and, inside them, unique crashes; cases that hit a verdict are counted apart
+        # (one signature hit by many cases made "findings 11 (crashes 6)" read as if it were 6 crashes)
+        crashes = sum(name.startswith("signal-") for name in self.signatures)
         return (f"[{self.elapsed():7.1f}s] execs {s.execs} ({rate:.1f}/s)  cov tvm {s.cov_own} llvm {s.cov_other}  "
-                f"sem {len(self.semantic)}  corpus {len(self.corpus)}  findings {s.findings} "
-                f"(crashes {s.crashes}, hangs {s.hangs})  rejected {s.rejected}  expected {s.expected_errors}")
+                f"sem {len(self.semantic)}  corpus {len(self.corpus)}  findings {s.findings} (crashes {crashes})  "
+                f"hits {s.finding_hits}  hangs {s.hangs}  rejected {s.rejected}  expected {s.expected_errors}")
 
     # ---------------------------------------------------------------- main loop
     def run(self, budget_s: float, *, max_execs: int | None = None, live: bool = True) -> dict:
@@ -316,9 +319,12 @@ class Campaign:
         last = 0.0
         live_ctx = None
         if live:
+            from rich.console import Console
             from rich.live import Live
 
-            live_ctx = Live(self.status_line(), console=self.console, refresh_per_second=2, transient=False)
+            # stdout holds results only (the CLI's summary): the live line is drawn on stderr
+            live_ctx = Live(self.status_line(), console=self.console or Console(stderr=True), refresh_per_second=2,
+                            transient=False)
             live_ctx.start()
         try:
             while time.time() < deadline and (max_execs is None or rid < max_execs):
