@@ -194,7 +194,8 @@ class RayPool:
         self.pending: list[list[int] | None] = [None] * self.n  # sites to send; None: the whole bitmap
         self.hello: list[dict] = [{} for _ in range(self.n)]
         self.execs = [0] * self.n
-        self.restarts = [0] * self.n
+        self.restarts = [0] * self.n   # new actor generations seen (Ray restarted its process)
+        self.rerun = [0] * self.n      # cases in flight when its actor died, run again elsewhere
         self._start(ray)
         self.central = self._map = None
         if self.coverage:
@@ -284,7 +285,7 @@ class RayPool:
 
     def workers(self) -> dict[str, dict]:
         return {w: {"node": self.hello[i].get("node"), "host": self.hello[i].get("host"),
-                    "pid": self.hello[i].get("pid"), "execs": self.execs[i], "restarts": self.restarts[i],
+                    "pid": self.hello[i].get("pid"), "execs": self.execs[i], "restarts": self.restarts[i], "rerun": self.rerun[i],
                     "state": "failed" if i in self.dead else "down" if i in self.down else "up"}
                 for i, w in enumerate(self.wids)}
 
@@ -337,12 +338,15 @@ class RayPool:
                 ray.kill(self.actors[i], no_restart=False)
             self._lost(i, e)
             if attempt < RERUNS:
+                self.rerun[i] += 1
                 self.retries.append((req, attempt + 1))
                 return None
+            self.execs[i] += 1
             return req, {"id": req.get("id"), "exit": {"kind": "server_died"}, "stderr": _why(e), "case": None,
                          "result": None, "new_cov": [0, 0], "elapsed": 0}
         if gen != self.hello[i].get("gen"):   # restarted since its last reply: its bitmap is stale
             self.hello[i]["gen"] = gen
+            self.restarts[i] += 1
             self.pending[i] = None
         self.execs[i] += 1
         if self.coverage:
@@ -367,7 +371,6 @@ class RayPool:
         return [own, len(listed) - own]
 
     def _lost(self, i: int, err) -> None:
-        self.restarts[i] += 1
         self.pending[i] = None
         if getattr(err, "actor_init_failed", False):
             self.dead[i] = _why(err)
@@ -381,7 +384,7 @@ class RayPool:
         ray = self.ray
         i = self.pings.pop(ref)
         try:
-            self.hello[i] = ray.get(ref)
+            hello = ray.get(ref)
         except ray.exceptions.RayError as e:
             if getattr(e, "actor_init_failed", False):
                 self.down.pop(i, None)
@@ -389,6 +392,8 @@ class RayPool:
             else:
                 self.down[i] = time.time() + 2.0   # still restarting (or its node is gone): ask again later
             return
+        self.restarts[i] += hello["gen"] != self.hello[i].get("gen")
+        self.hello[i] = hello
         self.down.pop(i, None)
         self.pending[i] = None
 

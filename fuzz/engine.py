@@ -81,6 +81,7 @@ class Campaign:
         self.seed, self.workers, self.mode, self.coverage = seed, workers, mode, coverage
         self.ray = ray  # None: fork servers on this machine; "auto" or an address: Ray actors
         self._pool = None
+        self._stop = False
         self.case_timeout = case_timeout
         self.console = console
         self.rng = random.Random(seed)
@@ -340,6 +341,10 @@ class Campaign:
                 f"hits {s.finding_hits}  hangs {s.hangs}  rejected {s.rejected}  expected {s.expected_errors}")
 
     # ---------------------------------------------------------------- main loop
+    def stop(self) -> None:
+        """End :meth:`run` early, as its budget would (from another thread: a signal handler, a test)."""
+        self._stop = True
+
     def run(self, budget_s: float, *, max_execs: int | None = None, live: bool = True) -> dict:
         pool = self._pool = self._make_pool()
         self._split = pool.info.get("split") if self.coverage else None
@@ -356,7 +361,7 @@ class Campaign:
                             transient=False)
             live_ctx.start()
         try:
-            while time.time() < deadline and (max_execs is None or rid < max_execs):
+            while time.time() < deadline and not self._stop and (max_execs is None or rid < max_execs):
                 for i in pool.idle():
                     if max_execs is not None and rid >= max_execs:
                         break
