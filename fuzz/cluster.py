@@ -183,6 +183,8 @@ class RayPool:
         self.log_dir = Path(log_dir) if log_dir else None
         self.wids = [f"w{i}" for i in range(self.n)]
         seen = Path(bitmap).read_bytes() if self.coverage and Path(bitmap).exists() else None
+        if seen is not None:  # one copy per node through the object store, not one per actor from the driver
+            seen = ray.put(seen)
         actor = ray.remote(num_cpus=1, resources={TVM_RESOURCE: 1}, max_restarts=-1, max_task_retries=0)(FuzzActor)
         self.actors = [actor.remote(w, self.coverage, seen) for w in self.wids]
         self.calls: dict = {}                 # ObjectRef -> (worker, request, attempt)
