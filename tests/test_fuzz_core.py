@@ -141,7 +141,7 @@ def _without_tvm(code: str, cwd) -> subprocess.CompletedProcess:
 
 
 def test_fuzz_without_tvm_names_the_extra_and_writes_nothing(tmp_path):
-    for args in (["--time", "5s", "--out", "camp"],):
+    for args in (["--time", "5s", "--out", "camp"], ["--time", "5s", "--out", "camp", "--ray", "auto"]):
         r = _without_tvm(f"from irtools.cli import main; sys.exit(main({['fuzz', *args]!r}))", tmp_path)
         assert r.returncode == 1 and r.stdout == ""
         assert r.stderr == "irtools fuzz: error: TVM is not installed: pip install 'irtools[tvm]'\n"

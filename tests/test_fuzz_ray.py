@@ -117,6 +117,10 @@ def test_two_nodes_merge_into_one_folder_then_resume(cluster, tmp_path):
     assert all(after[n] == f for n, f in before.items())
     assert corpus <= {p.name for p in (out / "corpus").iterdir()}
     check_merged(out, st2)
+    from fuzz.report import write_report
+
+    page = write_report(out).read_text()   # the report of a Ray campaign is the same page, workers listed
+    assert "where each ran" in page and all(w["node"] in page for w in st2["workers"].values())
 
 
 def test_too_many_workers_is_refused_before_the_folder_is_made(cluster, tmp_path):
