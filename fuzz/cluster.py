@@ -198,8 +198,8 @@ class RayPool:
         self.execs = [0] * self.n
         self.restarts = [0] * self.n   # new actor generations seen (Ray restarted its process)
         self.rerun = [0] * self.n      # cases in flight when its actor died, run again elsewhere
-        self._start(ray)
         self.central = self._map = None
+        self._start(ray)
         if self.coverage:
             self._open_bitmap(Path(bitmap), self.info["sites"])
 
