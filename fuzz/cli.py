@@ -1,6 +1,6 @@
 """``irtools fuzz``: run a campaign, write its HTML report, replay or reduce a finding.
 
-    irtools fuzz --time 10m --out DIR [--seed N] [--workers N] [--resume]
+    irtools fuzz --time 10m --out DIR [--seed N] [--workers N] [--resume] [--ray auto|ADDRESS]
     irtools fuzz report DIR            # DIR/report.html
     irtools fuzz repro DIR/findings/X  # run the finding's reproducer.py
     irtools fuzz reduce DIR/findings/X # delta-debug pass list and IR, keeping the signature
@@ -37,11 +37,18 @@ def parse_duration(text: str) -> float:
 
 
 def _need_tvm() -> None:
-    """One line naming the extra, before anything is written."""
-    import importlib.util
-
-    if importlib.util.find_spec("tvm") is None:
-        raise InputError("irtools fuzz", "TVM is not installed: pip install 'irtools[tvm]'")
+    """One line naming the extra, before anything is written.  TVM is imported, not only looked up:
+    a wheel whose shared library does not load fails here too, not as a traceback mid-campaign."""
+    try:
+        import tvm  # noqa: F401
+    except ModuleNotFoundError as e:
+        if e.name not in ("tvm", "tvm_ffi"):
+            raise InputError("irtools fuzz", f"TVM does not import (no module {e.name!r}): "
+                                             "pip install 'irtools[tvm]'") from e
+        raise InputError("irtools fuzz", "TVM is not installed: pip install 'irtools[tvm]'") from e
+    except ImportError as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError("irtools fuzz", f"TVM does not import ({first}): pip install 'irtools[tvm]'") from e
 
 
 def _findings(out) -> dict[str, str]:
@@ -100,6 +107,24 @@ def run_campaign(args) -> int:
     if args.reduce_time < 0:
         raise FuzzUsageError("--reduce-time must be >= 0")
     _need_tvm()
+    started_ray = False
+    if args.ray:
+        from .cluster import ClusterError, connect
+
+        try:  # before --out is made: a wrong address or a cluster without TVM nodes is refused cleanly
+            args.workers, started_ray = connect(args.ray, args.workers)
+        except ClusterError as e:
+            raise FuzzUsageError(str(e)) from e
+    try:
+        return _campaign(args, t0, budget)
+    finally:
+        if started_ray:
+            import ray
+
+            ray.shutdown()
+
+
+def _campaign(args, t0: float, budget: float) -> int:
     seed = args.seed
     if seed == 0:
         seed = int.from_bytes(os.urandom(4), "little") or 1
@@ -112,7 +137,7 @@ def run_campaign(args) -> int:
     try:
         camp = Campaign(args.out, seed=seed, workers=args.workers or os.cpu_count() or 1, mode=args.mode,
                         coverage=not args.no_coverage, resume=args.resume, case_timeout=args.case_timeout,
-                        console=Console(stderr=True))
+                        console=Console(stderr=True), ray=args.ray)
     except CampaignError as e:
         raise FuzzUsageError(str(e)) from e
     reserve = min(args.reduce_time, budget / 5)
@@ -156,7 +181,11 @@ def register(subparsers) -> None:
                    help="wall time of the whole run, start-up and reduction included: 90s, 10m, 1h (default 10m)")
     p.add_argument("--out", help="campaign folder (refused if non-empty without --resume)")
     p.add_argument("--seed", type=int, default=0, help="campaign seed; 0 picks one and prints it (default 0)")
-    p.add_argument("--workers", type=int, default=0, help="fork-server workers (default: all cores)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="fork-server workers (default: all cores; with --ray, one per 'tvm' slot of the cluster)")
+    p.add_argument("--ray", metavar="auto|ADDRESS", default=None,
+                   help="run the workers as Ray actors: 'auto' starts a local Ray cluster, an address joins one "
+                        "(its TVM nodes advertise the 'tvm' resource); the folder and --resume are the same")
     p.add_argument("--resume", action="store_true", help="continue the campaign in --out")
     p.add_argument("--runs", type=int, default=-1, help="stop after this many cases (-1: no limit)")
     p.add_argument("--mode", default="full", choices=["full", "random-passes", "ir-only"],

@@ -5,6 +5,9 @@
 Every file is written atomically and every finding before anything else, so a SIGKILL loses
 nothing that was reported and ``resume`` continues from the corpus, the bitmap and the stats.
 
+With ``ray`` (``"auto"`` or a cluster address) the workers are Ray actors (:mod:`fuzz.cluster`); the
+folder, its resume and its report are the same, and ``stats.json``'s ``workers`` says where each ran.
+
 Modes (for the baselines): ``full`` (IR + pass-list mutation with feedback), ``random-passes``
 (random pass orders on the seeds, no feedback), ``ir-only`` (IR mutation, default pipeline).
 """
@@ -63,6 +66,7 @@ class Stats:
     by_op: dict = field(default_factory=dict)    # mutation kind -> [cases, new coverage sites, corpus entries]
     triaged: dict = field(default_factory=dict)  # triage class -> distinct signatures kept apart (not findings)
     counts: dict = field(default_factory=dict)   # "<class>/<signature>" -> cases that hit it (one exemplar kept)
+    workers: dict = field(default_factory=dict)  # worker id -> {"node", "execs", ...}, execs summed over resumes
 
 
 def _id(text: str, passes) -> str:
@@ -71,9 +75,13 @@ def _id(text: str, passes) -> str:
 
 class Campaign:
     def __init__(self, out: Path, *, seed: int, workers: int, mode: str = "full", coverage: bool = True,
-                 resume: bool = False, case_timeout: float = 10.0, console=None, replay_findings: bool = True):
+                 resume: bool = False, case_timeout: float = 10.0, console=None, replay_findings: bool = True,
+                 ray: str | None = None):
         self.out = Path(out)
         self.seed, self.workers, self.mode, self.coverage = seed, workers, mode, coverage
+        self.ray = ray  # None: fork servers on this machine; "auto" or an address: Ray actors
+        self._pool = None
+        self._stop = False
         self.case_timeout = case_timeout
         self.console = console
         self.rng = random.Random(seed)
@@ -109,9 +117,10 @@ class Campaign:
                 self.signatures[d.name] = 1
         self.stats.findings = len(self.signatures)
         self.hits = self.stats.counts
-        meta = {"seed": self.seed, "workers": self.workers, "mode": self.mode, "coverage": self.coverage,
-                "versions": F.versions(), "resumed": resume, "started": time.time()}
-        F.atomic_write(out / "meta.json", json.dumps(meta, indent=1))
+        self._workers_before = {w: dict(d) for w, d in self.stats.workers.items()}
+        self._meta = {"seed": self.seed, "workers": self.workers, "mode": self.mode, "coverage": self.coverage,
+                      "ray": self.ray, "versions": F.versions(), "resumed": resume, "started": time.time()}
+        F.atomic_write(out / "meta.json", json.dumps(self._meta, indent=1))
         if not (out / "plot_data.csv").exists():
             F.atomic_write(out / "plot_data.csv", "time,execs,coverage,coverage_llvm,semantic,findings\n")
         from .tvm.seeds import build_seeds
@@ -276,6 +285,8 @@ class Campaign:
         if split is not None:
             self.stats.cov_own, self.stats.cov_other = read_bitmap(self.out / "coverage.bitmap", split)
         self.stats.semantic = len(self.semantic)
+        if self._pool is not None:
+            self.stats.workers = self._merge_workers(self._pool.workers())
         d = dict(self.stats.__dict__)
         d["elapsed"] = self.elapsed()
         d["execs_per_s"] = self.stats.execs / max(1e-9, time.time() - self.stats.start)
@@ -285,6 +296,27 @@ class Campaign:
             f.write(f"{d['elapsed']:.2f},{self.stats.execs},{self.stats.cov_own},{self.stats.cov_other},"
                     f"{self.stats.semantic},{self.stats.findings}\n")
         return d
+
+    def _merge_workers(self, now: dict[str, dict]) -> dict[str, dict]:
+        """This run's workers over the runs before (a resumed campaign adds to their ``execs``)."""
+        merged = {w: dict(d) for w, d in self._workers_before.items()}
+        for w, d in now.items():
+            merged[w] = {**d, "execs": merged.get(w, {}).get("execs", 0) + d["execs"]}
+        return merged
+
+    def _make_pool(self):
+        kw = dict(bitmap=str(self.out / "coverage.bitmap") if self.coverage else None, coverage=self.coverage,
+                  log_dir=self.out / "logs")
+        if self.ray is None:
+            return WorkerPool(self.workers, lowered=str(self.out / "lowered.bitmap"),
+                              semantic=str(self.out / "semantic.bitmap"), **kw)
+        from .cluster import RayPool
+
+        pool = RayPool(self.workers or 0, address=self.ray, **kw)
+        if pool.n != self.workers:  # 0 asked for one worker per slot of the cluster
+            self.workers = self._meta["workers"] = pool.n
+            F.atomic_write(self.out / "meta.json", json.dumps(self._meta, indent=1))
+        return pool
 
     def _poll_replays(self, wait: bool = False) -> None:
         left = []
@@ -301,27 +333,35 @@ class Campaign:
     def status_line(self) -> str:
         s = self.stats
         rate = s.execs / max(1e-9, time.time() - s.start)
+        # unique findings and, inside them, unique crashes; cases that hit a verdict are counted apart
+        # (one signature hit by many cases made "findings 11 (crashes 6)" read as if it were 6 crashes)
+        crashes = sum(name.startswith("signal-") for name in self.signatures)
         return (f"[{self.elapsed():7.1f}s] execs {s.execs} ({rate:.1f}/s)  cov tvm {s.cov_own} llvm {s.cov_other}  "
-                f"sem {len(self.semantic)}  corpus {len(self.corpus)}  findings {s.findings} "
-                f"(crashes {s.crashes}, hangs {s.hangs})  rejected {s.rejected}  expected {s.expected_errors}")
+                f"sem {len(self.semantic)}  corpus {len(self.corpus)}  findings {s.findings} (crashes {crashes})  "
+                f"hits {s.finding_hits}  hangs {s.hangs}  rejected {s.rejected}  expected {s.expected_errors}")
 
     # ---------------------------------------------------------------- main loop
+    def stop(self) -> None:
+        """End :meth:`run` early, as its budget would (from another thread: a signal handler, a test)."""
+        self._stop = True
+
     def run(self, budget_s: float, *, max_execs: int | None = None, live: bool = True) -> dict:
-        pool = WorkerPool(self.workers, bitmap=str(self.out / "coverage.bitmap") if self.coverage else None,
-                          coverage=self.coverage, log_dir=self.out / "logs", lowered=str(self.out / "lowered.bitmap"),
-                          semantic=str(self.out / "semantic.bitmap"))
+        pool = self._pool = self._make_pool()
         self._split = pool.info.get("split") if self.coverage else None
         deadline = time.time() + budget_s
         rid = self.stats.execs
         last = 0.0
         live_ctx = None
         if live:
+            from rich.console import Console
             from rich.live import Live
 
-            live_ctx = Live(self.status_line(), console=self.console, refresh_per_second=2, transient=False)
+            # stdout holds results only (the CLI's summary): the live line is drawn on stderr
+            live_ctx = Live(self.status_line(), console=self.console or Console(stderr=True), refresh_per_second=2,
+                            transient=False)
             live_ctx.start()
         try:
-            while time.time() < deadline and (max_execs is None or rid < max_execs):
+            while time.time() < deadline and not self._stop and (max_execs is None or rid < max_execs):
                 for i in pool.idle():
                     if max_execs is not None and rid >= max_execs:
                         break
@@ -334,11 +374,16 @@ class Campaign:
                     self.write_stats()
                     if live_ctx:
                         live_ctx.update(self.status_line())
-            while pool.busy:  # let the cases in flight finish: their findings count
+            # let the cases in flight finish: their findings count (a case may run twice, fresh, after
+            # a crash; past that a lost node or a stuck restart does not hold the campaign)
+            drain_until = time.time() + 2 * self.case_timeout + 60
+            while pool.busy and time.time() < drain_until:
                 for req, reply in pool.collect(timeout=self.case_timeout + 5):
                     self.handle(req, reply)
         finally:
+            self.stats.workers = self._merge_workers(pool.workers())
             pool.close()
+            self._pool = None
             self._poll_replays(wait=True)
             stats = self.write_stats()
             if live_ctx:

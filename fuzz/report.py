@@ -119,6 +119,7 @@ STAT_LABELS = {  # key -> (label, how to show it)
     "cov_other": ("LLVM functions covered", None),
     "stage_s": ("child seconds per stage", None),
     "by_op": ("per mutation: [cases, new coverage sites, corpus entries]", None),
+    "workers": ("workers: where each ran, cases run", None),
 }
 
 

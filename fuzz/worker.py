@@ -26,6 +26,7 @@ class WorkerPool:
         self.lowered, self.semantic = lowered, semantic
         self.log_dir = Path(log_dir) if log_dir else None
         self.procs: list[subprocess.Popen | None] = [None] * n
+        self.execs = [0] * n
         self.busy: dict[int, dict] = {}
         self.info: dict = {}
         for i in range(n):
@@ -72,6 +73,7 @@ class WorkerPool:
             i = fds[fd]
             line = self.procs[i].stdout.readline()
             req = self.busy.pop(i)
+            self.execs[i] += 1
             if not line:  # the server itself died: report it as the case's crash and restart
                 self.procs[i].wait()
                 out.append((req, {"id": req.get("id"), "exit": {"kind": "server_died"}, "stderr": "",
@@ -80,6 +82,12 @@ class WorkerPool:
                 continue
             out.append((req, json.loads(line)))
         return out
+
+    def workers(self) -> dict[str, dict]:
+        """Worker id -> where it runs and how many cases it ran (``stats.json``'s ``workers``)."""
+        import socket
+
+        return {f"w{i}": {"node": socket.gethostname(), "execs": n} for i, n in enumerate(self.execs)}
 
     def close(self) -> None:
         for p in self.procs:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -128,3 +130,43 @@ def test_condition_drops_buffer_and_variable_names():
     b = "InternalError: TIR is ill-formed: buffer index_var_1 is used at <root>.body.block.body.seq[2]"
     assert condition(a) == condition(b) == "TIR is ill-formed: buffer ? is used at <root>"
     assert condition("Check failed: lanes > 1 (1 vs. 1) : ") == "lanes > N"
+
+
+BLOCK_TVM = "import sys; sys.modules['tvm'] = None  # as if TVM were not installed\n"
+
+
+def _without_tvm(code: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", BLOCK_TVM + code], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_fuzz_without_tvm_names_the_extra_and_writes_nothing(tmp_path):
+    for args in (["--time", "5s", "--out", "camp"], ["--time", "5s", "--out", "camp", "--ray", "auto"]):
+        r = _without_tvm(f"from irtools.cli import main; sys.exit(main({['fuzz', *args]!r}))", tmp_path)
+        assert r.returncode == 1 and r.stdout == ""
+        assert r.stderr == "irtools fuzz: error: TVM is not installed: pip install 'irtools[tvm]'\n"
+        assert not (tmp_path / "camp").exists()   # checked before --out is made: the rerun is not refused
+
+
+def test_tvm_cost_model_without_tvm_says_what_to_install(tmp_path):
+    r = _without_tvm("import costmodel.integrations.tvm", tmp_path)
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[-1] == \
+        "ImportError: costmodel.integrations.tvm needs TVM: pip install 'irtools[tvm]'"
+    assert "ModuleNotFoundError" not in r.stderr
+    # the rest of the cost model does not need TVM
+    r = _without_tvm("import costmodel, costmodel.features; print('ok')", tmp_path)
+    assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+
+
+def test_status_line_counts_unique_findings_and_hits_apart():
+    from types import SimpleNamespace
+
+    from fuzz.engine import Campaign, Stats
+
+    st = Stats(execs=120, findings=3, finding_hits=41, crashes=9, hangs=2)
+    camp = SimpleNamespace(stats=st, semantic=set(), corpus=[], elapsed=lambda: 12.0,
+                           signatures={"signal-sigsegv-0a1b2c3d4e5f": 1, "internal-error-1234567890ab": 1,
+                                       "ill-formed-abcdefabcdef": 1})
+    line = Campaign.status_line(camp)
+    assert "findings 3 (crashes 1)" in line and "hits 41" in line

@@ -24,8 +24,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from tvm.ir.utils import derived_object
-from tvm.s_tir.meta_schedule.cost_model import PyCostModel
+
+try:
+    from tvm.ir.utils import derived_object
+    from tvm.s_tir.meta_schedule.cost_model import PyCostModel
+except ModuleNotFoundError as _e:
+    if _e.name is None or _e.name.split(".")[0] not in ("tvm", "tvm_ffi"):
+        raise
+    # one line that says what to install, instead of a bare "No module named 'tvm'" from deep inside
+    raise ImportError("costmodel.integrations.tvm needs TVM: pip install 'irtools[tvm]'",
+                      name=__name__) from None
 
 from .. import features as F
 from ..dataset.tvmcpu import GLUE_PREFIXES as _SKIP_FN
