@@ -98,7 +98,8 @@ class FuzzActor:
     def __init__(self, wid: str, coverage: bool, seen: bytes | None = None):
         self.wid = wid
         self.gen = uuid.uuid4().hex   # a restart by Ray makes a new one: the driver then re-sends coverage
-        self.dir = Path(tempfile.mkdtemp(prefix=f"irtools-fuzz-{wid}-"))
+        _sweep()
+        self.dir = Path(tempfile.mkdtemp(prefix=f"irtools-fuzz-{os.getpid()}-{wid}-"))
         bitmap = self.dir / "coverage.bitmap"
         if coverage and seen:
             bitmap.write_bytes(seen)  # armed without the sites the campaign has seen already
@@ -405,6 +406,19 @@ class RayPool:
             if when and when <= now:
                 self.down[i] = 0.0
                 self.pings[self.actors[i].hello.remote()] = i
+
+
+def _sweep() -> None:
+    """Remove the folders (16 MB of tables each) of actors on this node whose process is gone: an actor
+    killed by a signal or with its node cannot clean up after itself."""
+    for d in Path(tempfile.gettempdir()).glob("irtools-fuzz-*-w*-*"):
+        try:
+            pid = int(d.name.split("-")[2])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError):
+            continue
 
 
 def _why(err) -> str:
