@@ -37,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     for p in pkgs:
         debian.check_allowed(p)
     debian.node_setup()
-    for p in pkgs:     # warm-up: the build-deps are on the machine before either timed run
-        debian._apt(["build-dep", "-y", "--arch-only", p], 1800, open(os.devnull, "w"))
+    with open(os.devnull, "w") as quiet:
+        for p in pkgs:     # warm-up: the build-deps are on the machine before either timed run
+            debian._apt(["build-dep", "-y", "--arch-only", p], 1800, quiet)
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     runs = {}
     for workers in (1, 2):

@@ -84,7 +84,8 @@ class CostModel:
 
     Parameters are keyword-only and stored as given.  ``quantiles`` bounds the interval each
     prediction carries; a row whose out-of-distribution score (see :meth:`ood`: 1.0 is an interval as
-    wide as the widest 10% of the training functions') exceeds ``ood_threshold`` is flagged.  Features come from :mod:`costmodel.features` (the project's parsers).
+    wide as the widest 10% of the training functions') exceeds ``ood_threshold`` is flagged.  Features
+    come from :mod:`costmodel.features` (the project's parsers).
     """
 
     def __init__(self, *, targets: list[str] | None = None, n_estimators: int = 600, learning_rate: float = 0.03,

@@ -1,5 +1,5 @@
 import sys, json, hashlib, numpy as np
-sys.path.insert(0, "/work/main"); sys.path.insert(0, "/work/analysis")
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2])); sys.path.insert(0, ".")
 from costmodel.model import CostModel
 from costmodel.features import FEATURE_NAMES
 from proto import EXTRA

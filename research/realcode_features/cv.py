@@ -1,16 +1,16 @@
 """Package-grouped CV of the real-trained model with/without the prototype features."""
 import sys, json, hashlib
 import numpy as np
-sys.path.insert(0, "/work/main")
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
 from costmodel.model import CostModel
 from costmodel.features import FEATURE_NAMES
 from costmodel.dataset.realcode.evaluate import best_constant
-sys.path.insert(0, "/work/analysis")
+sys.path.insert(0, ".")
 from proto import EXTRA
 
-z = np.load("/work/analysis/all.npz")
+z = np.load("all.npz")
 X, Xe = z["X"], z["Xe"]
-R = json.load(open("/work/analysis/rows.json"))
+R = json.load(open("rows.json"))
 pk = np.array([r["package"] for r in R])
 pkgs = sorted(set(pk))
 K = int(sys.argv[1]) if len(sys.argv) > 1 else 4
@@ -54,4 +54,4 @@ for v in variants:
     p = preds[v]["spills"][testmask]
     tp = ((p > 0.5) & (y > 0)).sum(); fp = ((p > 0.5) & (y == 0)).sum(); fn = ((p <= 0.5) & (y > 0)).sum()
     print(v, "spill F1", round(2*tp/(2*tp+fp+fn), 3), "pos", int((y > 0).sum()))
-np.savez("/work/analysis/preds.npz", test=testmask, **{f"{v}_{t}": preds[v][t] for v in variants for t in targets})
+np.savez("preds.npz", test=testmask, **{f"{v}_{t}": preds[v][t] for v in variants for t in targets})

@@ -1,22 +1,17 @@
 """A refined analytic estimate of x86-64 machine instructions per LLVM function."""
 import sys
-sys.path.insert(0, "/work/main")
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
 from irtools.ir.llvm import module as M
 from irtools.ir.llvm import types as LT
-from costmodel.features import attribute_text, _const_int
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "tests"))
+from llvm_feature_reference import _const_int, attribute_text  # the Python reference, kept in tests
+from proto import callee, live_across
 
 FREE_INTR = ("llvm.lifetime.", "llvm.dbg.", "llvm.assume", "llvm.experimental.noalias.scope.decl",
              "llvm.invariant.", "llvm.sideeffect", "llvm.pseudoprobe", "llvm.var.annotation",
              "llvm.donothing", "llvm.objectsize", "llvm.launder.invariant.group", "llvm.strip.invariant.group",
              "llvm.va_end", "llvm.prefetch", "llvm.expect")
 FOLD_USERS = {"add", "sub", "and", "or", "xor", "icmp", "mul", "fadd", "fsub", "fmul", "fdiv", "fcmp"}
-
-
-def callee(inst):
-    try:
-        return getattr(inst.callee, "name", None) or ""
-    except Exception:
-        return ""
 
 
 def same(a, b):
@@ -154,22 +149,7 @@ def est2(fn, terms=None):
             t["base"] += c
     # callee-saved registers for values live across calls (linear layout approximation)
     if callpos:
-        import bisect
-        cross = [0] * len(callpos)
-        vals = [(pos[id(i)], i) for b in blocks for i in b.instructions if i.opcode not in ("store", "br", "ret", "call") or len(i.users)]
-        vals += [(-1, a) for a in fn.arguments]
-        for d, v in vals:
-            try:
-                us = v.users
-            except Exception:
-                continue
-            if not us:
-                continue
-            last = max(pos.get(id(u), d) for u in us)
-            lo = bisect.bisect_right(callpos, d)
-            hi = bisect.bisect_left(callpos, last)
-            for j in range(lo, hi):
-                cross[j] += 1
+        cross = live_across(fn, pos, callpos)
         csr = min(6, max(cross))
         t["csr"] = 2 * csr
         if csr % 2 == 0:

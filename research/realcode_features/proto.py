@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-sys.path.insert(0, "/work/main")
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
 import irtools
 from irtools.ir.llvm import module as M
 from costmodel.dataset.realcode import evaluate as E
@@ -28,6 +28,25 @@ def callee(inst):
         return ""
     n = getattr(c, "name", None)
     return n or ""
+
+
+def live_across(fn, pos, calls):
+    """How many values are live across each call (``calls``: positions in ``pos``'s linear layout)."""
+    import bisect
+    cross = [0] * len(calls)
+    vals = [(pos[id(i)], i) for b in fn.blocks for i in b.instructions]
+    vals += [(-1, a) for a in fn.arguments]
+    for d, v in vals:
+        try:
+            us = v.users
+        except Exception:
+            continue
+        if not us:
+            continue
+        last = max(pos.get(id(u), d) for u in us)
+        for j in range(bisect.bisect_right(calls, d), bisect.bisect_left(calls, last)):
+            cross[j] += 1
+    return cross
 
 
 def fn_extra(fn):
@@ -159,22 +178,7 @@ def fn_extra(fn):
     ntail = len(calls) - x["p.tail_calls"]
     x["p.nontail_calls"] = max(0, ntail)
     if calls:
-        import bisect
-        cross = [0] * len(calls)
-        vals = [(pos[id(i)], i) for b in blocks for i in b.instructions if i.opcode not in ("store", "br", "ret")]
-        vals += [(-1, a) for a in fn.arguments]
-        for d, v in vals:
-            try:
-                us = v.users
-            except Exception:
-                continue
-            if not us:
-                continue
-            last = max(pos.get(id(u), d) for u in us)
-            lo = bisect.bisect_right(calls, d)
-            hi = bisect.bisect_left(calls, last)
-            for j in range(lo, hi):
-                cross[j] += 1
+        cross = live_across(fn, pos, calls)
         x["p.live_across_max"] = max(cross)
         x["p.live_across_sum"] = sum(cross)
         x["p.csr_est"] = min(6, max(cross))
@@ -230,7 +234,7 @@ if __name__ == "__main__":
     t0 = time.time()
     R, X, Xe = load_all(sys.argv[1])
     print("rows", len(R), "pkgs", len({r["package"] for r in R}), f"{time.time()-t0:.0f}s")
-    np.savez("/work/analysis/all.npz", X=X, Xe=Xe)
+    np.savez("all.npz", X=X, Xe=Xe)
     json.dump([{k: r[k] for k in ("package", "function", "function_sha", "machine_instructions", "text_bytes",
                                    "spills", "ir_sha256", "opt", "lang")} for r in R],
-              open("/work/analysis/rows.json", "w"))
+              open("rows.json", "w"))

@@ -139,9 +139,9 @@ def fit_static(rows: list[dict], X: np.ndarray, *, targets=STATIC, **params):
     """A cost model of the static targets fitted on real rows alone (what real data buys, in one run)."""
     from ...model import CostModel
 
-    feats = [{n: float(v) for n, v in zip(FEATURE_NAMES, x, strict=True) if v == v} for x in X]
-    labels = [{t: r[t] for t in targets if r.get(t) is not None} for r in rows]
-    return CostModel(targets=list(targets), **params).fit(feats, labels, feature_names=list(FEATURE_NAMES))
+    rows, feats = training_rows(rows, X, targets)
+    return CostModel(targets=list(targets), **params).fit(feats, [r["labels"] for r in rows],
+                                                          feature_names=list(FEATURE_NAMES))
 
 
 def split(root: str | Path, *, test_fraction: float = 0.3) -> dict:
