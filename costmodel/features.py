@@ -13,6 +13,11 @@ lives there:
   values and in 32-bit registers);
 - ``cpu.*`` from the function's target attributes, ``gpu.*`` for NVPTX kernels (shared-memory
   bytes, thread-index reads, barriers, launch bounds);
+- ``lo.*``: what x86-64 code generation makes of the IR beyond a count (calls and tail calls, argument
+  moves, callee-saved registers for values live across calls, casts, loads, address arithmetic and
+  compares that fold away, fall-through branches, switches, divisions, stack protectors) and
+  ``lo.est``, their sum as an estimate of machine instructions: measured on real packages, where the
+  counts alone were no better than a constant times the IR instruction count;
 - a language view: hashed opcode n-grams and hashed bigrams of the normalised tokens of the function's
   own text span (as learned MLIR cost models read IR as text), with a stable hash (crc32).
 What C cannot compute for a function (an integer past 128 bits, constant expressions nested too deep)
@@ -52,6 +57,11 @@ EXTRA = ("n_loops_const_trip", "n_loops_unknown_trip", "max_trip", "log_trip_pro
          "stores_in_loops", "gep_const_only", "gep_multi_index", "const_int_operands", "fp_ops", "int_ops",
          "max_live", "max_live_regs", "mean_live", "values", "wide_values",
          "max_phi_per_block", "max_block_insts", "unrolled_chain", "log_est_machine_ops")
+LOWERING = ("est", "calls", "tail_calls", "call_cost", "moved_args", "call_args", "stack_args", "live_across_max",
+            "live_across_sum", "csr", "frame", "ssp", "vararg", "mem_inline", "free_intrinsics", "free_casts",
+            "gep_folded", "load_folded", "cmp_fused", "cmp_unfused", "zext_free", "zext_i1", "br_fallthrough",
+            "empty_blocks", "switch_cases", "switch_cost", "div_const", "div_var64", "minmax", "const_stores",
+            "big_consts", "rets")
 GPU = ("is_kernel", "shared_bytes", "shared_accesses", "global_loads", "global_stores", "special_reg_reads",
        "barriers", "max_threads", "fma_ops", "i64_ops")
 
@@ -59,7 +69,7 @@ FEATURE_NAMES: list[str] = (
     [f"ir.{k}" for k in FEATURE_VECTOR_KEYS] + [f"x.{k}" for k in EXTRA]
     + [f"cpu.{c}" for c in CPU_FEATURES] + ["cpu.prefer_vector_width"] + [f"gpu.{k}" for k in GPU]
     + [f"ng.{i}" for i in range(NGRAM_BUCKETS)] + [f"tok.{i}" for i in range(TOKEN_BUCKETS)]
-    + [f"mlir.{k}" for k in MLIR_KEYS])
+    + [f"lo.{k}" for k in LOWERING] + [f"mlir.{k}" for k in MLIR_KEYS])
 
 
 # ----------------------------------------------------------------------------- MLIR

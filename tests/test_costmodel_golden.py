@@ -22,7 +22,9 @@ from costmodel import features as F
 def test_feature_rows_equal_mains(clang_corpus):
     corpus_dir("llvm")
     g = np.load(OUT)
-    assert list(g["columns"]) == F.c_columns()
+    # columns added since (lo.*) have tests of their own; the fixture's columns must not move
+    cols = list(g["columns"])
+    assert F.c_columns()[:len(cols)] == cols
     keys, names, digests = g["keys"].tolist(), g["names"].tolist(), g["digests"]
     tmp = Path(clang_corpus[0]).parent
     bad, start = [], 0
@@ -30,7 +32,7 @@ def test_feature_rows_equal_mains(clang_corpus):
         n = keys.count(key)
         kind, fnames, X = F.feature_matrix(read_key(key, tmp))
         assert kind == "llvm" and fnames == names[start:start + n], key
-        got = row_digests(X[:, :len(F.c_columns())])
+        got = row_digests(X[:, :len(cols)])
         bad += [(key, fnames[i]) for i in np.nonzero((got != digests[start:start + n]).any(axis=1))[0]]
         start += n
     assert start == len(keys) > 2000
