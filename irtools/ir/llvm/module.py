@@ -26,6 +26,7 @@ from itertools import islice, repeat
 import numpy as np
 
 from ...errors import ParseError
+from ..source import read_source
 from . import types as T
 from .names import decode_name, format_name, unescape
 
@@ -72,18 +73,6 @@ def _load():
     return load("llparse")   # checks the table layout (LLP_ABI) _COLS below reads
 
 
-def _read_source(source, path):
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), path
-    if isinstance(source, os.PathLike):
-        p = os.fspath(source)
-        with open(p, "rb") as f:
-            return f.read(), path if path is not None else p
-    if isinstance(source, str):
-        return source.encode("utf-8", "surrogateescape"), path
-    raise TypeError(f"parse_llvm() wants str (IR text), bytes or a pathlib.Path, not {type(source).__name__}")
-
-
 _PATHLIKE = re.compile(r"\s*[\w.~/\\:+-]+\.(ll|mlir|bc|txt)\s*")
 
 
@@ -103,7 +92,7 @@ def parse_llvm(source, *, path=None) -> Module:
     ``os.PathLike``).  A ``str`` is always text, never a file name: use :func:`parse_llvm_file` or a
     ``Path`` to read a file.  ``path`` names the text in error messages.
     """
-    data, path = _read_source(source, path)
+    data, path = read_source(source, path, "parse_llvm")
     try:
         return Module(data, path)
     except ParseError as e:

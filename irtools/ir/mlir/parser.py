@@ -11,20 +11,10 @@ import os
 from pathlib import Path
 
 from ...errors import ParseError
+from ..source import read_source
 from .model import Chunk, Operation
 
 SPLIT_MARKER = b"// -----"
-
-
-def _read_source(source, path):
-    if isinstance(source, os.PathLike):
-        p = Path(source)
-        return p.read_bytes(), (path if path is not None else str(p))
-    if isinstance(source, str):
-        return source.encode("utf-8", "surrogateescape"), path
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), path
-    raise TypeError(f"parse_mlir expects str (IR text), bytes or a pathlib.Path, not {type(source).__name__}")
 
 
 def chunk_bounds(data: bytes, split_input_file: bool) -> list[tuple[int, int]]:
@@ -64,7 +54,7 @@ def parse_mlir(source, *, path=None, split_input_file: bool = False):
     """
     from ..llvm.module import path_hint
 
-    data, path = _read_source(source, path)
+    data, path = read_source(source, path, "parse_mlir")
     try:
         chunks = parse_chunks(data, path=path, split_input_file=split_input_file)
     except ParseError as e:
