@@ -411,10 +411,11 @@ static void init_ops(void) {
     static const char *const in[] = {"add", "sub", "mul", "udiv", "sdiv", "urem", "srem", "shl", "lshr", "ashr",
                                      "and", "or", "xor", "icmp", NULL};
     static const char *const calls[] = {"call", "invoke", "callbr", NULL};
-    /* no machine instruction of their own: a register is renamed, a phi becomes copies placed elsewhere */
+    /* no machine instruction of their own: a register is renamed, or nothing is emitted (unreachable); a phi
+     * is priced one, the copy it becomes on its incoming edges (about one instruction on real code) */
     static const char *const lo_free[] = {"trunc", "bitcast", "ptrtoint", "inttoptr", "freeze", "addrspacecast",
                                           NULL};
-    static const char *const lo_zero[] = {"phi", "unreachable", NULL};
+    static const char *const lo_zero[] = {"unreachable", NULL};
     /* x86 reads a memory operand in these: a load used once by one of them folds into it */
     static const char *const lo_fold[] = {"add", "sub", "and", "or", "xor", "icmp", "mul", "fadd", "fsub", "fmul",
                                           "fdiv", "fcmp", NULL};
@@ -3222,9 +3223,7 @@ static int lowering(ctx *c, const fn_t *fn, double *row) {
     row[C_lo_call_cost] = calls;
     row[C_lo_mem_inline] = mem;
     row[C_lo_switch_cost] = sw;
-    /* call sites, inline memcpy and switches count twice, as measured: their cost reaches past the
-     * instructions they become (reloads after a call, the jump table's bounds check and load) */
-    row[C_lo_est] = base + calls + mem + sw + row[C_lo_vararg] + csr + frame;
+    row[C_lo_est] = base + row[C_lo_vararg] + csr + frame;
     c->lo_alloca = alloca;
     return 0;
 }
