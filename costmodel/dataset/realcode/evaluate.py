@@ -22,6 +22,7 @@ from ...features import FEATURE_NAMES, feature_matrix, source_digest
 
 STATIC = ("machine_instructions", "text_bytes", "spills", "reloads", "stack_bytes", "mca_inner_loop_rthroughput")
 IR_COUNT = "ir.fp.TotalInstructionCount"
+LO_EST = "lo.est"
 
 
 def package_side(package: str, test_fraction: float = 0.3, salt: str = "irtools-realcode") -> bool:
@@ -89,6 +90,7 @@ def evaluate(model, rows: list[dict], X: np.ndarray, *, targets=STATIC) -> dict:
     """Figures of ``model`` on (rows, X) — X in :data:`FEATURE_NAMES` order — with the baselines."""
     Xm = X if list(model.feature_names_) == list(FEATURE_NAMES) else _reorder(X, model.feature_names_)
     ir = X[:, FEATURE_NAMES.index(IR_COUNT)]
+    est = np.nan_to_num(X[:, FEATURE_NAMES.index(LO_EST)])
     ood_score, _ = model.ood(Xm)
     flagged = ood_score > model.ood_threshold
     out: dict = {"n_rows": len(rows), "packages": sorted({r["package"] for r in rows}),
@@ -106,6 +108,9 @@ def evaluate(model, rows: list[dict], X: np.ndarray, *, targets=STATIC) -> dict:
         c = best_constant(ir[m], ym)
         res["baseline_const_ir_count"] = {"c": c, **regression_metrics(ym, c * ir[m])}
         res["baseline_mean"] = regression_metrics(ym, np.full_like(ym, ym.mean()))
+        # the analytic machine-instruction estimate of llfeatures.c, with the same fitted constant
+        c_est = best_constant(est[m], ym)
+        res["baseline_const_lo_est"] = {"c": c_est, **regression_metrics(ym, c_est * est[m])}
         fm = flagged[m]
         pos = ym > 0
         ape = np.where(pos, np.abs(p - ym) / np.where(pos, ym, 1), np.nan)
@@ -199,7 +204,8 @@ def summary_lines(res: dict) -> list[str]:
             continue
         for t, v in res[which]["targets"].items():
             line = (f"{which:15s} {t:28s} n={v['model']['n']:6d} MAPE {100 * v['model']['mape']:6.1f}%  "
-                    f"const×IR {100 * v['baseline_const_ir_count']['mape']:6.1f}%  mean "
+                    f"const×IR {100 * v['baseline_const_ir_count']['mape']:6.1f}%  "
+                    f"const×lo.est {100 * v['baseline_const_lo_est']['mape']:6.1f}%  mean "
                     f"{100 * v['baseline_mean']['mape']:6.1f}%  τ {v['kendall_tau']:.2f}")
             if "spill_classification" in v:
                 line += f"  spill F1 {v['spill_classification']['f1']:.3f}"
