@@ -140,7 +140,9 @@ def write_markdown(report: dict, path: Path) -> None:
     lines += ["", "Features: `costmodel.features` over `irtools.parse_llvm` (irtools.analysis.features' "
                   "func-properties, opcode/type histograms and loops, plus trip counts, executed-instruction "
                   "estimates (in IR instructions, and in machine operations with vectors split to the "
-                  "target's native width), register pressure, vector widths, NVPTX shared memory and launch bounds, hashed "
+                  "target's native width), register pressure, vector widths, NVPTX shared memory and launch bounds, "
+                  "x86-64 lowering (calls and tail calls, argument moves, callee-saved registers for values live "
+                  "across calls, folded loads/addresses/compares, free casts; `lo.est` adds them up), hashed "
                   "n-grams of each function's text). Each target's boosters learn the residual of a "
                   "least-squares line on its most telling size features:"]
     lines += [f"- {t}: {', '.join(f)}" for t, f in offs.items()]
@@ -171,9 +173,9 @@ def _training_labels(row: dict) -> dict:
 def _fit(rows: list[dict], feats: list[dict], args, summary: dict | None = None):
     from .model import CostModel
 
-    w = args.tvm_cpu_weight
+    weight = {"tvm-llvm": args.tvm_cpu_weight, "realcode": args.realcode_weight}
     return CostModel(random_state=args.seed).fit(
-        feats, [_training_labels(r) for r in rows], weights=[w if r["source"] == "tvm-llvm" else 1.0 for r in rows],
+        feats, [_training_labels(r) for r in rows], weights=[weight.get(r["source"], 1.0) for r in rows],
         summary=summary)
 
 
@@ -242,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--realcode", default="",
                     help="a real-code corpus (python -m costmodel.dataset.realcode build --out DIR): its training "
                          "packages join the fit, its test packages are evaluated apart (split by package)")
+    ap.add_argument("--realcode-weight", type=float, default=1.0,
+                    help="weight of a real-code row in the fit (generated rows weigh 1)")
     ap.add_argument("--out", default=str(DEFAULT_MODEL), help="model folder to write")
     ap.add_argument("--seed", type=int, default=0, help="LightGBM's seed (row and feature subsampling)")
     ap.add_argument("--validate", action="store_true",
@@ -313,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
 
     per_source = _per_source(model, test_rows, test_feats, train_rows, train_feats)
     report = {"data": data, "split": split, "evaluation": ev, "evaluation_by_source": per_source,
-              "training": {"tvm_cpu_weight": w, "tvm_cpu_unlearnt": list(TVM_CPU_UNLEARNT), "seed": args.seed},
+              "training": {"tvm_cpu_weight": w, "tvm_cpu_unlearnt": list(TVM_CPU_UNLEARNT), "seed": args.seed,
+                           "realcode_weight": args.realcode_weight},
               "latency_noise_floor": {"test": noise_floor(test_rows), "all": noise_floor(rows)},
               "importance": {t: model.feature_importance(t, 10) for t in model.target_names},
               "targets_info": model.target_info_,
