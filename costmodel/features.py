@@ -16,7 +16,8 @@ lives there:
 - ``lo.*``: what x86-64 code generation makes of the IR beyond a count (calls and tail calls, argument
   moves, callee-saved registers for values live across calls, casts, loads, address arithmetic and
   compares that fold away, fall-through branches, switches, divisions, stack protectors) and
-  ``lo.est``, their sum as an estimate of machine instructions: measured on real packages, where the
+  ``lo.est``, their sum as an estimate of machine instructions, and ``lo.bytes`` of code size: measured on
+  real packages, where the
   counts alone were no better than a constant times the IR instruction count;
 - a language view: hashed opcode n-grams and hashed bigrams of the normalised tokens of the function's
   own text span (as learned MLIR cost models read IR as text), with a stable hash (crc32).
@@ -61,7 +62,7 @@ LOWERING = ("est", "calls", "tail_calls", "call_cost", "moved_args", "call_args"
             "live_across_sum", "csr", "frame", "ssp", "vararg", "mem_inline", "free_intrinsics", "free_casts",
             "gep_folded", "load_folded", "cmp_fused", "cmp_unfused", "zext_free", "zext_i1", "br_fallthrough",
             "empty_blocks", "switch_cases", "switch_cost", "div_const", "div_var64", "minmax", "const_stores",
-            "big_consts", "rets")
+            "big_consts", "rets", "bytes")
 GPU = ("is_kernel", "shared_bytes", "shared_accesses", "global_loads", "global_stores", "special_reg_reads",
        "barriers", "max_threads", "fma_ops", "i64_ops")
 

@@ -3,8 +3,8 @@
 Each rule is checked on a small function where llc's x86-64 assembly shows it (a tail call is a jmp, the
 values live across calls are callee-saved pushes, a 5-case switch is a jump table...), and the whole on
 real clang-22 output: the tail calls agree with llc's ``# TAILCALL`` marks, and a constant times
-``lo.est`` predicts llc's machine-instruction count better than a constant times the IR instruction
-count, both constants fitted on the same functions."""
+``lo.est`` (``lo.bytes``) predicts llc's machine-instruction count (the function's .text bytes) better
+than a constant times the IR instruction count, both constants fitted on the same functions."""
 
 from __future__ import annotations
 
@@ -180,7 +180,7 @@ def test_on_clang_output_the_estimate_beats_the_instruction_count(clang_corpus, 
     from costmodel.dataset.realcode.evaluate import best_constant
 
     need_tool("llc-22")
-    y, est, ir, tail_ours, tail_llc = [], [], [], [], []
+    y, est, ir, tail_ours, tail_llc, size, lo_bytes = [], [], [], [], [], [], []
     for ll in clang_corpus:
         labels, _ = LlcStaticLabeller().label(ll, tmp_path / ll.stem)
         asm = subprocess.run(["llc-22", "-O2", str(ll), "-o", "-"], capture_output=True, text=True,
@@ -204,15 +204,22 @@ def test_on_clang_output_the_estimate_beats_the_instruction_count(clang_corpus, 
             ir.append(x[F.FEATURE_NAMES.index("ir.fp.TotalInstructionCount")])
             tail_ours.append(x[F.FEATURE_NAMES.index("lo.tail_calls")])
             tail_llc.append(marks[n])
+            size.append(labels.values[n].get("text_bytes", np.nan))
+            lo_bytes.append(x[F.FEATURE_NAMES.index("lo.bytes")])
     y, est, ir = np.array(y), np.array(est), np.array(ir)
     assert len(y) > 150
 
-    def mape(x):
+    def mape(x, y=y):
         p = best_constant(x, y) * x
         return float(np.mean(np.abs(p - y) / y))
 
+    size, lo_bytes = np.array(size), np.array(lo_bytes)
+    s = size > 0
+
     agree = float(np.mean(np.array(tail_ours) == np.array(tail_llc)))
     print(f"{len(y)} functions: const x lo.est MAPE {mape(est):.3f}, const x IR count {mape(ir):.3f}; "
-          f"tail calls agree on {agree:.1%} ({sum(t > 0 for t in tail_llc)} functions with llc tail calls)")
+          f"tail calls agree on {agree:.1%} ({sum(t > 0 for t in tail_llc)} functions with llc tail calls); "
+          f".text: const x lo.bytes {mape(lo_bytes[s], size[s]):.3f}, const x IR count {mape(ir[s], size[s]):.3f}")
     assert mape(est) < 0.9 * mape(ir)
+    assert mape(lo_bytes[s], size[s]) < 0.9 * mape(ir[s], size[s])
     assert agree >= 0.9 and sum(tail_ours) > 5
