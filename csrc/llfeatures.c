@@ -83,7 +83,7 @@ static const char *const COLUMN_NAMES[] = {
     "tok.51", "tok.52", "tok.53", "tok.54", "tok.55", "tok.56", "tok.57", "tok.58", "tok.59", "tok.60",
     "tok.61", "tok.62", "tok.63",
     /* lowering: what x86-64 code generation makes of the IR (see lowering()) */
-    "lo.est", "lo.calls", "lo.tail_calls", "lo.call_cost", "lo.moved_args", "lo.call_args", "lo.stack_args", "lo.live_across_max", "lo.live_across_sum", "lo.csr", "lo.frame", "lo.ssp", "lo.vararg", "lo.mem_inline", "lo.free_intrinsics", "lo.free_casts", "lo.gep_folded", "lo.load_folded", "lo.cmp_fused", "lo.cmp_unfused", "lo.zext_free", "lo.zext_i1", "lo.br_fallthrough", "lo.empty_blocks", "lo.switch_cases", "lo.switch_cost", "lo.div_const", "lo.div_var64", "lo.minmax", "lo.const_stores", "lo.big_consts", "lo.rets", "lo.bytes",
+    "lo.est", "lo.calls", "lo.tail_calls", "lo.call_cost", "lo.moved_args", "lo.call_args", "lo.stack_args", "lo.live_across_max", "lo.live_across_sum", "lo.csr", "lo.frame", "lo.ssp", "lo.vararg", "lo.mem_inline", "lo.free_intrinsics", "lo.free_casts", "lo.gep_folded", "lo.load_folded", "lo.cmp_fused", "lo.cmp_unfused", "lo.zext_free", "lo.zext_i1", "lo.br_fallthrough", "lo.empty_blocks", "lo.switch_cases", "lo.switch_cost", "lo.div_const", "lo.div_var64", "lo.minmax", "lo.const_stores", "lo.big_consts", "lo.rets", "lo.bytes", "lo.pressure",
 };
 enum {
     C_ir_fp_BasicBlockCount = 0,
@@ -323,7 +323,8 @@ enum {
     C_lo_big_consts = 360,
     C_lo_rets = 361,
     C_lo_bytes = 362,
-    NCOLS = 363
+    C_lo_pressure = 363,
+    NCOLS = 364
 };
 
 /* ------------------------------------------------------------------ why a row holds NaN */
@@ -3028,9 +3029,125 @@ static int is_free_intrinsic(const char *s, int n) {
     return 0;
 }
 
+/* a value the register allocator keeps: an argument or an instruction with a result, not an alloca (a
+ * frame slot, its address rebuilt from the stack pointer); -1 for the rest */
+static int kept_value(const ctx *c, const fn_t *fn, int32_t vid) {
+    int v = local_value(c, fn, vid);
+    if (v < fn->na) return v;
+    int i = fn->i0 + v - fn->na;
+    if (iop(c, i) == OPS.alloca_ || tkind(c, COL(c, LLP_INSTS, i, I_TYPE)) == LLP_T_VOID) return -1;
+    return v;
+}
+
+/* SSA liveness (the standard backward dataflow over the CFG's blocks, a phi's operand live at the end
+ * of its incoming block): the most values live at once (lo.pressure), and at each call of lo_calls
+ * (local positions, ascending) the values live across it.  Returns 1 when done, 0 when the function is
+ * too large for the bitsets (the caller then keeps the linear-layout approximation), -1 out of memory. */
+static int exact_liveness(ctx *c, const fn_t *fn, int npo, int ncalls, double *row) {
+    int nv = fn->na + fn->ni, nb = fn->nb;
+    size_t words = ((size_t)nv + 63) / 64, cells = words * (size_t)nb;
+    if (cells > ((size_t)1 << 24)) return 0;   /* 128 MB of bitsets: only giant generated functions */
+    /* per block: upward-exposed uses, definitions, phi uses on its out-edges, live-in, live-out */
+    uint64_t *m = calloc(cells * 5 + 1, sizeof *m);
+    uint8_t *live = calloc((size_t)nv + 1, 1), *iscall = calloc((size_t)fn->ni + 1, 1);
+    int32_t *stackv = malloc(sizeof(int32_t) * ((size_t)nv + 1));
+    if (!m || !live || !iscall || !stackv) {
+        free(m); free(live); free(iscall); free(stackv);
+        return -1;
+    }
+    uint64_t *ue = m, *def = m + cells, *phiout = m + 2 * cells, *in = m + 3 * cells, *out = m + 4 * cells;
+#define BIT(set, b, v) ((set)[(size_t)(b) * words + (size_t)(v) / 64] & ((uint64_t)1 << ((v) % 64)))
+#define SETBIT(set, b, v) ((set)[(size_t)(b) * words + (size_t)(v) / 64] |= ((uint64_t)1 << ((v) % 64)))
+    for (int v = 0; v < fn->na; v++) SETBIT(def, 0, v);
+    for (int b = 0; b < nb; b++) {
+        int brow = fn->b0 + b, i0 = COL(c, LLP_BLOCKS, brow, B_ISTART), ni = COL(c, LLP_BLOCKS, brow, B_ICOUNT);
+        for (int i = i0; i < i0 + ni; i++) {
+            int nops = COL(c, LLP_INSTS, i, I_NOPS), nt = COL(c, LLP_INSTS, i, I_NTOTAL);
+            if (iop(c, i) == OPS.phi) {
+                for (int q = 0; q < nops && nt == 2 * nops; q++) {
+                    int v = kept_value(c, fn, iopnd(c, i, q)), from = local_block(c, fn, iopnd(c, i, nops + q));
+                    if (v >= 0 && from >= 0) SETBIT(phiout, from, v);
+                }
+            } else {
+                for (int q = 0; q < nt; q++) {
+                    int v = kept_value(c, fn, iopnd(c, i, q));
+                    if (v >= 0 && !BIT(def, b, v)) SETBIT(ue, b, v);
+                }
+            }
+            int d = kept_value(c, fn, COL(c, LLP_INSTS, i, I_VID));
+            if (d >= 0) SETBIT(def, b, d);
+        }
+    }
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int k = 0; k < npo; k++) {   /* postorder: successors first, few rounds */
+            int b = c->po[k];
+            uint64_t *o = out + (size_t)b * words, *n = in + (size_t)b * words;
+            for (size_t w = 0; w < words; w++) o[w] = phiout[(size_t)b * words + w];
+            for (int e = c->succ_off[b]; e < c->succ_off[b + 1]; e++) {
+                const uint64_t *s = in + (size_t)c->succ[e] * words;
+                for (size_t w = 0; w < words; w++) o[w] |= s[w];
+            }
+            for (size_t w = 0; w < words; w++) {
+                uint64_t x = ue[(size_t)b * words + w] | (o[w] & ~def[(size_t)b * words + w]);
+                if (x != n[w]) {
+                    n[w] = x;
+                    changed = 1;
+                }
+            }
+        }
+    }
+    for (int k = 0; k < ncalls; k++) iscall[c->lo_calls[k]] = 1;
+    int64_t most = 0, across_max = 0, across_sum = 0;
+    for (int k = 0; k < npo; k++) {
+        int b = c->po[k], brow = fn->b0 + b;
+        int i0 = COL(c, LLP_BLOCKS, brow, B_ISTART), ni = COL(c, LLP_BLOCKS, brow, B_ICOUNT);
+        int64_t count = 0;
+        int sp = 0;
+        for (int v = 0; v < nv; v++)
+            if (BIT(out, b, v)) {
+                live[v] = 1;
+                stackv[sp++] = v;
+                count++;
+            }
+        if (count > most) most = count;
+        for (int i = i0 + ni - 1; i >= i0; i--) {
+            int d = kept_value(c, fn, COL(c, LLP_INSTS, i, I_VID));
+            if (iscall[i - fn->i0]) {
+                int64_t x = count - (d >= 0 && live[d]);
+                across_sum += x;
+                if (x > across_max) across_max = x;
+            }
+            if (d >= 0 && live[d]) {
+                live[d] = 0;
+                count--;
+            }
+            if (iop(c, i) == OPS.phi) continue;
+            int nt = COL(c, LLP_INSTS, i, I_NTOTAL);
+            for (int q = 0; q < nt; q++) {
+                int v = kept_value(c, fn, iopnd(c, i, q));
+                if (v >= 0 && !live[v]) {
+                    live[v] = 1;
+                    stackv[sp++] = v;
+                    count++;
+                }
+            }
+            if (count > most) most = count;
+        }
+        while (sp) live[stackv[--sp]] = 0;
+    }
+#undef BIT
+#undef SETBIT
+    row[C_lo_pressure] = (double)most;
+    row[C_lo_live_across_max] = (double)across_max;
+    row[C_lo_live_across_sum] = (double)across_sum;
+    free(m); free(live); free(iscall); free(stackv);
+    return 1;
+}
+
 /* the lo.* columns but lo.ssp and lo.bytes (lowering_finish() adds them once the attributes are read); needs pressure()'s
  * vend: a value is live across a call from its definition to its last use, loops included */
-static int lowering(ctx *c, const fn_t *fn, double *row) {
+static int lowering(ctx *c, const fn_t *fn, int npo, double *row) {
     int nv = fn->na + fn->ni;
     NEED(lo_nuse, nv);
     NEED(lo_user, nv);
@@ -3181,7 +3298,14 @@ static int lowering(ctx *c, const fn_t *fn, double *row) {
     }
     /* callee-saved registers: one push and one pop for each value live across a call, at most six */
     double csr = 0, frame = 0;
-    if (ncalls) {
+    int exact = exact_liveness(c, fn, npo, ncalls, row);
+    if (exact < 0) return -1;
+    if (ncalls && exact) {
+        int64_t most = (int64_t)row[C_lo_live_across_max];
+        int n = most < 6 ? (int)most : 6;
+        csr = 2.0 * n;
+        if (n % 2 == 0) frame += 2;   /* the stack stays 16-byte aligned at calls: one more push/pop */
+    } else if (ncalls) {   /* the linear layout's live ranges (pressure()), for giant functions */
         memset(c->lo_diff, 0, sizeof *c->lo_diff * (size_t)(ncalls + 1));
         for (int v = 0; v < nv; v++) {
             /* an alloca is a frame slot: its address is rebuilt from the stack pointer, not kept */
@@ -3654,7 +3778,7 @@ static int featurize(ctx *c, int f, double *row, uint32_t *reason) {
     }
     func_properties(c, &fn, row, reason);
     shape_features(c, &fn, npo, row);
-    if (walk_features(c, &fn, row, reason) || pressure(c, &fn, row, reason) || lowering(c, &fn, row)) return -1;
+    if (walk_features(c, &fn, row, reason) || pressure(c, &fn, row, reason) || lowering(c, &fn, npo, row)) return -1;
     header_info hi;
     if (read_header(c, f, &hi)) return -1;
     row[C_ir_fp_Uses] = (double)(c->uses[f] + (hi.linkage_local ? 0 : 1));

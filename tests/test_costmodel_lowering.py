@@ -103,6 +103,18 @@ define i64 @folds(ptr %p, i32 %x) {
   ret i64 %z
 }
 
+define i32 @one_arm(i32 %x, i1 %c) {
+entry:
+  %p = mul i32 %x, 3
+  br i1 %c, label %b, label %a
+b:
+  call void @h()
+  ret i32 0
+a:
+  %q = add i32 %p, 1
+  ret i32 %q
+}
+
 attributes #0 = { "target-cpu"="x86-64" "tune-cpu"="generic" }
 """
 
@@ -154,6 +166,15 @@ def test_values_live_across_calls_take_callee_saved_registers(small):
     assert 2 * len(pushes) == lo["live"]["csr"] + lo["live"]["frame"], asm["live"]
     # the estimate is within two instructions of llc's whole function
     assert abs(lo["live"]["est"] - len(asm["live"])) <= 2, (lo["live"]["est"], asm["live"])
+
+
+def test_liveness_follows_the_cfg_not_the_layout(small):
+    lo, asm, _ = small
+    # %p is laid out before the call but lives only on the other arm: no callee-saved register
+    assert lo["one_arm"]["live_across_max"] == 0 and lo["one_arm"]["csr"] == 0
+    saved = ("%rbx", "%rbp", "%r12", "%r13", "%r14", "%r15")
+    assert not any(i.startswith("push") and i.split()[-1] in saved for i in asm["one_arm"]), asm["one_arm"]
+    assert lo["live"]["pressure"] == 2 and lo["one_arm"]["pressure"] == 2
 
 
 def test_switch_division_stack_protector_and_varargs(small):
