@@ -70,6 +70,12 @@ class Prediction:
         return d
 
 
+def _weighted_quantile(x: np.ndarray, q: float, w: np.ndarray) -> float:
+    order = np.argsort(x)
+    cw = np.cumsum(w[order])
+    return float(x[order][min(np.searchsorted(cw, q * cw[-1]), len(x) - 1)])
+
+
 def _versions() -> dict[str, str]:
     import lightgbm
 
@@ -174,11 +180,11 @@ class CostModel:
             self.boosters_[name] = {"point": point, "lo": lo, "hi": hi}
             self.target_info_[name].update({"n_train": int(mask.sum()), "label_min": float(y.min()),
                                             "label_max": float(y.max()), "label_mean": float(y.mean())})
-            if T.get(name).log_scale:
-                # the interval width (log units) that 90% of the training functions stay under: the
-                # yardstick of the out-of-distribution verdict (see ood)
-                w = float(np.quantile(self._width(name, Xt), 0.90))
-                self.target_info_[name]["width_q90"] = max(w, 1e-6)
+            # the interval width that 90% of the training functions stay under, the rows weighted as in
+            # the fit (a source of many rows weighted down does not set it alone): the yardstick of
+            # the out-of-distribution verdict (see ood)
+            w = _weighted_quantile(self._width(name, Xt), 0.90, Wt)
+            self.target_info_[name]["width_q90"] = max(w, 1e-6)
         if not self.boosters_:
             raise IrtoolsError("no target had enough labelled rows to fit")
         self._fit_ranges(X)
@@ -343,23 +349,49 @@ class CostModel:
 
     # the share (importance-weighted) of relied-on features an input may lack before it is flagged
     MISSING_SHARE = 0.05
-    # targets whose interval widths judge a row, in this order of preference (at most two are read)
+    # targets whose interval widths judge a row, in this order of preference (at most two are read);
+    # an NVPTX kernel is judged by a GPU target, the CPU ones do not apply to it
     WIDTH_TARGETS = ("machine_instructions", "text_bytes")
+    GPU_WIDTH_TARGETS = ("gpu_registers_sm80",)
 
     def _width(self, target: str, X: np.ndarray) -> np.ndarray:
-        """Width of the prediction interval, in log units (log-scale targets)."""
+        """Width of the prediction interval: log units for a log-scale target, its own units otherwise."""
         bs = self.boosters_[target]
         return np.abs(self._raw(bs["hi"], X) - self._raw(bs["lo"], X))
 
-    def _width_targets(self) -> list[str]:
+    def _width_targets(self, gpu: bool = False) -> list[str]:
         have = [t for t in self.boosters_ if self.target_info_.get(t, {}).get("width_q90")]
+        if gpu and any(t in have for t in self.GPU_WIDTH_TARGETS):
+            return [t for t in self.GPU_WIDTH_TARGETS if t in have]
         return ([t for t in self.WIDTH_TARGETS if t in have] or have)[:2]
+
+    def _width_ratios(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """Each judging target's interval width over its training yardstick, 0 where it does not judge."""
+        cpu, gpu = self._width_targets(), self._width_targets(gpu=True)
+        kernel = np.zeros(len(X), dtype=bool)
+        if gpu != cpu and "gpu.is_kernel" in self.feature_names_:
+            with np.errstate(invalid="ignore"):
+                kernel = X[:, self.feature_names_.index("gpu.is_kernel")] > 0
+        use = {t: ~kernel for t in cpu}
+        if kernel.any():
+            for t in gpu:
+                use[t] = use.get(t, np.zeros(len(X), dtype=bool)) | kernel
+        ratio = {}
+        for t, rows in use.items():
+            r = np.zeros(len(X))
+            if rows.all():
+                r = self._width(t, X) / self.target_info_[t]["width_q90"]
+            elif rows.any():
+                r[rows] = self._width(t, X[rows]) / self.target_info_[t]["width_q90"]
+            ratio[t] = r
+        return ratio
 
     def ood(self, X: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
         """Out-of-distribution score per row (flagged above ``ood_threshold``) and the reasons.
 
         The verdict is the model's own uncertainty: a row whose prediction interval is wider than
-        that of 90% of the training functions (score = width / that width), checked against unseen
+        that of 90% of the training functions, weighted as in the fit (score = width / that width; an
+        NVPTX kernel is judged by its GPU register interval), checked against unseen
         packages of real code, where such rows have clearly larger errors than the rest (README).  A
         range check is not: functions larger than any in training are priced well by the size line,
         and were flagged with *smaller* errors than the rest.  Two rules stay: a feature the model
@@ -379,8 +411,8 @@ class CostModel:
         w = self.feat_weight_
         relied = w > 0
         missing = nan & relied
-        widths = self._width_targets()
-        ratio = {t: self._width(t, X) / self.target_info_[t]["width_q90"] for t in widths}
+        ratio = self._width_ratios(X)
+        widths = list(ratio)
         if widths:
             score = (missing @ w) / self.MISSING_SHARE
             for r in ratio.values():
