@@ -97,7 +97,7 @@ class CostModel:
     def __init__(self, *, targets: list[str] | None = None, n_estimators: int = 600, learning_rate: float = 0.03,
                  num_leaves: int = 31, min_child_samples: int = 5, feature_fraction: float = 0.3, quantiles: tuple[float, float] = (0.1, 0.9),
                  n_estimators_quantile: int = 100, ood_threshold: float = 1.0, random_state: int = 0,
-                 offset: bool = True):
+                 offset: bool = True, target_params: dict[str, dict] | None = None):
         self.targets = targets
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -109,6 +109,9 @@ class CostModel:
         self.ood_threshold = ood_threshold
         self.random_state = random_state
         self.offset = offset
+        # per-target overrides of the point booster's num_leaves / n_estimators: the size targets of
+        # real code gain from deeper, longer boosting where the rest would only grow the model
+        self.target_params = target_params
 
     # ------------------------------------------------------------------ training
     def _params(self, objective: str, alpha: float | None = None) -> dict:
@@ -124,6 +127,14 @@ class CostModel:
         if alpha is not None:
             p["alpha"] = alpha
         return p
+
+    def _point(self, name: str) -> tuple[dict, int]:
+        """(LightGBM parameters, rounds) of a target's point booster."""
+        over = (self.target_params or {}).get(name, {})
+        p = self._params("regression")
+        if "num_leaves" in over:
+            p["num_leaves"] = int(over["num_leaves"])
+        return p, int(over.get("n_estimators", self.n_estimators))
 
     def _xform(self, name: str, y: np.ndarray) -> np.ndarray:
         return np.log1p(np.maximum(y, 0)) if T.get(name).log_scale else y
@@ -172,7 +183,8 @@ class CostModel:
             z = z - self._offset(name, Xt)
             ds = lgb.Dataset(Xt, z, weight=None if weights is None else Wt, feature_name=[_safe(n) for n in names],
                              free_raw_data=False, params={"verbosity": -1, "min_data_in_bin": 1})
-            point = lgb.train(self._params("regression"), ds, num_boost_round=self.n_estimators)
+            prm, rounds = self._point(name)
+            point = lgb.train(prm, ds, num_boost_round=rounds)
             lo = lgb.train(self._params("quantile", self.quantiles[0]), ds,
                            num_boost_round=self.n_estimators_quantile)
             hi = lgb.train(self._params("quantile", self.quantiles[1]), ds,
@@ -290,7 +302,7 @@ class CostModel:
             z = self._xform(name, y) - self._offset(name, X[mask])
             ds = lgb.Dataset(X[mask], z, feature_name=[_safe(n) for n in self.feature_names_],
                              params={"verbosity": -1, "min_data_in_bin": 1}, free_raw_data=False)
-            bs["point"] = lgb.train(self._params("regression"), ds, num_boost_round=rounds, init_model=bs["point"],
+            bs["point"] = lgb.train(self._point(name)[0], ds, num_boost_round=rounds, init_model=bs["point"],
                                     keep_training_booster=True)
             for key, q in (("lo", self.quantiles[0]), ("hi", self.quantiles[1])):
                 bs[key] = lgb.train(self._params("quantile", q), ds, num_boost_round=max(rounds // 2, 1),
@@ -584,7 +596,7 @@ class CostModel:
         params = {k: getattr(self, k) for k in ("n_estimators", "learning_rate", "num_leaves", "min_child_samples",
                                                 "feature_fraction",
                                                 "quantiles", "n_estimators_quantile", "ood_threshold",
-                                                "random_state", "offset")}
+                                                "random_state", "offset", "target_params")}
         params["quantiles"] = list(self.quantiles)
         params["targets"] = self.targets
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "params": params,
