@@ -240,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--json", dest="json_out", help="write the statistics here")
     s.add_argument("--plot", help="write the size-distribution plot here (PNG)")
     s.add_argument("--markdown", help="write the README tables here")
+    s.add_argument("--failures", help="write the failure table here (JSON: package -> reason)")
     args = ap.parse_args(argv)
     if args.cmd == "stats":
         from .stats import corpus_stats, markdown, plot
@@ -247,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         st = corpus_stats(args.corpus)
         if args.json_out:
             _write_json(st, Path(args.json_out))
+        if args.failures:
+            _write_json(st["failures"], Path(args.failures))
         if args.plot:
             plot(args.corpus, args.plot)
         text = markdown(st)

@@ -73,6 +73,7 @@ def corpus_stats(root: str | Path, *, with_modules: bool = True) -> dict:
         "packages": {"attempted": len(results), "built": status.get("built", 0),
                      "failed": len(results) - status.get("built", 0), "labelled": labelled_pk},
         "failure_reasons": dict(reasons.most_common()),
+        "failures": {r["package"]: r["reason"] for r in results if r["status"] != "built"},
         "by_language": {k: dict(v) for k, v in sorted(by_lang.items())},
         "functions": {"labelled_rows": fn_rows, "unique": fn_unique},
         "modules_parse_errors": parse_errors,
