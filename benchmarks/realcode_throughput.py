@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                               "packages_per_hour": round(3600 * len(pkgs) / dt, 1),
                               "functions_per_second": round(summary.get("functions", 0) / dt, 2)}
         print(f"{workers} worker(s): {dt:.0f} s, {summary}", file=sys.stderr)
-    res = {"packages": pkgs, "cpus": os.cpu_count(), "runs": runs,
+    res = {"packages": pkgs, "cpus": os.cpu_count(), "runs": runs, "load_average_after": os.getloadavg(),
            "speedup_2_over_1": round(runs["1"]["seconds"] / runs["2"]["seconds"], 2),
            "command": "benchmarks/realcode_throughput.py " + " ".join(argv if argv is not None else sys.argv[1:])}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
