@@ -3104,8 +3104,9 @@ static int exact_liveness(ctx *c, const fn_t *fn, int npo, int ncalls, double *r
         int i0 = COL(c, LLP_BLOCKS, brow, B_ISTART), ni = COL(c, LLP_BLOCKS, brow, B_ICOUNT);
         int64_t count = 0;
         int sp = 0;
-        for (int v = 0; v < nv; v++)
-            if (BIT(out, b, v)) {
+        for (size_t w = 0; w < words; w++)   /* the set bits of live-out, a word at a time */
+            for (uint64_t x = out[(size_t)b * words + w]; x; x &= x - 1) {
+                int v = (int)(w * 64 + (size_t)__builtin_ctzll(x));
                 live[v] = 1;
                 stackv[sp++] = v;
                 count++;
