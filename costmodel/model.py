@@ -390,12 +390,12 @@ class CostModel:
                 use[t] = use.get(t, np.zeros(len(X), dtype=bool)) | kernel
         ratio = {}
         for t, rows in use.items():
-            r = np.zeros(len(X))
-            if rows.all():
-                r = self._width(t, X) / self.target_info_[t]["width_q90"]
-            elif rows.any():
-                r[rows] = self._width(t, X[rows]) / self.target_info_[t]["width_q90"]
-            ratio[t] = r
+            if rows.all():   # the common case: no copy of X
+                ratio[t] = self._width(t, X) / self.target_info_[t]["width_q90"]
+            else:
+                ratio[t] = np.zeros(len(X))
+                if rows.any():
+                    ratio[t][rows] = self._width(t, X[rows]) / self.target_info_[t]["width_q90"]
         return ratio
 
     def ood(self, X: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:

@@ -681,9 +681,11 @@ typedef struct {
     int attr_cached;
     word_crc *words;                  /* CRCs of the words of the function texts */
     /* lowering(): uses of each local value, its last user, where its users are (U_*), call positions */
-    int32_t *lo_nuse, *lo_user, *lo_calls, *lo_diff;
-    uint8_t *lo_uflag;
-    size_t cap_lo_nuse, cap_lo_user, cap_lo_calls, cap_lo_diff, cap_lo_uflag;
+    int32_t *lo_nuse, *lo_user, *lo_calls, *lo_diff, *lo_stack;
+    uint8_t *lo_uflag, *lo_kept, *lo_live, *lo_iscall;
+    uint64_t *lo_bits;                /* exact_liveness(): five bitsets per block */
+    size_t cap_lo_nuse, cap_lo_user, cap_lo_calls, cap_lo_diff, cap_lo_stack, cap_lo_uflag, cap_lo_kept, cap_lo_live,
+        cap_lo_iscall, cap_lo_bits;
     int lo_alloca;                    /* 1: the function allocas; 2: an array among them */
     int oom;
 } ctx;
@@ -2961,8 +2963,8 @@ static int pressure(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
  * instructions that vanish (casts, folded loads and address arithmetic, compares fused into their
  * branch, fall-through branches) and ones that grow (64-bit division, switches, inline memcpy).  lo.est
  * adds them up to an estimate of the function's machine instructions.  The rules were measured against
- * llc-22 on real Debian packages (research/realcode_features: by-package cross-validated MAPE 14.5% ->
- * 10.4% with them). */
+ * llc-22 on real Debian packages (research/realcode_features/cv_lo.py: by-package cross-validated
+ * machine-instruction MAPE 13.9% -> 9.2% with them, on 87 packages). */
 enum { U_NOT_LDST = 1, U_OTHER_BLOCK = 2 };
 
 /* instruction i's local value, used once, by an instruction of its own block: that user, else -1 */
@@ -3029,14 +3031,11 @@ static int is_free_intrinsic(const char *s, int n) {
     return 0;
 }
 
-/* a value the register allocator keeps: an argument or an instruction with a result, not an alloca (a
- * frame slot, its address rebuilt from the stack pointer); -1 for the rest */
+/* a value the register allocator keeps (lo_kept, filled by exact_liveness): an argument or an instruction
+ * with a result, not an alloca (a frame slot, its address rebuilt from the stack pointer); -1 for the rest */
 static int kept_value(const ctx *c, const fn_t *fn, int32_t vid) {
     int v = local_value(c, fn, vid);
-    if (v < fn->na) return v;
-    int i = fn->i0 + v - fn->na;
-    if (iop(c, i) == OPS.alloca_ || tkind(c, COL(c, LLP_INSTS, i, I_TYPE)) == LLP_T_VOID) return -1;
-    return v;
+    return v >= 0 && c->lo_kept[v] ? v : -1;
 }
 
 /* SSA liveness (the standard backward dataflow over the CFG's blocks, a phi's operand live at the end
@@ -3046,14 +3045,23 @@ static int kept_value(const ctx *c, const fn_t *fn, int32_t vid) {
 static int exact_liveness(ctx *c, const fn_t *fn, int npo, int ncalls, double *row) {
     int nv = fn->na + fn->ni, nb = fn->nb;
     size_t words = ((size_t)nv + 63) / 64, cells = words * (size_t)nb;
-    if (cells > ((size_t)1 << 24)) return 0;   /* 128 MB of bitsets: only giant generated functions */
+    if (cells > ((size_t)1 << 24)) return 0;   /* 5 x 128 MB of bitsets: only giant generated functions */
+    NEED(lo_bits, cells * 5);
+    NEED(lo_kept, nv);
+    NEED(lo_live, nv);
+    NEED(lo_iscall, fn->ni);
+    NEED(lo_stack, nv);
     /* per block: upward-exposed uses, definitions, phi uses on its out-edges, live-in, live-out */
-    uint64_t *m = calloc(cells * 5 + 1, sizeof *m);
-    uint8_t *live = calloc((size_t)nv + 1, 1), *iscall = calloc((size_t)fn->ni + 1, 1);
-    int32_t *stackv = malloc(sizeof(int32_t) * ((size_t)nv + 1));
-    if (!m || !live || !iscall || !stackv) {
-        free(m); free(live); free(iscall); free(stackv);
-        return -1;
+    uint64_t *m = c->lo_bits;
+    memset(m, 0, sizeof *m * cells * 5);
+    uint8_t *live = c->lo_live, *iscall = c->lo_iscall;
+    int32_t *stackv = c->lo_stack;
+    memset(live, 0, (size_t)nv);
+    memset(iscall, 0, (size_t)fn->ni);
+    for (int v = 0; v < nv; v++) {
+        int i = fn->i0 + v - fn->na;
+        c->lo_kept[v] = v < fn->na
+                        || (iop(c, i) != OPS.alloca_ && tkind(c, COL(c, LLP_INSTS, i, I_TYPE)) != LLP_T_VOID);
     }
     uint64_t *ue = m, *def = m + cells, *phiout = m + 2 * cells, *in = m + 3 * cells, *out = m + 4 * cells;
 #define BIT(set, b, v) ((set)[(size_t)(b) * words + (size_t)(v) / 64] & ((uint64_t)1 << ((v) % 64)))
@@ -3142,12 +3150,47 @@ static int exact_liveness(ctx *c, const fn_t *fn, int npo, int ncalls, double *r
     row[C_lo_pressure] = (double)most;
     row[C_lo_live_across_max] = (double)across_max;
     row[C_lo_live_across_sum] = (double)across_sum;
-    free(m); free(live); free(iscall); free(stackv);
     return 1;
 }
 
-/* the lo.* columns but lo.ssp and lo.bytes (lowering_finish() adds them once the attributes are read); needs pressure()'s
- * vend: a value is live across a call from its definition to its last use, loops included */
+/* the values live across each call of lo_calls in the linear layout (pressure()'s live ranges: from the
+ * definition to the last use, loops included), for functions too large for exact_liveness() */
+static void linear_live_across(ctx *c, const fn_t *fn, int ncalls, double *row) {
+    int nv = fn->na + fn->ni;
+    memset(c->lo_diff, 0, sizeof *c->lo_diff * (size_t)(ncalls + 1));
+    for (int v = 0; v < nv; v++) {
+        /* an alloca is a frame slot: its address is rebuilt from the stack pointer, not kept */
+        if (!c->used[v] || (v >= fn->na && iop(c, fn->i0 + v - fn->na) == OPS.alloca_)) continue;
+        int64_t start = v < fn->na ? -1 : v - fn->na, end = c->vend[v];
+        int lo = 0, hi = ncalls;
+        while (lo < hi) {   /* the first call after start */
+            int m = (lo + hi) / 2;
+            if (c->lo_calls[m] > start) hi = m;
+            else lo = m + 1;
+        }
+        int a = lo;
+        hi = ncalls;
+        while (lo < hi) {   /* the first call at or after end */
+            int m = (lo + hi) / 2;
+            if (c->lo_calls[m] >= end) hi = m;
+            else lo = m + 1;
+        }
+        if (a < lo) {
+            c->lo_diff[a]++;
+            c->lo_diff[lo]--;
+        }
+    }
+    int64_t live = 0, most = 0, sum = 0;
+    for (int k = 0; k < ncalls; k++) {
+        live += c->lo_diff[k];
+        sum += live;
+        if (live > most) most = live;
+    }
+    row[C_lo_live_across_max] = (double)most;
+    row[C_lo_live_across_sum] = (double)sum;
+}
+
+/* the lo.* columns but lo.ssp and lo.bytes (lowering_finish() adds them once the attributes are read) */
 static int lowering(ctx *c, const fn_t *fn, int npo, double *row) {
     int nv = fn->na + fn->ni;
     NEED(lo_nuse, nv);
@@ -3301,44 +3344,9 @@ static int lowering(ctx *c, const fn_t *fn, int npo, double *row) {
     double csr = 0, frame = 0;
     int exact = exact_liveness(c, fn, npo, ncalls, row);
     if (exact < 0) return -1;
-    if (ncalls && exact) {
-        int64_t most = (int64_t)row[C_lo_live_across_max];
-        int n = most < 6 ? (int)most : 6;
-        csr = 2.0 * n;
-        if (n % 2 == 0) frame += 2;   /* the stack stays 16-byte aligned at calls: one more push/pop */
-    } else if (ncalls) {   /* the linear layout's live ranges (pressure()), for giant functions */
-        memset(c->lo_diff, 0, sizeof *c->lo_diff * (size_t)(ncalls + 1));
-        for (int v = 0; v < nv; v++) {
-            /* an alloca is a frame slot: its address is rebuilt from the stack pointer, not kept */
-            if (!c->used[v] || (v >= fn->na && iop(c, fn->i0 + v - fn->na) == OPS.alloca_)) continue;
-            int64_t start = v < fn->na ? -1 : v - fn->na, end = c->vend[v];
-            int lo = 0, hi = ncalls;
-            while (lo < hi) {   /* the first call after start */
-                int m = (lo + hi) / 2;
-                if (c->lo_calls[m] > start) hi = m;
-                else lo = m + 1;
-            }
-            int a = lo;
-            hi = ncalls;
-            while (lo < hi) {   /* the first call at or after end */
-                int m = (lo + hi) / 2;
-                if (c->lo_calls[m] >= end) hi = m;
-                else lo = m + 1;
-            }
-            if (a < lo) {
-                c->lo_diff[a]++;
-                c->lo_diff[lo]--;
-            }
-        }
-        int64_t live = 0, most = 0, sum = 0;
-        for (int k = 0; k < ncalls; k++) {
-            live += c->lo_diff[k];
-            sum += live;
-            if (live > most) most = live;
-        }
-        row[C_lo_live_across_max] = (double)most;
-        row[C_lo_live_across_sum] = (double)sum;
-        int n = most < 6 ? (int)most : 6;
+    if (ncalls) {
+        if (!exact) linear_live_across(c, fn, ncalls, row);
+        int n = row[C_lo_live_across_max] < 6 ? (int)row[C_lo_live_across_max] : 6;
         csr = 2.0 * n;
         if (n % 2 == 0) frame += 2;   /* the stack stays 16-byte aligned at calls: one more push/pop */
     } else if (alloca) {
@@ -3911,7 +3919,8 @@ static void free_ctx(ctx *c) {
                        c->kids_off, c->kids, c->pre, c->post, c->level, c->loop_for, c->block_end, c->pos_of,
                        c->stack, c->stack2, c->ulist, c->reach, c->seen, c->used, c->weight, c->vend, c->ev,
                        c->lorder, c->csite_name, c->csite_len, c->csite_w, c->csite_start, c->attrs.a, c->attr_text.a,
-                       c->lo_nuse, c->lo_user, c->lo_calls, c->lo_diff, c->lo_uflag};
+                       c->lo_nuse, c->lo_user, c->lo_calls, c->lo_diff, c->lo_uflag, c->lo_stack, c->lo_kept,
+                       c->lo_live, c->lo_iscall, c->lo_bits};
     for (size_t k = 0; k < sizeof scratch / sizeof scratch[0]; k++) free(scratch[k]);
     free_loops(c);
     free(c->loops);

@@ -206,15 +206,7 @@ def test_on_clang_output_the_estimate_beats_the_instruction_count(clang_corpus, 
         labels, _ = LlcStaticLabeller().label(ll, tmp_path / ll.stem)
         asm = subprocess.run(["llc-22", "-O2", str(ll), "-o", "-"], capture_output=True, text=True,
                              check=True).stdout
-        marks: dict[str, int] = {}
-        cur = None
-        for line in asm.splitlines():
-            m = _BEGIN.match(line)
-            if m:
-                cur = m.group(1)
-                marks[cur] = 0
-            elif cur and "# TAILCALL" in line:
-                marks[cur] += 1
+        marks = {fn: sum("# TAILCALL" in i for i in insts) for fn, insts in asm_by_function(asm).items()}
         _, names, X = F.feature_matrix(ll)
         for n, x in zip(names, X, strict=True):
             mi = labels.values.get(n, {}).get("machine_instructions")
