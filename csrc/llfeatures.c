@@ -84,6 +84,7 @@ static const char *const COLUMN_NAMES[] = {
     "tok.61", "tok.62", "tok.63",
     /* lowering: what x86-64 code generation makes of the IR (see lowering()) */
     "lo.est", "lo.calls", "lo.tail_calls", "lo.call_cost", "lo.moved_args", "lo.call_args", "lo.stack_args", "lo.live_across_max", "lo.live_across_sum", "lo.csr", "lo.frame", "lo.ssp", "lo.vararg", "lo.mem_inline", "lo.free_intrinsics", "lo.free_casts", "lo.gep_folded", "lo.load_folded", "lo.cmp_fused", "lo.cmp_unfused", "lo.zext_free", "lo.zext_i1", "lo.br_fallthrough", "lo.empty_blocks", "lo.switch_cases", "lo.switch_cost", "lo.div_const", "lo.div_var64", "lo.minmax", "lo.const_stores", "lo.big_consts", "lo.rets", "lo.bytes", "lo.pressure",
+    "lo.pressure_gpr", "lo.pressure_fp", "lo.across_gpr_max", "lo.across_fp_max", "lo.across_fp_sum", "lo.across_gpr_excess", "lo.over_gpr", "lo.over_fp",
 };
 enum {
     C_ir_fp_BasicBlockCount = 0,
@@ -324,7 +325,15 @@ enum {
     C_lo_rets = 361,
     C_lo_bytes = 362,
     C_lo_pressure = 363,
-    NCOLS = 364
+    C_lo_pressure_gpr = 364,
+    C_lo_pressure_fp = 365,
+    C_lo_across_gpr_max = 366,
+    C_lo_across_fp_max = 367,
+    C_lo_across_fp_sum = 368,
+    C_lo_across_gpr_excess = 369,
+    C_lo_over_gpr = 370,
+    C_lo_over_fp = 371,
+    NCOLS = 372
 };
 
 /* ------------------------------------------------------------------ why a row holds NaN */
@@ -682,10 +691,10 @@ typedef struct {
     word_crc *words;                  /* CRCs of the words of the function texts */
     /* lowering(): uses of each local value, its last user, where its users are (U_*), call positions */
     int32_t *lo_nuse, *lo_user, *lo_calls, *lo_diff, *lo_stack;
-    uint8_t *lo_uflag, *lo_kept, *lo_live, *lo_iscall;
+    uint8_t *lo_uflag, *lo_kept, *lo_live, *lo_iscall, *lo_fp;
     uint64_t *lo_bits;                /* exact_liveness(): five bitsets per block */
     size_t cap_lo_nuse, cap_lo_user, cap_lo_calls, cap_lo_diff, cap_lo_stack, cap_lo_uflag, cap_lo_kept, cap_lo_live,
-        cap_lo_iscall, cap_lo_bits;
+        cap_lo_iscall, cap_lo_bits, cap_lo_fp;
     int lo_alloca;                    /* 1: the function allocas; 2: an array among them */
     int oom;
 } ctx;
@@ -3051,6 +3060,7 @@ static int exact_liveness(ctx *c, const fn_t *fn, int npo, int ncalls, double *r
     NEED(lo_live, nv);
     NEED(lo_iscall, fn->ni);
     NEED(lo_stack, nv);
+    NEED(lo_fp, nv);
     /* per block: upward-exposed uses, definitions, phi uses on its out-edges, live-in, live-out */
     uint64_t *m = c->lo_bits;
     memset(m, 0, sizeof *m * cells * 5);
@@ -3062,7 +3072,12 @@ static int exact_liveness(ctx *c, const fn_t *fn, int npo, int ncalls, double *r
         int i = fn->i0 + v - fn->na;
         c->lo_kept[v] = v < fn->na
                         || (iop(c, i) != OPS.alloca_ && tkind(c, COL(c, LLP_INSTS, i, I_TYPE)) != LLP_T_VOID);
+        /* the register file a value lives in: SysV x86-64 keeps no XMM register across a call, so an
+         * FP or vector value live across one is spilled, while a GPR value takes a callee-saved one */
+        int k = tkind(c, v < fn->na ? COL(c, LLP_ARGS, fn->a0 + v, A_TYPE) : COL(c, LLP_INSTS, i, I_TYPE));
+        c->lo_fp[v] = k == LLP_T_FP || k == LLP_T_VECTOR;
     }
+    const uint8_t *fp = c->lo_fp;
     uint64_t *ue = m, *def = m + cells, *phiout = m + 2 * cells, *in = m + 3 * cells, *out = m + 4 * cells;
 #define BIT(set, b, v) ((set)[(size_t)(b) * words + (size_t)(v) / 64] & ((uint64_t)1 << ((v) % 64)))
 #define SETBIT(set, b, v) ((set)[(size_t)(b) * words + (size_t)(v) / 64] |= ((uint64_t)1 << ((v) % 64)))
@@ -3107,10 +3122,14 @@ static int exact_liveness(ctx *c, const fn_t *fn, int npo, int ncalls, double *r
     }
     for (int k = 0; k < ncalls; k++) iscall[c->lo_calls[k]] = 1;
     int64_t most = 0, across_max = 0, across_sum = 0;
+    /* by register file: the most live GPR / FP values, those live across calls, and the excess over
+     * what the file holds (15 allocatable GPRs, 16 XMMs; 6 callee-saved GPRs at a call), summed over
+     * the program points: what the register allocator has to spill */
+    int64_t most_g = 0, most_f = 0, gx_max = 0, fx_max = 0, fx_sum = 0, gx_excess = 0, over_g = 0, over_f = 0;
     for (int k = 0; k < npo; k++) {
         int b = c->po[k], brow = fn->b0 + b;
         int i0 = COL(c, LLP_BLOCKS, brow, B_ISTART), ni = COL(c, LLP_BLOCKS, brow, B_ICOUNT);
-        int64_t count = 0;
+        int64_t count = 0, cf = 0;
         int sp = 0;
         for (size_t w = 0; w < words; w++)   /* the set bits of live-out, a word at a time */
             for (uint64_t x = out[(size_t)b * words + w]; x; x &= x - 1) {
@@ -3118,30 +3137,43 @@ static int exact_liveness(ctx *c, const fn_t *fn, int npo, int ncalls, double *r
                 live[v] = 1;
                 stackv[sp++] = v;
                 count++;
+                cf += fp[v];
             }
         if (count > most) most = count;
         for (int i = i0 + ni - 1; i >= i0; i--) {
             int d = kept_value(c, fn, COL(c, LLP_INSTS, i, I_VID));
             if (iscall[i - fn->i0]) {
-                int64_t x = count - (d >= 0 && live[d]);
+                int dl = d >= 0 && live[d];
+                int64_t x = count - dl, xf = cf - (dl && fp[d]), xg = x - xf;
                 across_sum += x;
                 if (x > across_max) across_max = x;
+                if (xg > gx_max) gx_max = xg;
+                if (xf > fx_max) fx_max = xf;
+                fx_sum += xf;
+                gx_excess += xg > 6 ? xg - 6 : 0;
             }
             if (d >= 0 && live[d]) {
                 live[d] = 0;
                 count--;
+                cf -= fp[d];
             }
-            if (iop(c, i) == OPS.phi) continue;
-            int nt = COL(c, LLP_INSTS, i, I_NTOTAL);
-            for (int q = 0; q < nt; q++) {
-                int v = kept_value(c, fn, iopnd(c, i, q));
-                if (v >= 0 && !live[v]) {
-                    live[v] = 1;
-                    stackv[sp++] = v;
-                    count++;
+            if (iop(c, i) != OPS.phi) {
+                int nt = COL(c, LLP_INSTS, i, I_NTOTAL);
+                for (int q = 0; q < nt; q++) {
+                    int v = kept_value(c, fn, iopnd(c, i, q));
+                    if (v >= 0 && !live[v]) {
+                        live[v] = 1;
+                        stackv[sp++] = v;
+                        count++;
+                        cf += fp[v];
+                    }
                 }
             }
             if (count > most) most = count;
+            if (count - cf > most_g) most_g = count - cf;
+            if (cf > most_f) most_f = cf;
+            over_g += count - cf > 15 ? count - cf - 15 : 0;
+            over_f += cf > 16 ? cf - 16 : 0;
         }
         while (sp) live[stackv[--sp]] = 0;
     }
@@ -3150,6 +3182,14 @@ static int exact_liveness(ctx *c, const fn_t *fn, int npo, int ncalls, double *r
     row[C_lo_pressure] = (double)most;
     row[C_lo_live_across_max] = (double)across_max;
     row[C_lo_live_across_sum] = (double)across_sum;
+    row[C_lo_pressure_gpr] = (double)most_g;
+    row[C_lo_pressure_fp] = (double)most_f;
+    row[C_lo_across_gpr_max] = (double)gx_max;
+    row[C_lo_across_fp_max] = (double)fx_max;
+    row[C_lo_across_fp_sum] = (double)fx_sum;
+    row[C_lo_across_gpr_excess] = (double)gx_excess;
+    row[C_lo_over_gpr] = (double)over_g;
+    row[C_lo_over_fp] = (double)over_f;
     return 1;
 }
 
@@ -3344,9 +3384,13 @@ static int lowering(ctx *c, const fn_t *fn, int npo, double *row) {
     double csr = 0, frame = 0;
     int exact = exact_liveness(c, fn, npo, ncalls, row);
     if (exact < 0) return -1;
+    if (!exact)   /* the register-file split needs the exact sets: unknown for giant functions */
+        for (int k = C_lo_pressure_gpr; k <= C_lo_over_fp; k++) row[k] = NAN;
     if (ncalls) {
         if (!exact) linear_live_across(c, fn, ncalls, row);
-        int n = row[C_lo_live_across_max] < 6 ? (int)row[C_lo_live_across_max] : 6;
+        /* FP values take no callee-saved register: only the GPR values live across a call push one */
+        double across = exact ? row[C_lo_across_gpr_max] : row[C_lo_live_across_max];
+        int n = across < 6 ? (int)across : 6;
         csr = 2.0 * n;
         if (n % 2 == 0) frame += 2;   /* the stack stays 16-byte aligned at calls: one more push/pop */
     } else if (alloca) {
@@ -3920,7 +3964,7 @@ static void free_ctx(ctx *c) {
                        c->stack, c->stack2, c->ulist, c->reach, c->seen, c->used, c->weight, c->vend, c->ev,
                        c->lorder, c->csite_name, c->csite_len, c->csite_w, c->csite_start, c->attrs.a, c->attr_text.a,
                        c->lo_nuse, c->lo_user, c->lo_calls, c->lo_diff, c->lo_uflag, c->lo_stack, c->lo_kept,
-                       c->lo_live, c->lo_iscall, c->lo_bits};
+                       c->lo_live, c->lo_iscall, c->lo_bits, c->lo_fp};
     for (size_t k = 0; k < sizeof scratch / sizeof scratch[0]; k++) free(scratch[k]);
     free_loops(c);
     free(c->loops);

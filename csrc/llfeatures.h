@@ -18,7 +18,7 @@
 typedef struct llf_result llf_result;
 
 enum {
-    LLF_ABI = 3,
+    LLF_ABI = 4,
     /* per function, llf_info() rows of this many int32: */
     LLF_INFO_WIDTH = 5  /* func row, name offset and length in llf_names(), exact, reasons */
 };

@@ -32,7 +32,7 @@ _HINT = (
 # component -> the ABI version its Python wrappers read (the header's *_ABI constant): bump both together
 ABI: dict[str, int] = {
     "llparse": 3,      # csrc/llparse.h LLP_ABI: the table layout irtools/ir/llvm/module.py reads
-    "llfeatures": 3,   # csrc/llfeatures.h LLF_ABI
+    "llfeatures": 4,   # csrc/llfeatures.h LLF_ABI
     "mlirparse": 2,    # csrc/mlirparse.h MLP_ABI
     "counters": 3,     # csrc/counters.c ABI_VERSION
     "covtrace": 2,     # csrc/covtrace.c COVTRACE_ABI
