@@ -110,7 +110,7 @@ class Forest:
             r[forest.feature] = np.nextafter(forest.threshold, forest.threshold + shift) if shift else forest.threshold
             rows.append(r)
         X = np.vstack(rows if probe is None else rows + [np.asarray(probe, dtype=np.float64)])
-        if not np.array_equal(forest.predict(X), booster.predict(X, num_threads=1, num_iteration=n)):
+        if not np.array_equal(forest.predict(X), booster.predict(X, num_threads=1, num_iteration=n, raw_score=True)):
             return None
         return forest
 

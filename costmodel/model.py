@@ -190,6 +190,11 @@ class CostModel:
             hi = lgb.train(self._params("quantile", self.quantiles[1]), ds,
                            num_boost_round=self.n_estimators_quantile)
             self.boosters_[name] = {"point": point, "lo": lo, "hi": hi}
+            if T.get(name).gated and 0 < (y > 0).sum() < len(y):
+                gds = lgb.Dataset(Xt, (y > 0).astype(np.float64), weight=None if weights is None else Wt,
+                                  feature_name=[_safe(n) for n in names], free_raw_data=False,
+                                  params={"verbosity": -1, "min_data_in_bin": 1})
+                self.boosters_[name]["gate"] = lgb.train({**prm, "objective": "binary"}, gds, num_boost_round=rounds)
             self.target_info_[name].update({"n_train": int(mask.sum()), "label_min": float(y.min()),
                                             "label_max": float(y.max()), "label_mean": float(y.mean())})
             # the interval width that 90% of the training functions stay under, the rows weighted as in
@@ -307,6 +312,11 @@ class CostModel:
             for key, q in (("lo", self.quantiles[0]), ("hi", self.quantiles[1])):
                 bs[key] = lgb.train(self._params("quantile", q), ds, num_boost_round=max(rounds // 2, 1),
                                     init_model=bs[key], keep_training_booster=True)
+            if "gate" in bs:
+                gds = lgb.Dataset(X[mask], (y > 0).astype(np.float64), params={"verbosity": -1, "min_data_in_bin": 1},
+                                  feature_name=[_safe(n) for n in self.feature_names_], free_raw_data=False)
+                bs["gate"] = lgb.train({**self._point(name)[0], "objective": "binary"}, gds, num_boost_round=rounds,
+                                       init_model=bs["gate"], keep_training_booster=True)
             self.target_info_[name]["n_train"] += int(mask.sum())
         with np.errstate(all="ignore"):
             self.feat_min_ = np.fmin(self.feat_min_, np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0))
@@ -336,6 +346,9 @@ class CostModel:
         p = self._inverse(target, self._raw(bs["point"], X) + off)
         lo = self._inverse(target, self._raw(bs["lo"], X) + off)
         hi = self._inverse(target, self._raw(bs["hi"], X) + off)
+        if "gate" in bs:    # the classifier's log-odds: > 0 says the count is not zero
+            nonzero = self._raw(bs["gate"], X) > 0
+            p = np.where(nonzero, np.maximum(p, 1.0), 0.0)
         return p, np.minimum(lo, p), np.maximum(hi, p)
 
     # rows a booster predicts through LightGBM before its trees are read into a C forest (~0.15 s for
@@ -357,7 +370,7 @@ class CostModel:
             return entry[1].predict(X)
         entry[2] += len(X)
         # one thread: predictions are per module and small, where OpenMP start-up costs more than it gains
-        return booster.predict(X, num_threads=1)
+        return booster.predict(X, num_threads=1, raw_score=True)
 
     # the share (importance-weighted) of relied-on features an input may lack before it is flagged
     MISSING_SHARE = 0.05

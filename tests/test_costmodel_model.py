@@ -126,6 +126,24 @@ def test_prediction_shape_and_intervals(tiny):
     assert all(any("interval is" in r or "std from" in r for r in reasons[i]) for i in np.flatnonzero(flagged))
 
 
+def test_gated_count_is_zero_or_at_least_one_and_follows_its_classifier(tiny, tmp_path):
+    """spills: a classifier says zero or not; where it says not, the count is at least one."""
+    out, rows, feats, model = tiny
+    X = F.to_matrix(feats, model.feature_names_)
+    y = np.array([r["labels"].get("spills", np.nan) for r in rows], dtype=float)
+    assert 0 < (y > 0).sum() < np.isfinite(y).sum(), "the tiny dataset needs functions with and without spills"
+    bs = model.boosters_["spills"]
+    assert "gate" in bs and "gate" not in model.boosters_["machine_instructions"]
+    p, lo, hi = model.predict_matrix(X, "spills")
+    says = np.asarray(bs["gate"].predict(X, raw_score=True)) > 0
+    assert np.all(p[~says] == 0) and np.all(p[says] >= 1) and np.all((lo <= p) & (p <= hi))
+    # it is the classifier that answers zero-or-not on its own training rows, mostly right
+    ok = np.isfinite(y)
+    assert np.mean(says[ok] == (y[ok] > 0)) > 0.8
+    model.save(tmp_path / "m")
+    assert "gate" in CostModel.load(tmp_path / "m").boosters_["spills"]
+
+
 def test_ood_flag_on_absurd_input(tiny):
     *_, model = tiny
     body = "\n".join(f"  %x{i} = fmul <64 x double> %x{i - 1}, %x{i - 1}" for i in range(1, 3000))
