@@ -15,7 +15,7 @@ static      Fresh datasets from seeds far from the training seeds (generated C; 
             the other half of its harness processes, as a MAPE over the same rows).
 throughput  Functions per second per core, parsing and featurisation included (one thread; CPU time),
             against the peer a prediction replaces: compiling the same modules with llc-22 -O2.
-realcode    Real C/C++ functions of Debian source packages (costmodel.dataset.realcode), split by package:
+realcode    Real C/C++ functions of Debian source packages (irtoolkit.costmodel.dataset.realcode), split by package:
             the shipped model and a model fitted on the training packages' rows, on the test packages,
             against the best constant x IR instruction count fitted on the test rows themselves and
             predict-the-mean; per package, spill F1, and the error of OOD-flagged vs unflagged rows.
@@ -94,7 +94,7 @@ _FUNC_END = re.compile(r"^\.Lfunc_end\d+:", re.M)
 
 def mca_counts(ll: Path, march: str, work: Path) -> dict[str, dict[str, float]]:
     """Per function of an LLVM IR module: llvm-mca's instruction count and cycles of its -O2 assembly."""
-    from costmodel import tools
+    from irtoolkit.costmodel import tools
 
     asm = work / "k.s"
     subprocess.run([tools.require("llc-22"), "-O2", f"-mcpu={march}", str(ll), "-o", str(asm)], check=True,
@@ -121,9 +121,15 @@ def mca_counts(ll: Path, march: str, work: Path) -> dict[str, dict[str, float]]:
 
 
 def static_section(args) -> tuple[dict, dict]:
-    from costmodel import load
-    from costmodel.dataset.build import build
-    from costmodel.evaluation import IR_COUNT, evaluate, f1_positive, load_dataset, regression_metrics
+    from irtoolkit.costmodel import load
+    from irtoolkit.costmodel.dataset.build import build
+    from irtoolkit.costmodel.evaluation import (
+        IR_COUNT,
+        evaluate,
+        f1_positive,
+        load_dataset,
+        regression_metrics,
+    )
 
     model = load()
     build(args.data, shards=args.shards, per_shard=4, configs_per_program=3, seed_offset=args.seed_offset,
@@ -183,7 +189,7 @@ def static_section(args) -> tuple[dict, dict]:
                 t["baseline_instructions_executed"] = regression_metrics(y[rok], pred)
                 t["baseline_instructions_executed"]["coverage"] = len(rok) / len(ri)
     if "latency_ns" in ev["targets"]:
-        from costmodel.dataset.latency import noise_floor
+        from irtoolkit.costmodel.dataset.latency import noise_floor
 
         # the same report rows: the model's MAPE and the labels' own repeatability side by side
         ev["targets"]["latency_ns"]["noise_floor"] = noise_floor([rows[i] for i in rep])
@@ -200,8 +206,8 @@ def tvm_cpu_section(args, model) -> dict:
     """Unseen TVM workloads x MetaSchedule design-space samples (TVM's LLVM IR), apart from the C rows:
     the IR a MetaSchedule cost model reads, with the IR instruction count baseline fitted on the
     calibration half."""
-    from costmodel.dataset.build import build
-    from costmodel.evaluation import IR_COUNT, evaluate, load_dataset, regression_metrics
+    from irtoolkit.costmodel.dataset.build import build
+    from irtoolkit.costmodel.evaluation import IR_COUNT, evaluate, load_dataset, regression_metrics
 
     build(args.tvm_cpu_data, shards=args.tvm_cpu_shards, per_shard=4, configs_per_program=4, source="tvm-llvm",
           seed_offset=args.seed_offset, progress=False)
@@ -230,10 +236,10 @@ def throughput_section(modules: list[Path], model, repeat: int = 5) -> dict:
 
     Rows: parsing alone (the Python model), the feature matrix (C), and predictions (value, interval and OOD verdict per function) of one target and of all targets,
     once through LightGBM's own trees and once through the C forests that a long-running caller
-    (MetaSchedule, a batch job) switches to (``costmodel.gbdt``; identical numbers).
+    (MetaSchedule, a batch job) switches to (``irtoolkit.costmodel.gbdt``; identical numbers).
     """
-    from costmodel import features as F
-    from costmodel import tools
+    from irtoolkit.costmodel import features as F
+    from irtoolkit.costmodel import tools
 
     texts = [p.read_text() for p in modules]
     import irtools
@@ -281,9 +287,9 @@ def ranking_section() -> dict:
     import tvm
     from tvm.s_tir import meta_schedule as ms
 
-    from costmodel.evaluation import kendall_tau, pairwise_accuracy, top_k_recall
-    from costmodel.integrations.tvm import IrtoolsCostModel
-    from costmodel.integrations.tvm_tuning import TARGET, WORKLOADS, workload
+    from irtoolkit.costmodel.evaluation import kendall_tau, pairwise_accuracy, top_k_recall
+    from irtoolkit.costmodel.integrations.tvm import IrtoolsCostModel
+    from irtoolkit.costmodel.integrations.tvm_tuning import TARGET, WORKLOADS, workload
 
     out: dict = {}
     target = tvm.target.Target(TARGET)
@@ -345,7 +351,7 @@ def tuning_section() -> dict:
     """Best latency per (workload, model) over seeds.  The latency compared is the one re-measured after
     tuning (``tvm_tuning --remeasure``: one thread, all runs interleaved) when every run has it, since
     the latency recorded during tuning moves with the machine's load; the recorded one is kept beside it."""
-    from costmodel.integrations.tvm_tuning import MODELS, WORKLOADS
+    from irtoolkit.costmodel.integrations.tvm_tuning import MODELS, WORKLOADS
 
     runs = [json.loads(p.read_text()) for p in sorted(TUNING.glob("*.json"))]
     key = "remeasured_best_s" if runs and all(r.get("remeasured_best_s") for r in runs) else "best_latency_s"
@@ -443,7 +449,7 @@ def main() -> int:
     ap.add_argument("--gpu-data", default=str(ROOT / "build" / "costmodel-eval-gpu"))
     ap.add_argument("--tvm-cpu-data", default=str(ROOT / "build" / "costmodel-eval-tvmcpu"))
     ap.add_argument("--realcode", default=str(ROOT / "build" / "realcode"),
-                    help="the real-code corpus (python -m costmodel.dataset.realcode build --out DIR)")
+                    help="the real-code corpus (python -m irtoolkit.costmodel.dataset.realcode build --out DIR)")
     ap.add_argument("--out", default=str(RESULTS / "costmodel_eval.json"))
     ap.add_argument("--tuning-dir", default=str(TUNING),
                     help="tuning runs for the ranking and tuning sections; another folder than the default "
@@ -454,7 +460,7 @@ def main() -> int:
     suffix = "" if Path(args.tuning_dir).resolve() == TUNING.resolve() else "_" + Path(args.tuning_dir).name
     TUNING = Path(args.tuning_dir)
     if args.run_tuning:
-        from costmodel.integrations.tvm_tuning import run_all
+        from irtoolkit.costmodel.integrations.tvm_tuning import run_all
 
         run_all(TUNING, trials=args.trials)
     out = Path(args.out)
@@ -484,7 +490,7 @@ def main() -> int:
             result["throughput"] = throughput_section(extra["modules"], extra["model"])
             print("throughput", json.dumps(result["throughput"]))
     if "realcode" in sections:
-        from costmodel.dataset.realcode.evaluate import compare, summary_lines
+        from irtoolkit.costmodel.dataset.realcode.evaluate import compare, summary_lines
 
         result["realcode"] = compare(args.realcode, out=RESULTS / "costmodel_realcode.json")
         print("\n".join(summary_lines(result["realcode"])))
@@ -494,7 +500,7 @@ def main() -> int:
     if "tuning" in sections:
         result["tuning" + suffix] = tuning_section()
         print("tuning" + suffix, json.dumps(result["tuning" + suffix].get("mean_latency_vs_xgb")))
-    from costmodel.evaluation import _clean
+    from irtoolkit.costmodel.evaluation import _clean
 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(_clean(result), indent=1) + "\n")

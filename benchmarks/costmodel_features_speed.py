@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 
 def fresh_modules(n_programs: int, out: Path, seed0: int = 910_000) -> list[Path]:
-    from costmodel import tools
-    from costmodel.dataset import cgen
+    from irtoolkit.costmodel import tools
+    from irtoolkit.costmodel.dataset import cgen
 
     clang = tools.require("clang-22")
     paths = []
@@ -66,7 +66,7 @@ def main() -> None:
     import llvm_feature_reference as R
 
     import irtools
-    from costmodel import features as F
+    from irtoolkit.costmodel import features as F
     from irtools._native import load
 
     with tempfile.TemporaryDirectory() as td:

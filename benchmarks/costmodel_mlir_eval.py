@@ -1,11 +1,11 @@
 """Evaluate the MLIR cost model (high-level MLIR + pipeline → cost of the lowered code) in one run.
 
-    nice -n 10 .venv/bin/python -m costmodel.dataset.mlirpairs build build/mlirpairs --programs 250 --configs 10
-    nice -n 10 .venv/bin/python -m costmodel.dataset.mlirpairs build build/mlirpairs_small --programs 100 \
+    nice -n 10 .venv/bin/python -m irtoolkit.costmodel.dataset.mlirpairs build build/mlirpairs --programs 250 --configs 10
+    nice -n 10 .venv/bin/python -m irtoolkit.costmodel.dataset.mlirpairs build build/mlirpairs_small --programs 100 \
         --configs 4 --first-seed 500000 --families small
-    nice -n 10 .venv/bin/python -m costmodel.dataset.mlirpairs ranking build/mlirrank --programs 10 --configs 20
-    nice -n 10 .venv/bin/python -m costmodel.dataset.mlirpairs corpus build/mlircorpus
-    nice -n 10 .venv/bin/python -m costmodel.mlirmodel train build/mlirpairs build/mlirpairs_small --out costmodel/models/default/mlir
+    nice -n 10 .venv/bin/python -m irtoolkit.costmodel.dataset.mlirpairs ranking build/mlirrank --programs 10 --configs 20
+    nice -n 10 .venv/bin/python -m irtoolkit.costmodel.dataset.mlirpairs corpus build/mlircorpus
+    nice -n 10 .venv/bin/python -m irtoolkit.costmodel.mlirmodel train build/mlirpairs build/mlirpairs_small --out costmodel/models/default/mlir
     nice -n 10 .venv/bin/python benchmarks/costmodel_mlir_eval.py
 
 Sections (all in ``results/costmodel_mlir_eval.json``):
@@ -38,8 +38,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import machine, write_json  # noqa: E402
-from costmodel import mlirmodel  # noqa: E402
-from costmodel.dataset.mlirpairs import load_rows  # noqa: E402
+from irtoolkit.costmodel import mlirmodel  # noqa: E402
+from irtoolkit.costmodel.dataset.mlirpairs import load_rows  # noqa: E402
 
 TARGETS = ("machine_instructions", "text_bytes", "instructions_executed")
 
@@ -60,11 +60,11 @@ def _metrics(y: np.ndarray, p: np.ndarray) -> dict:
 
 def _predict_rows(model, rows: list[dict]) -> dict[str, np.ndarray]:
     """Predictions per target for dataset rows, one featurisation per (source, pipeline); the rows'
-    labels become those the model learns (:func:`costmodel.mlirmodel.row_labels`)."""
+    labels become those the model learns (:func:`irtoolkit.costmodel.mlirmodel.row_labels`)."""
     feats = mlirmodel.row_features(rows)
     for r, lab in zip(rows, mlirmodel.row_labels(rows, feats), strict=True):
         r["labels"] = lab
-    from costmodel import features as F
+    from irtoolkit.costmodel import features as F
 
     X = F.to_matrix(feats, model.model_.feature_names_)
     out = {t: model.model_.predict_matrix(X, t)[0] for t in TARGETS if t in model.model_.boosters_}
@@ -82,7 +82,7 @@ def _opcount_fit(ops: np.ndarray, y: np.ndarray) -> float:
 
 def _llvm_model_on_text(rows: list[dict]) -> dict[str, np.ndarray]:
     """What `irtools cost` printed before this model: the LLVM-IR model on the MLIR text."""
-    import costmodel
+    from irtoolkit import costmodel
 
     m = costmodel.load()
     cache: dict[str, dict] = {}
@@ -186,7 +186,7 @@ def corpus(model, rows: list[dict], train_rows: list[dict]) -> dict:
 
 def unfamiliar(model, root: Path, limit: int = 40) -> dict:
     """Share flagged among corpus functions whose dialects are outside the upstream CPU set."""
-    from costmodel.dataset.mlirpairs import _CPU_DIALECTS
+    from irtoolkit.costmodel.dataset.mlirpairs import _CPU_DIALECTS
 
     acc = (root / "ACCEPTED-mlir-opt-22.txt").read_text().splitlines()
     flagged = n = files = 0
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     held = model.model_.summary_.get("held_out", "")
     if f"multiples of {a.holdout_every}" not in held:
         raise SystemExit(f"the model's training summary does not hold out seeds that are multiples of "
-                         f"{a.holdout_every} ({held!r}): retrain it with python -m costmodel.mlirmodel train")
+                         f"{a.holdout_every} ({held!r}): retrain it with python -m irtoolkit.costmodel.mlirmodel train")
     rows = [r for d in a.data if Path(d).is_dir() for r in load_rows(d)]
     train, _ = mlirmodel.split_by_program(rows, a.holdout_every)
     out = {"machine": machine(), "model": a.model or str(mlirmodel.DEFAULT_MLIR_MODEL),

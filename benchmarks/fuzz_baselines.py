@@ -28,7 +28,7 @@ MODES = ("full", "random-passes", "ir-only")
 
 
 def run_mode(mode: str, out: Path, budget: float, workers: int, seed: int) -> dict:
-    from fuzz.engine import Campaign
+    from irtoolkit.fuzz.engine import Campaign
 
     if out.exists():
         shutil.rmtree(out)
@@ -76,7 +76,7 @@ def plot(results: list[dict], path: Path) -> None:
 
 
 def main(argv=None) -> int:
-    from fuzz.cli import parse_duration
+    from irtoolkit.fuzz.cli import parse_duration
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--time", default="10m", help="budget per campaign (default 10m)")

@@ -177,9 +177,9 @@ def prepare(dataset: Path | None, limit: int, bundle: Path = BUNDLE, seeds: list
     import tvm
     from tvm.target import Target
 
-    from costmodel import tools
-    from costmodel.dataset import tvmgen
-    from costmodel.dataset.labellers import occupancy, parse_ptxas
+    from irtoolkit.costmodel import tools
+    from irtoolkit.costmodel.dataset import tvmgen
+    from irtoolkit.costmodel.dataset.labellers import occupancy, parse_ptxas
 
     llc, ptxas = tools.require("llc-22"), tools.require("ptxas")
     by_sha: dict[str, list[dict]] = {}
@@ -199,7 +199,7 @@ def prepare(dataset: Path | None, limit: int, bundle: Path = BUNDLE, seeds: list
             for j in range(configs_per_program):
                 if len(kernels) >= limit:
                     break
-                sched_seed = seed * 1000 + j   # as costmodel.dataset.build.tvm_cuda_rows numbers them
+                sched_seed = seed * 1000 + j   # as irtoolkit.costmodel.dataset.build.tvm_cuda_rows numbers them
                 name, tensors, mm = tvmgen.workload(seed)
                 try:
                     mod, knobs = tvmgen.schedule(tensors, mm, sched_seed)

@@ -2,7 +2,7 @@
 
 The GPU targets of the cost model (registers per thread, spill and shared-memory bytes, theoretical
 occupancy) are labelled without a GPU: llc-22 → PTX → ptxas -v, and an occupancy calculator in
-``costmodel.dataset.labellers``.  This script asks the CUDA driver of a real card the same questions:
+``irtoolkit.costmodel.dataset.labellers``.  This script asks the CUDA driver of a real card the same questions:
 
     python benchmarks/gpu_label_check.py prepare            # here: PTX + cubins + our labels
     python benchmarks/gpu_label_check.py check  --out DIR   # on a GPU machine: driver's answers
@@ -34,9 +34,9 @@ ARCH = "sm_90"
 def prepare(dataset: Path, limit: int) -> None:
     sys.path.insert(0, str(ROOT))
     import irtools
-    from costmodel import tools
-    from costmodel.dataset.labellers import occupancy, parse_ptxas
-    from costmodel.features import feature_matrix
+    from irtoolkit.costmodel import tools
+    from irtoolkit.costmodel.dataset.labellers import occupancy, parse_ptxas
+    from irtoolkit.costmodel.features import feature_matrix
 
     ptxas = tools.require("ptxas")   # the one that made the labels (recorded in their provenance)
 

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import ray
 
-    from costmodel.dataset.realcode import corpus, debian
+    from irtoolkit.costmodel.dataset.realcode import corpus, debian
 
     pkgs = [p for p in args.packages.split(",") if p]
     for p in pkgs:

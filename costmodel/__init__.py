@@ -1,12 +1,12 @@
 """Learned hardware cost models from IR text.
 
-    import costmodel
+    from irtoolkit import costmodel
     model = costmodel.load()                       # the small default model shipped in the package
     for p in model.predict(open("kernel.ll").read()):
         print(p.function, p.values["machine_instructions"].value, p.ood)
 
-Targets, units and label sources are in :mod:`costmodel.targets`; datasets are built by
-:mod:`costmodel.dataset.build`; the model is :class:`costmodel.model.CostModel`.  Heavy imports
+Targets, units and label sources are in :mod:`irtoolkit.costmodel.targets`; datasets are built by
+:mod:`irtoolkit.costmodel.dataset.build`; the model is :class:`irtoolkit.costmodel.model.CostModel`.  Heavy imports
 (LightGBM, TVM) happen only when a model is used.
 """
 
@@ -22,4 +22,4 @@ def __getattr__(name: str):
         from .model import CostModel
 
         return CostModel
-    raise AttributeError(f"module 'costmodel' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,5 +14,5 @@ def load(path: str | os.PathLike | None = None):
 
     p = Path(path) if path is not None else DEFAULT_MODEL
     if path is None and not (p / "manifest.json").is_file():
-        raise ModelFormatError(f"the default model is missing from {p}: run `python -m costmodel.train_default`")
+        raise ModelFormatError(f"the default model is missing from {p}: run `python -m irtoolkit.costmodel.train_default`")
     return CostModel.load(p)

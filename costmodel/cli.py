@@ -22,7 +22,7 @@ def register(subparsers) -> None:
                    help="only this target (repeatable); default: every target of the model")
     p.add_argument("--pipeline", metavar="PIPELINE",
                    help="MLIR input only: the mlir-opt --pass-pipeline string that lowers it (default: the "
-                        "standard CPU lowering, costmodel.dataset.mlirpairs.STANDARD_PIPELINE); the MLIR model "
+                        "standard CPU lowering, irtoolkit.costmodel.dataset.mlirpairs.STANDARD_PIPELINE); the MLIR model "
                         "prices the lowered code from the high-level function and this pipeline")
     p.add_argument("--model", metavar="DIR", help="model folder (default: the model shipped with irtools)")
     p.set_defaults(func=run)

@@ -1,6 +1,6 @@
 """Features of high-level MLIR functions under a lowering pipeline: the input of the MLIR cost model.
 
-One definition, next to the LLVM ones in :mod:`costmodel.features` (whose ``mlir.*`` block — the
+One definition, next to the LLVM ones in :mod:`irtoolkit.costmodel.features` (whose ``mlir.*`` block — the
 subtree sizes, dialect and kind counts, loops and trip counts, shapes of
 :func:`irtools.ir.mlir.analysis.feature_vector` — is reused as is).  On top of it, from the project's
 MLIR parser:

@@ -1,20 +1,20 @@
 """The MLIR cost model: predictions from high-level MLIR and a lowering pipeline, before lowering.
 
-The LLVM-IR model (:class:`costmodel.model.CostModel`) has never read MLIR: its "MLIR-lowered" rows are
+The LLVM-IR model (:class:`irtoolkit.costmodel.model.CostModel`) has never read MLIR: its "MLIR-lowered" rows are
 LLVM IR after lowering.  This model reads the high-level function (linalg, affine, scf, tensor,
-memref...) with the ``--pass-pipeline`` that would lower it, through :mod:`costmodel.mlirfeatures`, and
+memref...) with the ``--pass-pipeline`` that would lower it, through :mod:`irtoolkit.costmodel.mlirfeatures`, and
 has its own boosters per target (a :class:`CostModel` fitted on those features, so the same offset
 line, quantile interval and persistence) and its own out-of-distribution check: the feature ranges of
 *its* training data, and the dialects seen there — a function with ops of a dialect no training row had
 (``hw``, ``handshake``, ``torch``...) is flagged whatever its numbers.
 
-    from costmodel.mlirmodel import load
+    from irtoolkit.costmodel.mlirmodel import load
     m = load()                                       # costmodel/models/default/mlir
     m.predict(text)                                  # under STANDARD_PIPELINE
     m.predict(text, pipeline="builtin.module(...)")
     m.rank(text, pipelines=[p1, p2, p3])             # cheapest first
 
-Training: ``python -m costmodel.mlirmodel train build/mlirpairs build/mlirpairs_small --out costmodel/models/default/mlir``
+Training: ``python -m irtoolkit.costmodel.mlirmodel train build/mlirpairs build/mlirpairs_small --out costmodel/models/default/mlir``
 (programs whose seed is a multiple of ``--holdout-every`` are left out, for the evaluation).
 """
 
@@ -90,7 +90,7 @@ def row_labels(rows: list[dict], feats: list[dict[str, float]]) -> list[dict[str
 
 class MlirCostModel:
     """Per-function cost of high-level MLIR under a pipeline.  Keyword arguments go to the inner
-    :class:`costmodel.model.CostModel` (``n_estimators``, ``learning_rate``...)."""
+    :class:`irtoolkit.costmodel.model.CostModel` (``n_estimators``, ``learning_rate``...)."""
 
     def __init__(self, *, targets: tuple[str, ...] = TARGETS, **params):
         self.targets = targets
@@ -118,7 +118,7 @@ class MlirCostModel:
         if not hasattr(self, "model_"):
             from .model import NotFittedError
 
-            raise NotFittedError("this MlirCostModel is not fitted: call fit() or costmodel.mlirmodel.load()")
+            raise NotFittedError("this MlirCostModel is not fitted: call fit() or irtoolkit.costmodel.mlirmodel.load()")
 
     @property
     def target_names(self) -> list[str]:
@@ -150,7 +150,7 @@ class MlirCostModel:
 
     def predict(self, text: str, pipeline: str | None = None, target: str | list[str] | None = None, *,
                 path: str | None = None):
-        """Per-function :class:`costmodel.model.Prediction` of ``text`` lowered by ``pipeline`` (default
+        """Per-function :class:`irtoolkit.costmodel.model.Prediction` of ``text`` lowered by ``pipeline`` (default
         :data:`STANDARD_PIPELINE`); an empty list for a module without functions."""
         names, X, dias = self.featurize(text, pipeline, path=path)
         if not names:
@@ -189,7 +189,7 @@ class MlirCostModel:
         out = self.model_.save(path)
         meta = {"kind": "mlir", "input": "high-level MLIR text + mlir-opt --pass-pipeline",
                 "standard_pipeline": STANDARD_PIPELINE, "dialects": self.dialects_,
-                "features": "costmodel.mlirfeatures", "targets": list(self.targets)}
+                "features": "irtoolkit.costmodel.mlirfeatures", "targets": list(self.targets)}
         (out / META).write_text(json.dumps(meta, indent=1) + "\n")
         return out
 
@@ -200,7 +200,7 @@ class MlirCostModel:
         p = Path(path) if path is not None else DEFAULT_MLIR_MODEL
         if not (p / META).is_file():
             raise ModelFormatError(f"{p} is not an MLIR cost-model folder (no {META}): "
-                                   f"run `python -m costmodel.mlirmodel train`")
+                                   f"run `python -m irtoolkit.costmodel.mlirmodel train`")
         meta = json.loads((p / META).read_text())
         self = cls(targets=tuple(meta["targets"]))
         self.model_ = CostModel.load(p)
@@ -237,10 +237,10 @@ def split_by_program(rows: list[dict], every: int) -> tuple[list[dict], list[dic
 def main(argv: list[str] | None = None) -> int:
     from .dataset.mlirpairs import load_rows
 
-    ap = argparse.ArgumentParser(prog="python -m costmodel.mlirmodel")
+    ap = argparse.ArgumentParser(prog="python -m irtoolkit.costmodel.mlirmodel")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("train", help="fit on a pair dataset (costmodel.dataset.mlirpairs) and save")
-    t.add_argument("data", nargs="+", help="pair dataset folders (costmodel.dataset.mlirpairs build)")
+    t = sub.add_parser("train", help="fit on a pair dataset (irtoolkit.costmodel.dataset.mlirpairs) and save")
+    t.add_argument("data", nargs="+", help="pair dataset folders (irtoolkit.costmodel.dataset.mlirpairs build)")
     t.add_argument("--out", default=str(DEFAULT_MLIR_MODEL))
     t.add_argument("--holdout-every", type=int, default=5)
     t.add_argument("--n-estimators", type=int, default=400)

@@ -91,7 +91,7 @@ class CostModel:
     Parameters are keyword-only and stored as given.  ``quantiles`` bounds the interval each
     prediction carries; a row whose out-of-distribution score (see :meth:`ood`: 1.0 is an interval as
     wide as the widest 10% of the training functions') exceeds ``ood_threshold`` is flagged.  Features
-    come from :mod:`costmodel.features` (the project's parsers).
+    come from :mod:`irtoolkit.costmodel.features` (the project's parsers).
     """
 
     def __init__(self, *, targets: list[str] | None = None, n_estimators: int = 600, learning_rate: float = 0.03,
@@ -147,7 +147,7 @@ class CostModel:
         """Fit on per-function rows; returns ``self``.
 
         ``feats`` is a list of feature dicts, or a matrix ``X`` (rows × ``feature_names``, default
-        :data:`costmodel.features.FEATURE_NAMES`).  ``labels`` is a list of label dicts (a missing
+        :data:`irtoolkit.costmodel.features.FEATURE_NAMES`).  ``labels`` is a list of label dicts (a missing
         label is skipped per target), a dict ``{target: values}``, or, for a model made with one
         target (``CostModel(targets=["spills"])``), one array ``y``: ``model.fit(X, y)``.
         ``weights`` (one per row) weigh rows in the boosters and in each target's offset line, e.g. to
@@ -356,7 +356,7 @@ class CostModel:
     FOREST_AFTER_ROWS = 2048
 
     def _raw(self, booster, X: np.ndarray) -> np.ndarray:
-        """The booster's raw prediction: LightGBM's, or the same numbers from :class:`costmodel.gbdt.Forest`
+        """The booster's raw prediction: LightGBM's, or the same numbers from :class:`irtoolkit.costmodel.gbdt.Forest`
         once enough rows went through it to pay for building the forest."""
         cache = self.__dict__.setdefault("_forests", {})
         entry = cache.get(id(booster))
@@ -478,7 +478,7 @@ class CostModel:
 
     def featurize(self, ir, *, path: str | None = None) -> tuple[list[str], np.ndarray]:
         """(function names, feature matrix in ``feature_names_`` order) of one module: LLVM IR or MLIR
-        text, a path, or a parsed module.  LLVM IR is featurised in C (``costmodel.features.feature_matrix``)."""
+        text, a path, or a parsed module.  LLVM IR is featurised in C (``irtoolkit.costmodel.features.feature_matrix``)."""
         self._check()
         _, names, X = F.feature_matrix(ir, self.feature_names_, path=path)
         return names, X
@@ -489,8 +489,8 @@ class CostModel:
         an empty list for a module that defines no function (declarations only).
 
         MLIR text goes to the MLIR model saved beside this one (``<model>/mlir``, see
-        :mod:`costmodel.mlirmodel`), priced as lowered by ``pipeline`` (an ``mlir-opt --pass-pipeline``
-        string; default ``costmodel.dataset.mlirpairs.STANDARD_PIPELINE``)."""
+        :mod:`irtoolkit.costmodel.mlirmodel`), priced as lowered by ``pipeline`` (an ``mlir-opt --pass-pipeline``
+        string; default ``irtoolkit.costmodel.dataset.mlirpairs.STANDARD_PIPELINE``)."""
         mlir = self._mlir_model(ir, path, pipeline)
         if mlir is not None:
             return mlir.predict(ir, pipeline, target, path=path)
@@ -510,7 +510,7 @@ class CostModel:
         p = preds[function]
         return p if target is None else p.values[target].value
 
-    # ---- MLIR input: dispatch to the MLIR model (costmodel.mlirmodel), kept apart from the above
+    # ---- MLIR input: dispatch to the MLIR model (irtoolkit.costmodel.mlirmodel), kept apart from the above
     def _mlir_model(self, ir, path: str | None, pipeline: str | None):
         """The MLIR model for MLIR text input (None for LLVM IR, or MLIR with no MLIR model beside this
         one and no ``pipeline`` asked for: then the LLVM model prices it and flags it)."""
@@ -532,7 +532,7 @@ class CostModel:
     def rank(self, ir, pipelines: list[str], target: str = "machine_instructions", *,
              function: str | None = None, path: str | None = None):
         """MLIR input: the ``pipelines`` ordered by predicted ``target``, cheapest first
-        (:meth:`costmodel.mlirmodel.MlirCostModel.rank`)."""
+        (:meth:`irtoolkit.costmodel.mlirmodel.MlirCostModel.rank`)."""
         mlir = self._mlir_model(ir, path, pipelines[0] if pipelines else None)
         if mlir is None:
             raise IrtoolsError("rank compares lowering pipelines of MLIR input; this is LLVM IR")

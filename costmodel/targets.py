@@ -2,7 +2,7 @@
 
 A target name is the key used everywhere: in dataset rows, model manifests, API results and the
 ``irtools cost --json`` objects.  ``source`` names the labeller that produces it (see
-``costmodel.dataset.labellers``), so a row says exactly which tool made each number.
+``irtoolkit.costmodel.dataset.labellers``), so a row says exactly which tool made each number.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
            "own, run once over its whole range, and is not counted in the function that launches it"),
     Target("latency_ns", "ns", "cpu-dynamic", "latency",
            "ns per call of the function on the generated harness input, best of N timed repeats on this "
-           "machine (costmodel.dataset.latency: pinned to one CPU, batches of >= 100 us, CLOCK_MONOTONIC); "
+           "machine (irtoolkit.costmodel.dataset.latency: pinned to one CPU, batches of >= 100 us, CLOCK_MONOTONIC); "
            "kernels only, helpers have no label", integer=False),
     # Functions without loops have no label (missing, not zero): a zero would read as a loop that
     # costs nothing and pull the model towards it.

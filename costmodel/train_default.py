@@ -1,6 +1,6 @@
 """Re-create the default model shipped in ``costmodel/models/default`` and its training report.
 
-    .venv/bin/python -m costmodel.train_default [--data build/costmodel-dataset] [--shards 120] [--jobs 2]
+    .venv/bin/python -m irtoolkit.costmodel.train_default [--data build/costmodel-dataset] [--shards 120] [--jobs 2]
 
 Builds (or resumes) the generated-C dataset, splits it by origin program (80/20, by a hash of the
 program name), fits on the training programs, evaluates on the held-out ones against baselines, and
@@ -67,7 +67,7 @@ def write_markdown(report: dict, path: Path) -> None:
              f"function rows from "
              f"{d['n_origins'] - sum(d.get(k + '_origins', 0) for k in _OTHER)}"
              " generated C "
-             f"programs (costmodel.dataset.cgen), each compiled by clang-22 under "
+             f"programs (irtoolkit.costmodel.dataset.cgen), each compiled by clang-22 under "
              f"{report['data']['configs_per_program']} sampled (-O, -march, unroll) configurations; labels by "
              "llc-22 -O2 remarks, llvm-nm-22 symbol sizes, llvm-mca-22 on the innermost loops of llc-22's "
              "assembly, valgrind callgrind and best-of-N wall-clock timing of each kernel on this machine "
@@ -77,12 +77,12 @@ def write_markdown(report: dict, path: Path) -> None:
              "(NVPTX IR via clang-22, labels by ptxas -v for sm_80/sm_90); plus "
              f"{d.get('tvm_cpu_rows', 0)} kernel functions from {d.get('tvm_cpu_origins', 0)} TVM TE/TOPI workloads x "
              "schedules sampled from MetaSchedule's CPU design space (TVM's LLVM IR; llc-22 static labels and "
-             "instructions executed through a TVM FFI C harness under callgrind; costmodel.dataset.tvmcpu); plus "
+             "instructions executed through a TVM FFI C harness under callgrind; irtoolkit.costmodel.dataset.tvmcpu); plus "
              f"{d.get('mlir_rows', 0)} functions from {d.get('mlir_origins', 0)} generated MLIR linalg/affine "
              "programs x sampled tile/vector/unroll lowerings by mlir-opt-22 and mlir-translate-22 "
-             "(costmodel.dataset.mlirgen; static CPU labels only)"
+             "(irtoolkit.costmodel.dataset.mlirgen; static CPU labels only)"
              + (f"; plus {d['realcode_rows']} functions of {d['realcode_origins']} Debian source packages "
-                "(costmodel.dataset.realcode; static CPU labels at each package's own -O)" if d.get("realcode_rows")
+                "(irtoolkit.costmodel.dataset.realcode; static CPU labels at each package's own -O)" if d.get("realcode_rows")
                 else "") + ".", "",
              f"Split by origin program: {report['split']['train_origins']} training programs "
              f"({report['split']['train_rows']} rows), {report['split']['test_origins']} held-out programs "
@@ -114,7 +114,7 @@ def write_markdown(report: dict, path: Path) -> None:
                       "held-out functions spill)."]
     nf = report.get("latency_noise_floor", {}).get("test")
     if nf and nf.get("n"):
-        lines += ["", f"latency_ns noise floor (costmodel.dataset.latency): the label and the same estimate from "
+        lines += ["", f"latency_ns noise floor (irtoolkit.costmodel.dataset.latency): the label and the same estimate from "
                       f"the other half of the harness processes differ by {_fmt(nf['label_to_label_mape'], True)} "
                       f"MAPE on the held-out kernels (median "
                       f"{_fmt(nf['label_to_label_median_ape'], True)}, p90 {_fmt(nf['label_to_label_p90_ape'], True)}"
@@ -137,7 +137,7 @@ def write_markdown(report: dict, path: Path) -> None:
         lines.append(f"- {SOURCE_NAMES[source]} ({em['n_rows']} rows, {em['n_origins']} programs): "
                      + ", ".join(figs) + ".")
     offs = {t: i["offset"]["feature"] for t, i in report.get("targets_info", {}).items() if i.get("offset")}
-    lines += ["", "Features: `costmodel.features` over `irtools.parse_llvm` (irtools.analysis.features' "
+    lines += ["", "Features: `irtoolkit.costmodel.features` over `irtools.parse_llvm` (irtools.analysis.features' "
                   "func-properties, opcode/type histograms and loops, plus trip counts, executed-instruction "
                   "estimates (in IR instructions, and in machine operations with vectors split to the "
                   "target's native width), register pressure, vector widths, NVPTX shared memory and launch bounds, "
@@ -229,7 +229,7 @@ def _validate(rows: list[dict], feats: list[dict], args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m costmodel.train_default", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m irtoolkit.costmodel.train_default", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="build/costmodel-dataset", help="dataset folder (built or resumed here)")
     ap.add_argument("--shards", type=int, default=120, help="shards of 4 programs each")
@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="MLIR-lowered dataset folder (built or resumed here; '' to leave it out)")
     ap.add_argument("--mlir-shards", type=int, default=60, help="shards of 4 MLIR programs x 3 lowerings")
     ap.add_argument("--realcode", default="",
-                    help="a real-code corpus (python -m costmodel.dataset.realcode build --out DIR): its training "
+                    help="a real-code corpus (python -m irtoolkit.costmodel.dataset.realcode build --out DIR): its training "
                          "packages join the fit, its test packages are evaluated apart (split by package)")
     # 0.5: at 1 the real rows (about 60,000) bent the generated sources' figures (C machine
     # instructions 5.7% against 5.3%, MLIR 4.9% against 4.4%) for no gain on real code (8.8% either way)
@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
               "importance": {t: model.feature_importance(t, 10) for t in model.target_names},
               "targets_info": model.target_info_,
               "seconds": round(time.time() - t0, 1),
-              "command": "python -m costmodel.train_default " + " ".join(argv if argv is not None else sys.argv[1:])}
+              "command": "python -m irtoolkit.costmodel.train_default " + " ".join(argv if argv is not None else sys.argv[1:])}
     if rc_split is not None:
         report["realcode"] = {"split": rc_split["figures"], "evaluation": rc.evaluate(model, *rc_split["test"])}
     (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")

@@ -24,7 +24,7 @@ typedef unsigned __int128 u128;
 #define I128_MAX ((i128)(~(u128)0 >> 1))
 #define I128_MIN (-I128_MAX - 1)
 
-/* generated from costmodel.features.FEATURE_NAMES (the LLVM part); the test checks they agree */
+/* generated from irtoolkit.costmodel.features.FEATURE_NAMES (the LLVM part); the test checks they agree */
 static const char *const COLUMN_NAMES[] = {
     "ir.fp.BasicBlockCount", "ir.fp.BlocksReachedFromConditionalInstruction", "ir.fp.Uses",
     "ir.fp.DirectCallsToDefinedFunctions", "ir.fp.LoadInstCount", "ir.fp.StoreInstCount", "ir.fp.MaxLoopDepth",

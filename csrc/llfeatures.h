@@ -2,7 +2,7 @@
  *
  * Contract with costmodel/features.py:
  *   llf_run() parses the text with llparse and fills one row of float64 per defined function, in
- *   module order, columns in llf_column_name() order (costmodel.features.FEATURE_NAMES without the
+ *   module order, columns in llf_column_name() order (irtoolkit.costmodel.features.FEATURE_NAMES without the
  *   mlir.* ones).  A column this file cannot compute for a function (an integer past 128 bits, a
  *   constant expression nested too deep...) is NaN, and the row's `reasons` bits say why
  *   (llf_reason_name()); a row without reasons is `exact`.

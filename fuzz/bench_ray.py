@@ -1,7 +1,7 @@
 """Throughput of a campaign with 1 and with 2 workers, as local fork servers and as Ray actors, in one run
 (the machine's load moves between runs; its load average is recorded with each row).
 
-    python -m fuzz.bench_ray --time 90 --json results/fuzz_ray_throughput.json
+    python -m irtoolkit.fuzz.bench_ray --time 90 --json results/fuzz_ray_throughput.json
 
 Each row: cases run in the fuzzing budget (``execs_per_s``; start-up excluded: the budget starts once
 every worker is up), the start-up (Ray's local cluster, then the workers), TVM functions covered, and
@@ -76,7 +76,7 @@ def one(kind: str, workers: int, budget: float, seed: int) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m fuzz.bench_ray", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m irtoolkit.fuzz.bench_ray", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--time", type=float, default=90.0, help="fuzzing seconds per row (default 90)")
     ap.add_argument("--seed", type=int, default=11)
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
         for workers in (1, 2):
             rows.append(one(kind, workers, args.time, args.seed))
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "per_worker"}), flush=True)
-    out = {"command": f"python -m fuzz.bench_ray --time {args.time:g} --seed {args.seed}",
+    out = {"command": f"python -m irtoolkit.fuzz.bench_ray --time {args.time:g} --seed {args.seed}",
            "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "node": platform.node()},
            "rows": rows}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 """The fork server's child side: a persistent child runs case after case (:class:`_Case`), each
-through :func:`fuzz.tvm.execute.run_case`, and reports its stage through a shared page."""
+through :func:`irtoolkit.fuzz.tvm.execute.run_case`, and reports its stage through a shared page."""
 
 from __future__ import annotations
 

@@ -44,11 +44,11 @@ def _need_tvm() -> None:
     except ModuleNotFoundError as e:
         if e.name not in ("tvm", "tvm_ffi"):
             raise InputError("irtools fuzz", f"TVM does not import (no module {e.name!r}): "
-                                             "pip install 'irtools[tvm]'") from e
-        raise InputError("irtools fuzz", "TVM is not installed: pip install 'irtools[tvm]'") from e
+                                             "pip install 'irtoolkit[tvm]'") from e
+        raise InputError("irtools fuzz", "TVM is not installed: pip install 'irtoolkit[tvm]'") from e
     except ImportError as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise InputError("irtools fuzz", f"TVM does not import ({first}): pip install 'irtools[tvm]'") from e
+        raise InputError("irtools fuzz", f"TVM does not import ({first}): pip install 'irtoolkit[tvm]'") from e
 
 
 def _findings(out) -> dict[str, str]:

@@ -1,16 +1,16 @@
 """Campaigns on Ray: ``irtools fuzz --ray auto`` (a local Ray cluster) or ``--ray ADDRESS`` (join one).
 
 Each fork-server worker is a Ray actor (:class:`FuzzActor`) that holds one fork server
-(:class:`fuzz.worker.WorkerPool` of one) on a node advertising the ``tvm`` resource
+(:class:`irtoolkit.fuzz.worker.WorkerPool` of one) on a node advertising the ``tvm`` resource
 (``ray start --resources '{"tvm": N}'``; ``--ray auto`` gives the local node one slot per worker).
 The actor also checks at start that the fork server came up (TVM imports, the tracer armed) and
 reports its node.  :class:`RayPool` is the campaign's side: it has the same five verbs as
-:class:`~fuzz.worker.WorkerPool` (``idle``, ``submit``, ``collect``, ``busy``, ``close``), so the
+:class:`~irtoolkit.fuzz.worker.WorkerPool` (``idle``, ``submit``, ``collect``, ``busy``, ``close``), so the
 engine's loop, corpus, oracles and findings are the ones of a local campaign.
 
 What moves where:
 
-- **Cases** go out one :class:`~fuzz.protocol.Request` at a time; each reply comes back to the driver
+- **Cases** go out one :class:`~irtoolkit.fuzz.protocol.Request` at a time; each reply comes back to the driver
   (the campaign process), which judges it and writes any finding before it looks at the next: a
   node that dies afterwards takes no reported finding with it.
 - **Coverage.**  A node keeps its own bitmap (the tracer's shared file has to be local).  A reply
@@ -19,7 +19,7 @@ What moves where:
   ``coverage.bitmap`` and sends them to every other actor with its next case, so a site that one
   node has seen stops trapping on all of them.  A restarted actor (its reply names a new
   generation) is sent the whole bitmap once.
-- **Lowered / semantic tables** (the build gate's memory, :mod:`fuzz.novelty`) stay per actor: a
+- **Lowered / semantic tables** (the build gate's memory, :mod:`irtoolkit.fuzz.novelty`) stay per actor: a
   module may be built once per node instead of once per campaign.
 - **Failures.**  An actor whose process or node dies is restarted by Ray (``max_restarts=-1``); the
   case it was running is run again, fresh, on whichever worker is free first, and reported as
@@ -60,7 +60,7 @@ def _ray():
     try:
         import ray
     except ModuleNotFoundError as e:
-        raise ClusterError("Ray is not installed: pip install 'irtools[ray]'") from e
+        raise ClusterError("Ray is not installed: pip install 'irtoolkit[ray]'") from e
     return ray
 
 
@@ -173,7 +173,7 @@ class FuzzActor:
 
 
 class RayPool:
-    """N :class:`FuzzActor` workers on a Ray cluster, with the verbs of :class:`~fuzz.worker.WorkerPool`.
+    """N :class:`FuzzActor` workers on a Ray cluster, with the verbs of :class:`~irtoolkit.fuzz.worker.WorkerPool`.
     ``bitmap`` is the campaign's coverage file; the driver owns it (see the module docstring)."""
 
     def __init__(self, n: int, *, address: str = "auto", bitmap: str | None, coverage: bool = True,

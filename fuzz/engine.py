@@ -5,7 +5,7 @@
 Every file is written atomically and every finding before anything else, so a SIGKILL loses
 nothing that was reported and ``resume`` continues from the corpus, the bitmap and the stats.
 
-With ``ray`` (``"auto"`` or a cluster address) the workers are Ray actors (:mod:`fuzz.cluster`); the
+With ``ray`` (``"auto"`` or a cluster address) the workers are Ray actors (:mod:`irtoolkit.fuzz.cluster`); the
 folder, its resume and its report are the same, and ``stats.json``'s ``workers`` says where each ran.
 
 Modes (for the baselines): ``full`` (IR + pass-list mutation with feedback), ``random-passes``

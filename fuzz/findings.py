@@ -51,7 +51,7 @@ def versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for pkg in ("apache-tvm", "apache-tvm-ffi", "numpy", "irtools"):
+    for pkg in ("apache-tvm", "apache-tvm-ffi", "numpy", "irtoolkit"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -176,7 +176,7 @@ def _replay_source() -> str:
 
 def reproducer_source(*, signature: str, kind: str, message: str, case: str, passes: list, seed: int,
                       default_passes: list) -> str:
-    """A self-contained reproducer: the replay code of :mod:`fuzz.tvm.replay` (the code the
+    """A self-contained reproducer: the replay code of :mod:`irtoolkit.fuzz.tvm.replay` (the code the
     fuzzer's child ran), with the TVMScript and the pass list inline."""
     head = _REPRO_HEAD.format(kind=kind, signature=signature, message=message.replace('"', "'"))
     return head + _replay_source() + _REPRO_MAIN.format(kind=kind, seed=seed, script=case, passes=passes,

@@ -101,7 +101,7 @@ class Exit:
 @dataclass
 class Outcome:
     """A worker's reply: how the child ended, where, and the case's result dict (``result``:
-    written by :func:`fuzz.tvm.execute.run_case`, keys documented there)."""
+    written by :func:`irtoolkit.fuzz.tvm.execute.run_case`, keys documented there)."""
     exit: Exit
     stage: str = ""
     stderr: str = ""

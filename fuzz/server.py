@@ -1,10 +1,10 @@
-"""The fork server: ``python -m fuzz.server`` imports TVM once, builds the seeds' references, arms
+"""The fork server: ``python -m irtoolkit.fuzz.server`` imports TVM once, builds the seeds' references, arms
 the int3 tracer on ``libtvm_compiler.so`` and then serves requests, one JSON line each on stdin;
-cases run in a forked child (:mod:`fuzz.child`; persistent: up to ``CASES_PER_CHILD`` cases each)
+cases run in a forked child (:mod:`irtoolkit.fuzz.child`; persistent: up to ``CASES_PER_CHILD`` cases each)
 with a deadline per case, and the reply (one JSON line on stdout) says how the case ended, which
 stage it had reached, what the oracles need, and how many new coverage sites it hit.  A child
 that crashes, hangs or aborts never takes the server down.  The campaign side is
-:class:`fuzz.worker.WorkerPool`.
+:class:`irtoolkit.fuzz.worker.WorkerPool`.
 """
 
 from __future__ import annotations
@@ -219,7 +219,7 @@ class Server:
 def main(argv=None) -> int:
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m fuzz.server")
+    ap = argparse.ArgumentParser(prog="python -m irtoolkit.fuzz.server")
     ap.add_argument("--bitmap", default=None)
     ap.add_argument("--no-coverage", action="store_true")
     ap.add_argument("--lowered", default=None)

@@ -7,7 +7,7 @@ Every oracle verdict gets one class, with the reasons:
   are findings (``findings/``).
 * ``misuse``: a documented pre-condition is broken: a pass run against its docstring, against
   the order of ``tvm.s_tir.pipeline.default_s_tir_pipeline`` (the fact model of
-  :mod:`fuzz.tvm.passes`), or for a target kind it is not for.
+  :mod:`irtoolkit.fuzz.tvm.passes`), or for a target kind it is not for.
 * ``robustness``: a signal (SIGSEGV, SIGABRT) on misuse: TVM should raise instead, but it is not
   a wrong answer to a valid question.  Listed apart.
 * ``fuzzer-artefact``: the input holds IR that TVM's own front ends never produce (written by

@@ -1,6 +1,6 @@
-"""The campaign side of the fork-server workers: :class:`WorkerPool` starts ``python -m fuzz.server``
-processes (:mod:`fuzz.server`; their children: :mod:`fuzz.child`), one per worker, sends them
-requests (:class:`fuzz.protocol.Request` as JSON) and collects the replies.
+"""The campaign side of the fork-server workers: :class:`WorkerPool` starts ``python -m irtoolkit.fuzz.server``
+processes (:mod:`irtoolkit.fuzz.server`; their children: :mod:`irtoolkit.fuzz.child`), one per worker, sends them
+requests (:class:`irtoolkit.fuzz.protocol.Request` as JSON) and collects the replies.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class WorkerPool:
             self._start(i)
 
     def _start(self, i: int) -> None:
-        cmd = [sys.executable, "-m", "fuzz.server"]
+        cmd = [sys.executable, "-m", "irtoolkit.fuzz.server"]
         if self.bitmap:
             cmd += ["--bitmap", self.bitmap]
         if not self.coverage:
@@ -43,9 +43,10 @@ class WorkerPool:
         if self.semantic:
             cmd += ["--semantic", self.semantic]
         log = open(self.log_dir / f"worker{i}.log", "ab") if self.log_dir else subprocess.DEVNULL
-        root = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""),
-                   TVM_NUM_THREADS="1")
+        # the server imports irtoolkit.fuzz from the installation this process runs from (same interpreter);
+        # nothing is put on PYTHONPATH: the folder above fuzz/ (the checkout, or site-packages/irtoolkit
+        # of a wheel) would make fuzz/ importable as a top-level package of its own
+        env = dict(os.environ, TVM_NUM_THREADS="1")
         p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
                              text=True, bufsize=1, start_new_session=True)
         line = p.stdout.readline()

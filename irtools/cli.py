@@ -3,7 +3,7 @@
 Commands
     The library's own commands (``parse``, ``stats``, ``count``, ``compare``) are listed here.
     Applications add theirs through the ``irtools.commands`` entry-point group: each entry names a
-    ``register(subparsers)`` function (``cost = "costmodel.cli:register"`` in pyproject.toml), so that
+    ``register(subparsers)`` function (``cost = "irtoolkit.costmodel.cli:register"`` in pyproject.toml), so that
     ``irtools`` imports nothing from them.  Registration must be cheap (no TVM, no LightGBM): heavy
     imports happen inside the command functions.  Two commands with one name are an error.
 

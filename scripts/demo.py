@@ -146,8 +146,8 @@ def demo_measure(out: Path) -> None:
 
 @section("Cost model: per-function predictions from IR text")
 def demo_cost(out: Path) -> None:
-    import costmodel
-    from costmodel.cli import print_predictions
+    from irtoolkit import costmodel
+    from irtoolkit.costmodel.cli import print_predictions
 
     model = costmodel.load()
     path = out / "clang" / "crypto.O2.ll"

@@ -26,12 +26,21 @@ if [ ! -x .venv/bin/python ]; then
   .venv/bin/pip install -q -U pip
 fi
 
+# The distribution was called irtools before it became irtoolkit (#18): the metadata of an old install
+# (in .venv, or irtools.egg-info left in the checkout by an editable build) would register the
+# commands a second time, under the apps' old module names.
+rm -rf irtools.egg-info
+if .venv/bin/pip show -q irtools >/dev/null 2>&1; then
+  echo "[setup] removing the old irtools distribution (now irtoolkit)"
+  .venv/bin/pip uninstall -q -y irtools
+fi
+
 # Reinstall only when the dependency list changed; the C core is rebuilt in place every time
 # (a few seconds) so that a checkout that changed csrc/ never runs a stale build.
 stamp=.venv/.irtools-installed
 want="$(sha256sum pyproject.toml setup.py | sha256sum | cut -c1-16)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "[setup] installing irtools and its dependencies into .venv (first run: a few minutes)"
+  echo "[setup] installing irtoolkit and its dependencies into .venv (first run: a few minutes)"
   .venv/bin/pip install -q -e '.[all]'
   echo "$want" > "$stamp"
 fi

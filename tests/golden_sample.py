@@ -22,7 +22,7 @@ def corpus_sample(*, with_inexact: bool = False) -> list[tuple[str, bytes]]:
                        key=lambda p: hashlib.sha1(p.relative_to(root).as_posix().encode()).digest())
         out += [(f"corpus:{p.relative_to(root).as_posix()}", p.read_bytes()) for p in files[:PER_DIR]]
     if with_inexact:
-        from costmodel import features as F
+        from irtoolkit.costmodel import features as F
 
         seen = {k for k, _ in out}
         for p in sorted(root.rglob("*.ll")):

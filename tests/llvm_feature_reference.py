@@ -1,6 +1,6 @@
 """A Python reference for the LLVM features that LLVM itself has no analysis for (tests only).
 
-costmodel.features computes every LLVM feature in C (csrc/llfeatures.c), the one production
+irtoolkit.costmodel.features computes every LLVM feature in C (csrc/llfeatures.c), the one production
 definition.  What opt-22 can check is checked against opt-22 on the corpus
 (tests/test_costmodel_llvm_oracle.py):
 - ir.fp.* (51): ``print<func-properties>`` (detailed);
@@ -27,7 +27,7 @@ import re
 import zlib
 from collections import Counter
 
-from costmodel.features import CPU_FEATURES, EXTRA, GPU, NGRAM_BUCKETS, TOKEN_BUCKETS
+from irtoolkit.costmodel.features import CPU_FEATURES, EXTRA, GPU, NGRAM_BUCKETS, TOKEN_BUCKETS
 from irtools.analysis.cfg import CFG
 from irtools.analysis.dominators import DominatorTree
 from irtools.analysis.features import feature_vector

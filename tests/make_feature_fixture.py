@@ -1,4 +1,4 @@
-"""Record the LLVM feature matrix that costmodel.features.feature_matrix gives today (C rows, inexact rows
+"""Record the LLVM feature matrix that irtoolkit.costmodel.features.feature_matrix gives today (C rows, inexact rows
 recomputed), on a fixed sample of the public corpus and of the bundled C programs built by clang-22.
 
     python tests/make_feature_fixture.py            # writes tests/data/llvm_features_golden.npz
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from golden_sample import clang_sample, corpus_sample, read_key  # noqa: E402
 
-from costmodel import features as F  # noqa: E402
+from irtoolkit.costmodel import features as F  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "llvm_features_golden.npz"
 

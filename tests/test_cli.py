@@ -93,7 +93,12 @@ def test_every_command_explains_itself(cmd):
     assert r.returncode == 0 and len(r.stdout) > 200
 
 
-APPS = ("costmodel", "fuzz")
+APPS = ("irtoolkit.costmodel", "irtoolkit.fuzz")   # the applications: folders costmodel/ and fuzz/
+OLD_APPS = ("costmodel", "fuzz")                   # their import names before #18: nothing may use them
+
+
+def _is_app(name: str) -> bool:
+    return any(name == a or name.startswith(a + ".") for a in APPS) or name.split(".")[0] in OLD_APPS
 
 
 def test_irtools_imports_no_application():
@@ -105,9 +110,13 @@ def test_irtools_imports_no_application():
     bad = []
     for py in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(py.read_text(), str(py))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
-            bad += [f"{py.relative_to(root)}:{node.lineno}: {n}" for n in names if n.split(".")[0] in APPS]
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:   # from irtoolkit import fuzz, too
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                names = []
+            bad += [f"{py.relative_to(root)}:{node.lineno}: {n}" for n in names if _is_app(n)]
     assert bad == []
     # and at run time: import irtools and every submodule, then look at sys.modules
     code = f"""
@@ -117,18 +126,43 @@ for m in pkgutil.walk_packages(irtools.__path__, "irtools."):
     if m.name in ("irtools.__main__", "irtools._build"):
         continue
     importlib.import_module(m.name)
-print(sorted(n for n in sys.modules if n.split(".")[0] in {APPS!r}))
+print(sorted(n for n in sys.modules if any(n == a or n.startswith(a + ".") for a in {APPS!r})
+             or n.split(".")[0] in {OLD_APPS!r}))
 """
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.strip() == "[]"
 
 
+def test_apps_are_imported_under_irtoolkit_only(tmp_path):
+    """The apps' folders are costmodel/ and fuzz/, their import names irtoolkit.costmodel and
+    irtoolkit.fuzz (costmodel and fuzz are other projects' names on PyPI).  Run from outside the
+    checkout, so that the project root is not on sys.path: the installed package alone must give the
+    new names, and the old top-level names must not import."""
+    root = Path(__file__).resolve().parent.parent
+    code = """
+import importlib, importlib.util, json, sys
+import irtoolkit.costmodel, irtoolkit.costmodel.cli, irtoolkit.costmodel.features
+import irtoolkit.fuzz, irtoolkit.fuzz.cli, irtoolkit.fuzz.engine
+print(json.dumps({"files": [irtoolkit.costmodel.__file__, irtoolkit.fuzz.__file__],
+                  "old": [n for n in ("costmodel", "fuzz") if importlib.util.find_spec(n) is not None],
+                  "loaded": sorted(n for n in sys.modules if n.split(".")[0] in ("costmodel", "fuzz"))}))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout)
+    files = [Path(f).resolve() for f in out["files"]]
+    assert [f.parent.name for f in files] == ["costmodel", "fuzz"]
+    # the editable install maps them onto the folders of this checkout; a wheel holds irtoolkit/costmodel/
+    assert all(f.parent.parent == root or f.parent.parent.name == "irtoolkit" for f in files), files
+    assert out["old"] == [] and out["loaded"] == []
+
+
 def test_commands_come_from_entry_points():
     from importlib.metadata import entry_points
 
     eps = {ep.name: ep.value for ep in entry_points(group="irtools.commands")}
-    assert eps == {"cost": "costmodel.cli:register", "fuzz": "fuzz.cli:register"}
+    assert eps == {"cost": "irtoolkit.costmodel.cli:register", "fuzz": "irtoolkit.fuzz.cli:register"}
     r = irtools("fuzz", "report", "--help")   # a subcommand has its own help
     assert r.returncode == 0 and "usage: irtools fuzz report" in r.stdout and "--time" not in r.stdout
 
@@ -152,6 +186,6 @@ def test_a_command_name_registered_twice_is_an_error():
 
     sub = argparse.ArgumentParser(prog="t").add_subparsers()
     seen: dict[str, str] = {}
-    _checked_register(sub, lambda s: s.add_parser("cost"), "costmodel.cli:register", seen)
+    _checked_register(sub, lambda s: s.add_parser("cost"), "irtoolkit.costmodel.cli:register", seen)
     with pytest.raises(IrtoolsError, match="cost"):
         _checked_register(sub, lambda s: s.add_parser("cost"), "other.cli:register", seen)

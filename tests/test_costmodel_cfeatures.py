@@ -23,7 +23,7 @@ import pytest
 from conftest import CORPUS, asan_build, corpus_dir, need_tool
 
 import irtools
-from costmodel import features as F
+from irtoolkit.costmodel import features as F
 from irtools.errors import ParseError
 
 
@@ -91,7 +91,7 @@ def _tvm_modules(tmp_path: Path) -> tuple[list[bytes], list[bytes]]:
     tvm = pytest.importorskip("tvm")
     from tvm import te
 
-    from costmodel.dataset import tvmcpu, tvmgen
+    from irtoolkit.costmodel.dataset import tvmcpu, tvmgen
 
     cpu, gpu = [], []
     for seed in range(4):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import need_tool
 
-from costmodel.dataset import cgen
-from costmodel.dataset.build import build, load_rows
-from costmodel.dataset.relabel import relabel
+from irtoolkit.costmodel.dataset import cgen
+from irtoolkit.costmodel.dataset.build import build, load_rows
+from irtoolkit.costmodel.dataset.relabel import relabel
+from irtools.errors import IrtoolsError
 
 MCA = "mca_inner_loop_rthroughput"
 
@@ -47,6 +49,17 @@ def test_build_rows_and_resume(tmp_path):
     assert lost.read_text() == before            # same seed, same tools: the same rows again
     meta = json.loads((out / "meta.json").read_text())
     assert meta["tools"]["llc-22"].startswith("Debian LLVM version 22")
+    assert meta["generator"] == "irtoolkit.costmodel.dataset.cgen"
+    # a dataset built before the apps moved under irtoolkit names its generator by the old module path:
+    # it resumes all the same (and says the new name from then on); another generator is refused
+    (out / "meta.json").write_text(json.dumps(dict(meta, generator="costmodel.dataset.cgen")))  # rename: keep
+    lost.unlink()
+    s3 = build(out, shards=2, per_shard=1, configs_per_program=1, dynamic=False, progress=False)
+    assert s3["skipped"] == 1 and lost.read_text() == before
+    assert json.loads((out / "meta.json").read_text())["generator"] == "irtoolkit.costmodel.dataset.cgen"
+    (out / "meta.json").write_text(json.dumps(dict(meta, generator="costmodel.dataset.tvmgen")))  # rename: keep
+    with pytest.raises(IrtoolsError, match="other settings"):
+        build(out, shards=2, per_shard=1, configs_per_program=1, dynamic=False, progress=False)
 
 
 def test_relabel_adds_mca_label_to_an_old_dataset_and_resumes(tmp_path):

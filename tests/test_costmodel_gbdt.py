@@ -1,4 +1,4 @@
-"""The C forest walker (costmodel.gbdt, csrc/gbdt.c) gives LightGBM's numbers to the last bit."""
+"""The C forest walker (irtoolkit.costmodel.gbdt, csrc/gbdt.c) gives LightGBM's numbers to the last bit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 lgb = pytest.importorskip("lightgbm")
 
-from costmodel.gbdt import Forest  # noqa: E402
+from irtoolkit.costmodel.gbdt import Forest  # noqa: E402
 
 
 def _data(rng, n=600, d=12, nan_rate=0.2):
@@ -55,8 +55,8 @@ def test_categorical_forests_stay_with_lightgbm():
 
 
 def test_shipped_model_forests_equal_lightgbm_on_real_rows(clang_corpus):
-    import costmodel
-    from costmodel import features as F
+    from irtoolkit import costmodel
+    from irtoolkit.costmodel import features as F
 
     if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
         pytest.skip("the default model is not built")
@@ -86,7 +86,7 @@ import irtools._native as nat
 nat._module.cache_clear()
 nat._module = lambda name: _c_gbdt          # the sanitized build stands in for the package's
 assert nat.load("gbdt")[0] is _c_gbdt.lib and _c_gbdt.__file__.startswith(sys.argv[1])
-from costmodel.gbdt import Forest
+from irtoolkit.costmodel.gbdt import Forest
 rng = np.random.default_rng(0)
 X = rng.normal(size=(500, 6))
 X[rng.random(X.shape) < 0.2] = np.nan

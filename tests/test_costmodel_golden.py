@@ -1,7 +1,7 @@
 """Same features as before issue #15's rework, bit for bit, but for the rows fixed on purpose.
 
 tests/data/llvm_features_golden.npz holds a digest of every LLVM feature row that
-``costmodel.features.feature_matrix`` gave on main before the featuriser was reworked (made by
+``irtoolkit.costmodel.features.feature_matrix`` gave on main before the featuriser was reworked (made by
 tests/make_feature_fixture.py): a fixed sample of the public corpus, every corpus module where main's C
 side left a row to the Python reference, and the bundled C programs built by clang-22.  The shipped model
 (costmodel/models/default) was trained on these features: equal rows, equal predictions.  A commit that
@@ -16,7 +16,7 @@ from conftest import corpus_dir
 from golden_sample import read_key
 from make_feature_fixture import OUT, row_digests
 
-from costmodel import features as F
+from irtoolkit.costmodel import features as F
 
 
 def test_feature_rows_equal_mains(clang_corpus):

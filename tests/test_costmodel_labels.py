@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import need_tool
 
-from costmodel.dataset import cgen
-from costmodel.dataset.labellers import (
+from irtoolkit.costmodel.dataset import cgen
+from irtoolkit.costmodel.dataset.labellers import (
     CallgrindLabeller,
     LlcStaticLabeller,
     McaLoopLabeller,
@@ -249,7 +249,7 @@ entry:
 
 
 def test_ptxas_labels_real_kernel(tmp_path):
-    from costmodel import tools
+    from irtoolkit.costmodel import tools
 
     need_tool("llc-22")
     if tools.find("ptxas") is None:

@@ -12,9 +12,9 @@ import subprocess
 import pytest
 from conftest import need_tool
 
-from costmodel.dataset import cgen
-from costmodel.dataset.build import build, load_rows
-from costmodel.dataset.latency import (
+from irtoolkit.costmodel.dataset import cgen
+from irtoolkit.costmodel.dataset.build import build, load_rows
+from irtoolkit.costmodel.dataset.latency import (
     TARGET,
     LatencyLabeller,
     compare_labellings,
@@ -23,8 +23,8 @@ from costmodel.dataset.latency import (
     program_of,
     timing_harness,
 )
-from costmodel.dataset.relabel import relabel
-from costmodel.evaluation import kendall_tau
+from irtoolkit.costmodel.dataset.relabel import relabel
+from irtoolkit.costmodel.evaluation import kendall_tau
 
 
 def _reduce(name: str, n: int) -> cgen.Kernel:
@@ -133,7 +133,7 @@ def test_relabel_adds_latency_to_a_tiny_dataset_and_labels_track_instruction_cou
 
 
 def test_default_model_predicts_latency_with_intervals():
-    import costmodel
+    from irtoolkit import costmodel
 
     if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
         pytest.skip("the default model is not built")

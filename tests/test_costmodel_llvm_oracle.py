@@ -1,4 +1,4 @@
-"""The C features (the one definition, costmodel.features.feature_matrix) against LLVM itself, on a sample
+"""The C features (the one definition, irtoolkit.costmodel.features.feature_matrix) against LLVM itself, on a sample
 of the public corpus:
 - ``print<loops>`` gives each function's loop count, top-level loops, deepest nesting and largest loop,
   which must equal ``ir.cfg.loops``, ``ir.fp.TopLevelLoopCount``, ``ir.fp.MaxLoopDepth`` and
@@ -18,7 +18,7 @@ import re
 from conftest import corpus_dir, need_tool
 
 import irtools
-from costmodel import features as F
+from irtoolkit.costmodel import features as F
 from irtools.analysis.fidelity import exclusion_reason, sample_files
 from irtools.analysis.llvm_reference import OptError, domtree, func_properties, loops, trip_counts
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import need_tool
 
-from costmodel import features as F
+from irtoolkit.costmodel import features as F
 
 MODULE = """\
 target triple = "x86_64-pc-linux-gnu"
@@ -197,8 +197,8 @@ def test_folded_loads_and_free_extensions(small):
 
 
 def test_on_clang_output_the_estimate_beats_the_instruction_count(clang_corpus, tmp_path):
-    from costmodel.dataset.labellers import LlcStaticLabeller
-    from costmodel.dataset.realcode.evaluate import best_constant
+    from irtoolkit.costmodel.dataset.labellers import LlcStaticLabeller
+    from irtoolkit.costmodel.dataset.realcode.evaluate import best_constant
 
     need_tool("llc-22")
     y, est, ir, tail_ours, tail_llc, size, lo_bytes = [], [], [], [], [], [], []

@@ -6,9 +6,9 @@ import json
 
 from conftest import need_tool
 
-import costmodel
-from costmodel.dataset import mlirgen
-from costmodel.dataset.build import build, load_rows
+from irtoolkit import costmodel
+from irtoolkit.costmodel.dataset import mlirgen
+from irtoolkit.costmodel.dataset.build import build, load_rows
 from irtools import parse_llvm
 
 TOOLS = ("mlir-opt-22", "mlir-translate-22", "llc-22", "llvm-nm-22", "llvm-mca-22")
@@ -27,7 +27,7 @@ def test_generator_is_deterministic_and_covers_the_families():
 def test_tiling_and_unrolling_change_a_matmul(tmp_path):
     for t in TOOLS[:3]:
         need_tool(t)
-    from costmodel.dataset.labellers import LlcStaticLabeller
+    from irtoolkit.costmodel.dataset.labellers import LlcStaticLabeller
 
     src = mlirgen.Program("mm", 0, [mlirgen.Kernel(
         "mm", "matmul", "  func.func @mm(%A: memref<32x48xf32>, %B: memref<48x16xf32>, %C: memref<32x16xf32>) {\n"
@@ -55,7 +55,7 @@ def test_mlir_dataset_rows_parse_and_the_model_reads_them(tmp_path):
     assert all("skipped mlir-opt-22 rejected" in e for e in s["errors"])
     assert len({r["family"] for r in rows}) >= 2
     meta = json.loads((out / "meta.json").read_text())
-    assert meta["generator"] == "costmodel.dataset.mlirgen" and set(TOOLS) <= set(meta["tools"])
+    assert meta["generator"] == "irtoolkit.costmodel.dataset.mlirgen" and set(TOOLS) <= set(meta["tools"])
     assert meta["dynamic"] is False
     parsed: dict[str, set[str]] = {}
     for r in rows:

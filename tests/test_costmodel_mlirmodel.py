@@ -9,10 +9,10 @@ import subprocess
 import pytest
 from conftest import need_tool
 
-import costmodel
-from costmodel import mlirfeatures as MF
-from costmodel import mlirmodel
-from costmodel.dataset import mlirpairs
+from irtoolkit import costmodel
+from irtoolkit.costmodel import mlirfeatures as MF
+from irtoolkit.costmodel import mlirmodel
+from irtoolkit.costmodel.dataset import mlirpairs
 
 TOOLS = ("mlir-opt-22", "mlir-translate-22", "llc-22", "llvm-nm-22")
 

@@ -15,10 +15,10 @@ from conftest import ROOT, need_tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costmodel import features as F
-from costmodel.dataset.build import build
-from costmodel.evaluation import load_dataset, split_by_origin
-from costmodel.model import CostModel
+from irtoolkit.costmodel import features as F
+from irtoolkit.costmodel.dataset.build import build
+from irtoolkit.costmodel.evaluation import load_dataset, split_by_origin
+from irtoolkit.costmodel.model import CostModel
 from irtools.errors import IrtoolsError, ParseError
 
 LOOP_IR = """
@@ -74,7 +74,7 @@ def test_features_ignore_value_names(suffix):
 
 
 def test_features_deterministic_across_processes():
-    code = ("import json,sys; from costmodel import features as F; "
+    code = ("import json,sys; from irtoolkit.costmodel import features as F; "
             "print(json.dumps(F.module_features(sys.stdin.read()), sort_keys=True))")
     outs = set()
     for seed in ("1", "2"):
@@ -176,7 +176,7 @@ def test_split_keeps_programs_whole(tiny):
 
 def test_cli_cost_json_on_real_file(tmp_path):
     clang = need_tool("clang-22")
-    import costmodel
+    from irtoolkit import costmodel
 
     if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
         pytest.skip("the default model is not built")
@@ -206,7 +206,7 @@ def test_cli_cost_json_on_real_file(tmp_path):
 
 
 def test_cli_cost_on_mlir_uses_the_mlir_model_and_parse_errors_have_positions(tmp_path):
-    import costmodel
+    from irtoolkit import costmodel
 
     if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
         pytest.skip("the default model is not built")
@@ -232,7 +232,7 @@ def test_cli_cost_on_mlir_uses_the_mlir_model_and_parse_errors_have_positions(tm
 
 
 def test_loop_target_is_absent_for_loop_free_functions(tmp_path):
-    import costmodel
+    from irtoolkit import costmodel
 
     if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
         pytest.skip("the default model is not built")
@@ -250,7 +250,7 @@ define i32 @flat(i32 %x) {
 
 
 def test_cli_cost_on_a_module_without_definitions_says_so_and_succeeds(tmp_path):
-    import costmodel
+    from irtoolkit import costmodel
 
     if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
         pytest.skip("the default model is not built")
@@ -305,7 +305,7 @@ def test_row_weights_decide_between_conflicting_groups():
 def test_validate_fits_and_scores_disjoint_programs(tiny, monkeypatch, capsys):
     import argparse
 
-    from costmodel import train_default
+    from irtoolkit.costmodel import train_default
 
     _, rows, feats, _ = tiny
     # six programs are too few for a 20% draw: repeat each under new names so both sides get some
@@ -333,7 +333,7 @@ def test_fresh_seed_evaluation_leaves_out_training_programs(capsys):
     """A TVM workload recurs across seeds: the unseen-program figures must not count its rows."""
     import importlib.util
 
-    import costmodel
+    from irtoolkit import costmodel
 
     spec = importlib.util.spec_from_file_location("costmodel_eval", ROOT / "benchmarks" / "costmodel_eval.py")
     ev = importlib.util.module_from_spec(spec)
@@ -370,7 +370,7 @@ def test_estimator_conveniences_fit_X_y_and_lookup_by_name():
 
 
 def test_predict_function_by_name():
-    import costmodel
+    from irtoolkit import costmodel
 
     if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
         pytest.skip("the default model is not built")

@@ -44,7 +44,7 @@ def _measure(cands, target):
 
 
 def test_metaschedule_cost_model_predict_update_save(matmul_task, tmp_path):
-    from costmodel.integrations.tvm import IrtoolsCostModel
+    from irtoolkit.costmodel.integrations.tvm import IrtoolsCostModel
 
     ctx, cands, target = matmul_task
     cm = IrtoolsCostModel(prior=False)
@@ -65,8 +65,8 @@ def test_metaschedule_cost_model_predict_update_save(matmul_task, tmp_path):
 
 
 def test_prior_ranks_before_any_measurement(matmul_task):
-    import costmodel
-    from costmodel.integrations.tvm import IrtoolsCostModel
+    from irtoolkit import costmodel
+    from irtoolkit.costmodel.integrations.tvm import IrtoolsCostModel
 
     if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
         pytest.skip("the default model is not built")
@@ -76,10 +76,10 @@ def test_prior_ranks_before_any_measurement(matmul_task):
 
 
 def test_tvm_cuda_sample_is_labelled_by_ptxas(tmp_path):
-    from costmodel import tools
-    from costmodel.dataset import tvmgen
-    from costmodel.dataset.labellers import LabelError
-    from costmodel.features import module_features
+    from irtoolkit.costmodel import tools
+    from irtoolkit.costmodel.dataset import tvmgen
+    from irtoolkit.costmodel.dataset.labellers import LabelError
+    from irtoolkit.costmodel.features import module_features
 
     need_tool("clang-22")
     need_tool("llc-22")
@@ -105,7 +105,7 @@ def test_parallel_loop_bodies_are_featurised(matmul_task):
     from tvm import s_tir
     from tvm.s_tir import meta_schedule as ms
 
-    from costmodel.integrations.tvm import IrtoolsCostModel
+    from irtoolkit.costmodel.integrations.tvm import IrtoolsCostModel
 
     ctx, _, _ = matmul_task
     cands = []
@@ -132,7 +132,7 @@ def test_candidates_compiled_on_threads_give_the_same_features(matmul_task):
     from tvm import s_tir
     from tvm.s_tir import meta_schedule as ms
 
-    from costmodel.integrations.tvm import IrtoolsCostModel
+    from irtoolkit.costmodel.integrations.tvm import IrtoolsCostModel
 
     ctx, spaces, target = matmul_task
     cands = list(spaces)

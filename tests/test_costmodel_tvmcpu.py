@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("tvm")
 
-from costmodel import tools  # noqa: E402
-from costmodel.dataset import tvmcpu  # noqa: E402
+from irtoolkit.costmodel import tools  # noqa: E402
+from irtoolkit.costmodel.dataset import tvmcpu  # noqa: E402
 
 needs = pytest.mark.skipif(any(tools.find(t) is None for t in ("clang-22", "llc-22", "llvm-nm-22", "valgrind")),
                            reason="needs clang-22, llc-22, llvm-nm-22 and valgrind")
@@ -30,7 +30,7 @@ def test_harness_computes_what_tvms_runtime_computes(tmp_path, kind):
     something else than the kernel."""
     import tvm
 
-    from costmodel.dataset.rows import static_labels as _static_labels
+    from irtoolkit.costmodel.dataset.rows import static_labels as _static_labels
 
     seed, name, func, specs = _first_parallel_sample(kind)
     target = tvmcpu.target_for(seed)
@@ -65,7 +65,7 @@ def test_counts_scale_with_the_work(tmp_path):
 
     import tvm
 
-    from costmodel.dataset.rows import static_labels as _static_labels
+    from irtoolkit.costmodel.dataset.rows import static_labels as _static_labels
 
     totals = []
     for rows in (32, 128):
@@ -83,7 +83,7 @@ def test_counts_scale_with_the_work(tmp_path):
 
 @needs
 def test_dataset_rows_are_kernels_with_provenance_and_deterministic(tmp_path):
-    from costmodel.dataset.build import build, load_rows
+    from irtoolkit.costmodel.dataset.build import build, load_rows
 
     kw = dict(shards=1, per_shard=1, configs_per_program=2, source="tvm-llvm", progress=False, seed_offset=104)
     s1 = build(tmp_path / "a", **kw)
@@ -102,4 +102,4 @@ def test_dataset_rows_are_kernels_with_provenance_and_deterministic(tmp_path):
         text = (tmp_path / "a" / r["ir_file"]).read_text()
         assert "0x" not in "".join(line for line in text.splitlines() if line.startswith("!"))
     meta = json.loads((tmp_path / "a" / "meta.json").read_text())
-    assert meta["generator"] == "costmodel.dataset.tvmcpu"
+    assert meta["generator"] == "irtoolkit.costmodel.dataset.tvmcpu"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from costmodel import targets
-from costmodel.dataset import labellers, latency, relabel
-from costmodel.dataset.sources import SOURCES
+from irtoolkit.costmodel import targets
+from irtoolkit.costmodel.dataset import labellers, latency, relabel
+from irtoolkit.costmodel.dataset.sources import SOURCES
 
 DATASET = Path(__file__).resolve().parent.parent / "costmodel" / "dataset"
 

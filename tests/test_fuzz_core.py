@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fuzz.findings import signature
-from fuzz.mutate import passes as PM
-from fuzz.oracles import Verdict, classify, normalise
-from fuzz.tvm import passes as P
+from irtoolkit.fuzz.findings import signature
+from irtoolkit.fuzz.mutate import passes as PM
+from irtoolkit.fuzz.oracles import Verdict, classify, normalise
+from irtoolkit.fuzz.tvm import passes as P
 
 
 def test_default_pipeline_meets_every_precondition():
@@ -87,7 +87,7 @@ def test_classify_signals_and_explained_errors():
 
 
 def test_frames_skip_visitor_machinery_and_templates():
-    from fuzz.oracles import top_frames
+    from irtoolkit.fuzz.oracles import top_frames
 
     log = """
   File "<unknown>", line 0, in tvm::ffi::Optional<tvm::ffi::VisitInterrupt, void> tvm::ObjectVisitor::DispatchNode<tvm::tirx::StmtExprVisitor, tvm::tirx::ForNode>(tvm::ffi::Object const*)
@@ -98,7 +98,7 @@ def test_frames_skip_visitor_machinery_and_templates():
 
 
 def test_build_gate_builds_each_lowered_module_once_and_samples_the_rest():
-    from fuzz.novelty import BuildGate, SeenSet
+    from irtoolkit.fuzz.novelty import BuildGate, SeenSet
 
     lowered, semantic = SeenSet(None), SeenSet(None)
     new_cov = [False]
@@ -123,7 +123,7 @@ def test_build_gate_builds_each_lowered_module_once_and_samples_the_rest():
 
 
 def test_condition_drops_buffer_and_variable_names():
-    from fuzz.oracles import condition
+    from irtoolkit.fuzz.oracles import condition
 
     # two ill-formed outputs of one CompactBufferAllocation fault (a 10-minute campaign, seed 5)
     a = "InternalError: TIR is ill-formed: buffer index_var_0 is used at <root>.body.block.body.seq[3]"
@@ -144,25 +144,25 @@ def test_fuzz_without_tvm_names_the_extra_and_writes_nothing(tmp_path):
     for args in (["--time", "5s", "--out", "camp"], ["--time", "5s", "--out", "camp", "--ray", "auto"]):
         r = _without_tvm(f"from irtools.cli import main; sys.exit(main({['fuzz', *args]!r}))", tmp_path)
         assert r.returncode == 1 and r.stdout == ""
-        assert r.stderr == "irtools fuzz: error: TVM is not installed: pip install 'irtools[tvm]'\n"
+        assert r.stderr == "irtools fuzz: error: TVM is not installed: pip install 'irtoolkit[tvm]'\n"
         assert not (tmp_path / "camp").exists()   # checked before --out is made: the rerun is not refused
 
 
 def test_tvm_cost_model_without_tvm_says_what_to_install(tmp_path):
-    r = _without_tvm("import costmodel.integrations.tvm", tmp_path)
+    r = _without_tvm("import irtoolkit.costmodel.integrations.tvm", tmp_path)
     assert r.returncode == 1
     assert r.stderr.splitlines()[-1] == \
-        "ImportError: costmodel.integrations.tvm needs TVM: pip install 'irtools[tvm]'"
+        "ImportError: irtoolkit.costmodel.integrations.tvm needs TVM: pip install 'irtoolkit[tvm]'"
     assert "ModuleNotFoundError" not in r.stderr
     # the rest of the cost model does not need TVM
-    r = _without_tvm("import costmodel, costmodel.features; print('ok')", tmp_path)
+    r = _without_tvm("import irtoolkit.costmodel, irtoolkit.costmodel.features; print('ok')", tmp_path)
     assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
 
 
 def test_status_line_counts_unique_findings_and_hits_apart():
     from types import SimpleNamespace
 
-    from fuzz.engine import Campaign, Stats
+    from irtoolkit.fuzz.engine import Campaign, Stats
 
     st = Stats(execs=120, findings=3, finding_hits=41, crashes=9, hangs=2)
     camp = SimpleNamespace(stats=st, semantic=set(), corpus=[], elapsed=lambda: 12.0,

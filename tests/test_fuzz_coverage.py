@@ -22,7 +22,7 @@ int f_never(int a) { return a - 1; }
 
 CHILD = r"""
 import ctypes, os, sys
-from fuzz.coverage.tracer import Tracer, scan
+from irtoolkit.fuzz.coverage.tracer import Tracer, scan
 lib_path = sys.argv[1]
 lib = ctypes.CDLL(lib_path)
 table = scan(lib_path)
@@ -62,7 +62,7 @@ def _nm(so: Path) -> dict[str, int]:
 
 
 def test_scan_lists_every_function_start(covlib):
-    from fuzz.coverage.tracer import scan
+    from irtoolkit.fuzz.coverage.tracer import scan
 
     table = scan(covlib)
     syms = _nm(covlib)
@@ -72,7 +72,7 @@ def test_scan_lists_every_function_start(covlib):
 
 
 def test_scan_rejects_non_elf(tmp_path):
-    from fuzz.coverage.tracer import CoverageError, scan
+    from irtoolkit.fuzz.coverage.tracer import CoverageError, scan
 
     bad = tmp_path / "not.so"
     bad.write_bytes(b"\x7fELF" + b"\0" * 10)
@@ -108,7 +108,7 @@ import os
 os.environ["TVM_NUM_THREADS"] = "1"
 import tvm
 from tvm import te
-from fuzz.coverage.tracer import Tracer
+from irtoolkit.fuzz.coverage.tracer import Tracer
 tr = Tracer("libtvm_compiler.so", None)
 def work():
     A = te.placeholder((8, 8), name="A")

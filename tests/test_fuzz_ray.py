@@ -43,8 +43,8 @@ def cluster():
 def seeded(out: Path) -> Path:
     from test_fuzz_triage import cast_case
 
-    from fuzz.engine import _id
-    from fuzz.tvm import passes as P
+    from irtoolkit.fuzz.engine import _id
+    from irtoolkit.fuzz.tvm import passes as P
 
     text, passes = cast_case("int8", 255), P.to_json(P.default_pipeline())
     cid = _id(text, passes)
@@ -90,7 +90,7 @@ def check_merged(out: Path, st: dict) -> None:
 
 
 def test_two_nodes_merge_into_one_folder_then_resume(cluster, tmp_path):
-    from fuzz.engine import Campaign
+    from irtoolkit.fuzz.engine import Campaign
 
     out = seeded(tmp_path / "camp")
     camp = Campaign(out, seed=3, workers=2, resume=True, ray=cluster.address, replay_findings=False,
@@ -117,7 +117,7 @@ def test_two_nodes_merge_into_one_folder_then_resume(cluster, tmp_path):
     assert all(after[n] == f for n, f in before.items())
     assert corpus <= {p.name for p in (out / "corpus").iterdir()}
     check_merged(out, st2)
-    from fuzz.report import write_report
+    from irtoolkit.fuzz.report import write_report
 
     page = write_report(out).read_text()   # the report of a Ray campaign is the same page, workers listed
     assert "where each ran" in page and all(w["node"] in page for w in st2["workers"].values())
@@ -135,7 +135,7 @@ def test_too_many_workers_is_refused_before_the_folder_is_made(cluster, tmp_path
 def test_killed_actor_and_lost_node_lose_no_finding(cluster, tmp_path):
     """SIGKILL one actor's process mid-campaign (Ray restarts it), then take the other's node away:
     every finding reported before stays as it was, and the campaign goes on and ends cleanly."""
-    from fuzz.engine import Campaign
+    from irtoolkit.fuzz.engine import Campaign
 
     out = seeded(tmp_path / "camp")
     camp = Campaign(out, seed=4, workers=2, resume=True, ray=cluster.address, replay_findings=False,

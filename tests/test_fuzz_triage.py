@@ -12,10 +12,10 @@ import pytest
 pytestmark = pytest.mark.tvm
 tvm = pytest.importorskip("tvm")
 
-from fuzz import findings as F  # noqa: E402
-from fuzz.oracles import classify  # noqa: E402
-from fuzz.tvm import passes as P  # noqa: E402
-from fuzz.tvm.execute import random_args, run_case  # noqa: E402
+from irtoolkit.fuzz import findings as F  # noqa: E402
+from irtoolkit.fuzz.oracles import classify  # noqa: E402
+from irtoolkit.fuzz.tvm import passes as P  # noqa: E402
+from irtoolkit.fuzz.tvm.execute import random_args, run_case  # noqa: E402
 
 OK = {"kind": "exit", "code": 0}
 
@@ -73,7 +73,7 @@ def _run(text, names):
 
 @pytest.fixture(scope="module")
 def seeds():
-    from fuzz.tvm.seeds import build_seeds
+    from irtoolkit.fuzz.tvm.seeds import build_seeds
 
     return {s.name: s for s in build_seeds()}
 
@@ -207,7 +207,7 @@ def test_ub_walk_reads_asserts_and_lets():
     """The walk knows AssertStmt/LetStmt: a UB-free program with them is compared, not "walk failed"."""
     import tvm
 
-    from fuzz.tvm.execute import ub_reasons
+    from irtoolkit.fuzz.tvm.execute import ub_reasons
 
     mod = tvm.script.from_source(ASSERT_LET)
     func = next(iter(mod.functions.values())) if hasattr(mod, "functions") else mod
@@ -251,4 +251,5 @@ def test_report_is_upstream_ready(tmp_path):
                    "apache-tvm-ffi", "os:", "Search hint", "s_tir.StmtSimplify", "Check failed"):
         assert needle in md, needle
     src = (path / "reproducer.py").read_text()
-    assert "import fuzz" not in src and "from fuzz" not in src and "case.tir" not in src
+    assert "import irtoolkit" not in src and "from irtoolkit" not in src and "case.tir" not in src
+    assert "import fuzz" not in src and "from fuzz" not in src   # rename: keep (the old name neither)

@@ -42,7 +42,7 @@ def main(X: T.Buffer((1, 3, 9, 9), "float32"), pool_avg: T.Buffer((1, 3, 3, 3), 
 
 @pytest.fixture(scope="module")
 def seeds():
-    from fuzz.tvm.seeds import build_seeds
+    from irtoolkit.fuzz.tvm.seeds import build_seeds
 
     return build_seeds()
 
@@ -55,7 +55,7 @@ def test_seeds_round_trip(seeds):
 
 
 def test_ir_mutations_print_and_parse_back(seeds):
-    from fuzz.mutate.ir import mutate, parse
+    from irtoolkit.fuzz.mutate.ir import mutate, parse
 
     changed = 0
     for k, s in enumerate(seeds):
@@ -69,8 +69,8 @@ def test_ir_mutations_print_and_parse_back(seeds):
 def test_schedule_primitives_reshape_loops_and_print_back(seeds):
     import random
 
-    from fuzz.mutate.ir import parse
-    from fuzz.mutate.schedule import schedule_step
+    from irtoolkit.fuzz.mutate.ir import parse
+    from irtoolkit.fuzz.mutate.schedule import schedule_step
 
     applied = 0
     for k in range(40):
@@ -84,7 +84,7 @@ def test_schedule_primitives_reshape_loops_and_print_back(seeds):
 
 @pytest.fixture(scope="module")
 def pool():
-    from fuzz.worker import WorkerPool
+    from irtoolkit.fuzz.worker import WorkerPool
 
     p = WorkerPool(1, bitmap=None, coverage=False)
     yield p
@@ -92,7 +92,7 @@ def pool():
 
 
 def _req(seed, **kw):
-    from fuzz.tvm import passes as P
+    from irtoolkit.fuzz.tvm import passes as P
 
     r = {"id": 1, "text": seed.script, "passes": P.to_json(P.default_pipeline()), "seed": 5,
          "seed_name": seed.name, "ir_mutations": 0, "timeout": 60}
@@ -101,7 +101,7 @@ def _req(seed, **kw):
 
 
 def test_crashing_child_never_takes_the_server_down(pool, seeds):
-    from fuzz.oracles import classify
+    from irtoolkit.fuzz.oracles import classify
 
     pool.submit(0, _req(seeds[0], inject_signal=int(signal.SIGSEGV)))
     (_, rep), = pool.collect(timeout=120)
@@ -120,8 +120,8 @@ def test_crashing_child_never_takes_the_server_down(pool, seeds):
 
 def test_real_tvm_segfault_is_isolated_and_classified(pool, seeds):
     """NarrowDataType on block-form TIR segfaults inside TVM 0.27 (found by a campaign)."""
-    from fuzz.oracles import classify
-    from fuzz.tvm import passes as P
+    from irtoolkit.fuzz.oracles import classify
+    from irtoolkit.fuzz.tvm import passes as P
 
     pool.submit(0, _req(seeds[1], passes=P.to_json([P.call("tirx.NarrowDataType", target_bits=32)])))
     (_, rep), = pool.collect(timeout=120)
@@ -147,10 +147,10 @@ def test_numpy_differential_on_seeds(pool, seeds):
 def test_reducer_keeps_the_signature(tmp_path, pool):
     from test_fuzz_triage import cast_case
 
-    from fuzz import findings as F
-    from fuzz.oracles import classify
-    from fuzz.reduce import reduce_finding
-    from fuzz.tvm import passes as P
+    from irtoolkit.fuzz import findings as F
+    from irtoolkit.fuzz.oracles import classify
+    from irtoolkit.fuzz.reduce import reduce_finding
+    from irtoolkit.fuzz.tvm import passes as P
 
     # a real bug (StmtSimplify folds an out-of-range cast into an IntImm that fails its own check),
     # on a lowering order padded with passes that play no part in it
@@ -238,7 +238,7 @@ def main(X: T.Buffer((10, 6), "float32"), Y: T.Buffer((6,), "float32")):
 
 
 def test_racy_programs_are_kept_out_of_the_differential(seeds):
-    from fuzz.tvm.execute import racy
+    from irtoolkit.fuzz.tvm.execute import racy
 
     assert not any(racy(tvm.script.from_source(s.script)) for s in seeds)
     assert not racy(tvm.script.from_source(REDUCTION.replace("KIND", "T.serial")))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from costmodel import tools
+from irtoolkit.costmodel import tools
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("gpu_dynamic_labels", ROOT / "benchmarks" / "gpu_dynamic_labels.py")
@@ -36,7 +36,7 @@ def bundle(tmp_path_factory) -> Path:
 
 
 def test_bundle_kernels_are_launchable_as_described(bundle):
-    from costmodel.dataset import tvmgen
+    from irtoolkit.costmodel.dataset import tvmgen
 
     m = json.loads((bundle / "manifest.json").read_text())
     assert len(m["kernels"]) >= 4

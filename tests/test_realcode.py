@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import need_tool
 
-from costmodel.dataset.realcode import corpus, debian, label, stats
+from irtoolkit.costmodel.dataset.realcode import corpus, debian, label, stats
 
 pytestmark = pytest.mark.slow
 
@@ -93,7 +93,7 @@ def test_labels_equal_llc_and_bodies_hash(tmp_path):
     yaml = tmp_path / "r.yaml"
     subprocess.run([need_tool("llc-22"), "-O2", "-pass-remarks-analysis=asm-printer", f"-pass-remarks-output={yaml}",
                     "-filetype=obj", str(ll), "-o", str(tmp_path / "t.o")], check=True)
-    from costmodel.dataset.labellers import parse_remarks, remarks_to_labels
+    from irtoolkit.costmodel.dataset.labellers import parse_remarks, remarks_to_labels
 
     want = remarks_to_labels(parse_remarks(yaml.read_text()))["twice"]["machine_instructions"]
     assert by_fn["twice"]["machine_instructions"] == want > 0
@@ -161,8 +161,8 @@ def test_debian_package_on_two_nodes_then_resume(tmp_path, two_node_cluster):
     assert st["packages"] == {"attempted": 2, "built": 1, "failed": 1, "labelled": 1}
     assert st["by_language"]["c"]["functions"] >= len({r["function"] for r in fn}) > 0
     # the evaluation reads the same folder: features cached per package, baselines in the same run
-    import costmodel
-    from costmodel.dataset.realcode import evaluate
+    from irtoolkit import costmodel
+    from irtoolkit.costmodel.dataset.realcode import evaluate
 
     rows, X = evaluate.load(out)
     assert rows and X.shape == (len(rows), len(evaluate.FEATURE_NAMES))
@@ -179,7 +179,7 @@ def test_hung_build_is_recorded(tmp_path, two_node_cluster):
 
 
 def test_best_constant_is_the_mape_minimiser():
-    from costmodel.dataset.realcode.evaluate import best_constant
+    from irtoolkit.costmodel.dataset.realcode.evaluate import best_constant
 
     rng = np.random.default_rng(3)
     x = rng.integers(1, 400, 300).astype(float)
@@ -192,7 +192,7 @@ def test_best_constant_is_the_mape_minimiser():
 
 def _fake_package(root: Path, name: str, seeds: range) -> None:
     """A corpus package made of generated C programs, labelled as a built package is."""
-    from costmodel.dataset import cgen
+    from irtoolkit.costmodel.dataset import cgen
 
     need_tool("clang-22")
     mods = []
@@ -216,8 +216,8 @@ def _fake_package(root: Path, name: str, seeds: range) -> None:
 
 def test_train_default_fits_real_rows_and_evaluates_unseen_packages(tmp_path):
     """--realcode: the training packages join the fit, the test packages are scored apart."""
-    from costmodel import train_default
-    from costmodel.dataset.realcode import evaluate
+    from irtoolkit.costmodel import train_default
+    from irtoolkit.costmodel.dataset.realcode import evaluate
 
     names = [f"pkg{i}" for i in range(40)]
     test_side = [n for n in names if evaluate.package_side(n)][:2]

@@ -66,7 +66,7 @@ def test_report_page_is_for_people(campaign):
 
 def test_report_renders_in_a_headless_browser(campaign, tmp_path):
     exe = chromium()
-    from fuzz.report import write_report
+    from irtoolkit.fuzz.report import write_report
 
     page = write_report(campaign)
     # the browser measures the plots: each image's natural and laid-out size, written into the DOM

@@ -34,7 +34,7 @@ def installed(tmp_path_factory):
     dist = tmp / "dist"
     r = sh(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", dist, src)
     assert r.returncode == 0, r.stderr[-3000:]
-    (wheel,) = dist.glob("irtools-*.whl")
+    (wheel,) = dist.glob("irtoolkit-*.whl")   # the distribution's name (irtools is taken on PyPI)
     venv = tmp / "venv"
     r = sh(sys.executable, "-m", "venv", venv)
     assert r.returncode == 0, r.stderr
@@ -56,8 +56,14 @@ def test_wheel_holds_the_demo_data_and_the_model(installed):
     wheel, _, _ = installed
     names = set(zipfile.ZipFile(wheel).namelist())
     for want in ("irtools/data/mlir/matmul_linalg.mlir", "irtools/data/c/sort.c",
-                 "costmodel/models/default/manifest.json", "costmodel/models/default/spills.point.txt.gz"):
+                 "irtoolkit/costmodel/models/default/manifest.json",
+                 "irtoolkit/costmodel/models/default/spills.point.txt.gz",
+                 "irtoolkit/fuzz/cli.py", "irtoolkit/costmodel/cli.py"):
         assert want in names, want
+    # the apps live under the irtoolkit namespace package (no __init__.py of its own), nowhere else
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"irtools", "irtoolkit"}, tops
+    assert "irtoolkit/__init__.py" not in names
     assert any(n.startswith("irtools/") and n.endswith(".so") for n in names), "the C core is not built in"
     assert "irtools/demo.py" not in names          # the demo lives outside the library
 
@@ -69,6 +75,14 @@ def test_base_install_parses_describes_and_predicts(installed):
                            "from irtools.examples import mlir_sources; print(mlir_sources()[0])"],
                           capture_output=True, text=True, cwd=work).stdout.strip()
     assert data.startswith(str(venv)) and Path(data).is_file()   # the data came with the wheel
+    r = subprocess.run([str(venv / "bin" / "python"), "-c",
+                        "import importlib.util as u, irtoolkit.costmodel, irtoolkit.fuzz.cli; "
+                        "print(irtoolkit.costmodel.__file__, u.find_spec('costmodel'), u.find_spec('fuzz'))"],
+                       capture_output=True, text=True, cwd=work)
+    assert r.returncode == 0, r.stderr
+    model_pkg, old_costmodel, old_fuzz = r.stdout.split()
+    assert model_pkg.startswith(str(venv))
+    assert model_pkg.endswith("/irtoolkit/costmodel/__init__.py") and old_costmodel == old_fuzz == "None"
     r = run(installed, "parse", data)
     assert r.returncode == 0 and r.stdout == "", r.stderr
     r = run(installed, "stats", "--json", data)
@@ -86,5 +100,5 @@ def test_base_install_names_the_extra_fuzz_needs(installed):
     _, _, work = installed
     r = run(installed, "fuzz", "--time", "5s", "--out", "camp")
     assert r.returncode == 1 and r.stdout == ""
-    assert r.stderr == "irtools fuzz: error: TVM is not installed: pip install 'irtools[tvm]'\n"
+    assert r.stderr == "irtools fuzz: error: TVM is not installed: pip install 'irtoolkit[tvm]'\n"
     assert not (work / "camp").exists()   # nothing written before the check

@@ -10,8 +10,8 @@ A shard that exists is done and is skipped on the next run, so an interrupted bu
 stopped.  Rows carry the origin program (the unit the evaluation splits by), the compile
 configuration, the IR file and hash, the labels and, per target, the tool/version/target that made it;
 ``missing`` says why a function has no value for a target it was labelled for (e.g. no loops for
-``mca_inner_loop_rthroughput``).  ``costmodel.dataset.relabel`` adds a new labeller's targets to an
-existing dataset.  Dynamic builds also time each kernel (``latency_ns``, ``costmodel.dataset.latency``)
+``mca_inner_loop_rthroughput``).  ``irtoolkit.costmodel.dataset.relabel`` adds a new labeller's targets to an
+existing dataset.  Dynamic builds also time each kernel (``latency_ns``, ``irtoolkit.costmodel.dataset.latency``)
 and keep that labeller's noise-floor measurements in ``row["noise"]``.
 """
 
@@ -30,6 +30,16 @@ from .rows import SCHEMA, load_rows, remove, shard_path, static_labels  # noqa: 
 from .sources import SOURCES
 
 _SETTINGS = ("generator", "per_shard", "configs_per_program", "dynamic", "seed_offset")
+
+
+def _settings(meta: dict) -> dict:
+    """What must agree between a dataset's meta.json and a build that resumes it."""
+    s = {k: meta.get(k, 0 if k == "seed_offset" else None) for k in _SETTINGS}
+    # a dataset built before the apps moved under irtoolkit (#18) names its generator by the old path,
+    # costmodel.dataset.cgen and so on (rename: keep)
+    if isinstance(s["generator"], str) and s["generator"].startswith("costmodel."):
+        s["generator"] = "irtoolkit." + s["generator"]
+    return s
 
 
 def _build_shard(args: tuple[str, int, int, int, bool, int, str]) -> tuple[int, int, list[str]]:
@@ -84,7 +94,7 @@ def build(out: str | os.PathLike, *, shards: int, per_shard: int = 4, configs_pe
     meta_path = outp / "meta.json"
     if meta_path.exists():
         old = json.loads(meta_path.read_text())
-        if {k: old.get(k, 0 if k == "seed_offset" else None) for k in _SETTINGS} != {k: meta[k] for k in _SETTINGS}:
+        if _settings(old) != _settings(meta):
             raise IrtoolsError(f"{outp} was built with other settings ({old}); use another folder")
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     todo = [i for i in range(shards) if not shard_path(outp, i).exists()]

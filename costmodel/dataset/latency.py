@@ -44,7 +44,7 @@ Noise floor, measured per row (``row["noise"]["latency_ns"]``, the one place it 
 - ``process_best_ns``: every process's best, in run order; ``rerun_ns``: the label's estimator over the
   other half of the processes.  :func:`noise_floor` turns these into the label-to-label MAPE, the floor
   below which no model's MAPE on ``latency_ns`` means anything; :func:`compare_labellings` compares two
-  whole labellings (``relabel --redo`` on a copy; ``python -m costmodel.dataset.latency A --against B``).
+  whole labellings (``relabel --redo`` on a copy; ``python -m irtoolkit.costmodel.dataset.latency A --against B``).
 
 Labels are of this machine at the load it had when labelled (the provenance names the CPU); the floor
 is what it is, and it is reported, not assumed.
@@ -235,7 +235,7 @@ class LatencyLabeller:
     apart (see the module docstring for why: one process sees one state of a machine that flips
     between fast and slow ones, and the minimum over processes spread in time is the undisturbed time).
 
-    ``label_many`` is what ``costmodel.dataset.relabel`` calls with a shard's modules and their rows (the
+    ``label_many`` is what ``irtoolkit.costmodel.dataset.relabel`` calls with a shard's modules and their rows (the
     rows name the program); ``label`` does one module, ``label_program`` takes the program and object.
     """
     name = "latency"
@@ -422,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .rows import load_rows
 
-    ap = argparse.ArgumentParser(prog="python -m costmodel.dataset.latency",
+    ap = argparse.ArgumentParser(prog="python -m irtoolkit.costmodel.dataset.latency",
                                  description="latency_ns noise floor of a labelled dataset (its rows' second "
                                              "runs), or of two labellings of the same dataset (--against)")
     ap.add_argument("dataset")

@@ -270,7 +270,7 @@ def producer(cfg: dict) -> dict:
 def transfer_mape(path, model=None, targets=("machine_instructions", "text_bytes")) -> dict:
     """How the (C/TVM-trained) model does on an MLIR dataset: MAPE per target over every row with a
     positive label, and the share of functions it flags as out of distribution."""
-    import costmodel
+    from irtoolkit import costmodel
 
     from .rows import load_rows
 

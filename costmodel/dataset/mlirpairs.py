@@ -1,7 +1,7 @@
 """Source-level pairs for the MLIR cost model: (high-level MLIR function, lowering pipeline) → labels of
 the lowered code.
 
-:mod:`costmodel.dataset.mlirgen` stores only the lowered LLVM IR; a model that is to price MLIR *before*
+:mod:`irtoolkit.costmodel.dataset.mlirgen` stores only the lowered LLVM IR; a model that is to price MLIR *before*
 lowering needs the MLIR text and the pipeline as its input.  Each row here is one ``func.func`` of a
 generated program under one pipeline, with the static labels llc-22 gives the lowered function
 (machine instructions, ``.text`` bytes, spills, reloads, stack bytes).
@@ -16,9 +16,9 @@ The build is resumable: one JSON-lines shard per block of programs, written atom
 exists is not rebuilt.  Rejected lowerings (mlir-opt-22 crashes on some tile × vector × unroll
 combinations) are recorded in the shard's ``.errors.json``, never lost silently.
 
-    python -m costmodel.dataset.mlirpairs build build/mlirpairs --programs 200 --configs 10
-    python -m costmodel.dataset.mlirpairs ranking build/mlirrank --programs 10 --configs 20
-    python -m costmodel.dataset.mlirpairs corpus build/mlircorpus
+    python -m irtoolkit.costmodel.dataset.mlirpairs build build/mlirpairs --programs 200 --configs 10
+    python -m irtoolkit.costmodel.dataset.mlirpairs ranking build/mlirrank --programs 10 --configs 20
+    python -m irtoolkit.costmodel.dataset.mlirpairs corpus build/mlircorpus
 """
 
 from __future__ import annotations
@@ -388,7 +388,7 @@ def build(out: str | os.PathLike, *, programs: int, configs: int, first_seed: in
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    meta = {"generator": "costmodel.dataset.mlirpairs", "first_seed": first_seed, "programs": programs,
+    meta = {"generator": "irtoolkit.costmodel.dataset.mlirpairs", "first_seed": first_seed, "programs": programs,
             "configs": configs, "kernels": kernels, "families": list(families), "dynamic": dynamic,
             "tools": {t: tools.version(t) for t in ("mlir-opt-22", "mlir-translate-22", "llc-22", "llvm-nm-22")},
             "targets": list(STATIC_TARGETS)}
@@ -497,7 +497,7 @@ def build_corpus(root: str | os.PathLike, out: str | os.PathLike, *, pipe: str =
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m costmodel.dataset.mlirpairs", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m irtoolkit.costmodel.dataset.mlirpairs", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name in ("build", "ranking"):
         p = sub.add_parser(name)

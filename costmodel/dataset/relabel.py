@@ -1,18 +1,18 @@
 """Adding a label to a dataset that already exists, shard by shard, without rebuilding it.
 
-    .venv/bin/python -m costmodel.dataset.relabel build/costmodel-dataset --labeller mca [--jobs 2]
+    .venv/bin/python -m irtoolkit.costmodel.dataset.relabel build/costmodel-dataset --labeller mca [--jobs 2]
 
 Each shard's rows are labelled from the IR modules they name (``ir/*.ll``, kept by the build for
 exactly this), and the shard is rewritten atomically with the new label, its provenance, or the
 reason it is absent (``row["missing"][target]``).  A shard whose rows all have the label or a reason
 is done and skipped, so an interrupted run resumes, and a second run does nothing.
 
-``--labeller latency`` (``costmodel.dataset.latency``) runs the programs: it is handed each shard's
+``--labeller latency`` (``irtoolkit.costmodel.dataset.latency``) runs the programs: it is handed each shard's
 modules with their rows at once (``label_many``: ``origin`` is ``cgen_<seed>``, and the timed runs of
 the shard's modules are interleaved), and writes its noise-floor measurements to
 ``row["noise"]["latency_ns"]``.  Use ``--jobs 1``: two timing processes on two cores disturb each other.
 ``--redo`` labels every row again (on a copy: a second labelling, to compare with the first using
-``python -m costmodel.dataset.latency DATASET --against COPY``).
+``python -m irtoolkit.costmodel.dataset.latency DATASET --against COPY``).
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def relabel(path: str | os.PathLike, *, labeller: str = McaLoopLabeller.name, jo
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m costmodel.dataset.relabel", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m irtoolkit.costmodel.dataset.relabel", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dataset", help="dataset folder (meta.json, ir/, shards/)")
     ap.add_argument("--labeller", default=McaLoopLabeller.name, choices=sorted(LABELLERS))

@@ -3,7 +3,7 @@ recipe that makes the rows of one seed.  ``build`` looks sources up here (no ``i
 a new source is one :class:`Source` entry.
 
 Labellers are named once, by their ``name`` attribute (``llc_static``, ``mca_loops``,
-``callgrind_dynamic``, ``latency``, ``ptxas_gpu``): ``costmodel.targets`` and ``relabel`` use the same
+``callgrind_dynamic``, ``latency``, ``ptxas_gpu``): ``irtoolkit.costmodel.targets`` and ``relabel`` use the same
 names.
 """
 
@@ -159,9 +159,9 @@ class Source:
 
 
 SOURCES: dict[str, Source] = {s.name: s for s in (
-    Source("cgen", "costmodel.dataset.cgen", cgen_rows, ("clang-22", *STATIC_TOOLS), ("valgrind",)),
-    Source("tvm-cuda", "costmodel.dataset.tvmgen", tvm_cuda_rows, ("clang-22", "llc-22", "ptxas")),
-    Source("tvm-llvm", "costmodel.dataset.tvmcpu", tvm_llvm_rows, ("clang-22", *STATIC_TOOLS), ("valgrind",)),
-    Source("mlir", "costmodel.dataset.mlirgen", mlir_rows, ("mlir-opt-22", "mlir-translate-22", *STATIC_TOOLS),
+    Source("cgen", "irtoolkit.costmodel.dataset.cgen", cgen_rows, ("clang-22", *STATIC_TOOLS), ("valgrind",)),
+    Source("tvm-cuda", "irtoolkit.costmodel.dataset.tvmgen", tvm_cuda_rows, ("clang-22", "llc-22", "ptxas")),
+    Source("tvm-llvm", "irtoolkit.costmodel.dataset.tvmcpu", tvm_llvm_rows, ("clang-22", *STATIC_TOOLS), ("valgrind",)),
+    Source("mlir", "irtoolkit.costmodel.dataset.mlirgen", mlir_rows, ("mlir-opt-22", "mlir-translate-22", *STATIC_TOOLS),
            static_only=True),
 )}

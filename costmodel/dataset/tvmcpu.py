@@ -5,7 +5,7 @@ The schedules are the ones a MetaSchedule tuning run explores: ``PostOrderApply`
 CPU schedule rules makes the design space, its sampling instructions (tile sizes, compute locations,
 parallel extent, unroll depth) draw their decisions from the sample's seed, and the default
 postprocessors turn the annotations into parallel, vectorised and unrolled loops.  So the rows describe
-the IR our MetaSchedule cost model (:mod:`costmodel.integrations.tvm`) reads during tuning.
+the IR our MetaSchedule cost model (:mod:`irtoolkit.costmodel.integrations.tvm`) reads during tuning.
 
 Rows are the kernel functions: ``main_compute_`` and the ``__tvm_parallel_lambda*`` bodies of its
 parallel loops (TVM's FFI argument checking and error glue is left out, as the MetaSchedule model
@@ -34,7 +34,7 @@ GLUE_PREFIXES = ("__tvm_ffi_", "__tvm_set_raised", "__truncsfhf2", "__extendhfsf
 ENTRY = "main_compute_"
 TIMEOUT_S = 120      # a schedule whose serial run takes longer under valgrind is skipped
 MCPUS = ("x86-64", "x86-64", "x86-64-v2", "x86-64-v3")
-# the shapes the tuning comparison tunes (costmodel.integrations.tvm_tuning) are never generated, so its
+# the shapes the tuning comparison tunes (irtoolkit.costmodel.integrations.tvm_tuning) are never generated, so its
 # prior has not seen the exact programs it ranks
 _TUNED = {("matmul", (128, 128, 128)), ("bmm", (4, 64, 64, 64)), ("conv2d", (16, 16, 28, 3)),
           ("softmax", (128, 256)), ("layernorm", (128, 256))}

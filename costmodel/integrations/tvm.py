@@ -2,15 +2,15 @@
 
 Each candidate schedule is lowered by ``tvm.compile`` for the tuning target when that target is LLVM;
 its kernel functions' LLVM IR, read by ``irtools.parse_llvm``, gives the cost-model features (the same
-:mod:`costmodel.features` as everywhere else), plus hashed tokens of the TIR script.  Before any measurement the score is the shipped
+:mod:`irtoolkit.costmodel.features` as everywhere else), plus hashed tokens of the TIR script.  Before any measurement the score is the shipped
 default model's predicted instructions executed (fewer is better; the model is trained on TVM CPU
-kernels from MetaSchedule's design space too, ``costmodel.dataset.tvmcpu``), so the model ranks from
+kernels from MetaSchedule's design space too, ``irtoolkit.costmodel.dataset.tvmcpu``), so the model ranks from
 the first round; once ``update`` has seen results, a LightGBM regressor learns normalised throughput (best time of
 the workload / time), as TVM's own XGBoost model does.  ``frozen=True`` ignores updates.
 
 Saved as a folder: LightGBM text booster, ``state.json`` and the accumulated training data as ``.npz``.
 
-    from costmodel.integrations.tvm import IrtoolsCostModel
+    from irtoolkit.costmodel.integrations.tvm import IrtoolsCostModel
     ms.tune_tir(mod, target, work_dir, max_trials_global=64, cost_model=IrtoolsCostModel())
 """
 
@@ -32,7 +32,7 @@ except ModuleNotFoundError as _e:
     if _e.name is None or _e.name.split(".")[0] not in ("tvm", "tvm_ffi"):
         raise
     # one line that says what to install, instead of a bare "No module named 'tvm'" from deep inside
-    raise ImportError("costmodel.integrations.tvm needs TVM: pip install 'irtools[tvm]'",
+    raise ImportError("irtoolkit.costmodel.integrations.tvm needs TVM: pip install 'irtoolkit[tvm]'",
                       name=__name__) from None
 
 from .. import features as F

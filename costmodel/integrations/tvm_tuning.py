@@ -4,13 +4,13 @@ Every (workload, model, seed) is one run with the same trials, search strategy, 
 the cost model is the only thing that differs.  A run writes one JSON file (best latency, the best-so-far
 curve over trials, tuning time), so an interrupted comparison resumes where it stopped.
 
-    .venv/bin/python -m costmodel.integrations.tvm_tuning --all results/costmodel_tuning [--trials 32]
-    .venv/bin/python -m costmodel.integrations.tvm_tuning --one WORKLOAD MODEL SEED OUT.json
+    .venv/bin/python -m irtoolkit.costmodel.integrations.tvm_tuning --all results/costmodel_tuning [--trials 32]
+    .venv/bin/python -m irtoolkit.costmodel.integrations.tvm_tuning --one WORKLOAD MODEL SEED OUT.json
 
 ``--all`` runs every missing (workload, model, seed) in one process: MetaSchedule's first task setup
 costs over a minute of CPU (it registers the tensor intrinsics), paid once instead of per run.
 
-    .venv/bin/python -m costmodel.integrations.tvm_tuning --remeasure results/costmodel_tuning
+    .venv/bin/python -m irtoolkit.costmodel.integrations.tvm_tuning --remeasure results/costmodel_tuning
 
 ``--remeasure`` times again, on one thread, the best schedules of every finished run and writes
 ``remeasured_best_s`` into its JSON.  A latency recorded during tuning depends on the load of the

@@ -324,7 +324,7 @@ def duplicate_stmt(func, rng):
 
 
 def schedule(func, rng):
-    """One random s_tir schedule primitive (:mod:`fuzz.mutate.schedule`)."""
+    """One random s_tir schedule primitive (:mod:`irtoolkit.fuzz.mutate.schedule`)."""
     from .schedule import schedule_step
 
     return schedule_step(func, rng)

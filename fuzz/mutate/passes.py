@@ -1,6 +1,6 @@
 """Pass-list mutators: insert, delete, swap, replace, crossover, re-parameterise.
 
-Pure Python over the catalogue of :mod:`fuzz.tvm.passes`: every list they return holds only
+Pure Python over the catalogue of :mod:`irtoolkit.fuzz.tvm.passes`: every list they return holds only
 catalogue entries with catalogue parameter values (``in_catalogue``).  ``respect`` biases
 towards lists whose modelled pre-conditions hold (most of the time), so most cases reach
 codegen and the differential oracle, while the rest probe passes out of order.

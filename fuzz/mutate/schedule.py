@@ -3,7 +3,7 @@
 Schedule primitives are TVM's own semantics-preserving IR rewrites (split, fuse, reorder, cache
 stages, compute-at, inlining, rfactor, layout transforms...).  Applied at random they give the
 passes loop nests, buffers and scopes that neither the seeds nor the expression/statement
-mutators of :mod:`fuzz.mutate.ir` produce, and they run TVM's scheduling code itself.  A
+mutators of :mod:`irtoolkit.fuzz.mutate.ir` produce, and they run TVM's scheduling code itself.  A
 primitive whose checks refuse the request (``ScheduleError``) is a clean "nothing to do".
 """
 

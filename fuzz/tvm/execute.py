@@ -2,7 +2,7 @@
 
 Everything here imports TVM and is only called in a fork-server child, which may die: each
 stage is announced through ``stage(name)`` first, so the server knows where a signal struck.
-The result is a plain dict (JSON) that :mod:`fuzz.oracles` classifies.
+The result is a plain dict (JSON) that :mod:`irtoolkit.fuzz.oracles` classifies.
 """
 
 from __future__ import annotations
@@ -375,7 +375,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     ``func`` is the already parsed PrimFunc of ``text`` when the caller has it (the fork server
     parses corpus entries once, before forking).  ``fresh_ir``: the IR was mutated in this very
     case, so its code generation has never been exercised, even when the lowered TIR is the
-    default pipeline's.  ``gate`` (a :class:`fuzz.novelty.BuildGate`) may stop a case before code
+    default pipeline's.  ``gate`` (a :class:`irtoolkit.fuzz.novelty.BuildGate`) may stop a case before code
     generation (a lowered module built before, or nothing new on a case not sampled); its
     IR-level signals are collected all the same.  ``defaults`` caches the default pipeline's
     lowering and build per input function.

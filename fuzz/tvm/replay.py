@@ -1,10 +1,10 @@
 """The part of a case's execution that a reproducer replays: pass construction, lowering, build,
 inputs, run, comparison.  Needs only ``tvm`` and ``numpy``.
 
-:mod:`fuzz.tvm.execute` calls these functions, and :func:`fuzz.findings.reproducer_source`
+:mod:`irtoolkit.fuzz.tvm.execute` calls these functions, and :func:`irtoolkit.fuzz.findings.reproducer_source`
 inlines this very file into each ``reproducer.py``: the replay cannot drift from the run that
 found the bug (it once did: a hand-written copy of ``random_args`` had no bool branch).
-Keep it free of imports from ``fuzz``.
+Keep it free of imports from ``irtoolkit.fuzz``.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 import sys, json, hashlib
 import numpy as np
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
-from costmodel.model import CostModel
-from costmodel.features import FEATURE_NAMES
-from costmodel.dataset.realcode.evaluate import best_constant
+from irtoolkit.costmodel.model import CostModel
+from irtoolkit.costmodel.features import FEATURE_NAMES
+from irtoolkit.costmodel.dataset.realcode.evaluate import best_constant
 sys.path.insert(0, ".")
 from proto import EXTRA
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from costmodel.dataset.realcode import evaluate as E
-from costmodel.features import FEATURE_NAMES
-from costmodel.model import CostModel
+from irtoolkit.costmodel.dataset.realcode import evaluate as E
+from irtoolkit.costmodel.features import FEATURE_NAMES
+from irtoolkit.costmodel.model import CostModel
 
 root, K = Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 4
 t0 = time.time()

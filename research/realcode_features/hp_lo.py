@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from costmodel.dataset.realcode import evaluate as E
-from costmodel.features import FEATURE_NAMES
-from costmodel.model import CostModel
+from irtoolkit.costmodel.dataset.realcode import evaluate as E
+from irtoolkit.costmodel.features import FEATURE_NAMES
+from irtoolkit.costmodel.model import CostModel
 
 R, X = E.load(Path(sys.argv[1]))
 keep = ~np.isnan(X[:, FEATURE_NAMES.index("ir.fp.TotalInstructionCount")])

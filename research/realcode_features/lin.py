@@ -1,9 +1,9 @@
 import sys, json, hashlib, numpy as np
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2])); sys.path.insert(0, ".")
 from scipy.optimize import nnls
-from costmodel.model import CostModel
-from costmodel.features import FEATURE_NAMES
-from costmodel.dataset.realcode.evaluate import best_constant
+from irtoolkit.costmodel.model import CostModel
+from irtoolkit.costmodel.features import FEATURE_NAMES
+from irtoolkit.costmodel.dataset.realcode.evaluate import best_constant
 from proto import EXTRA
 z = np.load("all.npz"); Xb, Xe = z["X"], z["Xe"]; R = json.load(open("rows.json"))
 E2 = np.load("est2.npy")

@@ -1,7 +1,7 @@
 import sys, json, hashlib, numpy as np
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2])); sys.path.insert(0, ".")
-from costmodel.model import CostModel
-from costmodel.features import FEATURE_NAMES
+from irtoolkit.costmodel.model import CostModel
+from irtoolkit.costmodel.features import FEATURE_NAMES
 from proto import EXTRA
 z = np.load("all.npz"); X = np.hstack([z["X"], z["Xe"]]); names = list(FEATURE_NAMES) + EXTRA
 R = json.load(open("rows.json"))

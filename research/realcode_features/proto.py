@@ -7,8 +7,8 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
 import irtools
 from irtools.ir.llvm import module as M
-from costmodel.dataset.realcode import evaluate as E
-from costmodel.features import FEATURE_NAMES
+from irtoolkit.costmodel.dataset.realcode import evaluate as E
+from irtoolkit.costmodel.features import FEATURE_NAMES
 
 FREE_INTR = ("llvm.lifetime.", "llvm.dbg.", "llvm.assume", "llvm.experimental.noalias.scope.decl",
              "llvm.invariant.", "llvm.sideeffect", "llvm.pseudoprobe", "llvm.var.annotation",

@@ -8,8 +8,8 @@ import lightgbm as lgb
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from costmodel.dataset.realcode import evaluate as E
-from costmodel.features import FEATURE_NAMES
+from irtoolkit.costmodel.dataset.realcode import evaluate as E
+from irtoolkit.costmodel.features import FEATURE_NAMES
 
 R, X = E.load(Path(sys.argv[1]))
 keep = ~np.isnan(X[:, FEATURE_NAMES.index("ir.fp.TotalInstructionCount")])

@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     ap = argparse.ArgumentParser(
-        prog="python -m costmodel.dataset.realcode",
+        prog="python -m irtoolkit.costmodel.dataset.realcode",
         description="Build Debian source packages with the IR wrapper and label every function (on Ray).")
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="build and label (resumes: what is done is skipped)")

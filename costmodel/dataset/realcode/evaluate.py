@@ -173,7 +173,7 @@ def compare(root: str | Path, *, test_fraction: float = 0.3, out: str | Path | N
             model=None) -> dict:
     """``model`` (default: the shipped one) and a model fitted on the training packages alone, on the
     test packages."""
-    import costmodel
+    from irtoolkit import costmodel
 
     sp = split(root, test_fraction=test_fraction)
     (train_rows, Xtr), (test_rows, Xte) = sp["train"], sp["test"]
@@ -188,7 +188,7 @@ def compare(root: str | Path, *, test_fraction: float = 0.3, out: str | Path | N
 
 def training_rows(rows: list[dict], X: np.ndarray, targets=STATIC) -> tuple[list[dict], list[dict]]:
     """Real-code rows in the generated datasets' row form (``source`` "realcode", ``origin`` the
-    package) with their feature dicts, for :mod:`costmodel.train_default`."""
+    package) with their feature dicts, for :mod:`irtoolkit.costmodel.train_default`."""
     out, feats = [], []
     for r, x in zip(rows, X, strict=True):
         out.append({"source": "realcode", "origin": r["package"], "function": r["function"],
