@@ -16,7 +16,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define COVTRACE_ABI 2
+#define COVTRACE_ABI 3
 
 IRT_LAST_ERROR(covtrace)
 
@@ -233,7 +233,11 @@ int covtrace_module_base(const char *name_substr, uint64_t *base, char *path_out
 
 static uint8_t *g_bitmap;       /* MAP_SHARED: one byte per site, seen by every process */
 static size_t g_bitmap_len;
-static uint64_t *g_counters;    /* MAP_SHARED anonymous: [new TVM sites, new LLVM sites] of this server's children */
+static uint64_t *g_counters;    /* MAP_SHARED anonymous: [new TVM sites, new LLVM sites, current class] of this
+                                 * server's family */
+static uint8_t *g_classes;      /* MAP_SHARED: per site, the OR of the classes that were current at its hits */
+static uint8_t g_track;         /* the class every seen site is re-armed for until it has it (0: none) */
+#define CLASS_SLOT 2
 static uint64_t *g_sites;       /* runtime addresses, sorted */
 static uint8_t *g_orig;         /* original first byte of each site */
 static uint8_t *g_armed;        /* this process's image still holds 0xCC there */
@@ -274,13 +278,16 @@ static void on_trap(int sig, siginfo_t *si, void *vctx) {
     *(volatile uint8_t *)pc = g_orig[i];
     g_armed[i] = 0;
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)pc;
+    if (g_classes && g_counters && (size_t)i < g_bitmap_len)
+        __atomic_fetch_or(&g_classes[i], (uint8_t)__atomic_load_n(&g_counters[CLASS_SLOT], __ATOMIC_RELAXED),
+                          __ATOMIC_RELAXED);
     if ((size_t)i < g_bitmap_len && __atomic_exchange_n(&g_bitmap[i], 1, __ATOMIC_RELAXED) == 0 && g_counters)
         __atomic_fetch_add(&g_counters[(size_t)i < g_split ? 0 : 1], 1, __ATOMIC_RELAXED);
 }
 
-int covtrace_open_bitmap(const char *path, size_t nsites) {
-    if (g_bitmap) return fail(IRT_ESTATE, 0, "bitmap already open");
-    if (nsites == 0) return fail(IRT_ESTATE, 0, "bitmap needs at least one site");
+/* One byte per site, MAP_SHARED: from a file when `path` is given, else anonymous (shared with
+ * children forked later). */
+static int map_sites(const char *path, size_t nsites, uint8_t **out) {
     void *p;
     if (path) {
         int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -296,10 +303,31 @@ int covtrace_open_bitmap(const char *path, size_t nsites) {
         p = mmap(NULL, nsites, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     }
     if (p == MAP_FAILED) return fail(IRT_EIO, errno, "cannot map bitmap: %s", strerror(errno));
-    g_bitmap = p;
-    g_bitmap_len = nsites;
+    *out = p;
     return IRT_OK;
 }
+
+int covtrace_open_bitmap(const char *path, size_t nsites) {
+    if (g_bitmap) return fail(IRT_ESTATE, 0, "bitmap already open");
+    if (nsites == 0) return fail(IRT_ESTATE, 0, "bitmap needs at least one site");
+    int rc = map_sites(path, nsites, &g_bitmap);
+    if (rc == IRT_OK) g_bitmap_len = nsites;
+    return rc;
+}
+
+int covtrace_open_classes(const char *path, uint8_t track) {
+    if (!g_bitmap) return fail(IRT_ESTATE, 0, "covtrace_open_bitmap() must come first");
+    if (g_classes) return fail(IRT_ESTATE, 0, "class map already open");
+    int rc = map_sites(path, g_bitmap_len, &g_classes);
+    if (rc == IRT_OK) g_track = track;
+    return rc;
+}
+
+void covtrace_set_class(uint8_t cls) {
+    if (g_counters) __atomic_store_n(&g_counters[CLASS_SLOT], cls, __ATOMIC_RELAXED);
+}
+
+uint8_t *covtrace_classes(void) { return g_classes; }
 
 static void free_sites(void) {
     free(g_sites); free(g_orig); free(g_armed);
@@ -434,17 +462,45 @@ int covtrace_arm(uint64_t base, const uint64_t *vaddrs, size_t n, size_t split) 
     return (int)(armed > 0x7fffffff ? 0x7fffffff : armed);
 }
 
+/* A seen site still waiting for the tracked class (see covtrace_rearm). */
+static inline int pending(size_t i) {
+    return g_track && g_classes && !(g_classes[i] & g_track);
+}
+
 long covtrace_sync(void) {
     long patched = 0;
     if (!g_sites) return fail(IRT_ESTATE, 0, "not armed");
     for (size_t i = 0; i < g_n; i++) {
-        if (g_armed[i] && g_bitmap[i]) {
+        if (g_armed[i] && g_bitmap[i] && !pending(i)) {
             *(volatile uint8_t *)g_sites[i] = g_orig[i];
             g_armed[i] = 0;
             patched++;
         }
     }
     return patched;
+}
+
+long covtrace_rearm(void) {
+    long n = 0;
+    if (!g_sites) return fail(IRT_ESTATE, 0, "not armed");
+    for (size_t i = 0; i < g_n; i++) {
+        if (!g_bitmap[i] || !pending(i) || g_orig[i] == 0xCC) continue;
+        if (*(volatile uint8_t *)g_sites[i] != 0xCC) {
+            *(volatile uint8_t *)g_sites[i] = 0xCC;
+            n++;
+        }
+        g_armed[i] = 1;
+    }
+    if (n) __builtin___clear_cache((char *)g_sites[0], (char *)g_sites[g_n - 1] + 1);
+    return n;
+}
+
+long covtrace_count_class(uint8_t mask, size_t lo, size_t hi) {
+    long n = 0;
+    if (!g_classes) return fail(IRT_ESTATE, 0, "class map not open");
+    if (hi > g_bitmap_len) hi = g_bitmap_len;
+    for (size_t i = lo; i < hi; i++) n += (g_classes[i] & mask) != 0;
+    return n;
 }
 
 int covtrace_disarm(void) {

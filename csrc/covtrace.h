@@ -19,6 +19,13 @@
  *      re-runs the original instruction.
  *   4. After each child, the fork server calls covtrace_sync(): it restores the original byte of
  *      every site that any process (other fork servers too, through the bitmap) has seen.
+ *   5. Stage classes (optional): covtrace_open_classes() maps a second byte per site that records
+ *      the OR of the classes current at its hits; the process family's current class is set by
+ *      covtrace_set_class() (a shared word, so a child's stage is seen by its handler).  A seen
+ *      site whose classes lack `track` stays armed through covtrace_sync(), and covtrace_rearm()
+ *      arms the ones a hit has restored since, so a function the fuzzer's own machinery reached
+ *      first is still counted when the compile pipeline reaches it later.  A re-armed hit is not
+ *      new coverage (the bitmap byte is set already): guidance is unchanged.
  * Errors follow csrc/irt_status.h: every function returns >= 0 on success or a negative IRT_* code;
  * covtrace_last_error() says what went wrong in words, covtrace_last_errno() the errno behind it.
  * Nothing here aborts the process.
@@ -39,6 +46,11 @@ int covtrace_module_base(const char *name_substr, uint64_t *base, char *path_out
 int covtrace_open_bitmap(const char *path, size_t nsites);
 int covtrace_arm(uint64_t base, const uint64_t *vaddrs, size_t n, size_t split);
 long covtrace_sync(void);
+int covtrace_open_classes(const char *path, uint8_t track);
+void covtrace_set_class(uint8_t cls);
+uint8_t *covtrace_classes(void);
+long covtrace_rearm(void);
+long covtrace_count_class(uint8_t mask, size_t lo, size_t hi);
 int covtrace_disarm(void);
 uint8_t *covtrace_bitmap(void);
 size_t covtrace_nsites(void);

@@ -9,8 +9,18 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from .coverage.tracer import FRONT, ORACLE, PIPELINE, set_class
+from .protocol import Stage
+
 if TYPE_CHECKING:
     from .server import Server
+
+# What kind of work each stage is, for the pipeline-only coverage figure: the compile pipeline
+# (the pass list, the default pipeline it is compared with, code generation), the fuzzer's oracles
+# (verifiers, running the built code), or its front (parsing, mutation, printing: the default).
+_CLASS = {Stage.PASS.value: PIPELINE, Stage.LOWER_DEFAULT.value: PIPELINE, Stage.CODEGEN.value: PIPELINE,
+          Stage.JIT.value: PIPELINE, Stage.CODEGEN_DEFAULT.value: PIPELINE,
+          Stage.VERIFY.value: ORACLE, Stage.RUN.value: ORACLE, Stage.RUN_DEFAULT.value: ORACLE}
 
 CASES_PER_CHILD = 200   # a persistent child is replaced after this many cases ...
 CHILD_RSS_MB = 1500     # ... or once it has grown this big (JIT'd code, caches)
@@ -57,6 +67,7 @@ class _Case:
         mark = [time.monotonic(), "parse"]
 
         def stage(name):
+            set_class(_CLASS.get(name.split(":", 1)[0], FRONT))
             now = time.monotonic()
             key = mark[1].split(":")[0]
             times[key] = round(times.get(key, 0.0) + now - mark[0], 4)
@@ -79,7 +90,7 @@ class _Case:
         stage("mutate")
         if req.get("ir_mutations", 0) > 0:
             func, text, applied = mutate_func(func, text, req["seed"], req["ir_mutations"],
-                                              check=req.get("check_roundtrip", False))
+                                              check=req.get("check_roundtrip", False), only=req.get("mutators"))
         self.send({"case": text, "applied": applied})
         gate = None
         if req.get("skip_seen_lowered"):

@@ -9,7 +9,8 @@ With ``ray`` (``"auto"`` or a cluster address) the workers are Ray actors (:mod:
 folder, its resume and its report are the same, and ``stats.json``'s ``workers`` says where each ran.
 
 Modes (for the baselines): ``full`` (IR + pass-list mutation with feedback), ``random-passes``
-(random pass orders on the seeds, no feedback), ``ir-only`` (IR mutation, default pipeline).
+(random pass orders on the seeds, no feedback), ``random-targets`` (the same, each case compiled
+for a random one of the fuzzer's targets half the time), ``ir-only`` (IR mutation, default pipeline).
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ class Stats:
     corpus: int = 0
     cov_own: int = 0
     cov_other: int = 0
+    # the sites the compile pipeline itself reached (passes, code generation), not the fuzzer's own
+    # parsing, mutation, printing and oracles: the figure to compare with other fuzzers
+    cov_pipeline_own: int = 0
+    cov_pipeline_other: int = 0
     semantic: int = 0
     builds_skipped: int = 0
     stage_s: dict = field(default_factory=dict)  # child seconds per stage, summed over cases
@@ -67,6 +72,10 @@ class Stats:
     triaged: dict = field(default_factory=dict)  # triage class -> distinct signatures kept apart (not findings)
     counts: dict = field(default_factory=dict)   # "<class>/<signature>" -> cases that hit it (one exemplar kept)
     workers: dict = field(default_factory=dict)  # worker id -> {"node", "execs", ...}, execs summed over resumes
+
+
+MODES = ("full", "random-passes", "random-targets", "ir-only")
+BASELINES = ("random-passes", "random-targets")  # no corpus, no feedback: random pass orders on the seeds
 
 
 def _id(text: str, passes) -> str:
@@ -122,7 +131,7 @@ class Campaign:
                       "ray": self.ray, "versions": F.versions(), "resumed": resume, "started": time.time()}
         F.atomic_write(out / "meta.json", json.dumps(self._meta, indent=1))
         if not (out / "plot_data.csv").exists():
-            F.atomic_write(out / "plot_data.csv", "time,execs,coverage,coverage_llvm,semantic,findings\n")
+            F.atomic_write(out / "plot_data.csv", "time,execs,coverage,coverage_llvm,semantic,findings,pipeline,pipeline_llvm\n")
         from .tvm.seeds import build_seeds
 
         self.seeds = {s.name: s for s in build_seeds()}
@@ -186,14 +195,15 @@ class Campaign:
     def next_request(self, rid: int, worker: int = 0) -> dict:
         rng = self.rng
         case_seed = rng.getrandbits(32)
-        if self.mode == "random-passes":
+        if self.mode in BASELINES:
             s = self.seeds[rng.choice(sorted(self.seeds))]
             lst = P.default_pipeline() if rng.random() < 0.3 else None
             if lst is None:
                 lst = [PM.random_call(rng) for _ in range(rng.randint(5, 50))]
-            return Request(rid, s.script, P.to_json(lst), case_seed, seed_name=s.name, ir_mutations=0,
+            retarget = self.mode == "random-targets" and rng.random() < 0.5
+            return Request(rid, s.script, P.to_json(lst), case_seed, seed_name=s.name, ir_mutations=int(retarget),
                            ir_mutated=False, timeout=self.case_timeout, origin="random", skip_seen_lowered=True,
-                           op="random").to_json()
+                           op="random", mutators=["retarget"] if retarget else None).to_json()
         e = self._entry_for(worker)
         passes = P.from_json(e.passes)
         n_ir = rng.choice([1, 1, 2, 3])
@@ -259,7 +269,7 @@ class Campaign:
         op = self.stats.by_op.setdefault(req.get("op", "?"), [0, 0, 0])
         op[0] += 1
         op[1] += (reply.get("new_cov") or [0])[0]
-        if self.mode == "random-passes":
+        if self.mode in BASELINES:
             return found
         new_sem = set(res.get("signal") or []) - self.semantic
         self.semantic |= new_sem
@@ -278,12 +288,13 @@ class Campaign:
         return found
 
     def write_stats(self) -> dict:
-        from .coverage.tracer import read_bitmap
+        from .coverage.tracer import read_bitmap, read_stages
 
         self._poll_replays()
         split = getattr(self, "_split", None)
         if split is not None:
             self.stats.cov_own, self.stats.cov_other = read_bitmap(self.out / "coverage.bitmap", split)
+            self.stats.cov_pipeline_own, self.stats.cov_pipeline_other = read_stages(self.out / "stages.bitmap", split)
         self.stats.semantic = len(self.semantic)
         if self._pool is not None:
             self.stats.workers = self._merge_workers(self._pool.workers())
@@ -294,7 +305,8 @@ class Campaign:
         F.atomic_write(self.out / "semantic.json", json.dumps(sorted(self.semantic)))
         with open(self.out / "plot_data.csv", "a") as f:
             f.write(f"{d['elapsed']:.2f},{self.stats.execs},{self.stats.cov_own},{self.stats.cov_other},"
-                    f"{self.stats.semantic},{self.stats.findings}\n")
+                    f"{self.stats.semantic},{self.stats.findings},{self.stats.cov_pipeline_own},"
+                    f"{self.stats.cov_pipeline_other}\n")
         return d
 
     def _merge_workers(self, now: dict[str, dict]) -> dict[str, dict]:
@@ -336,7 +348,8 @@ class Campaign:
         # unique findings and, inside them, unique crashes; cases that hit a verdict are counted apart
         # (one signature hit by many cases made "findings 11 (crashes 6)" read as if it were 6 crashes)
         crashes = sum(name.startswith("signal-") for name in self.signatures)
-        return (f"[{self.elapsed():7.1f}s] execs {s.execs} ({rate:.1f}/s)  cov tvm {s.cov_own} llvm {s.cov_other}  "
+        return (f"[{self.elapsed():7.1f}s] execs {s.execs} ({rate:.1f}/s)  cov tvm {s.cov_own} llvm {s.cov_other} "
+                f"(pipeline {s.cov_pipeline_own}/{s.cov_pipeline_other})  "
                 f"sem {len(self.semantic)}  corpus {len(self.corpus)}  findings {s.findings} (crashes {crashes})  "
                 f"hits {s.finding_hits}  hangs {s.hangs}  rejected {s.rejected}  expected {s.expected_errors}")
 

@@ -67,7 +67,8 @@ _REPRO_HEAD = '''#!/usr/bin/env python3
     python reproducer.py            # exits 1 (or dies by the signal) when the bug reproduces, 0 when not
     python reproducer.py --report   # first says whether plain tvm.compile fails on the input (a JSON line)
 
-Parses the PrimFunc below (TVMScript), binds an llvm target, applies the pass list one pass at a
+Parses the PrimFunc below (TVMScript), binds its target (its own `target` attribute, else llvm;
+GPU code is generated, never run: CUDA stays source, no nvcc), applies the pass list one pass at a
 time, checking well-formedness after each pass that changed the IR (the first ill-formed output
 is the culprit), verifies and builds; for a wrong result, runs it against TVM's default pipeline
 on the inputs that the fuzzer drew.  The helper functions are the fuzzer's own replay code.
@@ -125,11 +126,14 @@ def inputs(func):
 
 
 def plain_compile(func):
-    """Whether plain tvm.compile(func, target="llvm") (TVM's default pipeline) succeeds, and its error."""
+    """Whether plain tvm.compile(func, target=...) (TVM's default pipeline) succeeds, and its error."""
     import tvm
 
     try:
-        tvm.compile(tvm.IRModule({{"main": func}}), target="llvm")
+        target = case_target(func)
+        if target.kind.name != "llvm":
+            _cuda_source_only()
+        tvm.compile(tvm.IRModule({{"main": func}}), target=target)
         return "ok"
     except Exception as e:
         return f"{{type(e).__name__}}: {{str(e).strip().splitlines()[-1][:300]}}"
@@ -146,7 +150,7 @@ def main(report: bool) -> int:
         info = {{"tvm": tvm.__version__, "llvm": llvm_version(),
                 "plain_tvm_compile": plain_compile(func)}}
         print("REPORT " + json.dumps(info), flush=True)
-    target = llvm_target()
+    target = case_target(func)
     mod = lower(func, PASSES, target)
     verify_module(mod)
     if KIND in ("miscompile", "run-error", "codegen-error"):

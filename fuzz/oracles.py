@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .protocol import ExitKind, Outcome, Stage, parse_stage
-from .triage import BUG, Triage, triage
+from .triage import BUG, MISUSE, Triage, triage
 
 _FRAME_RE = re.compile(r"line \d+, in ([^\n]*?(?:tvm|llvm)::[^\n]*)")
 # Errors that say the *input* program is outside what TVM supports (mutated IR can do that), not
@@ -21,6 +21,17 @@ _FRAME_RE = re.compile(r"line \d+, in ([^\n]*?(?:tvm|llvm)::[^\n]*)")
 INPUT_LIMITATIONS = (
     "Nested parallel loop is not supported",
     "Divide by zero",  # a constant division by zero in the (mutated) program, folded by the simplifier
+    # a GPU-target case whose (mutated) program touches memory outside its thread-bound loops:
+    # VerifyMemory's documented rejection of host code reading device memory
+    "Did you forget to bind?",
+    # documented limits of a GPU code generator, met by a program it does not take (a buffer the
+    # kernel allocates in global memory, a 64-bit float for WebGPU)
+    "Cannot allocate global memory when targeting CUDA", "CodeGenWebGPU: only support",
+    "Do not support storage scope: global",
+    # LowerCrossThreadReduction's documented refusals of loop nests it does not take (ValueError)
+    "Cross-thread reduction cannot be applied", "Cross-thread reduction requires",
+    # this machine, not TVM: the NVPTX code generator links CUDA's libdevice, which is not installed
+    "nvidia-cuda-toolkit/libdevice", "Cannot find CUDA path",
 )
 
 _CHECK_RE = re.compile(r"(Check failed: .*|InternalError: .*|TVMError: .*)")
@@ -141,7 +152,23 @@ def classify(reply: dict, passes: list | None = None) -> Verdict | None:
     res = reply.get("result") or {}
     if passes is not None:
         v = replace(v, triage=triage(v.kind, v.pass_index, passes, res))
-    return v
+    return _target_gate(v, res)
+
+
+def _target_gate(v: Verdict, res: dict) -> Verdict:
+    """A GPU or C target case (compiled, never run) whose input TVM's own default pipeline rejects
+    with another error is not a bug of the pass list: the input is not one the target takes."""
+    dflt = res.get("default_outcome") or {}
+    if not res.get("target") or not v.triage.is_bug:
+        return v
+    if "error" not in dflt:
+        return replace(v, notes=(*v.notes, f"plain tvm.compile for the {res['target']} target succeeds on this input"))
+    derr = dflt["error"].get("message") or ""
+    if condition(derr) == v.condition:
+        return replace(v, notes=(*v.notes, f"plain tvm.compile for the {res['target']} target fails the same way"))
+    why = (f"the input is not one the {res['target']} target takes: TVM's own default pipeline rejects it too, "
+           f"with another error ({_check_line(dflt['error'])[:300]})")
+    return replace(v, triage=Triage(MISUSE, (why,)))
 
 
 def _stage_pass(stage: str) -> tuple[int | None, str]:

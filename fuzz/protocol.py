@@ -79,6 +79,7 @@ class Request:
     check_roundtrip: bool = False
     inject_signal: int | None = None  # tests only: the child kills itself with it at the first pass
     fresh: bool = False
+    mutators: list | None = None  # the only IR mutators the child may apply (a baseline's), None: all
 
     def to_json(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}

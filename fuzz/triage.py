@@ -36,6 +36,9 @@ NOT_DEFAULT = {
                                     "the public entry function (its documented job), which the packed API and "
                                     "code generation then see changed",
     "tirx.ForceNarrowIndexToInt32": 'docstring: "This pass should not be used in default cases."',
+    "s_tir.InstrumentProfileIntrinsics": "not in TVM's default flow: the pipeline adds it only under the "
+                                         "tirx.instrument_lwp option (Hexagon's lightweight profiling), and only "
+                                         "LLVM-based code generators lower the profiling intrinsics it inserts",
     "s_tir.DecorateDeviceScope": "not in TVM's CPU pipeline: it marks the whole function body as device code "
                                  "(a device_scope attribute), which host lowering of an llvm target does not expect",
 }

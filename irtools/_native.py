@@ -35,7 +35,7 @@ ABI: dict[str, int] = {
     "llfeatures": 4,   # csrc/llfeatures.h LLF_ABI
     "mlirparse": 2,    # csrc/mlirparse.h MLP_ABI
     "counters": 3,     # csrc/counters.c ABI_VERSION
-    "covtrace": 2,     # csrc/covtrace.c COVTRACE_ABI
+    "covtrace": 3,     # csrc/covtrace.c COVTRACE_ABI
     "gbdt": 2,         # csrc/gbdt.c
 }
 # components built into another component's extension (irtools/_build.py EXTENSIONS)

@@ -103,6 +103,63 @@ def test_children_report_hits_through_shared_bitmap(covlib):
     assert int(r1) >= 3 and int(r2) == 0 and int(r3) == 1
 
 
+STAGES_CHILD = r"""
+import ctypes, os, sys
+from irtoolkit.fuzz.coverage.tracer import FRONT, PIPELINE, Tracer, scan, set_class
+lib_path, stages = sys.argv[1], sys.argv[2]
+lib = ctypes.CDLL(lib_path)
+table = scan(lib_path)
+tr = Tracer("libcovtest", None, stages_path=stages)
+index = {a: i for i, a in enumerate(table.starts)}
+def child(cls, fn):
+    tr.reset_counters()
+    pid = os.fork()
+    if pid == 0:
+        set_class(cls); fn(); os._exit(0)
+    _, st = os.waitpid(pid, 0)
+    assert os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, st
+    c = tr.counters()
+    tr.lib.covtrace_sync()
+    return c[0]
+def classes():
+    data = open(stages, "rb").read()
+    return " ".join(f"{a:x}={data[i]}" for a, i in index.items() if data[i])
+n1 = child(FRONT, lambda: (lib.f_add(1, 2), lib.f_calls_helper(3)))   # the fuzzer's own work reaches them first
+n2 = child(PIPELINE, lambda: lib.f_add(1, 2))     # not re-armed yet: the pipeline's hit goes unseen
+before = classes()
+tr.lib.covtrace_rearm()                            # arm what still awaits the pipeline
+n3 = child(PIPELINE, lambda: (lib.f_add(1, 2), lib.f_mul(2, 3)))
+n4 = child(PIPELINE, lambda: lib.f_add(1, 2))      # has the pipeline's class now: patched out for good
+tr.lib.covtrace_rearm()
+n5 = child(PIPELINE, lambda: lib.f_add(1, 2))
+print("RESULT", n1, n2, n3, n4, n5, "|", before, "|", classes(), "|", *tr.seen_by(PIPELINE), *tr.seen_by(FRONT))
+"""
+
+
+def test_stage_classes_count_a_function_for_the_pipeline_even_when_the_front_hit_it_first(covlib, tmp_path):
+    """stages.bitmap: the OR of the classes current at each site's hits; a site the fuzzer's own
+    machinery reached first stays armed (after covtrace_rearm) until the pipeline reaches it, and
+    such a second hit is not new coverage for the guidance."""
+    out = subprocess.run([sys.executable, "-c", STAGES_CHILD, str(covlib), str(tmp_path / "stages.bitmap")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.returncode == 0, out.stderr
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
+    counts, before, after, seen = line.split("|")
+    n1, n2, n3, n4, n5 = map(int, counts.split()[1:])
+    syms = _nm(covlib)
+
+    def cls(text):
+        return {int(a, 16): int(c) for a, c in (kv.split("=") for kv in text.split())}
+
+    b, a = cls(before), cls(after)
+    assert b[syms["f_add"]] == 1 and b[syms["f_calls_helper"]] == 1 and b[syms["f_helper"]] == 1  # FRONT only
+    assert a[syms["f_add"]] == 1 | 2 and a[syms["f_mul"]] == 2          # the pipeline reached both
+    assert a[syms["f_calls_helper"]] == 1 and syms["f_never"] not in a  # never by the pipeline / never at all
+    assert n1 >= 3 and n2 == 0 and n3 == 1 and n4 == 0 and n5 == 0       # only f_mul was new coverage
+    pipeline_own, _, front_own, _ = map(int, seen.split())
+    assert pipeline_own == 2 and front_own >= 3
+
+
 TVM_CHILD = r"""
 import os
 os.environ["TVM_NUM_THREADS"] = "1"

@@ -253,3 +253,72 @@ def test_report_is_upstream_ready(tmp_path):
     src = (path / "reproducer.py").read_text()
     assert "import irtoolkit" not in src and "from irtoolkit" not in src and "case.tir" not in src
     assert "import fuzz" not in src and "from fuzz" not in src   # rename: keep (the old name neither)
+
+
+def test_a_case_retargeted_to_a_gpu_is_scheduled_by_tvm_and_compiled_without_a_gpu(seeds, tmp_path):
+    """``retarget`` binds a CPU seed to GPU threads with TVM's own default GPU schedules (dlight) and
+    sets the function's target; the case then goes through the pass list and the GPU code generator
+    (CUDA source, no nvcc), never runs, and its reproducer compiles for the same target."""
+    import random
+
+    from irtoolkit.fuzz.mutate.ir import _target_kind, _thread_bound, parse, retarget
+
+    func = parse(seeds["softmax_4x16"].script)
+    kinds = set()
+    for k in range(12):
+        new = retarget(func, random.Random(k))
+        if new is None:
+            continue
+        text = new.script()
+        again = parse(text)  # the target travels in the TVMScript (a func_attr)
+        kinds.add(_target_kind(again))
+        if _target_kind(again) == "cuda":
+            assert _thread_bound(again)
+            res = run_case(text, P.default_pipeline(), stage=lambda s: None, rng_seed=1, func=again)
+            assert res["status"] == "ok" and res["target"] == "cuda" and "jit" not in res
+            cuda_text = text
+    assert "cuda" in kinds and kinds & {"opencl", "webgpu", "nvptx", "c"}
+    # the reproducer of a GPU case compiles it for its own target: a pass list that breaks the
+    # case (here: one that cannot build at all) fails in the reproducer as in the fuzzer
+    src = F.reproducer_source(signature="t", kind="internal-error", message="m", case=cuda_text,
+                              passes=P.to_json(P.default_pipeline()), seed=1, default_passes=[])
+    (tmp_path / "r.py").write_text(src)
+    out = subprocess.run([sys.executable, str(tmp_path / "r.py"), "--report"], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0 and '"plain_tvm_compile": "ok"' in out.stdout, out.stderr[-2000:]
+
+
+def test_a_gpu_case_whose_input_tvm_itself_rejects_is_not_a_bug():
+    """No differential for a GPU case: what a maintainer asks first, whether plain tvm.compile takes
+    the input for that target, decides.  Another error there: misuse of the target; the same error
+    or none: a bug, with a note saying which."""
+    base = {"status": "pass_error", "pass_index": 0, "pass_name": "tirx.StorageRewrite", "target": "opencl",
+            "error": {"type": "InternalError", "message": "InternalError: Check failed: (thread_scope_ == op) is false:",
+                      "internal": True}}
+    other = dict(base, default_outcome={"error": {"type": "InternalError", "message": "Check failed: lanes > 1"}})
+    same = dict(base, default_outcome={"error": dict(base["error"])})
+    fine = dict(base, default_outcome={"ok": True})
+    full = P.to_json(P.default_pipeline())
+    i = next(k for k, (n, _) in enumerate(full) if n == "tirx.StorageRewrite")
+    for res in (other, same, fine):
+        res["pass_index"] = i
+    v_other = classify({"exit": OK, "result": other}, full)
+    v_same = classify({"exit": OK, "result": same}, full)
+    v_fine = classify({"exit": OK, "result": fine}, full)
+    assert v_other.triage.cls == "misuse" and "rejects it too" in v_other.triage.reasons[0]
+    assert v_same.triage.cls == "bug" and any("fails the same way" in n for n in v_same.notes)
+    assert v_fine.triage.cls == "bug" and any("succeeds" in n for n in v_fine.notes)
+
+
+def test_a_parallel_loop_in_a_gpu_kernel_is_a_fuzzer_artefact(seeds):
+    import random
+
+    from irtoolkit.fuzz.mutate.ir import parse, retarget
+
+    func = next(f for k in range(20) if (f := retarget(parse(seeds["softmax_4x16"].script), random.Random(k)))
+                is not None and "blockIdx.x" in f.script())
+    text = func.script().replace('T.thread_binding(4, thread="blockIdx.x")', "T.parallel(4)")
+    assert "T.parallel(4)" in text
+    res, v = _run(text, [n for n, _ in P.default_pipeline()])
+    assert res["artefacts"] and "parallel loop" in res["artefacts"][0]
+    assert v is None or v.triage.cls == "fuzzer-artefact"

@@ -323,6 +323,48 @@ def duplicate_stmt(func, rng):
     return func.with_body(replace(func.body, s, tirx.SeqStmt([s, s])))
 
 
+# Targets a case may be compiled for (none of them run here: only llvm's code is executed).  A GPU
+# kind needs thread-bound loops, which TVM's own default GPU schedules (s_tir.dlight) give a CPU-form
+# function; the C target prints host C.
+GPU_TARGETS = ({"kind": "cuda", "arch": "sm_80"}, {"kind": "cuda", "arch": "sm_90"}, {"kind": "cuda", "arch": "sm_50"},
+               {"kind": "opencl"}, {"kind": "webgpu"}, {"kind": "nvptx", "mcpu": "sm_80"})
+CPU_TARGETS = ({"kind": "llvm"}, {"kind": "c"})
+
+
+def _target_kind(func) -> str:
+    attrs = func.attrs
+    return attrs["target"].kind.name if attrs is not None and "target" in attrs else "llvm"
+
+
+def retarget(func, rng):
+    """Compile the case for another target: a GPU-form function for another GPU kind, a CPU-form one
+    for the C target or back to llvm, or (most often) through TVM's default GPU schedules for a GPU."""
+    tvm, _, _, _ = _tvm()
+    kind = _target_kind(func)
+    gpu = any(t["kind"] == kind for t in GPU_TARGETS)
+    if gpu or rng.random() < 0.3:
+        pool = GPU_TARGETS if gpu else CPU_TARGETS
+        spec = rng.choice([t for t in pool if t["kind"] != kind or gpu])
+        if spec["kind"] == "llvm":
+            return func.without_attr("target")
+        return func.with_attr("target", tvm.target.Target(spec, host={"kind": "llvm"}))
+    from tvm.s_tir import dlight as dl
+
+    target = tvm.target.Target(rng.choice(GPU_TARGETS), host={"kind": "llvm"})
+    mod = tvm.IRModule({"main": func.without_attr("target").with_attr("target", target)})
+    with target:
+        mod = dl.ApplyDefaultSchedule(dl.gpu.Matmul(), dl.gpu.GEMV(), dl.gpu.Reduction(), dl.gpu.GeneralReduction(),
+                                      dl.gpu.Fallback())(mod)
+    new = mod["main"]
+    return new if _thread_bound(new) else None
+
+
+def _thread_bound(func) -> bool:
+    _, _, tirx, _ = _tvm()
+    return any(type(s.stmt).__name__ == "For" and int(s.stmt.kind) == int(tirx.ForKind.THREAD_BINDING)
+               for s in collect_stmts(func.body))
+
+
 def schedule(func, rng):
     """One random s_tir schedule primitive (:mod:`irtoolkit.fuzz.mutate.schedule`)."""
     from .schedule import schedule_step
@@ -333,7 +375,7 @@ def schedule(func, rng):
 MUTATORS = {f.__name__: f for f in [
     flip_binop, flip_compare, flip_const, hoist_operand, wrap_select, wrap_intrinsic, insert_cast, insert_binop,
     wrap_loop, wrap_if, wrap_attr, insert_assert, flip_loop_kind, annotate_loop, delete_stmt, duplicate_stmt,
-    schedule,
+    schedule, retarget,
 ]}
 # Schedule primitives reshape loop nests and buffers, which the passes react to most; the other
 # mutators share the rest evenly.
@@ -363,21 +405,23 @@ def mutate(text: str, seed: int, n: int = 1, attempts: int = 8) -> tuple[str, li
     return text, applied
 
 
-def mutate_func(func, text: str, seed: int, n: int = 1, attempts: int = 8, check: bool = True):
+def mutate_func(func, text: str, seed: int, n: int = 1, attempts: int = 8, check: bool = True,
+                only: list[str] | None = None):
     """:func:`mutate` on an already parsed ``func`` (whose TVMScript is ``text``).
 
     The ``n`` mutations are applied in memory and the result goes through print → parse once;
     if that fails, the whole step is redrawn (up to 3 times), else the input is kept.  Returns
     ``(func, text, applied)`` where ``func`` is the *re-parsed* mutated function, so what the
     caller goes on with is exactly what the text means.  ``check=False`` skips the parse (the
-    fork server re-parses any case it keeps, before the next child uses it).
+    fork server re-parses any case it keeps, before the next child uses it).  ``only`` restricts the
+    mutators to those names (a baseline's).
     """
     rng = random.Random(seed)
     for _round in range(3):
         cur, applied = func, []
         for _ in range(n):
             for _attempt in range(attempts):
-                name = _choose(rng)
+                name = rng.choice(only) if only else _choose(rng)
                 try:
                     new = MUTATORS[name](cur, rng)
                 except Exception:  # TVM refused the construction: try another

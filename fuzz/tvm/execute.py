@@ -7,17 +7,16 @@ The result is a plain dict (JSON) that :mod:`irtoolkit.fuzz.oracles` classifies.
 
 from __future__ import annotations
 
-import re
+import contextlib
 import traceback
 from collections.abc import Callable
 
 import numpy as np
 
+from ..coverage.tracer import ORACLE, PIPELINE, set_class
 from ..protocol import Stage
 from . import passes as P
 from . import replay as R
-
-TARGET = {"kind": "llvm"}
 
 
 def _features(func) -> str:
@@ -85,11 +84,16 @@ def make_instrument(signal: set):
             return feat
 
         def run_before_pass(self, mod, info):
-            funcs = _prim_funcs(mod)
-            feat = "|".join(sorted({self._feature(n, f) for n, f in funcs.items()}))
-            self.stack.append((funcs, feat))
+            with _oracle_work():
+                funcs = _prim_funcs(mod)
+                feat = "|".join(sorted({self._feature(n, f) for n, f in funcs.items()}))
+                self.stack.append((funcs, feat))
 
         def run_after_pass(self, mod, info):
+            with _oracle_work():
+                self._after(mod, info)
+
+        def _after(self, mod, info):
             if not self.stack:
                 return
             before, feat = self.stack.pop()
@@ -166,12 +170,18 @@ def artefacts(func) -> list[str]:
     import tvm_ffi
 
     found: list[str] = []
+    gpu = R.case_target(func).kind.name not in ("llvm", "c")
 
     def visit(o):
         if type(o).__name__ == "AttrStmt" and str(o.attr_key) in FUZZER_ONLY_ATTRS \
                 and type(o.node).__name__ in ("IntImm", "int"):
             why = (f"AttrStmt {o.attr_key!r} on the constant {int(getattr(o.node, 'value', o.node))}: TVM front ends attach this key "
                    "to a loop (annotations), never to a constant node")
+            if why not in found:
+                found.append(why)
+        if gpu and type(o).__name__ == "For" and int(o.kind) == 1:  # ForKind.PARALLEL
+            why = ("a parallel loop in a function for a GPU target: TVM's GPU schedules (dlight, MetaSchedule) bind "
+                   "loops to threads, none writes a CPU-parallel loop into a kernel")
             if why not in found:
                 found.append(why)
 
@@ -280,19 +290,22 @@ def changed_module(before, after) -> bool:
 
     if before.same_as(after):
         return False
-    return tvm_ffi.structural_hash(before) != tvm_ffi.structural_hash(after)
+    with _oracle_work():
+        return tvm_ffi.structural_hash(before) != tvm_ffi.structural_hash(after)
 
 
-# Verifier complaints about forms TVM produces itself and treats as legal: not ill-formed.
-LEGAL_FORMS = (
-    (re.compile(r"undefined variable \S+ at <root>[\w.\[\]]*\.node\b"),
-     "LowerOpaqueBlock turns a loop's pragma annotation into an AttrStmt on the loop variable placed before the "
-     "loop (TVM's own lowering form, read by code generation)"),
-)
+@contextlib.contextmanager
+def _oracle_work():
+    """The fuzzer's own walks inside a pass stage (instrument, change check) are not the pipeline's
+    coverage: the tracer's class is the oracle's meanwhile, and the pipeline's again after."""
+    set_class(ORACLE)
+    try:
+        yield
+    finally:
+        set_class(PIPELINE)
 
 
-def legal_form(message: str) -> str | None:
-    return next((why for rx, why in LEGAL_FORMS if rx.search(message or "")), None)
+LEGAL_FORMS, legal_form = R.LEGAL_FORMS, R.legal_form
 
 
 def ill_formed(mod) -> dict | None:
@@ -363,6 +376,28 @@ def _build_default(dmod, target, entry: dict):
     return entry["main"][1]
 
 
+def _with_default_outcome(res: dict, func, target, runs: bool, stage) -> dict:
+    """A failing case for a target that is not run here (GPU, C) has no differential to lean on, so
+    ask what a maintainer asks first: does TVM's own default pipeline (plain ``tvm.compile``) take
+    this input for this target?  ``res["default_outcome"]``: ``{"ok": True}`` or ``{"error": ...}``."""
+    if runs:
+        return res
+    import tvm
+    from tvm import tirx
+
+    stage("lower-default")
+    try:
+        mod = tirx.transform.BindTarget(target)(tvm.IRModule({"main": func}))
+        with tvm.transform.PassContext(opt_level=3):
+            mod = tvm.transform.Sequential([P.instantiate(pc) for pc in P.default_pipeline()])(mod)
+        stage("codegen-default")
+        R.build(mod, target)
+        res["default_outcome"] = {"ok": True}
+    except Exception as e:
+        res["default_outcome"] = {"error": _err(e)}
+    return res
+
+
 def same_tir_known(res: dict) -> bool:
     return bool(res.get("same_tir_as_default"))
 
@@ -383,7 +418,6 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     import tvm
     import tvm_ffi
     from tvm import s_tir, tirx
-    from tvm.tirx.build import split_host_device_mods, tir_to_runtime
 
     res: dict = {"status": "ok", "signal": []}
     signal: set[str] = set()
@@ -405,8 +439,10 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     res["racy"] = racy(func)
     res["artefacts"] = artefacts(func)
     res["ub"] = ub_reasons(func) + (["out-of-bounds access (OOBChecker)"] if oob else [])
-    target = tvm.target.Target(TARGET)
-    target = target.with_host(target)
+    target = R.case_target(func)
+    runs = target.kind.name == "llvm"  # a GPU or C-source target is compiled, never run here
+    if not runs:
+        res["target"] = target.kind.name
     mod = tvm.IRModule({"main": func})
     mod = tirx.transform.BindTarget(target)(mod)
 
@@ -430,7 +466,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
             res["signal"] = sorted(signal)
             if gate is not None:
                 gate.signals(signal)
-            return res
+            return _with_default_outcome(res, func, target, runs, stage)
     res["signal"] = sorted(signal)
     if gate is not None:
         gate.signals(signal)
@@ -439,7 +475,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     bad = ill_formed(mod)
     if bad is not None:
         res.update(status="ill_formed", error=bad, explained=explained)
-        return res
+        return _with_default_outcome(res, func, target, runs, stage)
     if not P.codegen_ready(pass_list):
         res["status"] = "not_lowered"
         return res
@@ -450,7 +486,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
             return res
     dmod = None
     entry = defaults.entry(func) if defaults is not None else {}
-    if not explained:
+    if not explained and runs:
         stage("lower-default")
         dmod, derr = _lower_default(func, target, entry)
         if derr is not None:
@@ -464,12 +500,11 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
             return res
     stage("codegen")
     try:
-        host, dev = split_host_device_mods(mod)
-        rt = tir_to_runtime(host, dev, target)
+        rt = R.build(mod, target)
     except Exception as e:
         res.update(status="codegen_error", error=_err(e), explained=explained)
-        return res
-    if not differential or explained or res["ub"] or res["racy"] or (same_tir_known(res) and (reference is None or ir_mutated)):
+        return _with_default_outcome(res, func, target, runs, stage)
+    if not runs or not differential or explained or res["ub"] or res["racy"] or (same_tir_known(res) and (reference is None or ir_mutated)):
         return res
     stage("jit")  # machine code only for programs the differential runs
     try:

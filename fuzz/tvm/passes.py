@@ -30,8 +30,10 @@ BUILTIN_LOWERED = "builtin_lowered"  # LowerTVMBuiltin has run
 VECTORIZED = "vectorized"        # vectorized loops are lowered (VectorizeLoop, either setting)
 BF16_STORAGE = "bf16_storage"    # bfloat16 storage legalised (BF16StorageLegalize)
 INTRIN_LOWERED = "intrin_lowered"  # intrinsics lowered to target calls (LowerIntrin)
-FACTS = (TARGET, INIT_LOWERED, OPAQUE, NO_BLOCKS, FLAT, VECTORIZED, SPLIT, PACKED, BF16_STORAGE,
-         BUILTIN_LOWERED, INTRIN_LOWERED)
+VTHREAD = "vthread"              # virtual threads injected (InjectVirtualThread; GPU schedules bind vthreads)
+BF16_COMPUTE = "bf16_compute"    # bfloat16 arithmetic legalised (BF16ComputeLegalize)
+FACTS = (TARGET, INIT_LOWERED, OPAQUE, NO_BLOCKS, FLAT, BF16_COMPUTE, VECTORIZED, VTHREAD, SPLIT, PACKED,
+         BF16_STORAGE, BUILTIN_LOWERED, INTRIN_LOWERED)
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,11 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("s_tir.LowerInitBlock", establishes=[INIT_LOWERED]),
     _p("s_tir.PlanAndUpdateBufferAllocationLocation", requires=[INIT_LOWERED]),
     _p("s_tir.ConvertBlocksToOpaque", requires=[INIT_LOWERED], establishes=[OPAQUE]),
-    _p("s_tir.LiftThreadBinding"),
+    _p("s_tir.LiftThreadBinding", forbids=[NO_BLOCKS]),
     _p("s_tir.ManifestSharedMemoryLocalStage"),
     _p("s_tir.CompactBufferAllocation", {"is_strict": (True, False)}, requires=[OPAQUE], forbids=[NO_BLOCKS]),
     _p("s_tir.LowerAutoCopy", requires=[TARGET]),
-    _p("s_tir.UnifyThreadBinding"),
+    _p("s_tir.UnifyThreadBinding", forbids=[NO_BLOCKS]),
     _p("s_tir.LowerMatchBuffer"),
     _p("s_tir.StmtSimplify"),
     _p("s_tir.InjectPermutedLayout"),
@@ -77,7 +79,7 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("s_tir.TransformMmaBufferLayout"),
     _p("s_tir.LowerOpaqueBlock", requires=[OPAQUE], establishes=[NO_BLOCKS]),
     _p("s_tir.LoopPartition"),
-    _p("s_tir.InjectVirtualThread"),
+    _p("s_tir.InjectVirtualThread", requires=[NO_BLOCKS], forbids=[SPLIT], establishes=[VTHREAD]),
     _p("s_tir.InjectDoubleBuffer"),
     _p("s_tir.HoistIfThenElse", {"variant": (None, "basic")}, requires=[NO_BLOCKS]),
     _p("s_tir.HoistExpression", requires=[NO_BLOCKS]),
@@ -98,11 +100,11 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("s_tir.InstrumentProfileIntrinsics"),
     # --- tirx: low-level TIR
     _p("tirx.FlattenBuffer", requires=[NO_BLOCKS], establishes=[FLAT]),
-    _p("tirx.BF16ComputeLegalize"),
+    _p("tirx.BF16ComputeLegalize", establishes=[BF16_COMPUTE]),
     # its docstring: "Run this pass after FlattenBuffer" (its SIGSEGV on block form is misuse)
     _p("tirx.NarrowDataType", {"target_bits": (32, 16, 64)}, requires=[FLAT]),
     _p("tirx.VectorizeLoop", {"enable_vectorize": (True, False)}, requires=[NO_BLOCKS], establishes=[VECTORIZED]),
-    _p("tirx.StorageRewrite", requires=[FLAT, VECTORIZED], forbids=[PACKED]),
+    _p("tirx.StorageRewrite", requires=[FLAT, VECTORIZED, VTHREAD], forbids=[PACKED]),
     _p("tirx.UnrollLoop", requires=[NO_BLOCKS]),
     _p("tirx.StmtSimplify"),
     _p("tirx.RemoveNoOp"),
@@ -113,7 +115,7 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("tirx.SplitHostDevice", requires=[TARGET, NO_BLOCKS], establishes=[SPLIT]),
     _p("tirx.MakePackedAPI", requires=[TARGET, SPLIT, FLAT], forbids=[PACKED], establishes=[PACKED]),
     _p("tirx.FP8StorageLegalize", requires=[PACKED]),
-    _p("tirx.BF16StorageLegalize", requires=[PACKED], establishes=[BF16_STORAGE]),
+    _p("tirx.BF16StorageLegalize", requires=[PACKED, BF16_COMPUTE], establishes=[BF16_STORAGE]),
     _p("tirx.LowerTVMBuiltin", requires=[PACKED], forbids=[BUILTIN_LOWERED], establishes=[BUILTIN_LOWERED]),
     _p("tirx.LowerIntrin", requires=[TARGET], establishes=[INTRIN_LOWERED]),
     _p("tirx.ConvertSSA"),
@@ -127,7 +129,7 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
 
 # A fact a pass needs that no earlier pass established also breaks the final build: codegen
 # needs every fact up to BUILTIN_LOWERED.
-CODEGEN_REQUIRES = frozenset(FACTS)
+CODEGEN_REQUIRES = frozenset(FACTS) - {VTHREAD}  # a list without virtual threads still builds
 
 PassCall = tuple[str, tuple[tuple[str, object], ...]]  # hashable form of one list entry
 
@@ -183,6 +185,18 @@ DOCUMENTED: dict[tuple[str, str], str] = {
                                                   "compacts the buffers that sblocks allocate",
     ("tirx.StorageRewrite", FLAT): f"{_ORDER} FlattenBuffer",
     ("tirx.StorageRewrite", VECTORIZED): f"{_ORDER} VectorizeLoop",
+    ("tirx.StorageRewrite", VTHREAD): f"{_ORDER} InjectVirtualThread: it plans storage per thread scope, and a "
+                                      "virtual thread (a GPU schedule's vthread binding) is not one until injected",
+    ("tirx.BF16StorageLegalize", BF16_COMPUTE): f"{_ORDER} BF16ComputeLegalize: storage is legalised once the "
+                                                "arithmetic is (a code generator without bfloat16 arithmetic, "
+                                                "C or a GPU's, needs both)",
+    ("s_tir.InjectVirtualThread", NO_BLOCKS): f"{_ORDER} LowerOpaqueBlock, FlattenBuffer and VectorizeLoop",
+    ("s_tir.InjectVirtualThread", SPLIT): "default_s_tir_pipeline runs it before SplitHostDevice, on the "
+                                          "undivided function",
+    ("s_tir.LiftThreadBinding", NO_BLOCKS): "default_s_tir_pipeline runs it before LowerOpaqueBlock: it lifts "
+                                            "thread bindings of sblock-form TIR",
+    ("s_tir.UnifyThreadBinding", NO_BLOCKS): "default_s_tir_pipeline runs it before LowerOpaqueBlock: it unifies "
+                                             "the thread bindings of sblock-form TIR",
     ("tirx.StorageRewrite", PACKED): "default_s_tir_pipeline runs it before SplitHostDevice and MakePackedAPI, "
                                      "never on the packed host function",
     ("tirx.MakePackedAPI", SPLIT): f"{_ORDER} SplitHostDevice",
