@@ -27,7 +27,13 @@ INPUT_LIMITATIONS = (
     # documented limits of a GPU code generator, met by a program it does not take (a buffer the
     # kernel allocates in global memory, a 64-bit float for WebGPU)
     "Cannot allocate global memory when targeting CUDA", "CodeGenWebGPU: only support",
-    "Do not support storage scope: global",
+    "Do not support storage scope: global", "Can only allocate shared or local memory inside kernel",
+    # CUDA's vector types have 2-4 lanes (8/16 for narrow ones); GPU schedules vectorise by those, the
+    # fuzzer's loop-kind flip by any extent
+    "to CUDA type",
+    # ThreadSync's documented refusal: a barrier inside a condition would deadlock; the fuzzer's wrap_if
+    # put shared-memory traffic under one
+    "Cannot insert syncs inside condition",
     # LowerCrossThreadReduction's documented refusals of loop nests it does not take (ValueError)
     "Cross-thread reduction cannot be applied", "Cross-thread reduction requires",
     # this machine, not TVM: the NVPTX code generator links CUDA's libdevice, which is not installed
