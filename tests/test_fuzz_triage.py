@@ -322,3 +322,21 @@ def test_a_parallel_loop_in_a_gpu_kernel_is_a_fuzzer_artefact(seeds):
     res, v = _run(text, [n for n, _ in P.default_pipeline()])
     assert res["artefacts"] and "parallel loop" in res["artefacts"][0]
     assert v is None or v.triage.cls == "fuzzer-artefact"
+
+
+def test_baselines_draw_random_pass_orders_on_the_seeds_and_only_one_retargets(tmp_path):
+    """Tzer's baseline (random pass orders on the seeds) never mutates the IR; the random-targets
+    baseline retargets about half of its cases and does nothing else to the IR."""
+    from irtoolkit.fuzz.engine import Campaign
+
+    for mode in ("random-passes", "random-targets"):
+        camp = Campaign(tmp_path / mode, seed=2, workers=1, mode=mode, coverage=False)
+        reqs = [camp.next_request(i) for i in range(200)]
+        assert all(r["text"] in {s.script for s in camp.seeds.values()} for r in reqs)
+        retargeted = [r for r in reqs if r.get("mutators")]
+        assert all(r["mutators"] == ["retarget"] and r["ir_mutations"] == 1 for r in retargeted)
+        assert all(r["ir_mutations"] == 0 for r in reqs if not r.get("mutators"))
+        if mode == "random-passes":
+            assert not retargeted
+        else:
+            assert 70 <= len(retargeted) <= 130
