@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .protocol import ExitKind, Outcome, Stage, parse_stage
-from .triage import BUG, MISUSE, Triage, triage
+from .triage import BUG, MISUSE, ROBUSTNESS, Triage, triage
 
 _FRAME_RE = re.compile(r"line \d+, in ([^\n]*?(?:tvm|llvm)::[^\n]*)")
 # Errors that say the *input* program is outside what TVM supports (mutated IR can do that), not
@@ -158,6 +158,12 @@ def classify(reply: dict, passes: list | None = None) -> Verdict | None:
     res = reply.get("result") or {}
     if passes is not None:
         v = replace(v, triage=triage(v.kind, v.pass_index, passes, res))
+    if v.kind.startswith("signal") and parse_stage(reply.get("stage") or "")[0] in (Stage.PARSE, Stage.MUTATE):
+        # TVM died under the fuzzer's own front (schedule primitives, printing, parsing): the case never
+        # reached the compile pipeline, and its reproducer, which starts from the printed case, cannot replay it
+        return replace(v, triage=Triage(ROBUSTNESS, (
+            f"TVM crashed in the fuzzer's {reply.get('stage')} stage (its own schedule primitives, printer or "
+            "parser), before any pass of the compile pipeline ran",)))
     return _target_gate(v, res)
 
 

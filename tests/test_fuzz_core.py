@@ -170,3 +170,13 @@ def test_status_line_counts_unique_findings_and_hits_apart():
                                        "ill-formed-abcdefabcdef": 1})
     line = Campaign.status_line(camp)
     assert "findings 3 (crashes 1)" in line and "hits 41" in line
+
+
+def test_a_crash_in_the_fuzzers_own_mutation_is_kept_apart():
+    """A signal while the child mutates (TVM's schedule primitives called by the fuzzer) is not a
+    compile-pipeline finding: its reproducer starts from the printed case and cannot replay it."""
+    seg = {"exit": {"kind": "signal", "signal": 11, "name": "SIGSEGV"}, "stderr": "", "stage": "mutate"}
+    v = classify(seg, P.to_json(P.default_pipeline()))
+    assert v.kind == "signal-sigsegv" and v.triage.cls == "robustness" and "mutate" in v.triage.reasons[0]
+    in_pass = dict(seg, stage="pass:3:s_tir.LowerInitBlock")
+    assert classify(in_pass, P.to_json(P.default_pipeline())).triage.cls == "bug"
