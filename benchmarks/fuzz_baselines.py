@@ -31,7 +31,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-MODES = ("full", "random-passes", "random-targets", "ir-only")
 
 
 def run_mode(mode: str, out: Path, budget: float, workers: int, seed: int) -> dict:
@@ -94,6 +93,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=str(ROOT / "build" / "fuzz_baselines"))
+    from irtoolkit.fuzz.engine import MODES
+
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--results", default=str(ROOT / "results"),
                     help="also copy the JSON and the plot here as fuzz_baselines.{json,png} ('' for no copy)")

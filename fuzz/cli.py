@@ -22,6 +22,8 @@ import time
 
 from irtools.cli import InputError, UsageError
 
+from .engine import MODES
+
 EXIT_FINDINGS = 1
 
 
@@ -188,7 +190,7 @@ def register(subparsers) -> None:
                         "(its TVM nodes advertise the 'tvm' resource); the folder and --resume are the same")
     p.add_argument("--resume", action="store_true", help="continue the campaign in --out")
     p.add_argument("--runs", type=int, default=-1, help="stop after this many cases (-1: no limit)")
-    p.add_argument("--mode", default="full", choices=["full", "random-passes", "random-targets", "ir-only"],
+    p.add_argument("--mode", default="full", choices=MODES,
                    help="full (default); the others are the baselines of benchmarks/fuzz_baselines.py")
     p.add_argument("--no-coverage", action="store_true", help="do not arm the int3 tracer")
     p.add_argument("--case-timeout", type=float, default=10.0, help="seconds before a case is a hang (default 10)")

@@ -288,13 +288,14 @@ class Campaign:
         return found
 
     def write_stats(self) -> dict:
-        from .coverage.tracer import read_bitmap, read_stages
+        from .coverage.tracer import PIPELINE, read_bitmap
 
         self._poll_replays()
         split = getattr(self, "_split", None)
         if split is not None:
             self.stats.cov_own, self.stats.cov_other = read_bitmap(self.out / "coverage.bitmap", split)
-            self.stats.cov_pipeline_own, self.stats.cov_pipeline_other = read_stages(self.out / "stages.bitmap", split)
+            stages = read_bitmap(self.out / "stages.bitmap", split, PIPELINE)
+            self.stats.cov_pipeline_own, self.stats.cov_pipeline_other = stages
         self.stats.semantic = len(self.semantic)
         if self._pool is not None:
             self.stats.workers = self._merge_workers(self._pool.workers())

@@ -176,20 +176,11 @@ class Tracer:
         _ARMED.clear()
 
 
-def read_bitmap(path: str | os.PathLike, split: int) -> tuple[int, int]:
-    """Count seen sites in a campaign's bitmap file without any tracer: (own, other)."""
+def read_bitmap(path: str | os.PathLike, split: int, mask: int = 0xFF) -> tuple[int, int]:
+    """Count the sites of a campaign's bitmap file set in ``mask`` (any bit: seen), without any tracer:
+    (own, other).  On ``stages.bitmap`` with ``mask=PIPELINE``: the compile pipeline's sites."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         return 0, 0
-    own = sum(1 for b in data[:split] if b)
-    return own, sum(1 for b in data[split:] if b)
-
-
-def read_stages(path: str | os.PathLike, split: int, mask: int = PIPELINE) -> tuple[int, int]:
-    """Count the sites of a campaign's ``stages.bitmap`` that a stage of class ``mask`` reached: (own, other)."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        return 0, 0
-    return (sum(1 for b in data[:split] if b & mask), sum(1 for b in data[split:] if b & mask))
+    return sum(1 for b in data[:split] if b & mask), sum(1 for b in data[split:] if b & mask)

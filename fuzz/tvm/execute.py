@@ -305,18 +305,14 @@ def _oracle_work():
         set_class(PIPELINE)
 
 
-LEGAL_FORMS, legal_form = R.LEGAL_FORMS, R.legal_form
-
-
 def ill_formed(mod) -> dict | None:
     """The well-formedness verifier's error for ``mod``, or None (``s_tir.analysis.verify_well_formed``
     on every PrimFunc: it covers the tirx verifiers that apply to host code on an LLVM target).
-    A complaint about a documented-legal form (:data:`LEGAL_FORMS`) is no error."""
+    A complaint about a documented-legal form (``replay.LEGAL_FORMS``) is no error: ``verify_module``
+    lets it pass."""
     try:
         R.verify_module(mod)
     except Exception as e:
-        if legal_form(str(e)):
-            return None
         return _err(e)
     return None
 
@@ -367,11 +363,8 @@ def _lower_default(func, target, entry: dict):
 
 def _build_default(dmod, target, entry: dict):
     """The default pipeline's runnable ``main`` (cached), or raises."""
-    from tvm.tirx.build import split_host_device_mods, tir_to_runtime
-
     if "main" not in entry:
-        dhost, ddev = split_host_device_mods(dmod)
-        rt = tir_to_runtime(dhost, ddev, target)
+        rt = R.build(dmod, target)
         entry["main"] = (rt, rt["main"])  # the JIT compiles here; keep the module alive with it
     return entry["main"][1]
 
@@ -382,16 +375,14 @@ def _with_default_outcome(res: dict, func, target, runs: bool, stage) -> dict:
     this input for this target?  ``res["default_outcome"]``: ``{"ok": True}`` or ``{"error": ...}``."""
     if runs:
         return res
-    import tvm
-    from tvm import tirx
-
     stage("lower-default")
+    dmod, derr = _lower_default(func, target, {})
+    if derr is not None:
+        res["default_outcome"] = {"error": derr}
+        return res
+    stage("codegen-default")
     try:
-        mod = tirx.transform.BindTarget(target)(tvm.IRModule({"main": func}))
-        with tvm.transform.PassContext(opt_level=3):
-            mod = tvm.transform.Sequential([P.instantiate(pc) for pc in P.default_pipeline()])(mod)
-        stage("codegen-default")
-        R.build(mod, target)
+        R.build(dmod, target)
         res["default_outcome"] = {"ok": True}
     except Exception as e:
         res["default_outcome"] = {"error": _err(e)}
