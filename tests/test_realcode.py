@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import need_tool
 
-from irtoolkit.costmodel.dataset.realcode import corpus, debian, label, stats
+from irtoolkit.costmodel.dataset.realcode import corpus, debian, executed, label, stats
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +42,7 @@ SOURCES = {
 }
 
 
-def _make(tmp_path: Path, target: str = "all") -> tuple[subprocess.CompletedProcess, Path]:
+def _make(tmp_path: Path, target: str = "all", **extra_env) -> tuple[subprocess.CompletedProcess, Path]:
     need_tool("clang-22")
     src = tmp_path / "proj"
     src.mkdir(exist_ok=True)
@@ -51,7 +52,7 @@ def _make(tmp_path: Path, target: str = "all") -> tuple[subprocess.CompletedProc
     wrap = debian.install_wrapper(tmp_path / "wrap")
     ir = tmp_path / "ir"
     ir.mkdir(exist_ok=True)
-    env = {**os.environ, "PATH": f"{wrap}:{debian.BUILD_PATH}", "IRTOOLS_IR_OUT": str(ir)}
+    env = {**os.environ, "PATH": f"{wrap}:{debian.BUILD_PATH}", "IRTOOLS_IR_OUT": str(ir), **extra_env}
     return subprocess.run(["make", target], cwd=src, env=env, capture_output=True, text=True), ir
 
 
@@ -78,6 +79,67 @@ def test_wrapper_builds_for_real_and_side_compiles_each_unit(tmp_path):
         proc, _ = _make(tmp_path, target)
         assert proc.returncode == 0, proc.stderr
         assert set(ir.iterdir()) == before
+
+
+def test_exec_objects_are_llc_code_for_the_labelled_ir(tmp_path):
+    """IRTOOLS_EXEC_OBJECTS=1: a one-source object is llc-22's code for the side-compiled IR (the code
+    the static labels describe), the program still links and runs; a unit clang cannot compile keeps
+    gcc's object."""
+    proc, ir = _make(tmp_path, IRTOOLS_EXEC_OBJECTS="1")
+    assert proc.returncode == 0, proc.stderr
+    assert subprocess.run([str(tmp_path / "proj" / "prog")]).returncode == 0
+    metas = {json.loads(f.read_text())["source"].rsplit("/", 1)[-1]: json.loads(f.read_text()) for f in ir.glob("*.json")}
+    obj = Path(metas["a.c"]["exec_object"])
+    assert obj == tmp_path / "proj" / "a.o"
+    ll = tmp_path / "a.ll"
+    ll.write_text(next(f.with_suffix(".ll").read_text() for f in ir.glob("*.json")
+                       if not f.name.endswith(".failed.json") and json.loads(f.read_text())["source"].endswith("/a.c")))
+    subprocess.run([need_tool("llc-22"), "-O2", "-relocation-model=pic", "-filetype=obj", str(ll), "-o",
+                    str(tmp_path / "want.o")], check=True)
+    nm = need_tool("llvm-nm-22")
+    sizes = [subprocess.run([nm, "--print-size", str(o)], capture_output=True, text=True, check=True).stdout
+             for o in (obj, tmp_path / "want.o")]
+    assert sizes[0] == sizes[1]
+    assert "exec_object" not in metas["nested.c"]          # gcc's object: clang had no IR for it
+    assert json.loads(json.dumps(metas["b.c"]))["exec_object"].endswith("b.o")
+
+
+CALLS = """#include <stdlib.h>
+__attribute__((noipa)) long sum(long n) { long s = 0; for (long i = 0; i < n; i++) s += i * i; return s; }
+__attribute__((noipa)) long fact(long n) { return n <= 1 ? 1 : n * fact(n - 1); }
+__attribute__((noipa)) long both(long n) { return sum(n) + fact(n); }
+int main(int argc, char **argv) {
+    long t = 0;
+    for (int k = 0; k < 3; k++) t += sum(1000);
+    t += both(10) + fact(12);
+    return t == 42;   /* 0: valgrind passes the status on */
+}
+"""
+
+
+def test_callgrind_dump_gives_calls_from_outside_and_their_inclusive_cost(tmp_path):
+    """On a real compiled program: calls counted from outside (fact's recursion is not a call of it),
+    inclusive cost per call equal to what callgrind_annotate reports, self cost apart."""
+    need_tool("valgrind")
+    src = tmp_path / "calls.c"
+    src.write_text(CALLS)
+    exe = tmp_path / "calls"
+    subprocess.run(["gcc", "-O1", "-fno-inline", str(src), "-o", str(exe)], check=True)
+    dump = tmp_path / "cg.out"
+    subprocess.run([*executed.VALGRIND, f"--callgrind-out-file={dump}", str(exe)], check=True)
+    got = executed.parse_dump(dump, lambda ob: ob == str(exe))
+    assert got["sum"][1] == 4 and got["both"][1] == 1 and got["fact"][1] == 2 and got["main"][1] == 1
+    annot = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(dump)], capture_output=True,
+                           text=True, check=True).stdout
+    incl = {m.group(2): int(m.group(1).replace(",", "")) for m in
+            re.finditer(r"^\s*([\d,]+) \([^)]*\)\s+\S*:(\w+) \[", annot, re.M)}
+    for fn in ("sum", "main", "both"):
+        assert got[fn][0] == incl[fn], (fn, got[fn], incl[fn])
+    # one call of sum(1000) is a loop of 1000 iterations: thousands of instructions, and 4 calls cost
+    # 3 x 1000 + 10 iterations' worth
+    assert got["sum"][0] / got["sum"][1] > 2000
+    assert got["sum"][2] == got["sum"][0]                       # a leaf: self is inclusive
+    assert got["main"][2] < got["main"][0]
 
 
 def test_labels_equal_llc_and_bodies_hash(tmp_path):
@@ -157,6 +219,15 @@ def test_debian_package_on_two_nodes_then_resume(tmp_path, two_node_cluster):
     (out / "packages/hello/functions.parquet").unlink()
     third = corpus.Corpus(out).run(["hello"], workers=2, progress=False, scratch=str(tmp_path / "scratch"))
     assert third.get("labelled") == 1 and "built" not in third
+    # instructions executed: a second build whose objects are llc-22's code, hello's suite under callgrind
+    ex = corpus.Corpus(out).run_executed(["hello", "no-such-package-irtools"], workers=2, progress=False,
+                                         scratch=str(tmp_path / "scratch"))
+    assert ex.get("labelled") == 1 and ex.get("skipped") == 1, ex
+    xres = json.loads((out / "packages/hello/executed.json").read_text())
+    assert xres["suite"]["rc"] == 0 and xres["suite"]["package_processes"] >= 1
+    xrows = {r["function"]: r for r in pq.read_table(out / "packages/hello/executed.parquet").to_pylist()}
+    assert xrows["main"]["calls"] >= 1 and xrows["main"]["instructions_executed"] > xrows["main"]["self_ir"] > 0
+    assert corpus.Corpus(out).run_executed(["hello"], workers=2, progress=False) == {"skipped": 1}
     st = stats.corpus_stats(out)
     assert st["packages"] == {"attempted": 2, "built": 1, "failed": 1, "labelled": 1}
     assert st["by_language"]["c"]["functions"] >= len({r["function"] for r in fn}) > 0
@@ -166,6 +237,9 @@ def test_debian_package_on_two_nodes_then_resume(tmp_path, two_node_cluster):
 
     rows, X = evaluate.load(out)
     assert rows and X.shape == (len(rows), len(evaluate.FEATURE_NAMES))
+    # the second build's bodies are the first's: the suite's counts join the static rows
+    joined = {r["function"]: r["instructions_executed"] for r in rows if r["instructions_executed"] is not None}
+    assert joined.get("main") == xrows["main"]["instructions_executed"]
     assert list((out / "packages/hello").glob("features-*.npz"))
     res = evaluate.evaluate(costmodel.load(), rows, X)
     mi = res["targets"]["machine_instructions"]

@@ -7,6 +7,8 @@ Layout of a corpus folder (``--out``)::
     packages/<pkg>/modules.parquet     one row per distinct IR module (text, source file, flags, compiler)
     packages/<pkg>/functions.parquet   one row per defined function: provenance + static labels
     failures.json                      the failure table (package -> reason), rewritten as the run goes
+    packages/<pkg>/executed.json       the test-suite run for instructions executed (``executed`` command)
+    packages/<pkg>/executed.parquet    one row per function the suite called: instructions per call
 
 A package with ``result.json`` is built, one with ``functions.parquet`` labelled: a killed run resumes
 with what is missing and loses nothing that finished.  Build and label tasks return their tables
@@ -75,6 +77,20 @@ def _build_remote(package: str, scratch: str, jobs: int, timeout: float) -> tupl
 
 def _label_remote(mods: list[dict], common: dict) -> tuple[list[dict], list[str]]:
     return label_modules(mods, common)
+
+
+def _executed_remote(package: str, scratch: str, jobs: int, timeout: float, suite_timeout: float):
+    """Ray task body: a second build with llc-22's objects, the test suite under callgrind."""
+    import shutil
+
+    from .executed import label_package
+
+    node_setup()
+    out = Path(scratch) / f"{package}.exec"
+    try:
+        return label_package(package, out, jobs=jobs, timeout=timeout, suite_timeout=suite_timeout)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 class Corpus:
@@ -217,6 +233,52 @@ class Corpus:
         _write_json(self.failures(), self.root / "failures.json")
         return dict(summary)
 
+    def run_executed(self, packages: list[str], *, ray_address: str | None = None, workers: int | None = None,
+                     jobs: int = 1, timeout: float = 1800, suite_timeout: float = 1800, progress: bool = True,
+                     scratch: str | None = None) -> dict:
+        """Instructions-executed labels of every built package that has none yet (one Ray task each)."""
+        import ray
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        if not ray.is_initialized():
+            ray.init(address=ray_address, log_to_driver=False, include_dashboard=False,
+                     **({"num_cpus": workers * jobs} if workers and not ray_address else {}))
+        workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // jobs)
+        scratch = scratch or str(Path(os.environ.get("TMPDIR", "/tmp")) / "irtools-realcode")
+        task = ray.remote(num_cpus=jobs, max_retries=1)(_executed_remote)
+        todo = [p for p in packages if (r := self.result(p)) and r["status"] == "built"
+                and not (self.pdir(p) / "executed.json").is_file()]
+        summary: Counter = Counter(skipped=len(packages) - len(todo))
+        pending: dict = {}
+        cols = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("{task.fields[note]}")]
+        with Progress(*cols, console=Console(stderr=True), disable=not progress) as bar:
+            t = bar.add_task("executed", total=len(todo), note="")
+            while todo or pending:
+                while todo and len(pending) < workers:
+                    pkg = todo.pop(0)
+                    pending[task.remote(pkg, scratch, jobs, timeout, suite_timeout)] = pkg
+                done, _ = ray.wait(list(pending), num_returns=1, timeout=5.0)
+                for ref in done:
+                    pkg = pending.pop(ref)
+                    try:
+                        res, rows = ray.get(ref)
+                    except Exception as e:     # the task or its node died twice: record it
+                        res, rows = {"package": pkg, "status": "failed", "functions": 0,
+                                     "reason": f"crash: {str(e).splitlines()[0][:300]}"}, []
+                    if rows:
+                        _write_table(rows, self.pdir(pkg) / "executed.parquet")
+                    _write_json(res, self.pdir(pkg) / "executed.json")      # last: it marks the package done
+                    summary[res["status"]] += 1
+                    summary["functions"] += len(rows)
+                    bar.advance(t)
+                    bar.update(t, note=f"{summary['functions']:,} functions — last: {pkg} ({res['status']})")
+                    if not progress:
+                        print(f"[realcode] {time.strftime('%H:%M:%S')} {pkg}: executed {res['status']} "
+                              f"{res.get('reason', '')[:120]} ({len(rows)} functions)", file=sys.stderr, flush=True)
+        return dict(summary)
+
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
@@ -235,6 +297,17 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--jobs", type=int, default=1, help="make -j of each build (its Ray CPU request)")
     b.add_argument("--timeout", type=float, default=1800, help="seconds before a build counts as hung")
     b.add_argument("--no-label", action="store_true", help="build only")
+    x = sub.add_parser("executed", help="instructions executed per call: each built package's own test "
+                       "suite under callgrind, on a second build whose objects are llc-22's code for the "
+                       "labelled IR (resumes: packages with executed.json are skipped)")
+    x.add_argument("--out", required=True, help="the corpus folder (packages built by `build`)")
+    x.add_argument("--only", nargs="*", help="these packages only")
+    x.add_argument("--ray-address", default=None, help="join this Ray cluster (default: start a local one)")
+    x.add_argument("--workers", type=int, default=None, help="packages at once (default: CPUs / --jobs)")
+    x.add_argument("--jobs", type=int, default=1, help="make -j of each build")
+    x.add_argument("--timeout", type=float, default=1800, help="seconds before a build counts as hung")
+    x.add_argument("--suite-timeout", type=float, default=1800,
+                   help="seconds for the test suite under callgrind (what ran by then is kept)")
     s = sub.add_parser("stats", help="ComPile-style statistics of a corpus folder (table + plot)")
     s.add_argument("corpus")
     s.add_argument("--json", dest="json_out", help="write the statistics here")
@@ -256,6 +329,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.markdown:
             Path(args.markdown).write_text(text)
         print(text)
+        return 0
+    if args.cmd == "executed":
+        corpus_ = Corpus(args.out)
+        pkgs = args.only or sorted(d.name for d in (corpus_.root / "packages").iterdir() if d.is_dir())
+        try:
+            for p in pkgs:
+                check_allowed(p)
+        except Reserved as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        summary = corpus_.run_executed(pkgs, ray_address=args.ray_address, workers=args.workers, jobs=args.jobs,
+                                       timeout=args.timeout, suite_timeout=args.suite_timeout,
+                                       progress=sys.stderr.isatty())
+        print(json.dumps(summary, sort_keys=True))
         return 0
     try:
         pkgs = args.only or read_packages(args.packages)

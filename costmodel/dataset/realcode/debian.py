@@ -18,6 +18,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -81,9 +82,11 @@ def _apt(args: list[str], timeout: float, log) -> subprocess.CompletedProcess:
 
 def node_setup(log=sys.stderr) -> None:
     """What every node needs before it builds: Debian's source index and the tools (idempotent)."""
-    missing = [t for t in ("clang-22", "clang++-22", "dpkg-buildpackage", "dpkg-source") if not shutil.which(t)]
+    missing = [t for t in ("clang-22", "clang++-22", "llc-22", "dpkg-buildpackage", "dpkg-source", "valgrind")
+               if not shutil.which(t)]
     if missing:
-        p = _apt(["install", "-y", "clang-22", "dpkg-dev", "build-essential", "fakeroot"], 1800, log)
+        p = _apt(["install", "-y", "clang-22", "llvm-22", "dpkg-dev", "build-essential", "fakeroot", "valgrind"],
+                 1800, log)
         if p.returncode:
             raise RuntimeError(f"cannot install the build tools: {p.stderr.strip()[-500:]}")
     have_src = SOURCES_FILE.exists() or any(
@@ -137,7 +140,7 @@ def _reason(log_text: str) -> str:
     return lines[-1][:300] if lines else "no output"
 
 
-def _run_build(argv: list[str], cwd: Path, env: dict, timeout: float, log_path: Path) -> tuple[int | None, str]:
+def run_logged(argv: list[str], cwd: Path, env: dict, timeout: float, log_path: Path) -> tuple[int | None, str]:
     """Run in its own process group; on time-out kill the whole group (make's children too)."""
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -151,10 +154,13 @@ def _run_build(argv: list[str], cwd: Path, env: dict, timeout: float, log_path: 
     return rc, log_path.read_text(errors="replace")[-20000:]
 
 
-def build_package(package: str, out: Path, *, jobs: int = 1, timeout: float = 1800) -> BuildResult:
+def build_package(package: str, out: Path, *, jobs: int = 1, timeout: float = 1800, exec_objects: bool = False,
+                  on_built: Callable[[Path, dict], None] | None = None) -> BuildResult:
     """Fetch, install build-deps and build ``package``; its IR modules land in ``out/ir``.
 
     ``out`` is this package's own folder (emptied first).  The source tree is removed afterwards.
+    ``exec_objects`` makes each one-source object llc-22's code for the unit's IR (see ``wrapper``);
+    ``on_built(source_tree, build_env)`` runs after a successful build, before the tree goes.
     """
     check_allowed(package)
     t0 = time.time()
@@ -187,10 +193,10 @@ def build_package(package: str, out: Path, *, jobs: int = 1, timeout: float = 18
     wrap = install_wrapper(out / "wrap")
     env = {"PATH": f"{wrap}:{BUILD_PATH}", "HOME": str(out), "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8",
            "DEB_BUILD_OPTIONS": f"nocheck nodoc parallel={jobs}", "IRTOOLS_IR_OUT": str(out / "ir"),
-           "CCACHE_DISABLE": "1", "TERM": "dumb"}
+           "CCACHE_DISABLE": "1", "TERM": "dumb", **({"IRTOOLS_EXEC_OBJECTS": "1"} if exec_objects else {})}
     # -T build-arch stops after the compile: the binary phase (install, strip, shlibdeps, dpkg-deb) adds
     # time and no translation unit
-    rc, tail = _run_build(["dpkg-buildpackage", "-B", "-uc", "-us", "-d", "-T", "build-arch"], src, env, timeout,
+    rc, tail = run_logged(["dpkg-buildpackage", "-B", "-uc", "-us", "-d", "-T", "build-arch"], src, env, timeout,
                           out / "build.log")
     res.log_tail = tail.splitlines()[-30:]
     if rc is None:
@@ -204,6 +210,8 @@ def build_package(package: str, out: Path, *, jobs: int = 1, timeout: float = 18
     res.side_failures = len(metas) - res.modules
     if res.status == "built" and res.modules == 0:
         res.status, res.reason = "failed", "no C/C++ translation unit compiled (not a C/C++ package?)"
+    if res.status == "built" and on_built is not None:
+        on_built(src, env)
     return _done(res, t0, work, src)
 
 

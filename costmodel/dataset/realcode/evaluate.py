@@ -21,6 +21,8 @@ from ...evaluation import f1_positive, kendall_tau, regression_metrics
 from ...features import FEATURE_NAMES, feature_matrix, source_digest
 
 STATIC = ("machine_instructions", "text_bytes", "spills", "reloads", "stack_bytes", "mca_inner_loop_rthroughput")
+EXECUTED = "instructions_executed"      # per call, from the package's test suite (``executed`` command)
+LABELLED = (*STATIC, EXECUTED)
 IR_COUNT = "ir.fp.TotalInstructionCount"
 LO_EST = "lo.est"
 
@@ -38,6 +40,7 @@ def _package_features(pdir: Path) -> tuple[list[dict], np.ndarray]:
     from irtools.errors import IrtoolsError
 
     rows = pq.read_table(pdir / "functions.parquet").to_pylist()
+    _join_executed(pdir, rows)
     # keyed by every source that defines a feature (features.py, llfeatures.c, the parser...)
     cache = pdir / f"features-{source_digest()[:12]}.npz"
     if cache.is_file():
@@ -59,6 +62,19 @@ def _package_features(pdir: Path) -> tuple[list[dict], np.ndarray]:
             X[i] = v
     np.savez_compressed(cache, X=X, keys=np.array([f"{r['ir_sha256'][:12]}:{r['function']}" for r in rows]))
     return rows, X
+
+
+def _join_executed(pdir: Path, rows: list[dict]) -> None:
+    """Each row's instructions executed per call, where the package's suite called that very body."""
+    import pyarrow.parquet as pq
+
+    f = pdir / "executed.parquet"
+    per = {}
+    if f.is_file():
+        per = {(r["function"], r["function_sha"]): r[EXECUTED]
+               for r in pq.read_table(f, columns=["function", "function_sha", EXECUTED]).to_pylist()}
+    for r in rows:
+        r[EXECUTED] = per.get((r["function"], r["function_sha"]))
 
 
 def load(root: str | Path, packages: list[str] | None = None, *, progress: bool = False) -> tuple[list[dict], np.ndarray]:
@@ -86,7 +102,7 @@ def best_constant(x: np.ndarray, y: np.ndarray) -> float:
     return float(r[order][np.searchsorted(cw, cw[-1] / 2)])
 
 
-def evaluate(model, rows: list[dict], X: np.ndarray, *, targets=STATIC) -> dict:
+def evaluate(model, rows: list[dict], X: np.ndarray, *, targets=LABELLED) -> dict:
     """Figures of ``model`` on (rows, X) — X in :data:`FEATURE_NAMES` order — with the baselines."""
     Xm = X if list(model.feature_names_) == list(FEATURE_NAMES) else _reorder(X, model.feature_names_)
     ir = X[:, FEATURE_NAMES.index(IR_COUNT)]
@@ -98,7 +114,7 @@ def evaluate(model, rows: list[dict], X: np.ndarray, *, targets=STATIC) -> dict:
     for t in targets:
         if t not in model.boosters_:
             continue
-        y = np.array([np.nan if r[t] is None else r[t] for r in rows], dtype=float)
+        y = np.array([np.nan if r.get(t) is None else r[t] for r in rows], dtype=float)
         m = np.isfinite(y)
         if m.sum() < 10:
             continue
@@ -186,7 +202,7 @@ def compare(root: str | Path, *, test_fraction: float = 0.3, out: str | Path | N
     return res
 
 
-def training_rows(rows: list[dict], X: np.ndarray, targets=STATIC) -> tuple[list[dict], list[dict]]:
+def training_rows(rows: list[dict], X: np.ndarray, targets=LABELLED) -> tuple[list[dict], list[dict]]:
     """Real-code rows in the generated datasets' row form (``source`` "realcode", ``origin`` the
     package) with their feature dicts, for :mod:`irtoolkit.costmodel.train_default`."""
     out, feats = [], []

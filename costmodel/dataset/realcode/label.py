@@ -16,19 +16,11 @@ from pathlib import Path
 
 from ... import tools
 from ..labellers import LabelError, LlcStaticLabeller, McaLoopLabeller
+from .wrapper import opt_level
 
 STATIC_TARGETS = ("machine_instructions", "spills", "reloads", "stack_bytes", "text_bytes",
                   "mca_inner_loop_rthroughput")
 _DEFINE = re.compile(r"^define\b[^\n]*?@(\"[^\"]+\"|[-\w$.]+)\(", re.M)
-
-
-def opt_level(args: list[str]) -> str:
-    """The optimisation level a compile command ends up with (the last ``-O`` wins, as in gcc)."""
-    level = "-O0"
-    for a in args:
-        if a.startswith("-O"):
-            level = {"-O": "-O1", "-Os": "-O2", "-Oz": "-O2", "-Ofast": "-O3", "-Og": "-O1"}.get(a, a)
-    return level if level in ("-O0", "-O1", "-O2", "-O3") else "-O2"
 
 
 def function_bodies(text: str) -> dict[str, str]:

@@ -42,8 +42,13 @@ def corpus_stats(root: str | Path, *, with_modules: bool = True) -> dict:
     fn_rows = fn_unique = 0
     shas: set[str] = set()
     labelled_pk = 0
+    executed: Counter = Counter()
     for r in results:
         d = root / "packages" / r["package"]
+        if (d / "executed.json").is_file():
+            x = json.loads((d / "executed.json").read_text())
+            executed[x["status"]] += 1
+            executed["functions"] += x.get("functions", 0)
         if (d / "functions.parquet").is_file():
             t = pq.read_table(d / "functions.parquet", columns=["function_sha"])
             fn_rows += t.num_rows
@@ -76,6 +81,8 @@ def corpus_stats(root: str | Path, *, with_modules: bool = True) -> dict:
         "failures": {r["package"]: r["reason"] for r in results if r["status"] != "built"},
         "by_language": {k: dict(v) for k, v in sorted(by_lang.items())},
         "functions": {"labelled_rows": fn_rows, "unique": fn_unique},
+        # the test suites under callgrind: packages by outcome, and functions with a per-call count
+        "executed": dict(executed),
         "modules_parse_errors": parse_errors,
         "function_size": {"median": float(np.median(sz)), "p90": float(np.percentile(sz, 90)),
                           "max": int(sz.max()), "mean": float(sz.mean())},
@@ -97,6 +104,13 @@ def markdown(st: dict) -> str:
     for lang, c in st["by_language"].items():
         lines.append(f"| {lang} | {c.get('packages', 0)} | {c.get('modules', 0):,} | {c.get('functions', 0):,} | "
                      f"{c.get('instructions', 0):,} | {c.get('bytes', 0) / 1e6:.1f} MB |")
+    ex = st.get("executed") or {}
+    if ex:
+        runs = sum(v for k, v in ex.items() if k != "functions")
+        lines += ["", f"Instructions executed (test suites under callgrind): {runs} packages run, "
+                  f"{ex.get('labelled', 0) + ex.get('partial', 0)} labelled, {ex.get('functions', 0):,} functions "
+                  "with a count per call; " + ", ".join(f"{k} {v}" for k, v in sorted(ex.items())
+                                                      if k not in ("functions", "labelled")) + "."]
     fs = st["function_size"]
     lines += ["", f"Function size (IR instructions): median {fs['median']:.0f}, 90th percentile {fs['p90']:.0f}, "
               f"max {fs['max']:,}.", "", "Most frequent opcodes: " +

@@ -8,6 +8,11 @@ C or C++ sources and succeeded, the script compiles each of them again with ``cl
 leaves ``<id>.ll`` with ``<id>.json`` (source, arguments, compiler, working directory) in
 ``$IRTOOLS_IR_OUT``.  A side compile that fails never fails the build: its reason goes to the JSON.
 
+With ``IRTOOLS_EXEC_OBJECTS=1`` (the build for instructions-executed labels) the object of a one-source
+``-c`` compile is then replaced by ``llc-22``'s code for that IR, at the level the static labeller
+uses, so the test suite runs the very code the labels describe.  PIC, because the object may go into
+a shared library; a unit llc rejects keeps the real compiler's object and says so in its JSON.
+
 Why a wrapper and not ``CFLAGS``: Debian rules often name the compiler directly (zlib runs
 ``CC=x86_64-linux-gnu-gcc ./configure``), and an extra flag such as ``-fembed-bitcode`` makes such
 configure scripts abort.  Configure and CMake probes (``conftest.c``, ``CMakeScratch``) are not kept.
@@ -38,6 +43,48 @@ DROP_PREFIX = ("-Wl,", "-specs=", "-fno-tree-", "-ftree-", "-fipa-", "-fno-ipa-"
                "-fmax-errors", "-fno-inline-small-functions", "-fprofile-partial", "-Wa,")
 PROBES = ("conftest", "CMakeScratch", "CMakeTmp", "meson-private", "sanitycheck", "try_compile")
 UNKNOWN = re.compile(r"(?:unknown argument|unsupported option|unknown warning option)[^']*'([^']+)'")
+
+
+def opt_level(args: list[str]) -> str:
+    """The optimisation level a compile command ends up with (the last ``-O`` wins, as in gcc)."""
+    level = "-O0"
+    for a in args:
+        if a.startswith("-O"):
+            level = {"-O": "-O1", "-Os": "-O2", "-Oz": "-O2", "-Ofast": "-O3", "-Og": "-O1"}.get(a, a)
+    return level if level in ("-O0", "-O1", "-O2", "-O3") else "-O2"
+
+
+def _object_path(args, src):
+    """Where a one-source ``-c`` compile writes its object."""
+    for i, a in enumerate(args):
+        if a == "-o" and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("-o") and len(a) > 2:
+            return a[2:]
+    return os.path.splitext(os.path.basename(src))[0] + ".o"
+
+
+def exec_object(args, src, ll, meta):
+    """Replace the real compiler's object of ``src`` by llc-22's code for its IR ``ll``."""
+    if "-c" not in args or len(_sources(args)) != 1:
+        meta["exec_object"] = None
+        return
+    obj = _object_path(args, src)
+    tmp = obj + ".irtools-llc.o"
+    argv = ["/usr/bin/llc-22", opt_level(meta["ir_args"]), "-relocation-model=pic", "-filetype=obj", ll,
+            "-o", tmp]
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        meta["exec_object"], meta["exec_error"] = None, "llc-22 timed out after 600 s"
+        return
+    if p.returncode != 0:
+        meta["exec_object"], meta["exec_error"] = None, p.stderr.strip()[-500:]
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        return
+    os.replace(tmp, obj)
+    meta["exec_object"] = os.path.abspath(obj)
 
 
 def _real(name: str) -> str:
@@ -116,6 +163,8 @@ def side_compile(name: str, args: list[str], out_dir: str) -> None:
             argv = [a for a in argv if a not in bad]
         if dropped:
             meta["dropped"] = dropped
+        if "error" not in meta and os.environ.get("IRTOOLS_EXEC_OBJECTS") == "1":
+            exec_object(args, src, ll, meta)
         if "error" in meta:
             if os.path.exists(ll):
                 os.unlink(ll)

@@ -1,0 +1,153 @@
+"""Instructions executed per call on real code: a package's own test suite under callgrind.
+
+The package is built a second time with ``IRTOOLS_EXEC_OBJECTS=1``: each one-source object is then
+``llc-22``'s code for the very IR the static labels come from (see ``wrapper``).  ``dh_auto_test``
+(the suite Debian runs: ``make check``, ``ctest``, ``meson test``...) then runs under
+``valgrind --tool=callgrind --trace-children=yes``, one dump per process.  For every function of the
+package's own binaries (objects under the source tree) the dumps give the calls made to it and the
+instructions executed inside those calls, callees included; the label is their ratio, over all the
+suite's processes.
+
+A function counts only when the name is unambiguous: defined by exactly one body among the package's
+substituted units and by none of its other units (a static helper with the same name in two files
+cannot be told apart in a dump).  Recursive calls of a function to itself are neither calls nor
+cost of it: the label is the cost of one call from outside.  Functions the suite never calls, or
+only inlined, have no label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from .debian import build_package, run_logged
+from .label import function_bodies
+
+TARGET = "instructions_executed"
+VALGRIND = ("valgrind", "--tool=callgrind", "--trace-children=yes", "--demangle=no", "--compress-strings=no",
+            "--compress-pos=no", "--error-limit=no", "-q")
+
+
+def parse_dump(path: str | os.PathLike, keep_object) -> dict[str, list[int]]:
+    """Function → [inclusive Ir of calls from outside, such calls, self Ir] of one callgrind dump,
+    for functions whose ELF object passes ``keep_object``.  Expects ``--compress-strings=no``."""
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    ob = fn = cob = cfn = ""
+    call_n = None          # the calls= line's count; the next cost line is the call's inclusive cost
+    with open(path, errors="replace") as f:
+        for line in f:
+            c = line[:1]
+            if c.isdigit() or c in "+-*":
+                if call_n is not None:
+                    ir = int(line.split()[1]) if len(line.split()) > 1 else 0
+                    callee_ob = cob or ob
+                    # the inclusive cost callgrind gives each call: what one call from outside costs
+                    if cfn != fn and keep_object(callee_ob):
+                        rec = out[cfn]
+                        rec[0] += ir
+                        rec[1] += call_n
+                    call_n, cob, cfn = None, "", ""
+                elif keep_object(ob):
+                    parts = line.split()
+                    if len(parts) > 1:
+                        out[fn][2] += int(parts[1])
+                continue
+            key, _, val = line.rstrip("\n").partition("=")
+            if key == "ob":
+                ob = val
+            elif key == "fn":
+                fn = val
+            elif key == "cob":
+                cob = val
+            elif key == "cfn":
+                cfn = val
+            elif key == "calls":
+                call_n = int(val.split()[0])
+    return out
+
+
+def exec_functions(ir_dir: Path, src_root: Path) -> dict[str, dict]:
+    """Function name → its module and body, for the unambiguous functions of substituted units."""
+    seen: dict[str, set] = defaultdict(set)
+    where: dict[str, dict] = {}
+    other: set[str] = set()
+    for meta_f in sorted(ir_dir.glob("*.json")):
+        if meta_f.name.endswith(".failed.json") or not meta_f.with_suffix(".ll").is_file():
+            continue
+        meta = json.loads(meta_f.read_text())
+        text = meta_f.with_suffix(".ll").read_text(errors="replace")
+        bodies = function_bodies(text)
+        if not meta.get("exec_object"):
+            other.update(bodies)
+            continue
+        sha = hashlib.sha256(text.encode()).hexdigest()
+        for name, body in bodies.items():
+            seen[name].add(body)
+            where[name] = {"ir_sha256": sha, "function_sha": body,
+                           "source_file": os.path.relpath(meta["source"], src_root)}
+    return {n: where[n] for n, b in seen.items() if len(b) == 1 and n not in other}
+
+
+def label_dumps(dumps: list[Path], functions: dict[str, dict], object_root: str) -> tuple[list[dict], int]:
+    """Rows of the functions the dumps saw called, and how many dumps came from the package's binaries."""
+    root = os.path.abspath(object_root).rstrip("/") + "/"
+    keep = (lambda ob: ob.startswith(root))
+    total: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    procs = 0
+    for d in dumps:
+        part = parse_dump(d, keep)
+        procs += bool(part)
+        for name, (incl, calls, self_ir) in part.items():
+            t = total[name]
+            t[0] += incl
+            t[1] += calls
+            t[2] += self_ir
+    rows = []
+    for name, (incl, calls, self_ir) in sorted(total.items()):
+        if name in functions and calls > 0:
+            rows.append({**functions[name], "function": name, TARGET: round(incl / calls), "calls": calls,
+                         "self_ir": self_ir, "inclusive_ir": incl})
+    return rows, procs
+
+
+def run_suite(src: Path, build_env: dict, dumps: Path, timeout: float, log: Path) -> tuple[int | None, str]:
+    """``dh_auto_test`` in the built tree under callgrind; (exit status or None on time-out, log tail)."""
+    dumps.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in build_env.items() if not k.startswith("IRTOOLS_")}
+    env["DEB_BUILD_OPTIONS"] = "nodoc parallel=1"       # not "nocheck": that would skip the suite
+    return run_logged([*VALGRIND, f"--callgrind-out-file={dumps}/cg.%p", "dh_auto_test"], src, env, timeout, log)
+
+
+def label_package(package: str, out: Path, *, jobs: int = 1, timeout: float = 1800,
+                  suite_timeout: float = 1800) -> tuple[dict, list[dict]]:
+    """Build ``package`` with llc-22's objects, run its suite under callgrind: (result, function rows)."""
+    t0 = time.time()
+    found: dict = {"rows": [], "suite": None}
+
+    def on_built(src: Path, env: dict) -> None:
+        rc, tail = run_suite(src, env, out / "callgrind", suite_timeout, out / "suite.log")
+        funcs = exec_functions(out / "ir", src)
+        rows, procs = label_dumps(sorted((out / "callgrind").glob("cg.*")), funcs, str(src))
+        found["rows"] = rows
+        found["suite"] = {"rc": rc, "package_processes": procs, "substituted_functions": len(funcs),
+                          "tail": tail.splitlines()[-15:]}
+
+    res = build_package(package, out, jobs=jobs, timeout=timeout, exec_objects=True, on_built=on_built)
+    suite = found["suite"]
+    out_res = {"package": package, "version": res.version, "seconds": round(time.time() - t0, 1),
+               "node": res.node, "functions": len(found["rows"]), "suite": suite}
+    if res.status != "built":
+        out_res.update(status="failed", reason=res.reason)
+    elif suite["rc"] is None:
+        out_res.update(status="failed" if not found["rows"] else "partial",
+                       reason=f"suite: timeout after {suite_timeout:.0f} s")
+    elif not found["rows"]:
+        out_res.update(status="no-labels", reason="suite: ran none of the package's functions"
+                       if not suite["package_processes"] else "suite: no unambiguous function was called")
+    else:
+        out_res.update(status="labelled", reason="" if suite["rc"] == 0 else f"suite: exit {suite['rc']}")
+    return out_res, [{**r, "package": package, "version": res.version} for r in found["rows"]]
