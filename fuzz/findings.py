@@ -101,7 +101,7 @@ def lower(func, pass_list, target, check=True):
     mod = bind(func, target)
     for i, (name, args) in enumerate(pass_list):
         print(f"[{{i}}] {{name}} {{args or ''}}", flush=True)
-        with tvm.transform.PassContext(opt_level=3):
+        with pass_context(name, args):
             new = make_pass(name, args)(mod)
         if check and not new.same_as(mod) and tvm_ffi.structural_hash(new) != tvm_ffi.structural_hash(mod):
             try:

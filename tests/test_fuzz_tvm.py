@@ -66,6 +66,33 @@ def test_ir_mutations_print_and_parse_back(seeds):
     assert changed >= len(seeds) - 2
 
 
+def test_retype_and_symbolic_rewrite_the_whole_function(seeds):
+    """retype changes one scalar type everywhere, symbolic one extent everywhere (a shape known at run
+    time); both give programs TVM's own default pipeline compiles."""
+    import random
+
+    from irtoolkit.fuzz.mutate.ir import parse, retype, symbolic
+
+    mm = parse(next(s for s in seeds if s.name == "matmul_16").script)
+    for k in range(6):
+        f = retype(mm, random.Random(k))
+        dtypes = {str(b.dtype) for b in f.params}
+        assert len(dtypes) == 1 and dtypes != {"float32"}
+        if dtypes <= {"float16", "float64"}:
+            tvm.compile(f, target="llvm")
+    f = symbolic(mm, random.Random(0))
+    shapes = [b.shape for b in f.params]
+    assert all(not isinstance(d, tvm.tirx.IntImm) for shp in shapes for d in shp)   # 16 was every extent
+    assert len({str(d) for shp in shapes for d in shp}) == 1
+    lib = tvm.compile(f, target="llvm")
+    import numpy as np
+
+    a, b = np.random.rand(5, 5).astype("float32"), np.random.rand(5, 5).astype("float32")
+    c = tvm.runtime.tensor(np.zeros((5, 5), "float32"))
+    lib(tvm.runtime.tensor(a), tvm.runtime.tensor(b), c)          # the shape is the caller's now
+    np.testing.assert_allclose(c.numpy(), a @ b, rtol=1e-5)
+
+
 def test_schedule_primitives_reshape_loops_and_print_back(seeds):
     import random
 

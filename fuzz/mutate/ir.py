@@ -12,6 +12,7 @@ returns always prints and parses back.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 FLOAT_BINOPS = ("Add", "Sub", "Mul", "Min", "Max")
@@ -372,10 +373,81 @@ def schedule(func, rng):
     return schedule_step(func, rng)
 
 
+# ------------------------------------------------------------------ whole-function mutators (TVMScript text)
+# A dtype or a shape is spelt in many places at once (buffers, constants, casts, loop extents), so
+# these two rewrite the printed function and parse it back: what TVM would have been given by a user
+# who wrote the program that way.
+NARROW_FLOATS = ("float16", "bfloat16", "float64", "float32")
+OTHER_INTS = ("int8", "int16", "int64", "uint8", "uint32", "int32")
+_TYPE_TOKEN = re.compile(r"\b(float(?:16|32|64)|bfloat16|u?int(?:8|16|32|64))\b")
+_SIGNATURE = re.compile(r"^def main\((.*)\):\n", re.M)
+_BUFFER_PARAM = re.compile(r"^(\w+): T\.Buffer\((.*)\)$", re.S)
+
+
+def _split_top(s: str) -> list[str]:
+    """``s`` split at its top-level commas."""
+    out, depth, cur = [], 0, []
+    for ch in s:
+        depth += (ch in "([{") - (ch in ")]}")
+        if ch == "," and depth == 0:
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    if "".join(cur).strip():
+        out.append("".join(cur).strip())
+    return out
+
+
+def retype(func, rng):
+    """Every use of one scalar type becomes another of its family (float32 → float16 / bfloat16 /
+    float64, int32 → int8 / int64 / ...): the legalisation passes (BF16/FP8, NarrowDataType) and the
+    code generators' narrow-type paths only run on such programs."""
+    text = func.script()
+    head, sep, body = text.partition("def main")
+    present = sorted(set(_TYPE_TOKEN.findall(body)))
+    if not sep or not present:
+        return None
+    src = rng.choice(present)
+    family = NARROW_FLOATS if src.startswith(("float", "bfloat")) else OTHER_INTS
+    dst = rng.choice([d for d in family if d != src])
+    return parse(head + sep + re.sub(rf"\b{src}\b", dst, body))
+
+
+def symbolic(func, rng):
+    """One constant extent of the parameters' shapes becomes a symbolic ``n`` everywhere it occurs
+    (the function then takes handles and matches its buffers): shapes known only at run time, which
+    the simplifier, LoopPartition, VectorizeLoop and the GPU schedules treat on paths of their own.
+    Such a case compiles but is not run (its inputs have no static shape)."""
+    text = func.script()
+    m = _SIGNATURE.search(text)
+    if not m:
+        return None
+    params = [_BUFFER_PARAM.match(p) for p in _split_top(m.group(1))]
+    if not params or not all(params):
+        return None
+    extents = sorted({int(x) for p in params for x in re.findall(r"(?<![\w.])(\d+)(?![\w.])",
+                                                                  _split_top(p.group(2))[0]) if int(x) > 1})
+    if not extents:
+        return None
+    lit = re.compile(rf"(?<![\w.]){rng.choice(extents)}(?![\w.])")
+    name = "n"
+    while re.search(rf"\b{name}\b", text):
+        name += "_"
+    body = lit.sub(name, text[m.end():]).split("\n")
+    k = 0
+    while k < len(body) and body[k].strip().startswith("T.func_attr"):
+        k += 1
+    decl = [f"    {name} = T.int32()"] + [f"    {p.group(1)} = T.match_buffer(var_{p.group(1)}, {lit.sub(name, p.group(2))})"
+                                          for p in params]
+    sig = ", ".join(f"var_{p.group(1)}: T.handle" for p in params)
+    return parse(text[:m.start()] + f"def main({sig}):\n" + "\n".join(body[:k] + decl + body[k:]))
+
+
 MUTATORS = {f.__name__: f for f in [
     flip_binop, flip_compare, flip_const, hoist_operand, wrap_select, wrap_intrinsic, insert_cast, insert_binop,
     wrap_loop, wrap_if, wrap_attr, insert_assert, flip_loop_kind, annotate_loop, delete_stmt, duplicate_stmt,
-    schedule, retarget,
+    schedule, retarget, retype, symbolic,
 ]}
 # Schedule primitives reshape loop nests and buffers, which the passes react to most; the other
 # mutators share the rest evenly.

@@ -444,7 +444,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
         stage(Stage.PASS.at(i, P.pass_label(pc)))
         try:
             before = mod
-            with tvm.transform.PassContext(opt_level=3, instruments=[instrument]):
+            with P.context(pc, instruments=[instrument]):
                 mod = P.instantiate(pc)(mod)
             if "first_ill_formed" not in res and changed_module(before, mod):
                 stage(Stage.VERIFY.at(i, P.pass_label(pc)))

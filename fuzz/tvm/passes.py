@@ -57,6 +57,12 @@ def _p(name, params=None, requires=(), forbids=(), establishes=()):
     return PassSpec(name, dict(params or {}), frozenset(requires), frozenset(forbids), frozenset(establishes))
 
 
+# The PassContext options of the simplifier (``tirx.StmtSimplify``, read by both StmtSimplify passes);
+# an argument "config.<field>" is a PassContext option (``replay.split_args``), first choice TVM's default
+_SIMPLIFY = {"config.transitively_prove_inequalities": (False, True),
+             "config.convert_boolean_to_and_of_ors": (False, True),
+             "config.apply_constraints_to_boolean_branches": (False, True)}
+
 _BLOCKY = ()  # passes that only touch sblocks are no-ops once blocks are gone: no pre-condition
 
 CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
@@ -72,17 +78,22 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("s_tir.LowerAutoCopy", requires=[TARGET]),
     _p("s_tir.UnifyThreadBinding", forbids=[NO_BLOCKS]),
     _p("s_tir.LowerMatchBuffer"),
-    _p("s_tir.StmtSimplify"),
+    _p("s_tir.StmtSimplify", _SIMPLIFY),
     _p("s_tir.InjectPermutedLayout"),
     _p("s_tir.AnnotateIrregularLoop"),
     _p("s_tir.InjectSoftwarePipeline"),
     _p("s_tir.TransformMmaBufferLayout"),
     _p("s_tir.LowerOpaqueBlock", requires=[OPAQUE], establishes=[NO_BLOCKS]),
-    _p("s_tir.LoopPartition"),
+    _p("s_tir.LoopPartition", {"config.partition_const_loop": (False, True),
+                                "config.no_unroll_loop_with_extent_one": (False, True),
+                                "config.unroll_loop_with_partition_hint_no_interval": (False, True)}),
     _p("s_tir.InjectVirtualThread", requires=[NO_BLOCKS], forbids=[SPLIT], establishes=[VTHREAD]),
-    _p("s_tir.InjectDoubleBuffer"),
-    _p("s_tir.HoistIfThenElse", {"variant": (None, "basic")}, requires=[NO_BLOCKS]),
-    _p("s_tir.HoistExpression", requires=[NO_BLOCKS]),
+    _p("s_tir.InjectDoubleBuffer", {"config.split_loop": (0, 1, 2)}),
+    _p("s_tir.HoistIfThenElse", {"variant": (None, "basic"), "config.support_block_scope_hoisting": (False, True)},
+       requires=[NO_BLOCKS]),
+    # bit sets (HoistedConditionals, HoistedLetBindings): TVM's default, none, each kind alone, all
+    _p("s_tir.HoistExpression", {"config.hoisted_conditionals": (7, 0, 1, 2, 4, 15),
+                                 "config.hoisted_let_bindings": (1, 0, 2, 4, 7)}, requires=[NO_BLOCKS]),
     _p("s_tir.RenormalizeSplitPattern", forbids=[INTRIN_LOWERED]),
     _p("s_tir.RewriteUnsafeSelect"),
     _p("s_tir.InstrumentBoundCheckers", requires=[FLAT]),
@@ -106,9 +117,11 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("tirx.NarrowDataType", {"target_bits": (32, 16, 64)}, requires=[FLAT]),
     _p("tirx.VectorizeLoop", {"enable_vectorize": (True, False)}, requires=[NO_BLOCKS], establishes=[VECTORIZED]),
     _p("tirx.StorageRewrite", requires=[FLAT, VECTORIZED, VTHREAD], forbids=[PACKED]),
-    _p("tirx.UnrollLoop", requires=[NO_BLOCKS]),
-    _p("tirx.StmtSimplify"),
-    _p("tirx.RemoveNoOp"),
+    _p("tirx.UnrollLoop", {"config.auto_max_step": (0, 16, 64, 512), "config.auto_max_depth": (8, 2),
+                           "config.auto_max_extent": (0, 4, 32), "config.explicit_unroll": (True, False),
+                           "config.unroll_local_access": (False, True)}, requires=[NO_BLOCKS]),
+    _p("tirx.StmtSimplify", _SIMPLIFY),
+    _p("tirx.RemoveNoOp", {"config.max_simplification_steps": (0, 1, 16)}),
     _p("tirx.CommonSubexprElim"),
     _p("tirx.FP8ComputeLegalize", {"promote_dtype": ("float32", "float16")}),
     _p("tirx.VerifyMemory", requires=[TARGET, FLAT]),
@@ -280,13 +293,17 @@ def in_catalogue(pc: PassCall) -> bool:
 
 
 def instantiate(pc: PassCall):
-    """The TVM pass object for one list entry (imports TVM)."""
-    import tvm  # noqa: F401
-    from tvm import s_tir, tirx
+    """The TVM pass object for one list entry (imports TVM); run it under :func:`context`."""
+    from .replay import make_pass
 
-    spec = CATALOGUE[pc[0]]
-    ns = tirx.transform if spec.module == "tirx" else s_tir.transform
-    return getattr(ns, spec.ctor)(**dict(pc[1]))
+    return make_pass(pc[0], dict(pc[1]))
+
+
+def context(pc: PassCall, **kw):
+    """The PassContext of one list entry (its ``config.*`` options)."""
+    from .replay import pass_context
+
+    return pass_context(pc[0], dict(pc[1]), **kw)
 
 
 def pass_label(pc: PassCall) -> str:

@@ -54,12 +54,36 @@ def _cuda_source_only() -> None:
         return code.encode() if isinstance(code, str) else code
 
 
+# Options a pass reads from the PassContext rather than from its constructor: the config key it reads.
+# A pass-list entry spells them as arguments "config.<field>" (so mutation, reduction and the
+# reproducer carry them like any other argument); ``split_args`` turns them into the config.
+PASS_CONFIG = {"tirx.UnrollLoop": "tirx.UnrollLoop", "s_tir.LoopPartition": "s_tir.LoopPartition",
+               "s_tir.HoistIfThenElse": "s_tir.HoistIfThenElse", "s_tir.HoistExpression": "s_tir.HoistExpression",
+               "tirx.RemoveNoOp": "tirx.RemoveNoOp", "tirx.StmtSimplify": "tirx.StmtSimplify",
+               "s_tir.StmtSimplify": "tirx.StmtSimplify", "s_tir.InjectDoubleBuffer": "s_tir.InjectDoubleBuffer"}
+
+
+def split_args(name: str, args: dict) -> tuple[dict, dict]:
+    """(constructor arguments, PassContext config) of one pass-list entry."""
+    ctor = {k: v for k, v in args.items() if not k.startswith("config.")}
+    opts = {k[len("config."):]: v for k, v in args.items() if k.startswith("config.")}
+    return ctor, ({PASS_CONFIG[name]: opts} if opts else {})
+
+
 def make_pass(name: str, args: dict):
-    """The TVM pass object for ``["tirx.X", {args}]``."""
+    """The TVM pass object for ``["tirx.X", {args}]`` (its config options left out: see
+    :func:`pass_context`)."""
     from tvm import s_tir, tirx
 
     ns = tirx.transform if name.startswith("tirx.") else s_tir.transform
-    return getattr(ns, name.split(".", 1)[1])(**args)
+    return getattr(ns, name.split(".", 1)[1])(**split_args(name, args)[0])
+
+
+def pass_context(name: str, args: dict, **kw):
+    """The PassContext one pass-list entry runs under: opt_level 3 and the entry's config options."""
+    import tvm
+
+    return tvm.transform.PassContext(opt_level=3, config=split_args(name, args)[1], **kw)
 
 
 def bind(func, target):
@@ -128,8 +152,11 @@ def run(main, arrays):
 
 
 def close(a: np.ndarray, b: np.ndarray) -> bool:
-    if a.dtype.kind == "f":
-        return bool(np.allclose(a, b, rtol=1e-3, atol=1e-4, equal_nan=True))
+    if a.dtype.kind == "f" or "bfloat" in str(a.dtype):
+        # a 16-bit float has 3 decimal digits: one rounding apart is a relative 1e-3
+        tol = (1e-2, 1e-2) if a.dtype.itemsize <= 2 else (1e-3, 1e-4)
+        return bool(np.allclose(a.astype("float64"), np.asarray(b, "float64"), rtol=tol[0], atol=tol[1],
+                                equal_nan=True))
     return bool(np.array_equal(a, b))
 
 
