@@ -261,7 +261,8 @@ def test_a_case_retargeted_to_a_gpu_is_scheduled_by_tvm_and_compiled_without_a_g
     (CUDA source, no nvcc), never runs, and its reproducer compiles for the same target."""
     import random
 
-    from irtoolkit.fuzz.mutate.ir import _target_kind, _thread_bound, parse, retarget
+    from irtoolkit.fuzz.mutate.ir import _thread_bound, parse, retarget
+    from irtoolkit.fuzz.tvm.replay import case_target
 
     func = parse(seeds["softmax_4x16"].script)
     kinds = set()
@@ -271,8 +272,8 @@ def test_a_case_retargeted_to_a_gpu_is_scheduled_by_tvm_and_compiled_without_a_g
             continue
         text = new.script()
         again = parse(text)  # the target travels in the TVMScript (a func_attr)
-        kinds.add(_target_kind(again))
-        if _target_kind(again) == "cuda":
+        kinds.add(case_target(again).kind.name)
+        if case_target(again).kind.name == "cuda":
             assert _thread_bound(again)
             res = run_case(text, P.default_pipeline(), stage=lambda s: None, rng_seed=1, func=again)
             assert res["status"] == "ok" and res["target"] == "cuda" and "jit" not in res

@@ -332,17 +332,14 @@ GPU_TARGETS = ({"kind": "cuda", "arch": "sm_80"}, {"kind": "cuda", "arch": "sm_9
 CPU_TARGETS = ({"kind": "llvm"}, {"kind": "c"})
 
 
-def _target_kind(func) -> str:
-    attrs = func.attrs
-    return attrs["target"].kind.name if attrs is not None and "target" in attrs else "llvm"
-
-
 def retarget(func, rng):
     """Compile the case for another target: a GPU-form function for another GPU kind, a CPU-form one
     for the C target or back to llvm, or (most often) through TVM's default GPU schedules for a GPU."""
+    from ..tvm.replay import case_target, is_gpu
+
     tvm, _, _, _ = _tvm()
-    kind = _target_kind(func)
-    gpu = any(t["kind"] == kind for t in GPU_TARGETS)
+    target = case_target(func)
+    kind, gpu = target.kind.name, is_gpu(target)
     if gpu or rng.random() < 0.3:
         pool = GPU_TARGETS if gpu else CPU_TARGETS
         spec = rng.choice([t for t in pool if t["kind"] != kind or gpu])

@@ -170,7 +170,7 @@ def artefacts(func) -> list[str]:
     import tvm_ffi
 
     found: list[str] = []
-    gpu = R.case_target(func).kind.name not in ("llvm", "c")
+    gpu = R.is_gpu(R.case_target(func))
 
     def visit(o):
         if type(o).__name__ == "AttrStmt" and str(o.attr_key) in FUZZER_ONLY_ATTRS \
@@ -431,7 +431,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     res["artefacts"] = artefacts(func)
     res["ub"] = ub_reasons(func) + (["out-of-bounds access (OOBChecker)"] if oob else [])
     target = R.case_target(func)
-    runs = target.kind.name == "llvm"  # a GPU or C-source target is compiled, never run here
+    runs = R.runs_here(target)
     if not runs:
         res["target"] = target.kind.name
     mod = tvm.IRModule({"main": func})

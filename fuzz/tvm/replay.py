@@ -44,6 +44,19 @@ def case_target(func):
     return t if t.host is not None else t.with_host(t)
 
 
+# Targets whose code runs on this machine's CPU (llvm) or is host C source; every other kind is a GPU's.
+CPU_KINDS = ("llvm", "c")
+
+
+def is_gpu(target) -> bool:
+    return target.kind.name not in CPU_KINDS
+
+
+def runs_here(target) -> bool:
+    """Whether a case built for ``target`` is run (only llvm's code is; C source and GPU code are compiled)."""
+    return target.kind.name == "llvm"
+
+
 def _cuda_source_only() -> None:
     """CUDA code generation without nvcc: TVM's CUDA code generator runs in full, and the kernel
     source stands in for the PTX that nvcc would have made (no GPU runs it)."""
