@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -114,12 +115,50 @@ def label_dumps(dumps: list[Path], functions: dict[str, dict], object_root: str)
     return rows, procs
 
 
+_DH_LINE = re.compile(r"^\s*dh\s+\$(?:@|\{@\}|\(@\))(.*)$", re.M)
+_DH_DIR_OPT = re.compile(r"^(--builddirectory|--builddir|--sourcedirectory|--sourcedir|--buildsystem|-[BDS])(=|$)?(.*)$")
+_MAKE_CHECK = re.compile(r"(?:\$\(MAKE\)|\$\{MAKE\}|\bmake)\s+(?:-\S+\s+)*-C\s*([^\s$;]+)\s+(?:\S+=\S+\s+)*(check|test)\b")
+
+
+def suite_command(src: Path) -> list[str]:
+    """How Debian runs this package's suite: its rules' ``override_dh_auto_test`` target; else
+    ``dh_auto_test`` with the build-directory options of its ``dh $@`` line; else (hand-written rules)
+    the ``make -C DIR check`` they run."""
+    try:
+        rules = (src / "debian" / "rules").read_text(errors="replace")
+    except OSError:
+        return ["dh_auto_test"]
+    for target in ("override_dh_auto_test-arch", "override_dh_auto_test"):
+        if re.search(rf"^{re.escape(target)}\s*:", rules, re.M):
+            return ["make", "-f", "debian/rules", target]
+    m = _DH_LINE.search(rules)
+    if m:
+        opts, toks = [], m.group(1).split()
+        for i, t in enumerate(toks):
+            o = _DH_DIR_OPT.match(t)
+            if not o or "$" in t:
+                continue
+            if o.group(3):
+                opts.append(t)
+            elif i + 1 < len(toks) and not toks[i + 1].startswith("-") and "$" not in toks[i + 1]:
+                opts += [t, toks[i + 1]]
+        return ["dh_auto_test", *opts]
+    m = _MAKE_CHECK.search(rules)
+    if m:
+        return ["make", "-C", m.group(1), m.group(2)]
+    return ["dh_auto_test"]
+
+
 def run_suite(src: Path, build_env: dict, dumps: Path, timeout: float, log: Path) -> tuple[int | None, str]:
-    """``dh_auto_test`` in the built tree under callgrind; (exit status or None on time-out, log tail)."""
+    """The package's suite (:func:`suite_command`) in the built tree under callgrind; (exit status or
+    None on time-out, log tail)."""
     dumps.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in build_env.items() if not k.startswith("IRTOOLS_")}
     env["DEB_BUILD_OPTIONS"] = "nodoc parallel=1"       # not "nocheck": that would skip the suite
-    return run_logged([*VALGRIND, f"--callgrind-out-file={dumps}/cg.%p", "dh_auto_test"], src, env, timeout, log)
+    cmd = suite_command(src)
+    with open(log, "a") as f:
+        f.write(f"$ {' '.join(cmd)}\n")
+    return run_logged([*VALGRIND, f"--callgrind-out-file={dumps}/cg.%p", *cmd], src, env, timeout, log)
 
 
 def label_package(package: str, out: Path, *, jobs: int = 1, timeout: float = 1800,
@@ -133,7 +172,8 @@ def label_package(package: str, out: Path, *, jobs: int = 1, timeout: float = 18
         funcs = exec_functions(out / "ir", src)
         rows, procs = label_dumps(sorted((out / "callgrind").glob("cg.*")), funcs, str(src))
         found["rows"] = rows
-        found["suite"] = {"rc": rc, "package_processes": procs, "substituted_functions": len(funcs),
+        found["suite"] = {"rc": rc, "command": suite_command(src), "package_processes": procs,
+                          "substituted_functions": len(funcs),
                           "tail": tail.splitlines()[-15:]}
 
     res = build_package(package, out, jobs=jobs, timeout=timeout, exec_objects=True, on_built=on_built)
