@@ -142,6 +142,26 @@ def test_callgrind_dump_gives_calls_from_outside_and_their_inclusive_cost(tmp_pa
     assert got["main"][2] < got["main"][0]
 
 
+RULES = {
+    # dh with an out-of-tree build: the suite runs where the build is
+    "dh": ("#!/usr/bin/make -f\n%:\n\tdh $@ --buildsystem=cmake --builddirectory build/ --with foo\n",
+           ["dh_auto_test", "--buildsystem=cmake", "--builddirectory", "build/"]),
+    "override": ("%:\n\tdh $@\noverride_dh_auto_test-arch:\n\tdh_auto_test -B debian/a\n",
+                 ["make", "-f", "debian/rules", "override_dh_auto_test-arch"]),
+    # hand-written rules (gzip): the check its build target runs
+    "hand": ("build-stamp:\n\t${MAKE} -C builddir\n\t${MAKE} -C builddir check\n", ["make", "-C", "builddir", "check"]),
+    "dh-vars": ("%:\n\tdh $@ --builddirectory=$(BUILD)\n", ["dh_auto_test"]),
+}
+
+
+@pytest.mark.parametrize("form", sorted(RULES))
+def test_suite_command_is_the_one_debian_runs(tmp_path, form):
+    text, want = RULES[form]
+    (tmp_path / "debian").mkdir()
+    (tmp_path / "debian" / "rules").write_text(text)
+    assert executed.suite_command(tmp_path) == want
+
+
 def test_labels_equal_llc_and_bodies_hash(tmp_path):
     _make(tmp_path)
     mods = label.collect_modules(tmp_path / "ir")
