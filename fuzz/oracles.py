@@ -39,6 +39,12 @@ INPUT_LIMITATIONS = (
     # VectorizeLoop's refusal of a symbolic extent on a fixed-width (non-VLA) target: the fuzzer's
     # symbolic mutation made a vectorized loop's extent unknown
     "Failed to vectorize loop with extent",
+    # UnrollLoop's refusal of an unrolled loop whose extent is not constant (the fuzzer's symbolic
+    # extent under a loop it marked unrolled)
+    "Cannot unroll non-constant loop",
+    # the constant folder's refusal of a literal its type cannot hold (a float cast out of range, a
+    # negative value made unsigned): the program converts out of range, undefined in C as in TVM
+    "exceeds minimum of", "exceeds maximum of", "cannot make uint from negative value",
     # this machine, not TVM: the NVPTX code generator links CUDA's libdevice, which is not installed
     "nvidia-cuda-toolkit/libdevice", "Cannot find CUDA path",
 )

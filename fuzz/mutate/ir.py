@@ -376,6 +376,8 @@ def schedule(func, rng):
 # who wrote the program that way.
 NARROW_FLOATS = ("float16", "bfloat16", "float64", "float32")
 OTHER_INTS = ("int8", "int16", "int64", "uint8", "uint32", "int32")
+_RANGE = {"float16": (-65504.0, 65504.0), "bfloat16": (-3.3895313892515355e38, 3.3895313892515355e38),
+          "int8": (-128, 127), "int16": (-32768, 32767), "uint8": (0, 255), "uint32": (0, 4294967295)}
 _TYPE_TOKEN = re.compile(r"\b(float(?:16|32|64)|bfloat16|u?int(?:8|16|32|64))\b")
 _SIGNATURE = re.compile(r"^def main\((.*)\):\n", re.M)
 _BUFFER_PARAM = re.compile(r"^(\w+): T\.Buffer\((.*)\)$", re.S)
@@ -408,7 +410,17 @@ def retype(func, rng):
     src = rng.choice(present)
     family = NARROW_FLOATS if src.startswith(("float", "bfloat")) else OTHER_INTS
     dst = rng.choice([d for d in family if d != src])
-    return parse(head + sep + re.sub(rf"\b{src}\b", dst, body))
+    body = re.sub(rf"\b{src}\b", dst, body)
+    # a literal the new type cannot hold (a max-reduction's -3.4e38 start as float16) is clamped, as a
+    # user writing the program for that type would (T.min_value): TVM rightly refuses the literal
+    lo, hi = _RANGE.get(dst, (None, None))
+    if lo is not None:
+        def clamp(m):
+            v = float(m.group(1))
+            return f"T.{dst}({min(max(v, lo), hi)!r})" if not lo <= v <= hi else m.group(0)
+
+        body = re.sub(rf"T\.{dst}\(([-+]?[\d.]+(?:e[-+]?\d+)?)\)", clamp, body)
+    return parse(head + sep + body)
 
 
 def symbolic(func, rng):
