@@ -255,6 +255,25 @@ def test_report_is_upstream_ready(tmp_path):
     assert "import fuzz" not in src and "from fuzz" not in src   # rename: keep (the old name neither)
 
 
+def test_other_cpus_are_compiled_not_run(seeds):
+    """Arm (Neon, SVE), RISC-V V and AVX-512 targets go through TVM's LLVM code generators for those
+    CPUs; only this machine's own llvm target runs."""
+    import tvm as _tvm
+
+    from irtoolkit.fuzz.mutate.ir import CPU_TARGETS, parse
+    from irtoolkit.fuzz.tvm import replay as R
+
+    assert R.runs_here(R.llvm_target())
+    func = parse(seeds["add_relu_64"].script)
+    for spec in CPU_TARGETS[2:]:
+        t = _tvm.target.Target(spec, host={"kind": "llvm"})
+        assert not R.runs_here(t) and not R.is_gpu(t)
+        case = func.with_attr("target", t)
+        res = run_case(case.script(), P.default_pipeline(), stage=lambda s: None, rng_seed=1, func=case)
+        assert res["status"] == "ok" and "jit" not in res, (spec, res.get("error"))
+        assert res["target"] == R.target_label(t) and res["target"].startswith("llvm ")
+
+
 def test_a_case_retargeted_to_a_gpu_is_scheduled_by_tvm_and_compiled_without_a_gpu(seeds, tmp_path):
     """``retarget`` binds a CPU seed to GPU threads with TVM's own default GPU schedules (dlight) and
     sets the function's target; the case then goes through the pass list and the GPU code generator
@@ -276,7 +295,7 @@ def test_a_case_retargeted_to_a_gpu_is_scheduled_by_tvm_and_compiled_without_a_g
         if case_target(again).kind.name == "cuda":
             assert _thread_bound(again)
             res = run_case(text, P.default_pipeline(), stage=lambda s: None, rng_seed=1, func=again)
-            assert res["status"] == "ok" and res["target"] == "cuda" and "jit" not in res
+            assert res["status"] == "ok" and res["target"].startswith("cuda sm_") and "jit" not in res
             cuda_text = text
     assert "cuda" in kinds and kinds & {"opencl", "webgpu", "nvptx", "c"}
     # the reproducer of a GPU case compiles it for its own target: a pass list that breaks the

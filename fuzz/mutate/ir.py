@@ -328,22 +328,28 @@ def duplicate_stmt(func, rng):
 # kind needs thread-bound loops, which TVM's own default GPU schedules (s_tir.dlight) give a CPU-form
 # function; the C target prints host C.
 GPU_TARGETS = ({"kind": "cuda", "arch": "sm_80"}, {"kind": "cuda", "arch": "sm_90"}, {"kind": "cuda", "arch": "sm_50"},
-               {"kind": "opencl"}, {"kind": "webgpu"}, {"kind": "nvptx", "mcpu": "sm_80"})
-CPU_TARGETS = ({"kind": "llvm"}, {"kind": "c"})
+               {"kind": "opencl"}, {"kind": "webgpu"}, {"kind": "nvptx", "mcpu": "sm_80"}, {"kind": "metal"})
+# other CPUs through TVM's LLVM code generators (Arm Neon, Arm SVE and RISC-V V are scalable-vector
+# targets to TVM's vectoriser; AVX-512 has its own lowering): compiled, not run
+CPU_TARGETS = ({"kind": "llvm"}, {"kind": "c"}, {"kind": "llvm", "mtriple": "aarch64-linux-gnu", "mattr": ["+neon"]},
+               {"kind": "llvm", "mtriple": "aarch64-linux-gnu", "mattr": ["+sve"]},
+               {"kind": "llvm", "mtriple": "riscv64-linux-gnu", "mattr": ["+v"]},
+               {"kind": "llvm", "mcpu": "skylake-avx512"})
 
 
 def retarget(func, rng):
     """Compile the case for another target: a GPU-form function for another GPU kind, a CPU-form one
     for the C target or back to llvm, or (most often) through TVM's default GPU schedules for a GPU."""
-    from ..tvm.replay import case_target, is_gpu
+    from ..tvm.replay import case_target, is_gpu, target_label
 
     tvm, _, _, _ = _tvm()
     target = case_target(func)
-    kind, gpu = target.kind.name, is_gpu(target)
+    gpu = is_gpu(target)
     if gpu or rng.random() < 0.3:
         pool = GPU_TARGETS if gpu else CPU_TARGETS
-        spec = rng.choice([t for t in pool if t["kind"] != kind or gpu])
-        if spec["kind"] == "llvm":
+        here = target_label(target)
+        spec = rng.choice([t for t in pool if target_label(tvm.target.Target(t)) != here])
+        if spec == {"kind": "llvm"}:
             return func.without_attr("target")
         return func.with_attr("target", tvm.target.Target(spec, host={"kind": "llvm"}))
     from tvm.s_tir import dlight as dl

@@ -433,7 +433,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     target = R.case_target(func)
     runs = R.runs_here(target)
     if not runs:
-        res["target"] = target.kind.name
+        res["target"] = R.target_label(target)
     mod = tvm.IRModule({"main": func})
     mod = tirx.transform.BindTarget(target)(mod)
 

@@ -53,8 +53,20 @@ def is_gpu(target) -> bool:
 
 
 def runs_here(target) -> bool:
-    """Whether a case built for ``target`` is run (only llvm's code is; C source and GPU code are compiled)."""
-    return target.kind.name == "llvm"
+    """Whether a case built for ``target`` is run: llvm code for this machine's triple and CPU only (C
+    source, GPU code and other CPUs' code are compiled, not run)."""
+    attrs = dict(target.attrs)
+    return target.kind.name == "llvm" and str(attrs.get("mtriple") or "x86_64").startswith("x86_64") \
+        and not attrs.get("mcpu") and not attrs.get("mattr")
+
+
+def target_label(target) -> str:
+    """A short name of a case's target for reports: ``cuda``, ``llvm aarch64-linux-gnu +sve``."""
+    attrs = dict(target.attrs)
+    bits = [target.kind.name, *(str(attrs[k]) for k in ("mtriple", "mcpu", "arch") if attrs.get(k))]
+    if attrs.get("mattr"):
+        bits.append(",".join(str(a) for a in attrs["mattr"]))
+    return " ".join(bits)
 
 
 def _cuda_source_only() -> None:
