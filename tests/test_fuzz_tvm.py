@@ -93,6 +93,31 @@ def test_retype_and_symbolic_rewrite_the_whole_function(seeds):
     np.testing.assert_allclose(c.numpy(), a @ b, rtol=1e-5)
 
 
+def test_tuned_takes_a_point_of_metaschedules_design_space(seeds):
+    """tuned: MetaSchedule's own rules and post-processors schedule the case, for this CPU (parallel /
+    vectorize annotations rewritten into loops) or for CUDA (threads bound); TVM compiles both."""
+    import random
+
+    from irtoolkit.fuzz.mutate.ir import parse, tuned
+    from irtoolkit.fuzz.tvm import replay as R
+
+    funcs = [parse(s.script) for s in seeds if s.name in ("matmul_16", "softmax_4x16", "add_relu_64")]
+    kinds = set()
+    for k in range(18):
+        f = tuned(funcs[k % 3], random.Random(k))
+        if f is None:
+            continue
+        target = R.case_target(f)
+        kinds.add(target.kind.name)
+        text = f.script()
+        if target.kind.name == "cuda":
+            assert "threadIdx.x" in text
+        else:
+            assert "T.parallel" in text or "T.vectorized" in text or "T.unroll" in text
+        tvm.compile(parse(text), target=target)
+    assert kinds == {"llvm", "cuda"}
+
+
 def test_schedule_primitives_reshape_loops_and_print_back(seeds):
     import random
 

@@ -363,6 +363,67 @@ def retarget(func, rng):
     return new if _thread_bound(new) else None
 
 
+def _meta_schedule():
+    """``tvm.s_tir.meta_schedule``, without the tensor-intrinsic registry its TuneContext imports.
+
+    That import parses some 500 TVMScript intrinsics (40 s and more per fresh process); the default
+    llvm and cuda rules used here need none of them.  The package is entered empty, with its real
+    path, so a submodule (dlight's CUDA intrinsics) still imports on its own when something asks."""
+    import importlib.util
+    import logging
+    import sys
+    import types
+
+    name = "tvm.s_tir.tensor_intrin"
+    if name not in sys.modules:
+        spec = importlib.util.find_spec(name)
+        stub = types.ModuleType(name)
+        stub.__path__ = list(spec.submodule_search_locations or [])
+        stub.__spec__ = spec
+        sys.modules[name] = stub
+    from tvm.s_tir import meta_schedule as ms
+
+    logging.getLogger("tvm.s_tir.meta_schedule").setLevel(logging.ERROR)
+    return ms
+
+
+# what MetaSchedule's GPU rules check a schedule against (VerifyGPUCode), for an sm_50+ part
+_CUDA_LIMITS = {"max_threads_per_block": 1024, "max_shared_memory_per_block": 49152, "thread_warp_size": 32}
+
+
+def tuned(func, rng):
+    """One point of MetaSchedule's design space for the case: multi-level tiling, inlining,
+    parallel / vectorize / unroll annotations on this CPU, or thread binding and shared-memory staging
+    for CUDA (a CPU-form case goes to CUDA half the time), with MetaSchedule's post-processors applied.
+    These are the schedules TVM's own tuner compiles, so what breaks on them breaks for its users."""
+    from ..tvm.replay import case_target, runs_here
+
+    tvm, _, _, _ = _tvm()
+    ms = _meta_schedule()
+    here = case_target(func)
+    if here.kind.name == "cuda":
+        spec = {"kind": "cuda", "arch": str(dict(here.attrs).get("arch") or "sm_80")}
+    elif runs_here(here):
+        spec = rng.choice([{"kind": "llvm"}, {"kind": "cuda", "arch": rng.choice(["sm_80", "sm_90", "sm_50"])}])
+    else:
+        return None
+    if spec["kind"] == "cuda":
+        ms_target = tvm.target.Target({**spec, **_CUDA_LIMITS}, host={"kind": "llvm"})
+        gen = ms.space_generator.PostOrderApply(sch_rules="cuda", postprocs="cuda", mutator_probs="cuda")
+        func = func.with_attr("target", tvm.target.Target(spec, host={"kind": "llvm"}))
+    else:
+        ms_target = tvm.target.Target({"kind": "llvm", "num-cores": 2})
+        gen = ms.space_generator.PostOrderApply(sch_rules="llvm", postprocs="llvm", mutator_probs="llvm")
+    ctx = ms.TuneContext(mod=tvm.IRModule({"main": func}), target=ms_target, space_generator=gen,
+                         task_name="fuzz", rand_state=rng.randrange(1, 1 << 30))
+    spaces = list(ctx.space_generator.generate_design_space(ctx.mod))
+    rng.shuffle(spaces)
+    for sch in spaces:
+        if all(p.apply(sch) for p in ctx.space_generator.postprocs):
+            return sch.mod["main"]
+    return None
+
+
 def _thread_bound(func) -> bool:
     _, _, tirx, _ = _tvm()
     return any(type(s.stmt).__name__ == "For" and int(s.stmt.kind) == int(tirx.ForKind.THREAD_BINDING)
@@ -462,7 +523,7 @@ def symbolic(func, rng):
 MUTATORS = {f.__name__: f for f in [
     flip_binop, flip_compare, flip_const, hoist_operand, wrap_select, wrap_intrinsic, insert_cast, insert_binop,
     wrap_loop, wrap_if, wrap_attr, insert_assert, flip_loop_kind, annotate_loop, delete_stmt, duplicate_stmt,
-    schedule, retarget, retype, symbolic,
+    schedule, retarget, retype, symbolic, tuned,
 ]}
 # Schedule primitives reshape loop nests and buffers, which the passes react to most; the other
 # mutators share the rest evenly.
