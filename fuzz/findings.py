@@ -343,7 +343,7 @@ Triage: **{cls}**{why or ' (valid input, passes in the documented order)'}{notes
 **Reproducer** ({status}): `python reproducer.py` in this folder: one self-contained file with the TVMScript
 inline, needing only `tvm` and `numpy`; exit status 1 (or death by the signal) when the bug reproduces.
 
-**Pass list** (after `BindTarget(llvm)`, each under `PassContext(opt_level=3)`):
+**Pass list** (after `BindTarget` to the case's target, each under `PassContext(opt_level=3)`; an argument `config.X` is that pass's PassContext option `X`):
 {plist}
 
 **PrimFunc** (TVMScript):
