@@ -349,7 +349,22 @@ class CostModel:
         if "gate" in bs:    # the classifier's log-odds: > 0 says the count is not zero
             nonzero = self._raw(bs["gate"], X) > 0
             p = np.where(nonzero, np.maximum(p, 1.0), 0.0)
+        cap = self.prediction_cap(target)
+        if cap is not None:
+            p, lo, hi = np.minimum(p, cap), np.minimum(lo, cap), np.minimum(hi, cap)
         return p, np.minimum(lo, p), np.maximum(hi, p)
+
+    # How far past its largest training label a prediction may go.  The offset line extrapolates in
+    # log space on purpose (a function larger than any trained on is priced by the size line), but
+    # an estimate feature that is itself unbounded (the inclusive executed-instructions estimate of a
+    # real function deep in a call graph) took real-code predictions to 1e30 instructions per call.
+    CAP_FACTOR = 10.0
+
+    def prediction_cap(self, target: str) -> float | None:
+        """The largest value the model predicts for ``target``: ``CAP_FACTOR`` × its largest training
+        label (None for a target learnt on a linear scale or a model without that record)."""
+        hi = self.target_info_.get(target, {}).get("label_max")
+        return None if hi is None or not T.get(target).log_scale else self.CAP_FACTOR * float(hi)
 
     # rows a booster predicts through LightGBM before its trees are read into a C forest (~0.15 s for
     # 600 trees, paid back after about this many rows: a one-file CLI call never pays it)

@@ -155,6 +155,21 @@ def test_ood_flag_on_absurd_input(tiny):
     assert len(named) == len(set(named)), p.ood_reasons     # a feature is named once, however far out
 
 
+def test_predictions_stay_within_ten_times_the_largest_label(tiny):
+    """An unbounded estimate feature (a nest of 1e6-trip loops) cannot take a prediction past
+    CAP_FACTOR x the largest training label."""
+    *_, model = tiny
+    nest = LOOP_IR.replace("1000", "1000000000000")
+    for t in model.boosters_:
+        cap = model.prediction_cap(t)
+        if cap is None:
+            continue
+        X = F.to_matrix([F.module_features(nest)["sum"]], model.feature_names_) * 1e6
+        p, lo, hi = model.predict_matrix(X, t)
+        assert p[0] <= cap and hi[0] <= cap and lo[0] <= p[0]
+    assert model.prediction_cap("machine_instructions") == 10 * model.target_info_["machine_instructions"]["label_max"]
+
+
 def test_update_moves_predictions(tiny):
     out, rows, feats, model = tiny
     m2 = CostModel(n_estimators=30, n_estimators_quantile=10).fit(feats, [r["labels"] for r in rows])
