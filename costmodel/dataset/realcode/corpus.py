@@ -93,6 +93,28 @@ def _executed_remote(package: str, scratch: str, jobs: int, timeout: float, suit
         shutil.rmtree(out, ignore_errors=True)
 
 
+def _start_ray(ray_address: str | None, workers: int | None, jobs: int) -> int:
+    """Join ``ray_address`` or start a local cluster (sized to ``workers`` × ``jobs``); the tasks to run at once."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=ray_address, log_to_driver=False, include_dashboard=False,
+                 **({"num_cpus": workers * jobs} if workers and not ray_address else {}))
+    return workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // jobs)
+
+
+def _scratch(scratch: str | None) -> str:
+    return scratch or str(Path(os.environ.get("TMPDIR", "/tmp")) / "irtools-realcode")
+
+
+def _progress(progress: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("{task.fields[note]}"), console=Console(stderr=True), disable=not progress)
+
+
 class Corpus:
     """One corpus folder; :meth:`run` builds and labels what is missing."""
 
@@ -141,17 +163,11 @@ class Corpus:
         running at once (default: the cluster's CPUs / ``jobs``).  ``jobs`` is each build's ``make -j``.
         """
         import ray
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         for p in packages:
             check_allowed(p)
-        if not ray.is_initialized():
-            ray.init(address=ray_address, log_to_driver=False, include_dashboard=False,
-                     **({"num_cpus": workers * jobs} if workers and not ray_address else {}))
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        workers = workers or max(1, cpus // jobs)
-        scratch = scratch or str(Path(os.environ.get("TMPDIR", "/tmp")) / "irtools-realcode")
+        workers = _start_ray(ray_address, workers, jobs)
+        scratch = _scratch(scratch)
         _write_json({"layout": 1, "packages": len(packages), "jobs": jobs, "timeout": timeout,
                      "reserved_excluded": sorted(RESERVED)}, self.root / "meta.json")
         build = ray.remote(num_cpus=jobs, max_retries=1)(_build_remote)
@@ -175,11 +191,8 @@ class Corpus:
             if not shards:
                 label_parts.pop(pkg)
 
-        console = Console(stderr=True)
-        cols = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                TextColumn("{task.fields[note]}")]
         queue = list(to_build)
-        with Progress(*cols, console=console, disable=not progress) as bar:
+        with _progress(progress) as bar:
             tb = bar.add_task("build", total=len(packages), completed=summary["skipped"], note="")
             tl = bar.add_task("label", total=None, completed=0, note="")
             for p in to_label:
@@ -238,22 +251,15 @@ class Corpus:
                      scratch: str | None = None) -> dict:
         """Instructions-executed labels of every built package that has none yet (one Ray task each)."""
         import ray
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        if not ray.is_initialized():
-            ray.init(address=ray_address, log_to_driver=False, include_dashboard=False,
-                     **({"num_cpus": workers * jobs} if workers and not ray_address else {}))
-        workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // jobs)
-        scratch = scratch or str(Path(os.environ.get("TMPDIR", "/tmp")) / "irtools-realcode")
+        workers = _start_ray(ray_address, workers, jobs)
+        scratch = _scratch(scratch)
         task = ray.remote(num_cpus=jobs, max_retries=1)(_executed_remote)
         todo = [p for p in packages if (r := self.result(p)) and r["status"] == "built"
                 and not (self.pdir(p) / "executed.json").is_file()]
         summary: Counter = Counter(skipped=len(packages) - len(todo))
         pending: dict = {}
-        cols = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                TextColumn("{task.fields[note]}")]
-        with Progress(*cols, console=Console(stderr=True), disable=not progress) as bar:
+        with _progress(progress) as bar:
             t = bar.add_task("executed", total=len(todo), note="")
             while todo or pending:
                 while todo and len(pending) < workers:

@@ -165,13 +165,13 @@ def suite_command(src: Path) -> list[str]:
     return ["dh_auto_test"]
 
 
-def run_suite(src: Path, build_env: dict, dumps: Path, timeout: float, log: Path) -> tuple[int | None, str]:
-    """The package's suite (:func:`suite_command`) in the built tree under callgrind; (exit status or
-    None on time-out, log tail)."""
+def run_suite(src: Path, cmd: list[str], build_env: dict, dumps: Path, timeout: float,
+              log: Path) -> tuple[int | None, str]:
+    """The package's suite ``cmd`` (:func:`suite_command`) in the built tree under callgrind; (exit
+    status or None on time-out, log tail)."""
     dumps.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in build_env.items() if not k.startswith("IRTOOLS_")}
     env["DEB_BUILD_OPTIONS"] = "nodoc parallel=1"       # not "nocheck": that would skip the suite
-    cmd = suite_command(src)
     with open(log, "a") as f:
         f.write(f"$ {' '.join(cmd)}\n")
     return run_logged([*VALGRIND, f"--callgrind-out-file={dumps}/cg.%p", *cmd], src, env, timeout, log)
@@ -184,11 +184,12 @@ def label_package(package: str, out: Path, *, jobs: int = 1, timeout: float = 18
     found: dict = {"rows": [], "suite": None}
 
     def on_built(src: Path, env: dict) -> None:
-        rc, tail = run_suite(src, env, out / "callgrind", suite_timeout, out / "suite.log")
+        cmd = suite_command(src)
+        rc, tail = run_suite(src, cmd, env, out / "callgrind", suite_timeout, out / "suite.log")
         funcs = exec_functions(out / "ir", src)
         rows, procs = label_dumps(sorted((out / "callgrind").glob("cg.*")), funcs, str(src))
         found["rows"] = rows
-        found["suite"] = {"rc": rc, "command": suite_command(src), "package_processes": procs,
+        found["suite"] = {"rc": rc, "command": cmd, "package_processes": procs,
                           "substituted_functions": len(funcs),
                           "tail": tail.splitlines()[-15:]}
 
