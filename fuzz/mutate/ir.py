@@ -407,13 +407,14 @@ def tuned(func, rng):
         spec = rng.choice([{"kind": "llvm"}, {"kind": "cuda", "arch": rng.choice(["sm_80", "sm_90", "sm_50"])}])
     else:
         return None
-    if spec["kind"] == "cuda":
+    kind = spec["kind"]
+    if kind == "cuda":
         ms_target = tvm.target.Target({**spec, **_CUDA_LIMITS}, host={"kind": "llvm"})
-        gen = ms.space_generator.PostOrderApply(sch_rules="cuda", postprocs="cuda", mutator_probs="cuda")
         func = func.with_attr("target", tvm.target.Target(spec, host={"kind": "llvm"}))
     else:
         ms_target = tvm.target.Target({"kind": "llvm", "num-cores": 2})
-        gen = ms.space_generator.PostOrderApply(sch_rules="llvm", postprocs="llvm", mutator_probs="llvm")
+    # the kind's default rules, post-processors and mutators (not the tensor-core set TuneContext picks)
+    gen = ms.space_generator.PostOrderApply(sch_rules=kind, postprocs=kind, mutator_probs=kind)
     ctx = ms.TuneContext(mod=tvm.IRModule({"main": func}), target=ms_target, space_generator=gen,
                          task_name="fuzz", rand_state=rng.randrange(1, 1 << 30))
     spaces = list(ctx.space_generator.generate_design_space(ctx.mod))
