@@ -28,6 +28,9 @@ from irtools.ir.mlir import attrs as A
 from irtools.ir.mlir.analysis import FEATURE_KEYS as _MLIR_KEYS
 from irtools.ir.mlir.analysis import LOOP_OPS, feature_vector, loops, trip_counts
 
+from .mlirlowering import SIM_KEYS, Nest, simulate
+from .mlirlowering import add as _sim_add
+
 NGRAM_BUCKETS = 64
 PASS_BUCKETS = 16
 
@@ -54,7 +57,7 @@ X_KEYS = ("x.inner_trip", "x.unroll_eff", "x.body_unrolled", "x.vec_divides", "x
           "x.code_est", "x.exec_est")
 
 FEATURE_NAMES = ([f"mlir.{k}" for k in _MLIR_KEYS] + [f"op.{o}" for o in OPS] + ["op.other"]
-                 + list(LA_KEYS) + list(SIG_KEYS) + list(PIPE_KEYS) + list(X_KEYS)
+                 + list(LA_KEYS) + list(SIG_KEYS) + list(PIPE_KEYS) + list(X_KEYS) + list(SIM_KEYS)
                  + [f"ng.{k}" for k in range(NGRAM_BUCKETS)])
 
 _OPS = frozenset(OPS)
@@ -227,6 +230,90 @@ _NAMED_BODY = {"linalg.matmul": 2, "linalg.batch_matmul": 2, "linalg.conv_2d_nhw
                "linalg.mul": 1}
 
 
+# ----------------------------------------------------------------------------- nests for the simulation
+
+# loops (parallel or not) and, per operand, the loops each index position uses, of named ops whose
+# indexing maps are implicit (loop order as convert-linalg-to-affine-loops emits it)
+_NAMED_NEST = {
+    "linalg.matmul": ([1, 1, 0], [[{0}, {2}], [{2}, {1}], [{0}, {1}]]),
+    "linalg.batch_matmul": ([1, 1, 1, 0], [[{0}, {1}, {3}], [{0}, {3}, {2}], [{0}, {1}, {2}]]),
+    "linalg.conv_2d_nhwc_hwcf": ([1, 1, 1, 1, 0, 0, 0],
+                                 [[{0}, {1, 4}, {2, 5}, {6}], [{4}, {5}, {6}, {3}], [{0}, {1}, {2}, {3}]]),
+    "linalg.depthwise_conv_2d_nhwc_hwc": ([1, 1, 1, 1, 0, 0],
+                                          [[{0}, {1, 4}, {2, 5}, {3}], [{4}, {5}, {3}], [{0}, {1}, {2}, {3}]]),
+    "linalg.matvec": ([1, 0], [[{0}, {1}], [{1}], [{0}]]),
+    "linalg.dot": ([0], [[{0}], [{0}], []]),
+}
+_DIM = re.compile(r"\bd(\d+)\b")
+_PERM = re.compile(r"permutation\s*=\s*\[([^\]]*)\]")
+
+
+def linalg_nest(op, sizes: list, body: int, aliases: dict[str, str] | None = None) -> Nest:
+    """The loop nest convert-linalg-to-affine-loops makes of a linalg op (:class:`Nest`)."""
+    n = len(sizes)
+    mem = len(op.operands) + 1
+    if op.name in _NAMED_NEST:
+        par, acc = _NAMED_NEST[op.name]
+        if len(par) == n:
+            return Nest(list(sizes), [bool(p) for p in par], [list(a) for a in acc], body, mem)
+    if op.name == "linalg.generic":
+        maps = _maps(op, aliases or {})
+        m = _ITER.search(op.text.split("ins(", 1)[0])
+        iters = re.findall(r"parallel|reduction", m.group(1)) if m else []
+        if maps and len(iters) == n:
+            acc, strided = [], set()
+            for _, res in maps:
+                pos = [{int(d) for d in _DIM.findall(r)} for r in res]
+                if res and "*" in res[-1]:
+                    strided |= pos[-1]
+                acc.append(pos)
+            return Nest(list(sizes), [i == "parallel" for i in iters], acc, body, mem, strided=strided)
+    if op.name == "linalg.transpose":
+        pm = _PERM.search(op.text)
+        perm = [int(x) for x in pm.group(1).split(",") if x.strip()] if pm else list(range(n))
+        inv = {p: i for i, p in enumerate(perm)}
+        return Nest(list(sizes), [True] * n, [[{inv.get(j, j)} for j in range(n)], [{i} for i in range(n)]], body, mem)
+    # fill, copy, element-wise named ops: identity maps on the output's loops
+    return Nest(list(sizes), [True] * n, [[{i} for i in range(n)]] * max(len(op.operands), 1), body, mem)
+
+
+_INDEX = re.compile(r"(?:affine|memref)\.(load|store)\b[^\[]*\[([^\]]*)\]")
+
+
+def loop_nest(path: list, kids: list) -> Nest:
+    """The :class:`Nest` of loops written in the input: ``path`` the loop ops outermost first, ``kids``
+    the innermost body's ops."""
+    ivs = []
+    for o in path:
+        b = o.regions[0].blocks[0] if o.regions and o.regions[0].blocks else None
+        ivs.append(b.arguments[0].name if b is not None and b.arguments else None)
+    sizes = [_trip_of(o) for o in path]
+    parallel = ["iter_args" not in o.text.split("{", 1)[0] for o in path]
+    acc, strided, mem, body = [], set(), 0, 0
+    for k in kids:
+        for c in k.walk():
+            if c.name.endswith("yield"):
+                continue
+            mm = _INDEX.match(c.text.split("= ", 1)[-1]) if c.name in ("affine.load", "affine.store", "memref.load",
+                                                                        "memref.store") else None
+            if mm is None:
+                body += 1
+                continue
+            mem += 1
+            pos = [{d for d, iv in enumerate(ivs) if iv and re.search(re.escape(iv) + r"\b", p)}
+                   for p in mm.group(2).split(",")]
+            last = mm.group(2).split(",")[-1]
+            if "*" in last:
+                strided |= pos[-1] if pos else set()
+            acc.append(pos)
+            if mm.group(1) == "store":   # a store a loop does not index is carried by that loop
+                used = set().union(*pos) if pos else set()
+                for d in range(len(path)):
+                    if d not in used:
+                        parallel[d] = False
+    return Nest(sizes, parallel, acc, max(body, 1), mem, affine=path[-1].name.startswith("affine."), strided=strided)
+
+
 # ----------------------------------------------------------------------------- tokens
 
 _TOKEN = re.compile(r"%[\w$.#-]+|@[\w$.-]+|\^[\w$.-]+|#[\w$.-]+|-?\d+(?:\.\d+)?(?:e[-+]?\d+)?|[a-z_][\w.]*|[^\s\w]")
@@ -277,6 +364,7 @@ def function_features(fn, pipe: str, *, aliases: dict[str, str] | None = None,
     f.update(pf)
     f.update(dict.fromkeys(X_KEYS, 0.0))
     tile, vec, unroll = pf["pipe.tile"], pf["pipe.vector"], pf["pipe.unroll"]
+    sim = dict.fromkeys(SIM_KEYS, 0.0)
     for o in fn.walk():
         if o is fn:
             continue
@@ -312,21 +400,25 @@ def function_features(fn, pipe: str, *, aliases: dict[str, str] | None = None,
         f["la.inner_red"] += ired
         f["la.inner_strided"] += istr
         _nest_effect(f, sizes, body + len(o.operands), tile, vec, unroll)
+        _sim_add(sim, simulate(linalg_nest(o, sizes, body, aliases), tile, vec, unroll))
     # loops written in the input (affine.for, scf.for): the same effects on their innermost bodies
     for lp in loops(fn):
         o = lp.op
         kids = [c for r in o.regions for b in r.blocks for c in b.operations]
         if any(c.name in LOOP_OPS for k in kids for c in k.walk()):
             continue
-        nest = [lp.trip_count]
+        nest, path = [lp.trip_count], [o]
         parent = o.parent_op
         while parent is not None and parent.name in LOOP_OPS:
             nest.insert(0, _trip_of(parent))
+            path.insert(0, parent)
             parent = parent.parent_op
+        _sim_add(sim, simulate(loop_nest(path, kids), tile, vec, unroll))
         body = sum(1 for k in kids for c in k.walk() if not c.name.endswith("yield"))
         # affine passes act on affine loops only; scf loops keep their shape
         affine = o.name.startswith("affine.")
         _nest_effect(f, nest, body, tile if affine else 0, vec if affine else 0, unroll if affine else 1)
+    f.update(sim)
     f["la.log_points"] = math.log1p(f["la.points"])
     # signature
     f.update(dict.fromkeys(SIG_KEYS, 0.0))

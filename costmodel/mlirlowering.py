@@ -1,0 +1,137 @@
+"""What the affine tile / super-vectorise / unroll passes do to one loop nest, decided before lowering.
+
+The MLIR cost model prices a function under a pipeline without running it.  Code size after lowering
+is set less by the source ops than by the shape the affine passes leave: how many loops, how many
+copies of the innermost body, whether a vectorised loop needs masked transfers, and which loops
+keep variable (``min``) bounds.  Those passes follow a few plain rules, read off mlir-opt-22's output
+and checked against it in ``tests/test_costmodel_mlir.py``:
+
+* ``affine-loop-tile{tile-size=T}`` splits every loop of a perfect nest into a tile loop and a point
+  loop.  A point loop has a constant trip ``min(s, T)`` when the size ``s`` is at most ``T`` or a
+  multiple of it; otherwise its upper bound is ``min(iv + T, s)``, a variable trip.
+* ``affine-super-vectorize{virtual-vector-size=V}`` (1-D) vectorises a loop that carries no
+  reduction and along which every access is either invariant or varies in its last index only
+  (matmul's ``j``, an element-wise loop's innermost); its step becomes ``V``.  A trip that ``V``
+  does not divide leaves masked transfers.  The vectoriser does not mark its transfers in bounds, so
+  ``convert-vector-to-scf`` lowers each to a bounds test and a per-lane fallback: their static code grows
+  with the lanes (``sim.lane_mem``).
+* ``affine-loop-unroll{unroll-factor=F}`` unrolls each innermost loop of constant trip ``t`` (after
+  vectorisation): nothing when ``t < F``, fully when ``t == F``, otherwise ``F`` copies plus one
+  cleanup copy when ``F`` does not divide ``t``.  A loop bounded by a dynamic size gets ``F`` copies
+  and a cleanup loop; one bounded by a tile's ``min`` is left alone.
+
+scf loops are outside the affine passes: they keep their shape.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+SIM_KEYS = ("sim.loops", "sim.var_loops", "sim.copies", "sim.body_static", "sim.mem_static", "sim.vectorized",
+            "sim.masked_mem", "sim.full_unrolled", "sim.cleanups", "sim.exec_body", "sim.exec_iters",
+            "sim.exec_mem", "sim.lane_mem", "sim.code_est")
+
+
+@dataclass
+class Nest:
+    """One loop nest before the affine passes (outermost loop first)."""
+    sizes: list                     # trip per loop, None where not constant
+    parallel: list                  # per loop: no reduction carried by it
+    accesses: list = field(default_factory=list)   # per memory access: per index position, the loops it uses
+    body: int = 1                   # compute ops per innermost iteration
+    mem: int = 0                    # loads and stores per innermost iteration
+    affine: bool = True             # the affine passes apply (linalg → affine loops, affine.for)
+    strided: set = field(default_factory=set)       # loops an access reads with a non-unit step
+
+
+def vectorizable(nest: Nest) -> int | None:
+    """The loop the 1-D super-vectoriser picks: the innermost one that carries no reduction and along
+    which every access is invariant or contiguous (used in its last index only)."""
+    for d in reversed(range(len(nest.sizes))):
+        if not nest.parallel[d] or d in nest.strided:
+            continue
+        if all(all(d not in pos for pos in acc[:-1]) for acc in nest.accesses if acc):
+            return d
+    return None
+
+
+@dataclass
+class _Loop:
+    trip: int | None
+    dim: int
+    symbolic: bool = False          # a dynamic size (an affine symbol bound), not a tile's min bound
+    vector: bool = False
+    partial: bool = False
+
+
+def simulate(nest: Nest, tile: float, vec: float, unroll: float) -> dict[str, float]:
+    """The shape the affine passes leave (``SIM_KEYS``), and a static and a dynamic size of it."""
+    sizes, n = nest.sizes, len(nest.sizes)
+    tile_i, vec_i, unroll_i = int(tile), int(vec), int(unroll)
+    affine = nest.affine and n > 0
+    loops: list[_Loop] = []
+    if affine and tile_i:
+        for d, s in enumerate(sizes):
+            loops.append(_Loop(-(-s // tile_i) if s else None, d))
+        for d, s in enumerate(sizes):
+            const = s is not None and (s <= tile_i or s % tile_i == 0)
+            loops.append(_Loop(min(s, tile_i) if const else None, d))
+    else:
+        loops = [_Loop(s, d, symbolic=s is None) for d, s in enumerate(sizes)]
+    vd = vectorizable(nest) if (affine and vec_i) else None
+    if vd is not None:
+        lp = next(lp for lp in reversed(loops) if lp.dim == vd)
+        lp.vector = True
+        if lp.trip is None:
+            lp.partial = True
+        else:
+            lp.partial = lp.trip % vec_i != 0
+            lp.trip = -(-lp.trip // vec_i)
+    copies, cleanup, full = 1, 0, 0
+    if affine and unroll_i > 1 and loops and loops[-1].trip is not None:
+        t = loops[-1].trip
+        if t == unroll_i:
+            copies, full = t, 1
+        elif t > unroll_i:
+            copies, cleanup = unroll_i, int(t % unroll_i != 0)
+    elif affine and unroll_i > 1 and loops and loops[-1].symbolic:
+        copies, cleanup = unroll_i, 1
+    per = nest.body + nest.mem
+    f = dict.fromkeys(SIM_KEYS, 0.0)
+    f["sim.loops"] = float(len(loops) - full + cleanup)
+    f["sim.var_loops"] = float(sum(1 for lp in loops if lp.trip is None))
+    f["sim.copies"] = float(copies + cleanup)
+    f["sim.body_static"] = float((copies + cleanup) * nest.body)
+    f["sim.mem_static"] = float((copies + cleanup) * nest.mem)
+    f["sim.vectorized"] = float(vd is not None)
+    masked = any(lp.vector and lp.partial for lp in loops)
+    f["sim.masked_mem"] = float((copies + cleanup) * nest.mem) if masked else 0.0
+    f["sim.lane_mem"] = float((copies + cleanup) * nest.mem * vec_i) if vd is not None else 0.0
+    f["sim.full_unrolled"] = float(full)
+    f["sim.cleanups"] = float(cleanup)
+    # dynamic: innermost iterations are the points over the vector width; each loop level's
+    # iterations pay its overhead (an unrolled innermost level pays once per copy group)
+    lanes = vec_i if vd is not None else 1
+    pts = math.prod(s for s in sizes) if sizes and all(s is not None for s in sizes) else 0.0
+    iters, prod = 0.0, 1.0
+    for k, lp in enumerate(loops):
+        trip = lp.trip if lp.trip is not None else (tile_i or 1)
+        prod *= trip
+        if k == len(loops) - 1 and copies > 1:
+            iters += prod / copies
+        else:
+            iters += prod
+    f["sim.exec_iters"] = float(iters) if pts else 0.0
+    f["sim.exec_body"] = float(pts / lanes * nest.body)
+    f["sim.exec_mem"] = float(pts / lanes * nest.mem)
+    # static size in rough machine instructions: loop control, the body copies, masked transfers'
+    # guards (a bounds test and a scalar fallback each)
+    f["sim.code_est"] = (5.0 * f["sim.loops"] + 3.0 * f["sim.var_loops"] + (copies + cleanup) * per
+                         + 5.0 * f["sim.lane_mem"])
+    return f
+
+
+def add(total: dict[str, float], one: dict[str, float]) -> None:
+    for k, v in one.items():
+        total[k] = total.get(k, 0.0) + v
