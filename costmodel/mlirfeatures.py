@@ -12,8 +12,9 @@ MLIR parser:
 * ``sig.*``: the signature (memref and tensor arguments, results, argument bytes);
 * ``pipe.*``: the pipeline (tile size, virtual vector size, unroll factor, bufferisation, number of
   passes, hashed pass names) — the same function under two pipelines has two feature rows;
-* ``x.*``: a few products of the two (the unrolled body, the innermost trip after tiling, whether the
-  vector size divides it): what a lowering does to code size, stated once so the trees need not learn it;
+* ``sim.*``: the shape the pipeline's affine passes leave of each loop nest (loops, body copies, the
+  vector loop, its transfers), simulated by :mod:`irtoolkit.costmodel.mlirlowering` and checked against
+  mlir-opt-22: what a lowering does to code size, stated once so the trees need not learn it;
 * ``ng.<k>``: hashed uni- and bi-grams of the function's normalised token stream (the paper's
   language view of the text).
 """
@@ -52,12 +53,8 @@ LA_KEYS = ("la.ops", "la.points", "la.points_max", "la.log_points", "la.red_poin
 SIG_KEYS = ("sig.self_operand_ops", "sig.args", "sig.memref_args", "sig.tensor_args", "sig.dynamic_args", "sig.results", "sig.arg_bytes")
 PIPE_KEYS = ("pipe.tile", "pipe.vector", "pipe.unroll", "pipe.unroll_full", "pipe.bufferize", "pipe.passes",
              "pipe.linalg_to_affine", "pipe.linalg_to_loops") + tuple(f"pipe.h{k}" for k in range(PASS_BUCKETS))
-X_KEYS = ("x.inner_trip", "x.unroll_eff", "x.body_unrolled", "x.vec_divides", "x.vec_lanes", "x.tiled_loops",
-          "x.loops_lowered", "x.points_per_tile", "x.tile_partial", "x.unroll_cleanup", "x.vec_partial",
-          "x.code_est", "x.exec_est")
-
 FEATURE_NAMES = ([f"mlir.{k}" for k in _MLIR_KEYS] + [f"op.{o}" for o in OPS] + ["op.other"]
-                 + list(LA_KEYS) + list(SIG_KEYS) + list(PIPE_KEYS) + list(X_KEYS) + list(SIM_KEYS)
+                 + list(LA_KEYS) + list(SIG_KEYS) + list(PIPE_KEYS) + list(SIM_KEYS)
                  + [f"ng.{k}" for k in range(NGRAM_BUCKETS)])
 
 _OPS = frozenset(OPS)
@@ -165,39 +162,6 @@ def iteration_space(op, aliases: dict[str, str] | None = None) -> tuple[list, in
 def _trip_of(op) -> int | None:
     t = trip_counts(op)
     return None if any(x is None for x in t) else math.prod(t)
-
-
-def _nest_effect(f: dict[str, float], sizes: list, body: int, tile: float, vec: float, unroll: float) -> None:
-    """Add what tiling, super-vectorisation and unrolling do to one loop nest (``sizes`` outermost
-    first, None where unknown; ``body`` ops in its innermost body) to the ``x.*`` features."""
-    inner = sizes[-1] if sizes else 1
-    trip = (min(tile, inner) if tile else inner) if inner else (tile or 0)
-    f["x.inner_trip"] += float(trip)
-    eff = min(unroll, trip) if trip else unroll
-    f["x.unroll_eff"] += eff
-    f["x.body_unrolled"] += body * eff
-    if tile:
-        f["x.tile_partial"] += sum(1 for s in sizes if s is None or (s > tile and s % tile))
-    if unroll > 1 and trip and trip > unroll and (trip % unroll or (tile and inner and inner % tile)):
-        f["x.unroll_cleanup"] += 1
-    elif unroll > 1 and not trip:
-        f["x.unroll_cleanup"] += 1
-    if vec and trip:
-        f["x.vec_divides"] += float(trip % vec == 0)
-        f["x.vec_partial"] += float(trip % vec != 0)
-        f["x.vec_lanes"] += min(vec, trip)
-    f["x.tiled_loops"] += len(sizes) * (2 if tile else 1)
-    f["x.loops_lowered"] += len(sizes)
-    if tile:
-        f["x.points_per_tile"] += tile ** len(sizes)
-    # a rough dynamic count: per point the body plus the innermost loop's overhead shared by the
-    # unrolled copies, divided among vector lanes where the vector size divides the innermost trip
-    pts = _prod(sizes)
-    lanes = min(vec, trip) if (vec and trip and trip % vec == 0) else 1
-    f["x.exec_est"] += pts * (body + 3.0 / max(eff, 1)) / lanes
-    # a rough static size: loop overhead per level, the unrolled body, a cleanup copy
-    cleanup = body if (unroll > 1 and (not trip or trip % max(int(unroll), 1))) else 0
-    f["x.code_est"] += 4 * len(sizes) * (2 if tile else 1) + body * eff + cleanup
 
 
 def _body_ops(op) -> int:
@@ -362,7 +326,6 @@ def function_features(fn, pipe: str, *, aliases: dict[str, str] | None = None,
     f.update(dict.fromkeys(LA_KEYS, 0.0))
     pf = pipe_feats or pipeline_features(pipe)
     f.update(pf)
-    f.update(dict.fromkeys(X_KEYS, 0.0))
     tile, vec, unroll = pf["pipe.tile"], pf["pipe.vector"], pf["pipe.unroll"]
     sim = dict.fromkeys(SIM_KEYS, 0.0)
     for o in fn.walk():
@@ -399,25 +362,20 @@ def function_features(fn, pipe: str, *, aliases: dict[str, str] | None = None,
         ired, istr = inner_access(o, aliases)
         f["la.inner_red"] += ired
         f["la.inner_strided"] += istr
-        _nest_effect(f, sizes, body + len(o.operands), tile, vec, unroll)
         _sim_add(sim, simulate(linalg_nest(o, sizes, body, aliases), tile, vec, unroll))
-    # loops written in the input (affine.for, scf.for): the same effects on their innermost bodies
+    # loops written in the input (affine.for, scf.for): the same simulation on each innermost loop's
+    # nest (loop_nest marks scf nests as outside the affine passes)
     for lp in loops(fn):
         o = lp.op
         kids = [c for r in o.regions for b in r.blocks for c in b.operations]
         if any(c.name in LOOP_OPS for k in kids for c in k.walk()):
             continue
-        nest, path = [lp.trip_count], [o]
+        path = [o]
         parent = o.parent_op
         while parent is not None and parent.name in LOOP_OPS:
-            nest.insert(0, _trip_of(parent))
             path.insert(0, parent)
             parent = parent.parent_op
         _sim_add(sim, simulate(loop_nest(path, kids), tile, vec, unroll))
-        body = sum(1 for k in kids for c in k.walk() if not c.name.endswith("yield"))
-        # affine passes act on affine loops only; scf loops keep their shape
-        affine = o.name.startswith("affine.")
-        _nest_effect(f, nest, body, tile if affine else 0, vec if affine else 0, unroll if affine else 1)
     f.update(sim)
     f["la.log_points"] = math.log1p(f["la.points"])
     # signature

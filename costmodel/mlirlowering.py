@@ -14,7 +14,9 @@ and checked against it in ``tests/test_costmodel_mlir.py``:
   (matmul's ``j``, an element-wise loop's innermost); its step becomes ``V``.  A trip that ``V``
   does not divide leaves masked transfers.  The vectoriser does not mark its transfers in bounds, so
   ``convert-vector-to-scf`` lowers each to a bounds test and a per-lane fallback: their static code grows
-  with the lanes (``sim.lane_mem``).
+  with the lanes (``sim.lane_mem``), unless a full unroll of an untiled vector loop leaves constant
+  indices, which it proves in bounds (1024 floats, vector 8: 177 instructions per copy unrolled by 4,
+  8 per copy unrolled fully).
 * ``affine-loop-unroll{unroll-factor=F}`` unrolls each innermost loop of constant trip ``t`` (after
   vectorisation): nothing when ``t < F``, fully when ``t == F``, otherwise ``F`` copies plus one
   cleanup copy when ``F`` does not divide ``t``.  A loop bounded by a dynamic size gets ``F`` copies
@@ -107,7 +109,11 @@ def simulate(nest: Nest, tile: float, vec: float, unroll: float) -> dict[str, fl
     f["sim.vectorized"] = float(vd is not None)
     masked = any(lp.vector and lp.partial for lp in loops)
     f["sim.masked_mem"] = float((copies + cleanup) * nest.mem) if masked else 0.0
-    f["sim.lane_mem"] = float((copies + cleanup) * nest.mem * vec_i) if vd is not None else 0.0
+    # an untiled vector loop unrolled away leaves constant indices, which the lowering proves in
+    # bounds: no per-lane fallback (a tile loop's iv keeps a tiled one out of bounds as far as it knows)
+    vloop = next((k for k, lp in enumerate(loops) if lp.vector), None)
+    gone = vloop is not None and not tile_i and vloop == len(loops) - 1 and bool(full)
+    f["sim.lane_mem"] = float((copies + cleanup) * nest.mem * vec_i) if vd is not None and not gone else 0.0
     f["sim.full_unrolled"] = float(full)
     f["sim.cleanups"] = float(cleanup)
     # dynamic: innermost iterations are the points over the vector width; each loop level's

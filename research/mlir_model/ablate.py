@@ -18,7 +18,7 @@ ltr = mlirmodel.row_labels(train, ftr)
 print("rows", len(train), len(test))
 T = "machine_instructions"
 y = np.array([r["labels"][T] for r in test])
-for name, drop in [("all", ()), ("no sim", ("sim.",)), ("no x", ("x.",)), ("no sim, no x", ("sim.", "x."))]:
+for name, drop in [("all", ()), ("no sim", ("sim.",))]:
     names = [n for n in MF.FEATURE_NAMES if not n.startswith(drop)] if drop else MF.FEATURE_NAMES
     m = CostModel(targets=[T, "text_bytes"], n_estimators=400, feature_fraction=0.8).fit(ftr, ltr, feature_names=names)
     X = F.to_matrix(fte, m.feature_names_)

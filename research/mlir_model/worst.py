@@ -13,7 +13,7 @@ fam = sys.argv[1]
 rows = [r for d in sys.argv[2:] for r in load_rows(d)]
 train, test = mlirmodel.split_by_program(rows, 5)
 ftr, fte = mlirmodel.row_features(train), mlirmodel.row_features(test)
-names = [n for n in MF.FEATURE_NAMES if not n.startswith("x.")]
+names = MF.FEATURE_NAMES
 T = "machine_instructions"
 m = CostModel(targets=[T], n_estimators=400, feature_fraction=0.8).fit(ftr, mlirmodel.row_labels(train, ftr), feature_names=names)
 X = F.to_matrix(fte, m.feature_names_)
