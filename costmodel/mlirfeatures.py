@@ -29,7 +29,7 @@ from irtools.ir.mlir import attrs as A
 from irtools.ir.mlir.analysis import FEATURE_KEYS as _MLIR_KEYS
 from irtools.ir.mlir.analysis import LOOP_OPS, feature_vector, loops, trip_counts
 
-from .mlirlowering import SIM_KEYS, Nest, simulate
+from .mlirlowering import SIM_KEYS, Nest, op_cost, simulate
 from .mlirlowering import add as _sim_add
 
 NGRAM_BUCKETS = 64
@@ -216,10 +216,12 @@ def linalg_nest(op, sizes: list, body: int, aliases: dict[str, str] | None = Non
     """The loop nest convert-linalg-to-affine-loops makes of a linalg op (:class:`Nest`)."""
     n = len(sizes)
     mem = len(op.operands) + 1
+    cost = (sum(op_cost(o.name) for r in op.regions for b in r.blocks for o in b.operations
+                if o.name != "linalg.yield") if op.regions else float(body))
     if op.name in _NAMED_NEST:
         par, acc = _NAMED_NEST[op.name]
         if len(par) == n:
-            return Nest(list(sizes), [bool(p) for p in par], [list(a) for a in acc], body, mem)
+            return Nest(list(sizes), [bool(p) for p in par], [list(a) for a in acc], body, mem, cost=cost)
     if op.name == "linalg.generic":
         maps = _maps(op, aliases or {})
         m = _ITER.search(op.text.split("ins(", 1)[0])
@@ -231,14 +233,24 @@ def linalg_nest(op, sizes: list, body: int, aliases: dict[str, str] | None = Non
                 if res and "*" in res[-1]:
                     strided |= pos[-1]
                 acc.append(pos)
-            return Nest(list(sizes), [i == "parallel" for i in iters], acc, body, mem, strided=strided)
+            return Nest(list(sizes), [i == "parallel" for i in iters], acc, body, mem, strided=strided, cost=cost)
     if op.name == "linalg.transpose":
         pm = _PERM.search(op.text)
         perm = [int(x) for x in pm.group(1).split(",") if x.strip()] if pm else list(range(n))
         inv = {p: i for i, p in enumerate(perm)}
-        return Nest(list(sizes), [True] * n, [[{inv.get(j, j)} for j in range(n)], [{i} for i in range(n)]], body, mem)
+        return Nest(list(sizes), [True] * n, [[{inv.get(j, j)} for j in range(n)], [{i} for i in range(n)]], body, mem,
+                    cost=cost)
     # fill, copy, element-wise named ops: identity maps on the output's loops
-    return Nest(list(sizes), [True] * n, [[{i} for i in range(n)]] * max(len(op.operands), 1), body, mem)
+    return Nest(list(sizes), [True] * n, [[{i} for i in range(n)]] * max(len(op.operands), 1), body, mem, cost=cost)
+
+
+def _in_loop_or_linalg(op, fn) -> bool:
+    p = op.parent_op
+    while p is not None and p is not fn:
+        if p.name in LOOP_OPS or p.dialect == "linalg":
+            return True
+        p = p.parent_op
+    return False
 
 
 _INDEX = re.compile(r"(?:affine|memref)\.(load|store)\b[^\[]*\[([^\]]*)\]")
@@ -253,7 +265,7 @@ def loop_nest(path: list, kids: list) -> Nest:
         ivs.append(b.arguments[0].name if b is not None and b.arguments else None)
     sizes = [_trip_of(o) for o in path]
     parallel = ["iter_args" not in o.text.split("{", 1)[0] for o in path]
-    acc, strided, mem, body = [], set(), 0, 0
+    acc, strided, mem, body, cost = [], set(), 0, 0, 0.0
     for k in kids:
         for c in k.walk():
             if c.name.endswith("yield"):
@@ -262,6 +274,7 @@ def loop_nest(path: list, kids: list) -> Nest:
                                                                         "memref.store") else None
             if mm is None:
                 body += 1
+                cost += op_cost(c.name)
                 continue
             mem += 1
             pos = [{d for d, iv in enumerate(ivs) if iv and re.search(re.escape(iv) + r"\b", p)}
@@ -275,7 +288,8 @@ def loop_nest(path: list, kids: list) -> Nest:
                 for d in range(len(path)):
                     if d not in used:
                         parallel[d] = False
-    return Nest(sizes, parallel, acc, max(body, 1), mem, affine=path[-1].name.startswith("affine."), strided=strided)
+    return Nest(sizes, parallel, acc, max(body, 1), mem, affine=path[-1].name.startswith("affine."), strided=strided,
+                cost=cost)
 
 
 # ----------------------------------------------------------------------------- tokens
@@ -376,6 +390,9 @@ def function_features(fn, pipe: str, *, aliases: dict[str, str] | None = None,
             path.insert(0, parent)
             parent = parent.parent_op
         _sim_add(sim, simulate(loop_nest(path, kids), tile, vec, unroll))
+    # ops outside any loop or structured op: a scalar function's whole cost
+    sim["sim.flat_cost"] = sum(op_cost(o.name) for o in fn.walk()
+                               if o.dialect in ("arith", "math") and not _in_loop_or_linalg(o, fn))
     f.update(sim)
     f["la.log_points"] = math.log1p(f["la.points"])
     # signature

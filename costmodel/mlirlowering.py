@@ -32,7 +32,22 @@ from dataclasses import dataclass, field
 
 SIM_KEYS = ("sim.loops", "sim.var_loops", "sim.copies", "sim.body_static", "sim.mem_static", "sim.vectorized",
             "sim.masked_mem", "sim.full_unrolled", "sim.cleanups", "sim.exec_body", "sim.exec_iters",
-            "sim.exec_mem", "sim.lane_mem", "sim.code_est")
+            "sim.exec_mem", "sim.lane_mem", "sim.body_cost", "sim.exec_cost", "sim.flat_cost", "sim.code_est")
+
+#: Machine instructions one scalar op adds after the standard lowering and llc-22 -O2, where it is not 1
+#: (``research/mlir_model/op_costs.py``; f32/f64 and i32/i64 alike).  ``maximumf``/``minimumf`` carry
+#: IEEE NaN and signed-zero semantics: fifteen instructions where ``addf`` is one.  A libm call ends a
+#: function as a tail jump (0) but costs a call in a loop body; 2 is the middle.
+OP_COST = {"arith.maximumf": 15.0, "arith.minimumf": 15.0, "arith.divsi": 2.0, "arith.divui": 2.0,
+           "arith.remsi": 3.0, "arith.remui": 3.0, "arith.shli": 2.0, "arith.shrsi": 2.0, "arith.shrui": 2.0,
+           "arith.maxsi": 2.0, "arith.minsi": 2.0, "arith.maxui": 2.0, "arith.minui": 2.0, "arith.addi": 0.5,
+           "arith.remf": 2.0, "math.exp": 2.0, "math.log": 2.0, "math.tanh": 2.0, "math.powf": 2.0,
+           "arith.constant": 0.0, "arith.index_cast": 0.0}
+
+
+def op_cost(name: str) -> float:
+    """Machine instructions of one op after lowering (1 unless :data:`OP_COST` says otherwise)."""
+    return OP_COST.get(name, 1.0)
 
 
 @dataclass
@@ -45,6 +60,7 @@ class Nest:
     mem: int = 0                    # loads and stores per innermost iteration
     affine: bool = True             # the affine passes apply (linalg → affine loops, affine.for)
     strided: set = field(default_factory=set)       # loops an access reads with a non-unit step
+    cost: float = -1.0              # machine instructions of the compute per iteration (-1: ``body``)
 
 
 def vectorizable(nest: Nest) -> int | None:
@@ -99,7 +115,6 @@ def simulate(nest: Nest, tile: float, vec: float, unroll: float) -> dict[str, fl
             copies, cleanup = unroll_i, int(t % unroll_i != 0)
     elif affine and unroll_i > 1 and loops and loops[-1].symbolic:
         copies, cleanup = unroll_i, 1
-    per = nest.body + nest.mem
     f = dict.fromkeys(SIM_KEYS, 0.0)
     f["sim.loops"] = float(len(loops) - full + cleanup)
     f["sim.var_loops"] = float(sum(1 for lp in loops if lp.trip is None))
@@ -114,6 +129,8 @@ def simulate(nest: Nest, tile: float, vec: float, unroll: float) -> dict[str, fl
     vloop = next((k for k, lp in enumerate(loops) if lp.vector), None)
     gone = vloop is not None and not tile_i and vloop == len(loops) - 1 and bool(full)
     f["sim.lane_mem"] = float((copies + cleanup) * nest.mem * vec_i) if vd is not None and not gone else 0.0
+    cost = nest.cost if nest.cost >= 0 else float(nest.body)
+    f["sim.body_cost"] = float((copies + cleanup) * cost)
     f["sim.full_unrolled"] = float(full)
     f["sim.cleanups"] = float(cleanup)
     # dynamic: innermost iterations are the points over the vector width; each loop level's
@@ -131,9 +148,10 @@ def simulate(nest: Nest, tile: float, vec: float, unroll: float) -> dict[str, fl
     f["sim.exec_iters"] = float(iters) if pts else 0.0
     f["sim.exec_body"] = float(pts / lanes * nest.body)
     f["sim.exec_mem"] = float(pts / lanes * nest.mem)
+    f["sim.exec_cost"] = float(pts / lanes * cost)
     # static size in rough machine instructions: loop control, the body copies, masked transfers'
     # guards (a bounds test and a scalar fallback each)
-    f["sim.code_est"] = (5.0 * f["sim.loops"] + 3.0 * f["sim.var_loops"] + (copies + cleanup) * per
+    f["sim.code_est"] = (5.0 * f["sim.loops"] + 3.0 * f["sim.var_loops"] + (copies + cleanup) * (cost + nest.mem)
                          + 5.0 * f["sim.lane_mem"])
     return f
 

@@ -11,7 +11,7 @@ from conftest import need_tool
 import irtools
 from irtoolkit.costmodel import mlirfeatures as MF
 from irtoolkit.costmodel.dataset import mlirgen, mlirpairs
-from irtoolkit.costmodel.mlirlowering import Nest, simulate, vectorizable
+from irtoolkit.costmodel.mlirlowering import Nest, op_cost, simulate, vectorizable
 
 REDUCTION = """func.func @colsum(%A: memref<8x32xf32>, %O: memref<32xf32>) {
   linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>],
@@ -96,3 +96,17 @@ def test_the_simulation_changes_with_the_pipeline(cfg):
     base = MF.module_features(REDUCTION, mlirpairs.pipeline(mlirgen.BASELINE))["colsum"]
     f = MF.module_features(REDUCTION, mlirpairs.pipeline(cfg))["colsum"]
     assert f["sim.code_est"] != base["sim.code_est"]
+
+
+@pytest.mark.parametrize("op,t", [("arith.maximumf", "f32"), ("arith.divsi", "i64"), ("arith.mulf", "f64")])
+def test_op_costs_are_what_llc_makes_of_one_op(op, t, tmp_path):
+    """OP_COST against the real lowering: one op on two arguments, minus returning the first."""
+    for tool in ("mlir-opt-22", "mlir-translate-22", "llc-22", "llvm-nm-22"):
+        need_tool(tool)
+
+    def count(body: str) -> float:
+        src = f"func.func @f(%a: {t}, %b: {t}) -> {t} {{\n{body}\n}}\n"
+        return mlirpairs.lower_and_label(src, mlirpairs.STANDARD_PIPELINE, tmp_path)["f"]["machine_instructions"]
+
+    measured = count(f"  %r = {op} %a, %b : {t}\n  return %r : {t}") - count(f"  return %a : {t}")
+    assert measured == op_cost(op)

@@ -28,4 +28,5 @@ for i in idx[:14]:
     sig = src[j:src.find("{", j)]
     cfg = r["pipeline"].replace(BUFFERIZE, "B").split("lower-affine")[0]
     sim = {k[4:]: v for k, v in fte[i].items() if k.startswith("sim.") and v}
+    print(src[j:j+500])
     print(f"y={y[i]:.0f} p={p[i]:.0f} | {sig[:90]} | {cfg[40:]}\n     {sim}")
