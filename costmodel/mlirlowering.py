@@ -32,7 +32,9 @@ from dataclasses import dataclass, field
 
 SIM_KEYS = ("sim.loops", "sim.var_loops", "sim.copies", "sim.body_static", "sim.mem_static", "sim.vectorized",
             "sim.masked_mem", "sim.full_unrolled", "sim.cleanups", "sim.exec_body", "sim.exec_iters",
-            "sim.exec_mem", "sim.lane_mem", "sim.body_cost", "sim.exec_cost", "sim.flat_cost", "sim.code_est")
+            "sim.exec_mem", "sim.lane_mem", "sim.body_cost", "sim.exec_cost", "sim.flat_cost", "sim.exec_lane_mem",
+            "sim.code_est",
+            "sim.exec_est")
 
 #: Machine instructions one scalar op adds after the standard lowering and llc-22 -O2, where it is not 1
 #: (``research/mlir_model/op_costs.py``; f32/f64 and i32/i64 alike).  ``maximumf``/``minimumf`` carry
@@ -61,6 +63,7 @@ class Nest:
     affine: bool = True             # the affine passes apply (linalg → affine loops, affine.for)
     strided: set = field(default_factory=set)       # loops an access reads with a non-unit step
     cost: float = -1.0              # machine instructions of the compute per iteration (-1: ``body``)
+    bits: int = 32                  # element width: a vector of V elements fills V * bits / 128 SSE registers
 
 
 def vectorizable(nest: Nest) -> int | None:
@@ -130,29 +133,40 @@ def simulate(nest: Nest, tile: float, vec: float, unroll: float) -> dict[str, fl
     gone = vloop is not None and not tile_i and vloop == len(loops) - 1 and bool(full)
     f["sim.lane_mem"] = float((copies + cleanup) * nest.mem * vec_i) if vd is not None and not gone else 0.0
     cost = nest.cost if nest.cost >= 0 else float(nest.body)
-    f["sim.body_cost"] = float((copies + cleanup) * cost)
+    # an index that sums loops (a convolution's ``oh + kh``) is an add per access
+    cost += sum(1 for acc in nest.accesses for pos in acc if len(pos) > 1)
+    # a vector op costs its scalar cost per 128-bit register it spans (measured: addf on vector<16xf32>
+    # 4 instructions, minimumf 68; research/mlir_model/vec_op_costs.py)
+    regs = max(1.0, vec_i * nest.bits / 128) if vd is not None else 1.0
+    f["sim.body_cost"] = float((copies + cleanup) * cost * regs)
     f["sim.full_unrolled"] = float(full)
     f["sim.cleanups"] = float(cleanup)
-    # dynamic: innermost iterations are the points over the vector width; each loop level's
-    # iterations pay its overhead (an unrolled innermost level pays once per copy group)
-    lanes = vec_i if vd is not None else 1
+    # dynamic: the innermost body runs once per combination of the loops' trips (a vector loop's trip
+    # counted in vector steps, a tile's variable point loop as a full tile); each loop level's
+    # iterations pay its overhead (an unrolled innermost level once per copy group)
     pts = math.prod(s for s in sizes) if sizes and all(s is not None for s in sizes) else 0.0
     iters, prod = 0.0, 1.0
     for k, lp in enumerate(loops):
-        trip = lp.trip if lp.trip is not None else (tile_i or 1)
+        trip = lp.trip if lp.trip is not None else (-(-tile_i // vec_i) if lp.vector and tile_i else (tile_i or 1))
         prod *= trip
         if k == len(loops) - 1 and copies > 1:
             iters += prod / copies
         else:
             iters += prod
+    inner = prod if pts else 0.0
     f["sim.exec_iters"] = float(iters) if pts else 0.0
-    f["sim.exec_body"] = float(pts / lanes * nest.body)
-    f["sim.exec_mem"] = float(pts / lanes * nest.mem)
-    f["sim.exec_cost"] = float(pts / lanes * cost)
+    f["sim.exec_body"] = float(inner * nest.body)
+    f["sim.exec_mem"] = float(inner * nest.mem)
+    f["sim.exec_cost"] = float(inner * cost * regs)
+    # a transfer the lowering cannot prove in bounds becomes a masked load or store, which x86
+    # without AVX-512 scalarises: one test and access per lane, wasted lanes of a short tile included
+    f["sim.exec_lane_mem"] = float(inner * nest.mem * vec_i) if f["sim.lane_mem"] else 0.0
     # static size in rough machine instructions: loop control, the body copies, masked transfers'
     # guards (a bounds test and a scalar fallback each)
-    f["sim.code_est"] = (5.0 * f["sim.loops"] + 3.0 * f["sim.var_loops"] + (copies + cleanup) * (cost + nest.mem)
+    f["sim.code_est"] = (5.0 * f["sim.loops"] + 3.0 * f["sim.var_loops"] + (copies + cleanup) * (cost * regs + nest.mem)
                          + 5.0 * f["sim.lane_mem"])
+    f["sim.exec_est"] = (f["sim.exec_cost"] + f["sim.exec_mem"] + 3.0 * f["sim.exec_iters"]
+                         + 4.0 * f["sim.exec_lane_mem"])
     return f
 
 
