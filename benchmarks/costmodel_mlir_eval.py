@@ -3,9 +3,11 @@
     nice -n 10 .venv/bin/python -m irtoolkit.costmodel.dataset.mlirpairs build build/mlirpairs --programs 250 --configs 10
     nice -n 10 .venv/bin/python -m irtoolkit.costmodel.dataset.mlirpairs build build/mlirpairs_small --programs 100 \
         --configs 4 --first-seed 500000 --families small
+    nice -n 10 .venv/bin/python -m irtoolkit.costmodel.dataset.mlirgpu build build/mlirgpu --programs 200 --configs 5
     nice -n 10 .venv/bin/python -m irtoolkit.costmodel.dataset.mlirpairs ranking build/mlirrank --programs 10 --configs 20
     nice -n 10 .venv/bin/python -m irtoolkit.costmodel.dataset.mlirpairs corpus build/mlircorpus
-    nice -n 10 .venv/bin/python -m irtoolkit.costmodel.mlirmodel train build/mlirpairs build/mlirpairs_small --out costmodel/models/default/mlir
+    nice -n 10 .venv/bin/python -m irtoolkit.costmodel.mlirmodel train build/mlirpairs build/mlirpairs_b \
+        build/mlirpairs_small build/mlirpairs_dyn build/mlirgpu
     nice -n 10 .venv/bin/python benchmarks/costmodel_mlir_eval.py
 
 Sections (all in ``results/costmodel_mlir_eval.json``):
@@ -41,7 +43,7 @@ from benchmarks._common import machine, write_json  # noqa: E402
 from irtoolkit.costmodel import mlirmodel  # noqa: E402
 from irtoolkit.costmodel.dataset.mlirpairs import load_rows  # noqa: E402
 
-TARGETS = ("machine_instructions", "text_bytes", "instructions_executed")
+TARGETS = ("machine_instructions", "text_bytes", "instructions_executed", "gpu_registers_sm80", "gpu_registers_sm90")
 
 
 def kendall(a, b) -> float | None:
@@ -55,7 +57,7 @@ def kendall(a, b) -> float | None:
 def _metrics(y: np.ndarray, p: np.ndarray) -> dict:
     ape = np.abs(p - y) / y
     return {"n": len(y), "mape": float(ape.mean() * 100), "median_ape": float(np.median(ape) * 100),
-            "kendall_tau": kendall(y, p)}
+            "mae": float(np.mean(np.abs(p - y))), "kendall_tau": kendall(y, p)}
 
 
 def _predict_rows(model, rows: list[dict]) -> dict[str, np.ndarray]:
@@ -123,6 +125,7 @@ def heldout(model, rows: list[dict], every: int) -> dict:
         res["targets"][t] = {
             "model": _metrics(yt[mt], pt[t][mt]),
             "baseline_opcount": {**_metrics(yt[mt], c * pt["ops"][mt]), "c": c},
+            "baseline_mean": _metrics(yt[mt], np.full(mt.sum(), float(np.mean(yr[mr])))),
             "llvm_model_on_mlir_text": _metrics(yt[lm], llvm[t][lm]),
             "smoke_test_training_rows": _metrics(yr[mr], pr[t][mr]),
             "by_family": {f: _metrics(yt[mt & (fams == f)], pt[t][mt & (fams == f)])
@@ -215,7 +218,8 @@ def unfamiliar(model, root: Path, limit: int = 40) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", nargs="+", default=["build/mlirpairs", "build/mlirpairs_b", "build/mlirpairs_small", "build/mlirpairs_dyn"])
+    ap.add_argument("--data", nargs="+", default=["build/mlirpairs", "build/mlirpairs_b", "build/mlirpairs_small",
+                                                  "build/mlirpairs_dyn", "build/mlirgpu"])
     ap.add_argument("--ranking-data", default="build/mlirrank")
     ap.add_argument("--corpus-data", default="build/mlircorpus")
     ap.add_argument("--corpus-root", default=str(Path(__file__).resolve().parents[2] / "shared" / "corpus" / "mlir"))

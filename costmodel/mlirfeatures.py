@@ -52,7 +52,8 @@ LA_KEYS = ("la.ops", "la.points", "la.points_max", "la.log_points", "la.red_poin
            "la.inner_dim", "la.operands", "la.operand_bytes", "la.inner_red", "la.inner_strided")
 SIG_KEYS = ("sig.self_operand_ops", "sig.args", "sig.memref_args", "sig.tensor_args", "sig.dynamic_args", "sig.results", "sig.arg_bytes")
 PIPE_KEYS = ("pipe.tile", "pipe.vector", "pipe.unroll", "pipe.unroll_full", "pipe.bufferize", "pipe.passes",
-             "pipe.linalg_to_affine", "pipe.linalg_to_loops") + tuple(f"pipe.h{k}" for k in range(PASS_BUCKETS))
+             "pipe.linalg_to_affine", "pipe.linalg_to_loops", "pipe.gpu", "pipe.gpu_tile") + tuple(
+                 f"pipe.h{k}" for k in range(PASS_BUCKETS))
 FEATURE_NAMES = ([f"mlir.{k}" for k in _MLIR_KEYS] + [f"op.{o}" for o in OPS] + ["op.other"]
                  + list(LA_KEYS) + list(SIG_KEYS) + list(PIPE_KEYS) + list(SIM_KEYS)
                  + [f"ng.{k}" for k in range(NGRAM_BUCKETS)])
@@ -75,6 +76,11 @@ def _opt_int(pipe: str, key: str) -> int:
     return int(m.group(1)) if m else 0
 
 
+def is_gpu_pipeline(pipe: str) -> bool:
+    """Whether ``pipe`` lowers to a GPU (NVVM or ROCDL kernels): its costs are a kernel's, not a CPU's."""
+    return any(k in pipe for k in ("nvvm", "rocdl", "convert-parallel-loops-to-gpu", "gpu-kernel-outlining"))
+
+
 def pipeline_features(pipe: str) -> dict[str, float]:
     names = [n for n in pass_names(pipe) if n not in ("builtin.module", "func.func")]
     f = dict.fromkeys(PIPE_KEYS, 0.0)
@@ -86,6 +92,9 @@ def pipeline_features(pipe: str) -> dict[str, float]:
     f["pipe.passes"] = float(len(names))
     f["pipe.linalg_to_affine"] = float("convert-linalg-to-affine-loops" in names)
     f["pipe.linalg_to_loops"] = float("convert-linalg-to-loops" in names or "convert-linalg-to-parallel-loops" in names)
+    f["pipe.gpu"] = float(is_gpu_pipeline(pipe))
+    m = re.search(r"parallel-loop-tile-sizes\s*=\s*(\d+)", pipe)
+    f["pipe.gpu_tile"] = float(m.group(1)) if m and "scf-parallel-loop-tiling" in names else 0.0
     for n in names:
         f[f"pipe.h{zlib.crc32(n.encode()) % PASS_BUCKETS}"] += 1
     return f

@@ -14,7 +14,10 @@ line, quantile interval and persistence) and its own out-of-distribution check: 
     m.predict(text, pipeline="builtin.module(...)")
     m.rank(text, pipelines=[p1, p2, p3])             # cheapest first
 
-Training: ``python -m irtoolkit.costmodel.mlirmodel train build/mlirpairs build/mlirpairs_small --out costmodel/models/default/mlir``
+Training: ``python -m irtoolkit.costmodel.mlirmodel train build/mlirpairs build/mlirpairs_b build/mlirpairs_small
+build/mlirpairs_dyn build/mlirgpu`` (CPU pairs from :mod:`irtoolkit.costmodel.dataset.mlirpairs`, GPU pairs from
+:mod:`irtoolkit.costmodel.dataset.mlirgpu`; a GPU pipeline's prediction carries kernel registers, a CPU one's
+instructions and bytes)
 (programs whose seed is a multiple of ``--holdout-every`` are left out, for the evaluation).
 """
 
@@ -35,7 +38,9 @@ from . import mlirfeatures as MF
 from .dataset.mlirpairs import STANDARD_PIPELINE
 
 DEFAULT_MLIR_MODEL = Path(__file__).resolve().parent / "models" / "default" / "mlir"
-TARGETS = ("machine_instructions", "text_bytes", "instructions_executed")
+CPU_TARGETS = ("machine_instructions", "text_bytes", "instructions_executed")
+GPU_TARGETS = ("gpu_registers_sm80", "gpu_registers_sm90")   # a GPU pipeline's kernels, from ptxas
+TARGETS = CPU_TARGETS + GPU_TARGETS
 META = "mlir.json"
 
 
@@ -158,6 +163,11 @@ class MlirCostModel:
         dynamic = self.dynamic_
         preds = self.model_.predict_rows(names, X, target)
         known = set(self.dialects_)
+        # a GPU pipeline's function has kernel registers, not CPU instructions, and the other way round
+        other = CPU_TARGETS if MF.is_gpu_pipeline(pipeline or STANDARD_PIPELINE) else GPU_TARGETS
+        for p in preds:
+            for t in other:
+                p.values.pop(t, None)
         for p, ds, dyn in zip(preds, dias, dynamic, strict=True):
             ie = p.values.get("instructions_executed")
             if dyn and ie is not None:       # depends on sizes the IR does not give
@@ -177,6 +187,10 @@ class MlirCostModel:
         out = []
         for pipe in pipelines:
             preds = self.predict(text, pipe, target, path=path)
+            if preds and target not in preds[0].values:
+                kind = "a GPU" if MF.is_gpu_pipeline(pipe) else "a CPU"
+                raise IrtoolsError(f"{target} is not a figure of {kind} pipeline ({pipe[:80]}...): rank GPU "
+                                   f"pipelines by {', '.join(GPU_TARGETS)}, CPU ones by {', '.join(CPU_TARGETS)}")
             per = {p.function: p.values[target].value for p in preds
                    if function is None or p.function == function}
             if function is not None and not per:
