@@ -278,6 +278,31 @@ def _folded_cost(op) -> float:
     return op_cost(op.name)
 
 
+def _live_ops(fn) -> set:
+    """Ops whose work survives LLVM's dead-code elimination: every op with an effect (returns,
+    branches, stores, calls, loops, structured ops...) and the pure (arith, math) ops that feed one.
+    Test functions of real MLIR often compute what nothing uses: it costs no instruction."""
+    ops = [o for o in fn.walk() if o is not fn]
+    by_result = {}
+    for o in ops:
+        for v in o.results:
+            by_result[v] = o
+    live, work = set(), [o for o in ops if o.dialect not in ("arith", "math")]
+    while work:
+        o = work.pop()
+        if o in live:
+            continue
+        live.add(o)
+        for v in o.operands:
+            d = by_result.get(v)
+            if d is not None and d not in live:
+                work.append(d)
+        p = o.parent_op          # an op inside a region keeps its enclosing op's operands live too
+        if p is not None and p is not fn and p not in live:
+            work.append(p)
+    return live
+
+
 def _in_loop_or_linalg(op, fn) -> bool:
     p = op.parent_op
     while p is not None and p is not fn:
@@ -425,8 +450,10 @@ def function_features(fn, pipe: str, *, aliases: dict[str, str] | None = None,
             parent = parent.parent_op
         _sim_add(sim, simulate(loop_nest(path, kids), tile, vec, unroll))
     # ops outside any loop or structured op: a scalar function's whole cost
+    live = _live_ops(fn)
     sim["sim.flat_cost"] = sum(_folded_cost(o) for o in fn.walk()
-                               if o.dialect in ("arith", "math") and not _in_loop_or_linalg(o, fn))
+                               if o.dialect in ("arith", "math") and not _in_loop_or_linalg(o, fn) and o in live)
+    sim["sim.dead_ops"] = float(sum(1 for o in fn.walk() if o.dialect in ("arith", "math") and o not in live))
     f.update(sim)
     f["la.log_points"] = math.log1p(f["la.points"])
     # signature

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 SIM_KEYS = ("sim.loops", "sim.var_loops", "sim.copies", "sim.body_static", "sim.mem_static", "sim.vectorized",
             "sim.masked_mem", "sim.full_unrolled", "sim.cleanups", "sim.exec_body", "sim.exec_iters",
             "sim.exec_mem", "sim.lane_mem", "sim.body_cost", "sim.exec_cost", "sim.flat_cost", "sim.exec_lane_mem",
-            "sim.code_est",
+            "sim.dead_ops", "sim.code_est",
             "sim.exec_est")
 
 #: Machine instructions one scalar op adds after the standard lowering and llc-22 -O2, where it is not 1
