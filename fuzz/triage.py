@@ -64,11 +64,21 @@ def triage(kind: str, pass_index: int | None, passes: list, result: dict | None 
     arte = tuple(result.get("artefacts") or ())
     if arte:
         return Triage(ARTEFACT, arte)
+    limits = tuple(result.get("limits") or ())
+    if limits:  # an input the case's target does not take (execute.target_limits)
+        return Triage(ROBUSTNESS if signal else MISUSE, limits)
     reasons: list[str] = []
     # the failing pass's own broken pre-conditions first, then those of the passes before it
     for v in sorted(P.check(plist)[0], key=lambda v: (v.index != idx, -v.index)):
-        if v.index <= idx:
+        if v.index < idx:  # an earlier pass's pre-condition that matters to that pass alone is no reason
+            v = P.Violation(v.index, v.name, *(tuple(f for f in fs if (v.name, f) not in P.LOCAL)
+                                               for fs in (v.missing, v.forbidden)))
+        if v.index <= idx and (v.missing or v.forbidden):
             reasons += [f"{v.explain()}: {r}" for r in v.reasons()]
+    message = (result.get("error") or {}).get("message") or ""
+    for name, fact, text in P.BY_ERROR:
+        if idx < len(plist) and plist[idx][0] == name and text in message and fact not in P.check(plist[:idx])[1]:
+            reasons.append(f"pass #{idx} {name}: needs {fact}: {P.documented(name, fact)}")
     for j, (name, _) in enumerate(plist[: idx + 1]):
         if name in TARGET_ONLY:
             reasons.append(f"pass #{j} {name}: {TARGET_ONLY[name]}")

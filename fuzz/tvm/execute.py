@@ -189,6 +189,65 @@ def artefacts(func) -> list[str]:
     return found
 
 
+def target_limits(func) -> list[str]:
+    """Inputs the case's GPU target does not take, whatever the pass list: a buffer the function
+    allocates in global memory that only one kernel (outermost thread-bound loop or ``thread_extent``)
+    touches.  TVM plans such an allocation into that kernel, and its GPU code generators allocate
+    only shared or local memory there: CUDA says "Cannot allocate global memory when targeting CUDA"
+    (an input limitation), Metal and WebGPU fail on the allocation's extent or layout instead."""
+    import tvm_ffi
+
+    if not R.is_gpu(R.case_target(func)):
+        return []
+
+    def key(v):
+        return v.__chandle__()
+
+    allocs: dict = {}
+
+    def find_allocs(o):
+        name = type(o).__name__
+        bufs = list(o.alloc_buffers) if name == "SBlock" else [o.buffer] if name == "AllocBuffer" else []
+        for b in bufs:
+            if b.scope() == "global":
+                allocs[key(b)] = b.name
+
+    tvm_ffi.structural_walk(func.body, find_allocs)
+    if not allocs:
+        return []
+    kernels: list = []
+
+    def find_kernels(s):
+        if s is None:
+            return
+        name = type(s).__name__
+        if (name == "For" and int(s.kind) == 4) or (name == "AttrStmt" and str(s.attr_key) == "thread_extent"):
+            kernels.append(s)  # ForKind.THREAD_BINDING, or launch_thread: a kernel's outermost loop
+            return
+        if name == "SeqStmt":
+            for x in s.seq:
+                find_kernels(x)
+            return
+        for field in ("block", "init", "body", "then_case", "else_case"):
+            child = getattr(s, field, None)
+            if child is not None and isinstance(child, __import__("tvm").tirx.Stmt):
+                find_kernels(child)
+
+    find_kernels(func.body)
+    touched: dict = {k: set() for k in allocs}
+    for i, kernel in enumerate(kernels):
+        def visit(o, i=i):
+            if type(o).__name__ in ("BufferLoad", "BufferStore", "TensorLoad"):
+                buf = o.source if hasattr(o, "source") else o.buffer
+                if key(buf) in touched:
+                    touched[key(buf)].add(i)
+        tvm_ffi.structural_walk(kernel, visit)
+    return [f"the input allocates {allocs[k]} in global memory and only one GPU kernel touches it: TVM plans the "
+            "allocation into that kernel, where GPU code generators allocate only shared or local memory (CUDA: "
+            '"Cannot allocate global memory when targeting CUDA", an input limitation)'
+            for k, ks in touched.items() if len(ks) == 1]
+
+
 def ub_reasons(func) -> list[str]:
     """Undefined behaviour that a static walk can prove in a block-form or low-level PrimFunc: a
     read of an allocated (non-parameter) buffer before any store to it in program order, a shift
@@ -320,9 +379,12 @@ def ill_formed(mod) -> dict | None:
 def _err(e: BaseException) -> dict:
     import tvm
 
+    msg = str(e)
+    if len(msg) > 4000:  # the head says what failed where a check prints the function after it (the tail)
+        msg = msg[:1000] + "\n[...]\n" + msg[-3000:]
     return {"type": type(e).__name__,
             "internal": isinstance(e, tvm.error.InternalError) or "Check failed" in str(e),
-            "message": str(e)[-4000:], "traceback": traceback.format_exc()[-4000:]}
+            "message": msg, "traceback": traceback.format_exc()[-4000:]}
 
 
 class DefaultCache:
@@ -429,6 +491,7 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     res["out_of_bounds"] = oob
     res["racy"] = racy(func)
     res["artefacts"] = artefacts(func)
+    res["limits"] = target_limits(func)
     res["ub"] = ub_reasons(func) + (["out-of-bounds access (OOBChecker)"] if oob else [])
     target = R.case_target(func)
     runs = R.runs_here(target)

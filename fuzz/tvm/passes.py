@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 # Facts about the module, in pipeline order.
 TARGET = "target"                # BindTarget has run (the runner always binds first)
 INIT_LOWERED = "init_lowered"    # no T.init() left (LowerInitBlock / LowerCrossThreadReduction)
+PLANNED = "planned"              # allocations at their accesses' LCA, unused ones gone (PlanAndUpdateBufferAllocationLocation)
 OPAQUE = "opaque"                # sblocks have no iter vars (ConvertBlocksToOpaque)
 NO_BLOCKS = "no_blocks"          # sblocks are gone (LowerOpaqueBlock)
 FLAT = "flat"                    # buffers are flat (FlattenBuffer)
@@ -32,7 +33,7 @@ BF16_STORAGE = "bf16_storage"    # bfloat16 storage legalised (BF16StorageLegali
 INTRIN_LOWERED = "intrin_lowered"  # intrinsics lowered to target calls (LowerIntrin)
 VTHREAD = "vthread"              # virtual threads injected (InjectVirtualThread; GPU schedules bind vthreads)
 BF16_COMPUTE = "bf16_compute"    # bfloat16 arithmetic legalised (BF16ComputeLegalize)
-FACTS = (TARGET, INIT_LOWERED, OPAQUE, NO_BLOCKS, FLAT, BF16_COMPUTE, VECTORIZED, VTHREAD, SPLIT, PACKED,
+FACTS = (TARGET, INIT_LOWERED, PLANNED, OPAQUE, NO_BLOCKS, FLAT, BF16_COMPUTE, VECTORIZED, VTHREAD, SPLIT, PACKED,
          BF16_STORAGE, BUILTIN_LOWERED, INTRIN_LOWERED)
 
 
@@ -70,11 +71,13 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
     _p("s_tir.CanonicalizeLoop"),
     _p("s_tir.LowerCrossThreadReduction", requires=[TARGET]),
     _p("s_tir.LowerInitBlock", establishes=[INIT_LOWERED]),
-    _p("s_tir.PlanAndUpdateBufferAllocationLocation", requires=[INIT_LOWERED]),
+    _p("s_tir.PlanAndUpdateBufferAllocationLocation", requires=[INIT_LOWERED], establishes=[PLANNED]),
     _p("s_tir.ConvertBlocksToOpaque", requires=[INIT_LOWERED], establishes=[OPAQUE]),
-    _p("s_tir.LiftThreadBinding", forbids=[NO_BLOCKS]),
+    # after ConvertBlocksToOpaque: it substitutes a lifted thread variable into block bodies, which a block
+    # with iteration variables may not read (its loop-carried values come only through its bindings)
+    _p("s_tir.LiftThreadBinding", requires=[OPAQUE], forbids=[NO_BLOCKS]),
     _p("s_tir.ManifestSharedMemoryLocalStage"),
-    _p("s_tir.CompactBufferAllocation", {"is_strict": (True, False)}, requires=[OPAQUE], forbids=[NO_BLOCKS]),
+    _p("s_tir.CompactBufferAllocation", {"is_strict": (True, False)}, requires=[PLANNED, OPAQUE], forbids=[NO_BLOCKS]),
     _p("s_tir.LowerAutoCopy", requires=[TARGET]),
     _p("s_tir.UnifyThreadBinding", forbids=[NO_BLOCKS]),
     _p("s_tir.LowerMatchBuffer"),
@@ -144,7 +147,7 @@ CATALOGUE: dict[str, PassSpec] = {s.name: s for s in [
 
 # A fact a pass needs that no earlier pass established also breaks the final build: codegen
 # needs every fact up to BUILTIN_LOWERED.
-CODEGEN_REQUIRES = frozenset(FACTS) - {VTHREAD}  # a list without virtual threads still builds
+CODEGEN_REQUIRES = frozenset(FACTS) - {VTHREAD, PLANNED}  # a list without virtual threads or planning still builds
 
 PassCall = tuple[str, tuple[tuple[str, object], ...]]  # hashable form of one list entry
 
@@ -189,6 +192,13 @@ DOCUMENTED: dict[tuple[str, str], str] = {
     ("tirx.NarrowDataType", FLAT): 'docstring of tvm.tirx.transform.NarrowDataType: "Run this pass after FlattenBuffer."',
     ("tirx.VectorizeLoop", NO_BLOCKS): f"{_ORDER} LowerOpaqueBlock and FlattenBuffer: it lowers loops of "
                                        "low-level (block-free) TIR",
+    ("tirx.VectorizeLoop", FLAT): f"{_ORDER} FlattenBuffer: a buffer access may carry a vector only in its last "
+                                  "index (BufferLoad/BufferStore's check), so a loop variable in an outer index of "
+                                  "a multi-dimensional access cannot be vectorized before flattening",
+    ("s_tir.CompactBufferAllocation", PLANNED): f"{_ORDER} PlanAndUpdateBufferAllocationLocation, which removes the "
+                                                "allocations nothing accesses: CompactBufferAllocation checks that "
+                                                "every allocated buffer is accessed ('is allocated but not accessed "
+                                                "within block scope')",
     ("tirx.UnrollLoop", NO_BLOCKS): f"{_ORDER} LowerOpaqueBlock, FlattenBuffer and VectorizeLoop",
     ("s_tir.RenormalizeSplitPattern", INTRIN_LOWERED): "default_s_tir_pipeline runs it before the host "
                                                        "finalisation's LowerIntrin, never after",
@@ -210,6 +220,10 @@ DOCUMENTED: dict[tuple[str, str], str] = {
                                           "undivided function",
     ("s_tir.LiftThreadBinding", NO_BLOCKS): "default_s_tir_pipeline runs it before LowerOpaqueBlock: it lifts "
                                             "thread bindings of sblock-form TIR",
+    ("s_tir.LiftThreadBinding", OPAQUE): f"{_ORDER} ConvertBlocksToOpaque: it replaces the variables of "
+                                         "same-tag thread loops by one lifted to their common ancestor, which only an "
+                                         "opaque block may read (a block with iteration variables sees loop "
+                                         "variables only through its bindings)",
     ("s_tir.UnifyThreadBinding", NO_BLOCKS): "default_s_tir_pipeline runs it before LowerOpaqueBlock: it unifies "
                                              "the thread bindings of sblock-form TIR",
     ("tirx.StorageRewrite", PACKED): "default_s_tir_pipeline runs it before SplitHostDevice and MakePackedAPI, "
@@ -219,6 +233,17 @@ DOCUMENTED: dict[tuple[str, str], str] = {
     ("tirx.FlattenBuffer", NO_BLOCKS): f"{_ORDER} LowerOpaqueBlock",
     ("s_tir.LowerOpaqueBlock", OPAQUE): f"{_ORDER} ConvertBlocksToOpaque",
 }
+
+
+# Pre-conditions that matter to the pass alone: broken, it fails itself or leaves ill-formed output (which
+# blame then lands on); when it does neither, what it left is IR the later passes take.  A failure after
+# such a pass is not misuse on its account (the fuzzer's lists skip and reorder passes often, and a real
+# bug further down must not hide behind them).
+LOCAL: frozenset = frozenset({("s_tir.LiftThreadBinding", OPAQUE), ("s_tir.CompactBufferAllocation", PLANNED)})
+# Pre-conditions that only one error of the pass shows: (pass, fact, the error's text).  VectorizeLoop
+# vectorizes block-free, unflattened loops as long as the loop variable stays in last indices, so only
+# this refusal says that it needed FlattenBuffer first.
+BY_ERROR: tuple = (("tirx.VectorizeLoop", FLAT, "Only the last index of a buffer access may be a vector type"),)
 
 
 def documented(name: str, fact: str) -> str:
