@@ -511,3 +511,36 @@ def test_a_local_pre_condition_of_an_earlier_pass_does_not_hide_a_later_bug():
     _, v = _run(cast_case("int8", 255), ["s_tir.LowerInitBlock", "s_tir.LiftThreadBinding",
                                          "s_tir.ConvertBlocksToOpaque", "s_tir.StmtSimplify"])
     assert v.kind == "internal-error" and v.pass_index == 3 and v.triage.cls == "bug", v.triage
+
+
+# The 30-minute campaign's ill-formed-46a4330a252d, smaller: the IR mutator's delete_stmt removed the
+# "P" block's store and left its write region; PlanAndUpdateBufferAllocationLocation then moves P's
+# allocation to its one real access, and the stale region names a buffer out of scope.
+STALE_REGION = '''# from tvm.script import tirx as T
+
+@T.prim_func(s_tir=True)
+def main(A: T.Buffer((8,), "float32"), B: T.Buffer((8,), "float32")):
+    T.func_attr({"tirx.noalias": True})
+    P = T.sblock_alloc_buffer((8,))
+    for i in range(8):
+        with T.sblock("P"):
+            v = T.axis.remap("S", [i])
+            T.reads(A[v])
+            T.writes(P[v])
+            assert v >= 0, "fuzz"
+    for i in range(8):
+        with T.sblock("B"):
+            v = T.axis.remap("S", [i])
+            T.reads(P[v])
+            T.writes(B[v])
+            B[v] = P[v] * T.float32(2)
+'''
+
+
+def test_a_write_region_without_a_store_is_a_fuzzer_artefact():
+    res, v = _run(STALE_REGION, ["s_tir.LowerInitBlock", "s_tir.PlanAndUpdateBufferAllocationLocation"])
+    assert res["artefacts"] and "declares writes (P)" in res["artefacts"][0]
+    assert res["first_ill_formed"]["pass_name"] == "s_tir.PlanAndUpdateBufferAllocationLocation"  # TVM falls over
+    assert v.kind == "ill-formed" and v.triage.cls == "fuzzer-artefact"  # ... on the fuzzer's own form
+    # a block that stores, or calls something that may write through a pointer, is not flagged
+    assert not any("declares writes" in a for a in _run(cast_case("int8", 1), ["s_tir.LowerInitBlock"])[0]["artefacts"])

@@ -165,6 +165,22 @@ FUZZER_ONLY_ATTRS = ("pragma_auto_unroll_max_step", "pragma_unroll_explicit", "s
                      "pragma_loop_partition_hint")
 
 
+def _stores_or_calls(block) -> bool:
+    """Whether an sblock's body or init holds a store or a call (a call may write through a pointer)."""
+    import tvm_ffi
+
+    found = []
+
+    def visit(o):
+        if type(o).__name__ in ("BufferStore", "Call", "TensorStore"):
+            found.append(o)
+
+    for part in (block.body, block.init):
+        if part is not None:
+            tvm_ffi.structural_walk(part, visit)
+    return bool(found)
+
+
 def artefacts(func) -> list[str]:
     """Forms in ``func`` that TVM's own front ends never produce (the fuzzer's mutators write them)."""
     import tvm_ffi
@@ -177,6 +193,12 @@ def artefacts(func) -> list[str]:
                 and type(o.node).__name__ in ("IntImm", "int"):
             why = (f"AttrStmt {o.attr_key!r} on the constant {int(getattr(o.node, 'value', o.node))}: TVM front ends attach this key "
                    "to a loop (annotations), never to a constant node")
+            if why not in found:
+                found.append(why)
+        if type(o).__name__ == "SBlock" and len(o.writes) and not _stores_or_calls(o):
+            why = (f"sblock {o.name_hint!r} declares writes ({', '.join(str(getattr(r.source if hasattr(r, 'source') else r.buffer, 'name', '?')) for r in o.writes)}) but its "
+                   "body neither stores nor calls anything: TVMScript infers regions from the body and schedule "
+                   "primitives keep them in step; the IR mutator's delete_stmt removed the store and left the region")
             if why not in found:
                 found.append(why)
         if gpu and type(o).__name__ == "For" and int(o.kind) == 1:  # ForKind.PARALLEL
