@@ -21,14 +21,13 @@ import json
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .. import tools
 from .labellers import LabelError, parse_ptxas
-from .mlirpairs import BUFFERIZE, LINALG_FAMILIES, _write_atomic, generate
+from .mlirpairs import BUFFERIZE, LINALG_FAMILIES, _write_atomic, generate, write_shards
 
 ARCHS = ("sm_80", "sm_90")
 TILES = (0, 4, 8, 16, 32)
@@ -110,28 +109,12 @@ def build(out: str | Path, *, programs: int, configs: int, first_seed: int = 300
             "configs": configs, "archs": list(ARCHS), "targets": list(TARGETS),
             "tools": {t: tools.version(t) for t in ("mlir-opt-22", "ptxas")}}
     _write_atomic(out / "meta.json", json.dumps(meta, indent=1) + "\n")
-    n_rows = n_err = 0
-    with tempfile.TemporaryDirectory(prefix="mlirgpu-") as tmp:
-        for s0 in range(first_seed, first_seed + programs, per_shard):
-            shard = out / f"shard_{s0:06d}.jsonl"
-            if shard.exists():
-                n_rows += sum(1 for _ in shard.open())
-                continue
-            rows, errors = [], []
-            for seed in range(s0, min(s0 + per_shard, first_seed + programs)):
-                prog = generate(seed, families=LINALG_FAMILIES)
-                rng = np.random.default_rng([seed, 0x475055])
-                tiles = [0] + [int(t) for t in rng.permutation(TILES[1:])[:max(configs - 1, 0)]]
-                r, e = program_rows(prog, tiles, Path(tmp))
-                rows += r
-                errors += e
-            _write_atomic(out / f"shard_{s0:06d}.errors.json", json.dumps(errors, indent=1) + "\n")
-            _write_atomic(shard, "".join(json.dumps(r) + "\n" for r in rows))
-            n_rows += len(rows)
-            n_err += len(errors)
-            if progress:
-                print(f"{shard.name}: {len(rows)} rows, {len(errors)} rejected lowerings", file=sys.stderr)
-    return {"rows": n_rows, "errors": n_err}
+
+    def rows_of(seed: int, tmp: Path) -> tuple[list[dict], list[str]]:
+        rng = np.random.default_rng([seed, 0x475055])
+        tiles = [0] + [int(t) for t in rng.permutation(TILES[1:])[:max(configs - 1, 0)]]
+        return program_rows(generate(seed, families=LINALG_FAMILIES), tiles, tmp)
+    return write_shards(out, range(first_seed, first_seed + programs), per_shard, rows_of, progress=progress)
 
 
 def main(argv: list[str] | None = None) -> int:

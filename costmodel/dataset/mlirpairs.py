@@ -393,18 +393,28 @@ def build(out: str | os.PathLike, *, programs: int, configs: int, first_seed: in
             "tools": {t: tools.version(t) for t in ("mlir-opt-22", "mlir-translate-22", "llc-22", "llvm-nm-22")},
             "targets": list(STATIC_TARGETS)}
     _write_atomic(out / "meta.json", json.dumps(meta, indent=1) + "\n")
+
+    def rows_of(seed: int, tmp: Path) -> tuple[list[dict], list[str]]:
+        prog = generate(seed, kernels=kernels, families=families)
+        cands = mlirgen.lowerings(seed, 4 * configs if exact else configs)
+        return program_rows(prog, cands, tmp, want=configs if exact else None, dynamic=dynamic)
+    return write_shards(out, range(first_seed, first_seed + programs), per_shard, rows_of, progress=progress)
+
+
+def write_shards(out: Path, seeds: range, per_shard: int, rows_of, *, progress: bool = True) -> dict:
+    """The resumable loop every pair builder shares: one JSON-lines shard per ``per_shard`` seeds (a shard
+    that exists is kept), its rejected lowerings beside it in ``.errors.json``, both written atomically;
+    ``rows_of(seed, scratch folder)`` gives a program's (rows, errors)."""
     n_rows, n_err = 0, 0
     with tempfile.TemporaryDirectory(prefix="mlirpairs-") as tmp:
-        for s0 in range(first_seed, first_seed + programs, per_shard):
+        for s0 in range(seeds.start, seeds.stop, per_shard):
             shard = out / f"shard_{s0:06d}.jsonl"
             if shard.exists():
                 n_rows += sum(1 for _ in shard.open())
                 continue
             rows, errors = [], []
-            for seed in range(s0, min(s0 + per_shard, first_seed + programs)):
-                prog = generate(seed, kernels=kernels, families=families)
-                cands = mlirgen.lowerings(seed, 4 * configs if exact else configs)
-                r, e = program_rows(prog, cands, Path(tmp), want=configs if exact else None, dynamic=dynamic)
+            for seed in range(s0, min(s0 + per_shard, seeds.stop)):
+                r, e = rows_of(seed, Path(tmp))
                 rows += r
                 errors += e
             _write_atomic(out / f"shard_{s0:06d}.errors.json", json.dumps(errors, indent=1) + "\n")
