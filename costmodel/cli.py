@@ -23,7 +23,9 @@ def register(subparsers) -> None:
     p.add_argument("--pipeline", metavar="PIPELINE",
                    help="MLIR input only: the mlir-opt --pass-pipeline string that lowers it (default: the "
                         "standard CPU lowering, irtoolkit.costmodel.dataset.mlirpairs.STANDARD_PIPELINE); the MLIR model "
-                        "prices the lowered code from the high-level function and this pipeline")
+                        "prices the lowered code from the high-level function and this pipeline; a GPU pipeline "
+                        "(gpu-lower-to-nvvm-pipeline, see irtoolkit.costmodel.dataset.mlirgpu.gpu_pipeline) gives "
+                        "registers per thread for sm_80/sm_90 instead")
     p.add_argument("--model", metavar="DIR", help="model folder (default: the model shipped with irtools)")
     p.set_defaults(func=run)
 
