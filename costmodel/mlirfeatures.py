@@ -278,11 +278,51 @@ def _folded_cost(op) -> float:
     return op_cost(op.name)
 
 
-def _live_ops(fn) -> set:
+_CMP_TRUE = frozenset(("eq", "sle", "sge", "ule", "uge"))
+_CMP = re.compile(r"arith\.cmpi\s+(\w+)")
+
+
+def _folds(fn) -> tuple[set, set]:
+    """(ops LLVM folds away, ops in a region a folded condition never runs): a small value numbering
+    over the scalar ops.  ``x op x`` of an idempotent op is ``x``, ``x ^ x`` and ``x - x`` (integers)
+    are 0, a comparison of a value with itself is a constant, and so is an ``scf.if`` on one.  Real
+    MLIR test functions and generated scalar ones are full of these; llc leaves nothing of them."""
+    rep: dict = {}
+    folded, unreached = set(), set()
+
+    def r(v):
+        while v in rep and rep[v] is not v and not isinstance(rep[v], tuple):
+            v = rep[v]
+        return rep.get(v, v)
+
+    for o in fn.walk():
+        if o is fn or o in unreached:
+            continue
+        ops, n = o.operands, o.name
+        same = len(ops) == 2 and r(ops[0]) == r(ops[1])
+        if n in _IDEMPOTENT and same and o.results:
+            folded.add(o)
+            rep[o.results[0]] = ("zero",) if n in ("arith.xori", "arith.subi") else r(ops[0])
+        elif n == "arith.cmpi" and same and o.results:
+            m = _CMP.match(o.text.split("= ", 1)[-1])
+            folded.add(o)
+            rep[o.results[0]] = ("bool", bool(m and m.group(1) in _CMP_TRUE))
+        elif n == "arith.select" and len(ops) == 3 and isinstance(r(ops[0]), tuple) and o.results:
+            folded.add(o)
+            rep[o.results[0]] = r(ops[1] if r(ops[0])[-1] else ops[2])
+        elif n == "scf.if" and ops and isinstance(r(ops[0]), tuple) and r(ops[0])[0] == "bool":
+            dead = o.regions[1] if r(ops[0])[1] else o.regions[0] if o.regions else None
+            if dead is not None:
+                unreached.update(c for b in dead.blocks for op in b.operations for c in op.walk())
+    return folded, unreached
+
+
+def _live_ops(fn, folded: set = frozenset(), unreached: set = frozenset()) -> set:
     """Ops whose work survives LLVM's dead-code elimination: every op with an effect (returns,
     branches, stores, calls, loops, structured ops...) and the pure (arith, math) ops that feed one.
-    Test functions of real MLIR often compute what nothing uses: it costs no instruction."""
-    ops = [o for o in fn.walk() if o is not fn]
+    Test functions of real MLIR often compute what nothing uses: it costs no instruction.  A folded
+    op (:func:`_folds`) needs none of its operands, and nothing in a region never run is live."""
+    ops = [o for o in fn.walk() if o is not fn and o not in unreached]
     by_result = {}
     for o in ops:
         for v in o.results:
@@ -293,6 +333,8 @@ def _live_ops(fn) -> set:
         if o in live:
             continue
         live.add(o)
+        if o in folded:
+            continue
         for v in o.operands:
             d = by_result.get(v)
             if d is not None and d not in live:
@@ -450,9 +492,11 @@ def function_features(fn, pipe: str, *, aliases: dict[str, str] | None = None,
             parent = parent.parent_op
         _sim_add(sim, simulate(loop_nest(path, kids), tile, vec, unroll))
     # ops outside any loop or structured op: a scalar function's whole cost
-    live = _live_ops(fn)
+    folded, unreached = _folds(fn)
+    live = _live_ops(fn, folded, unreached)
     sim["sim.flat_cost"] = sum(_folded_cost(o) for o in fn.walk()
-                               if o.dialect in ("arith", "math") and not _in_loop_or_linalg(o, fn) and o in live)
+                               if o.dialect in ("arith", "math") and not _in_loop_or_linalg(o, fn) and o in live
+                               and o not in folded)
     sim["sim.dead_ops"] = float(sum(1 for o in fn.walk() if o.dialect in ("arith", "math") and o not in live))
     f.update(sim)
     f["la.log_points"] = math.log1p(f["la.points"])

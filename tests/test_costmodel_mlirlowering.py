@@ -110,3 +110,32 @@ def test_op_costs_are_what_llc_makes_of_one_op(op, t, tmp_path):
 
     measured = count(f"  %r = {op} %a, %b : {t}\n  return %r : {t}") - count(f"  return %a : {t}")
     assert measured == op_cost(op)
+
+
+FOLDS = """func.func @folds(%a: i64, %b: i64) -> i64 {
+  %v = arith.andi %a, %a : i64
+  %c = arith.cmpi slt, %a, %v : i64
+  %r = scf.if %c -> (i64) {
+    %x = arith.divsi %v, %b : i64
+    scf.yield %x : i64
+  } else {
+    scf.yield %a : i64
+  }
+  %dead = arith.muli %a, %b : i64
+  return %r : i64
+}
+"""
+
+
+def test_folded_and_dead_scalar_ops_cost_what_llc_leaves_of_them(tmp_path):
+    """x & x is x, x < x is false, the scf.if runs its else branch, the multiply feeds nothing: llc
+    makes the function a move and a return, and the features price no op."""
+    for tool in ("mlir-opt-22", "mlir-translate-22", "llc-22", "llvm-nm-22"):
+        need_tool(tool)
+    f = MF.module_features(FOLDS, mlirpairs.STANDARD_PIPELINE)["folds"]
+    assert f["sim.flat_cost"] == 0 and f["sim.dead_ops"] >= 2
+    n = mlirpairs.lower_and_label(FOLDS, mlirpairs.STANDARD_PIPELINE, tmp_path)["folds"]["machine_instructions"]
+    assert n <= 2
+    # without the folds the same ops cost: the divide is real once the condition is not constant
+    g = MF.module_features(FOLDS.replace("arith.andi %a, %a", "arith.andi %a, %b"), mlirpairs.STANDARD_PIPELINE)
+    assert g["folds"]["sim.flat_cost"] > 2
