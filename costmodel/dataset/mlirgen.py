@@ -236,19 +236,28 @@ def lower(source: str, cfg: dict, workdir: Path) -> str:
 def lower_pipeline(source: str, pipe: str, workdir: Path, what: str = "the pipeline") -> Path:
     """``workdir/prog.ll``: ``source`` through ``mlir-opt-22 --pass-pipeline=pipe`` and mlir-translate-22;
     ``LabelError`` saying the tool rejected ``what`` (with its diagnostic) or timed out."""
-    opt, tr = tools.require("mlir-opt-22"), tools.require("mlir-translate-22")
-    workdir.mkdir(parents=True, exist_ok=True)
-    src, low, ll = workdir / "prog.mlir", workdir / "prog.llvm.mlir", workdir / "prog.ll"
-    src.write_text(source)
-    for argv in ([opt, str(src), f"--pass-pipeline={pipe}", "-o", str(low)],
-                 [tr, "--mlir-to-llvmir", str(low), "-o", str(ll)]):
-        try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-        except subprocess.TimeoutExpired as e:
-            raise LabelError(f"{Path(argv[0]).name} timed out") from e
-        if proc.returncode != 0:
-            raise LabelError(f"{Path(argv[0]).name} rejected {what}: {_why(proc)}")
+    low, ll = run_pipeline(source, pipe, workdir, what), workdir / "prog.ll"
+    _tool([tools.require("mlir-translate-22"), "--mlir-to-llvmir", str(low), "-o", str(ll)], what)
     return ll
+
+
+def run_pipeline(source: str, pipe: str, workdir: Path, what: str = "the pipeline") -> Path:
+    """``workdir/prog.llvm.mlir``: ``source`` through ``mlir-opt-22 --pass-pipeline=pipe``;
+    ``LabelError`` saying mlir-opt rejected ``what`` (with its diagnostic) or timed out."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    src, low = workdir / "prog.mlir", workdir / "prog.llvm.mlir"
+    src.write_text(source)
+    _tool([tools.require("mlir-opt-22"), str(src), f"--pass-pipeline={pipe}", "-o", str(low)], what)
+    return low
+
+
+def _tool(argv: list[str], what: str) -> None:
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired as e:
+        raise LabelError(f"{Path(argv[0]).name} timed out") from e
+    if proc.returncode != 0:
+        raise LabelError(f"{Path(argv[0]).name} rejected {what}: {_why(proc)}")
 
 
 def _why(proc: subprocess.CompletedProcess) -> str:

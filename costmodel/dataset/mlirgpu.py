@@ -19,14 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from .. import tools
-from .labellers import LabelError, parse_ptxas
+from .labellers import LabelError, _run, parse_ptxas
+from .mlirgen import run_pipeline
 from .mlirpairs import BUFFERIZE, LINALG_FAMILIES, _write_atomic, generate, write_shards
 
 ARCHS = ("sm_80", "sm_90")
@@ -56,15 +56,8 @@ def _unescape(s: str) -> str:
 
 def registers(source: str, tile: int, arch: str, workdir: Path) -> dict[str, float]:
     """Function name → the most registers per thread any of its kernels uses on ``arch``."""
-    opt, ptxas = tools.require("mlir-opt-22"), tools.require("ptxas")
-    workdir.mkdir(parents=True, exist_ok=True)
-    src, out = workdir / "gpu.mlir", workdir / "gpu.out.mlir"
-    src.write_text(source)
-    proc = subprocess.run([opt, str(src), f"--pass-pipeline={gpu_pipeline(tile, arch)}", "-o", str(out)],
-                          capture_output=True, text=True, timeout=300)
-    if proc.returncode != 0:
-        why = next((ln for ln in proc.stderr.splitlines() if "error" in ln.lower()), proc.stderr.strip()[-200:])
-        raise LabelError(f"mlir-opt-22 rejected the GPU lowering: {why[:300]}")
+    ptxas = tools.require("ptxas")
+    out = run_pipeline(source, gpu_pipeline(tile, arch), workdir, "the GPU lowering")
     best: dict[str, float] = {}
     for m in _BINARY.finditer(out.read_text()):
         fn = _KERNEL.match(m.group(1))
@@ -72,10 +65,7 @@ def registers(source: str, tile: int, arch: str, workdir: Path) -> dict[str, flo
             continue
         ptx = workdir / "k.ptx"
         ptx.write_text(_unescape(m.group(2)))
-        p = subprocess.run([ptxas, "-v", f"-arch={arch}", str(ptx), "-o", "/dev/null"],
-                           capture_output=True, text=True, timeout=120)
-        if p.returncode != 0:
-            raise LabelError(f"ptxas rejected {m.group(1)}: {p.stderr.strip()[-200:]}")
+        p = _run([ptxas, "-v", f"-arch={arch}", str(ptx), "-o", "/dev/null"], timeout=120)
         for per in parse_ptxas(p.stderr).values():
             if arch in per:
                 best[fn.group(1)] = max(best.get(fn.group(1), 0.0), per[arch]["registers"])
@@ -88,7 +78,7 @@ def program_rows(prog, tiles: list[int], workdir: Path) -> tuple[list[dict], lis
     for tile in tiles:
         try:
             per = {arch: registers(prog.source, tile, arch, workdir) for arch in ARCHS}
-        except (LabelError, subprocess.TimeoutExpired) as e:
+        except LabelError as e:
             errors.append(f"{prog.name} tile={tile}: {e}")
             continue
         for fn, fam in fams.items():
