@@ -165,6 +165,17 @@ FUZZER_ONLY_ATTRS = ("pragma_auto_unroll_max_step", "pragma_unroll_explicit", "s
                      "pragma_loop_partition_hint")
 
 
+def _key(v):
+    """A TVM object's identity (``==`` on a Var builds an expression)."""
+    return v.__chandle__()
+
+
+def _accessed(o):
+    """The buffer an access or region names: ``.buffer`` (BufferLoad/Store, BufferRegion) or ``.source``
+    (TensorLoad and its regions)."""
+    return o.source if hasattr(o, "source") else o.buffer
+
+
 def _stores_or_calls(block) -> bool:
     """Whether an sblock's body or init holds a store or a call (a call may write through a pointer)."""
     import tvm_ffi
@@ -196,7 +207,7 @@ def artefacts(func) -> list[str]:
             if why not in found:
                 found.append(why)
         if type(o).__name__ == "SBlock" and len(o.writes) and not _stores_or_calls(o):
-            why = (f"sblock {o.name_hint!r} declares writes ({', '.join(str(getattr(r.source if hasattr(r, 'source') else r.buffer, 'name', '?')) for r in o.writes)}) but its "
+            why = (f"sblock {o.name_hint!r} declares writes ({', '.join(str(getattr(_accessed(r), 'name', '?')) for r in o.writes)}) but its "
                    "body neither stores nor calls anything: TVMScript infers regions from the body and schedule "
                    "primitives keep them in step; the IR mutator's delete_stmt removed the store and left the region")
             if why not in found:
@@ -217,14 +228,11 @@ def target_limits(func) -> list[str]:
     touches.  TVM plans such an allocation into that kernel, and its GPU code generators allocate
     only shared or local memory there: CUDA says "Cannot allocate global memory when targeting CUDA"
     (an input limitation), Metal and WebGPU fail on the allocation's extent or layout instead."""
+    import tvm
     import tvm_ffi
 
     if not R.is_gpu(R.case_target(func)):
         return []
-
-    def key(v):
-        return v.__chandle__()
-
     allocs: dict = {}
 
     def find_allocs(o):
@@ -232,7 +240,7 @@ def target_limits(func) -> list[str]:
         bufs = list(o.alloc_buffers) if name == "SBlock" else [o.buffer] if name == "AllocBuffer" else []
         for b in bufs:
             if b.scope() == "global":
-                allocs[key(b)] = b.name
+                allocs[_key(b)] = b.name
 
     tvm_ffi.structural_walk(func.body, find_allocs)
     if not allocs:
@@ -252,7 +260,7 @@ def target_limits(func) -> list[str]:
             return
         for field in ("block", "init", "body", "then_case", "else_case"):
             child = getattr(s, field, None)
-            if child is not None and isinstance(child, __import__("tvm").tirx.Stmt):
+            if child is not None and isinstance(child, tvm.tirx.Stmt):
                 find_kernels(child)
 
     find_kernels(func.body)
@@ -260,9 +268,9 @@ def target_limits(func) -> list[str]:
     for i, kernel in enumerate(kernels):
         def visit(o, i=i):
             if type(o).__name__ in ("BufferLoad", "BufferStore", "TensorLoad"):
-                buf = o.source if hasattr(o, "source") else o.buffer
-                if key(buf) in touched:
-                    touched[key(buf)].add(i)
+                k = _key(_accessed(o))
+                if k in touched:
+                    touched[k].add(i)
         tvm_ffi.structural_walk(kernel, visit)
     return [f"the input allocates {allocs[k]} in global memory and only one GPU kernel touches it: TVM plans the "
             "allocation into that kernel, where GPU code generators allocate only shared or local memory (CUDA: "
@@ -275,12 +283,10 @@ def ub_reasons(func) -> list[str]:
     read of an allocated (non-parameter) buffer before any store to it in program order, a shift
     by a constant out of ``[0, bits)``, a float-to-int cast of a constant out of range.  (Bounds:
     ``OOBChecker``, separately.)"""
+    import tvm
     import tvm_ffi
 
-    def key(v):  # identity (``==`` on a Var builds an expression)
-        return v.__chandle__()
-
-    params = {key(p) for p in func.params}
+    params = {_key(p) for p in func.params}
     written: set = set()
     out: list[str] = []
 
@@ -292,8 +298,8 @@ def ub_reasons(func) -> list[str]:
         def visit(o):
             name = type(o).__name__
             if name in ("TensorLoad", "BufferLoad"):
-                buf = o.source if hasattr(o, "source") else o.buffer
-                if key(buf) not in params and key(buf) not in written:
+                buf = _accessed(o)
+                if _key(buf) not in params and _key(buf) not in written:
                     note(f"read of {getattr(buf, 'name', buf)!s} before any store to it (uninitialised memory)")
             elif name == "Call" and str(getattr(o.op, "name", "")) in ("tirx.shift_left", "tirx.shift_right") \
                     and type(o.args[1]).__name__ == "IntImm":
@@ -318,7 +324,7 @@ def ub_reasons(func) -> list[str]:
             expr(s.value)
             for i in s.indices:
                 expr(i)
-            written.add(key(s.buffer))
+            written.add(_key(s.buffer))
         elif name == "SBlockRealize":
             for v in s.iter_values:
                 expr(v)
@@ -326,7 +332,7 @@ def ub_reasons(func) -> list[str]:
             stmt(s.block)
         elif name == "SBlock":
             for mb in s.match_buffers:
-                written.add(key(mb.buffer))  # an alias: its source's state is not tracked
+                written.add(_key(mb.buffer))  # an alias: its source's state is not tracked
             if s.init is not None:
                 stmt(s.init)
             stmt(s.body)
@@ -343,7 +349,7 @@ def ub_reasons(func) -> list[str]:
             stmt(s.body)
         elif name in ("LetStmt", "AssertStmt", "Evaluate", "AttrStmt"):
             for f in ("value", "condition", "message"):
-                if hasattr(s, f) and isinstance(getattr(s, f), __import__("tvm").ir.Expr):
+                if hasattr(s, f) and isinstance(getattr(s, f), tvm.ir.Expr):
                     expr(getattr(s, f))
             stmt(getattr(s, "body", None))
         else:  # allocations, declarations and what else holds a body
@@ -355,7 +361,7 @@ def ub_reasons(func) -> list[str]:
 
     def _stored_vars(s):
         found = set()
-        tvm_ffi.structural_walk(s, lambda o: found.add(key(o.buffer)) if type(o).__name__ == "BufferStore" else None)
+        tvm_ffi.structural_walk(s, lambda o: found.add(_key(o.buffer)) if type(o).__name__ == "BufferStore" else None)
         return found
 
     try:
