@@ -2974,7 +2974,7 @@ static int pressure(ctx *c, const fn_t *fn, double *row, uint32_t *reason) {
  * adds them up to an estimate of the function's machine instructions.  The rules were measured against
  * llc-22 on real Debian packages (research/realcode_features/cv_lo.py: by-package cross-validated
  * machine-instruction MAPE 13.9% -> 9.2% with them, on 87 packages). */
-enum { U_NOT_LDST = 1, U_OTHER_BLOCK = 2 };
+enum { U_NOT_LDST = 1, U_OTHER_BLOCK = 2, U_NOT_BRSEL = 4 };
 
 /* instruction i's local value, used once, by an instruction of its own block: that user, else -1 */
 static int sole_local_user(const ctx *c, const fn_t *fn, int i) {
@@ -3040,11 +3040,50 @@ static int is_free_intrinsic(const char *s, int n) {
     return 0;
 }
 
-/* a value the register allocator keeps (lo_kept, filled by exact_liveness): an argument or an instruction
- * with a result, not an alloca (a frame slot, its address rebuilt from the stack pointer); -1 for the rest */
+/* lo_kept, filled by exact_liveness: what the register allocator sees of each local value */
+enum { K_NONE = 0, K_KEPT = 1, K_SUNK = 2 };
+
+/* a value the register allocator keeps (K_KEPT): an argument or an instruction with a result, not an
+ * alloca (a frame slot, its address rebuilt from the stack pointer) and not one computed where it is
+ * used (K_SUNK); -1 for the rest */
 static int kept_value(const ctx *c, const fn_t *fn, int32_t vid) {
     int v = local_value(c, fn, vid);
-    return v >= 0 && c->lo_kept[v] ? v : -1;
+    return v >= 0 && c->lo_kept[v] == K_KEPT ? v : -1;
+}
+
+/* what a use of local value v stands for after instruction selection: a K_SUNK value (a free cast, an
+ * address only loads and stores use, a compare only a branch or select uses) is renamed, folded into an
+ * addressing mode or sunk next to its user by CodeGenPrepare, so its use reads its operands; those live
+ * on instead.  The kept values, written to out (at most 8); their number. */
+static int use_stands_for(const ctx *c, const fn_t *fn, int32_t vid, int *out, int n, int depth) {
+    int v = local_value(c, fn, vid);
+    if (v < 0 || n >= 8) return n;
+    if (c->lo_kept[v] == K_KEPT) {
+        for (int k = 0; k < n; k++)
+            if (out[k] == v) return n;
+        out[n++] = v;
+    } else if (c->lo_kept[v] == K_SUNK && depth < 4) {
+        int i = fn->i0 + v - fn->na, nops = COL(c, LLP_INSTS, i, I_NOPS);
+        for (int q = 0; q < nops; q++) n = use_stands_for(c, fn, iopnd(c, i, q), out, n, depth + 1);
+    }
+    return n;
+}
+
+/* K_SUNK: see use_stands_for.  An address with at most one variable index fits x86's base + index*scale
+ * + displacement; a compare that only branches and selects use is re-emitted beside each of them
+ * (CodeGenPrepare sinks compares and addresses into their users' blocks, so neither is live across
+ * anything on its own). */
+static int sunk_value(const ctx *c, const fn_t *fn, int i) {
+    int v = fn->na + i - fn->i0, op = iop(c, i), nops = COL(c, LLP_INSTS, i, I_NOPS);
+    if (OPS.lo[op] & LO_FREE) return nops >= 1;
+    if (op == OPS.gep) {
+        if (!c->lo_nuse[v] || (c->lo_uflag[v] & U_NOT_LDST)) return 0;
+        int var = 0;
+        for (int q = 1; q < nops; q++) var += local_value(c, fn, iopnd(c, i, q)) >= 0;
+        return var <= 1;
+    }
+    if (op == OPS.icmp || op == OPS.fcmp_) return c->lo_nuse[v] && !(c->lo_uflag[v] & U_NOT_BRSEL);
+    return 0;
 }
 
 /* SSA liveness (the standard backward dataflow over the CFG's blocks, a phi's operand live at the end
@@ -3070,8 +3109,9 @@ static int exact_liveness(ctx *c, const fn_t *fn, int npo, int ncalls, double *r
     memset(iscall, 0, (size_t)fn->ni);
     for (int v = 0; v < nv; v++) {
         int i = fn->i0 + v - fn->na;
-        c->lo_kept[v] = v < fn->na
-                        || (iop(c, i) != OPS.alloca_ && tkind(c, COL(c, LLP_INSTS, i, I_TYPE)) != LLP_T_VOID);
+        c->lo_kept[v] = v < fn->na ? K_KEPT
+                        : iop(c, i) == OPS.alloca_ || tkind(c, COL(c, LLP_INSTS, i, I_TYPE)) == LLP_T_VOID ? K_NONE
+                        : sunk_value(c, fn, i) ? K_SUNK : K_KEPT;
         /* the register file a value lives in: SysV x86-64 keeps no XMM register across a call, so an
          * FP or vector value live across one is spilled, while a GPR value takes a callee-saved one */
         int k = tkind(c, v < fn->na ? COL(c, LLP_ARGS, fn->a0 + v, A_TYPE) : COL(c, LLP_INSTS, i, I_TYPE));
@@ -3086,16 +3126,17 @@ static int exact_liveness(ctx *c, const fn_t *fn, int npo, int ncalls, double *r
         int brow = fn->b0 + b, i0 = COL(c, LLP_BLOCKS, brow, B_ISTART), ni = COL(c, LLP_BLOCKS, brow, B_ICOUNT);
         for (int i = i0; i < i0 + ni; i++) {
             int nops = COL(c, LLP_INSTS, i, I_NOPS), nt = COL(c, LLP_INSTS, i, I_NTOTAL);
+            int vs[8];
             if (iop(c, i) == OPS.phi) {
                 for (int q = 0; q < nops && nt == 2 * nops; q++) {
-                    int v = kept_value(c, fn, iopnd(c, i, q)), from = local_block(c, fn, iopnd(c, i, nops + q));
-                    if (v >= 0 && from >= 0) SETBIT(phiout, from, v);
+                    int from = local_block(c, fn, iopnd(c, i, nops + q));
+                    for (int k = 0, n = use_stands_for(c, fn, iopnd(c, i, q), vs, 0, 0); k < n && from >= 0; k++)
+                        SETBIT(phiout, from, vs[k]);
                 }
-            } else {
-                for (int q = 0; q < nt; q++) {
-                    int v = kept_value(c, fn, iopnd(c, i, q));
-                    if (v >= 0 && !BIT(def, b, v)) SETBIT(ue, b, v);
-                }
+            } else if (c->lo_kept[fn->na + i - fn->i0] != K_SUNK) {   /* a sunk value's uses read them */
+                for (int q = 0; q < nt; q++)
+                    for (int k = 0, n = use_stands_for(c, fn, iopnd(c, i, q), vs, 0, 0); k < n; k++)
+                        if (!BIT(def, b, vs[k])) SETBIT(ue, b, vs[k]);
             }
             int d = kept_value(c, fn, COL(c, LLP_INSTS, i, I_VID));
             if (d >= 0) SETBIT(def, b, d);
@@ -3157,17 +3198,18 @@ static int exact_liveness(ctx *c, const fn_t *fn, int npo, int ncalls, double *r
                 count--;
                 cf -= fp[d];
             }
-            if (iop(c, i) != OPS.phi) {
-                int nt = COL(c, LLP_INSTS, i, I_NTOTAL);
-                for (int q = 0; q < nt; q++) {
-                    int v = kept_value(c, fn, iopnd(c, i, q));
-                    if (v >= 0 && !live[v]) {
-                        live[v] = 1;
-                        stackv[sp++] = v;
-                        count++;
-                        cf += fp[v];
+            if (iop(c, i) != OPS.phi && c->lo_kept[i - fn->i0 + fn->na] != K_SUNK) {
+                int nt = COL(c, LLP_INSTS, i, I_NTOTAL), vs[8];
+                for (int q = 0; q < nt; q++)
+                    for (int k = 0, n = use_stands_for(c, fn, iopnd(c, i, q), vs, 0, 0); k < n; k++) {
+                        int v = vs[k];
+                        if (!live[v]) {
+                            live[v] = 1;
+                            stackv[sp++] = v;
+                            count++;
+                            cf += fp[v];
+                        }
                     }
-                }
             }
             if (count > most) most = count;
             if (count - cf > most_g) most_g = count - cf;
@@ -3249,6 +3291,7 @@ static int lowering(ctx *c, const fn_t *fn, int npo, double *row) {
             c->lo_nuse[v]++;
             c->lo_user[v] = i;
             if (op != OPS.load && op != OPS.store) c->lo_uflag[v] |= U_NOT_LDST;
+            if (op != OPS.br && op != OPS.select) c->lo_uflag[v] |= U_NOT_BRSEL;
             if (v >= fn->na && COL(c, LLP_INSTS, fn->i0 + v - fn->na, I_BLOCK) != ub) c->lo_uflag[v] |= U_OTHER_BLOCK;
         }
     }
@@ -3312,7 +3355,7 @@ static int lowering(ctx *c, const fn_t *fn, int npo, double *row) {
                 }
             } else if (op == OPS.gep) {
                 int v = fn->na + k;
-                if (c->lo_nuse[v] && !c->lo_uflag[v]) {   /* an addressing mode of its loads and stores */
+                if (c->lo_nuse[v] && !(c->lo_uflag[v] & (U_NOT_LDST | U_OTHER_BLOCK))) {   /* an addressing mode of its loads and stores */
                     row[C_lo_gep_folded] += 1;
                     cost = 0;
                 }

@@ -115,6 +115,26 @@ a:
   ret i32 %q
 }
 
+define i64 @sunk(ptr %p, i64 %x, i32 %n) {
+entry:
+  %a = getelementptr inbounds i8, ptr %p, i64 16
+  %c = icmp sgt i32 %n, 0
+  %t = trunc i64 %x to i32
+  call void @h()
+  br i1 %c, label %yes, label %no
+yes:
+  %v = load i32, ptr %a
+  %s = add i32 %v, %t
+  store i32 %s, ptr %p
+  call void @h()
+  br i1 %c, label %no, label %done
+no:
+  %r = add i64 %x, 1
+  ret i64 %r
+done:
+  ret i64 %x
+}
+
 attributes #0 = { "target-cpu"="x86-64" "tune-cpu"="generic" }
 """
 
@@ -175,6 +195,17 @@ def test_liveness_follows_the_cfg_not_the_layout(small):
     saved = ("%rbx", "%rbp", "%r12", "%r13", "%r14", "%r15")
     assert not any(i.startswith("push") and i.split()[-1] in saved for i in asm["one_arm"]), asm["one_arm"]
     assert lo["live"]["pressure"] == 2 and lo["one_arm"]["pressure"] == 2
+
+
+def test_addresses_compares_and_casts_are_sunk_not_kept(small):
+    lo, asm, _ = small
+    # %a (an address only a load uses), %c (a compare only branches use) and %t (a trunc) are live
+    # across the first call in the IR, but llc folds %a into 16(%p), re-tests %n at each branch and
+    # renames %x: the registers it keeps across the calls are %p, %x and %n
+    assert lo["sunk"]["live_across_max"] == 3 and lo["sunk"]["csr"] == 6
+    pushes = [i for i in asm["sunk"] if i.startswith("push")]
+    assert 2 * len(pushes) == lo["sunk"]["csr"] + lo["sunk"]["frame"], asm["sunk"]
+    assert sum(i.startswith("test") for i in asm["sunk"]) == 2, asm["sunk"]
 
 
 def test_switch_division_stack_protector_and_varargs(small):
