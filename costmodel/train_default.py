@@ -44,9 +44,18 @@ def _realcode_lines(rc: dict) -> list[str]:
              "| target | MAPE | const × IR count (fitted on the test rows) | const × `lo.est` (same) | mean | Kendall τ |",
              "|---|---|---|---|---|---|"]
     for t, v in ev["targets"].items():
+        if t == "instructions_executed":
+            continue   # its own line below: a MAPE over per-call counts of a few instructions says nothing
         lines.append(f"| {t} | {_fmt(v['model']['mape'], True)} | {_fmt(v['baseline_const_ir_count']['mape'], True)} "
                      f"| {_fmt(v.get('baseline_const_lo_est', {}).get('mape'), True)} "
                      f"| {_fmt(v['baseline_mean']['mape'], True)} | {_fmt(v['kendall_tau'])} |")
+    ex = ev["targets"].get("instructions_executed")
+    if ex:
+        lines.append(f"\nInstructions executed per call, from the test packages' own suites ({ex['model']['n']} "
+                     f"functions): Kendall τ {_fmt(ex['kendall_tau'])}, median abs. error "
+                     f"{_fmt(ex['model']['median_ape'], True)} (const × IR count: "
+                     f"{_fmt(ex['baseline_const_ir_count']['median_ape'], True)}); the MAPE is set by calls of a "
+                     f"few instructions predicted far above them.")
     sp = ev["targets"].get("spills", {}).get("spill_classification")
     if sp:
         lines.append(f"\nSpill / no-spill F1 {_fmt(sp['f1'])} (precision {_fmt(sp['precision'])}, recall "
@@ -292,7 +301,10 @@ def main(argv: list[str] | None = None) -> int:
         from .dataset.realcode import evaluate as rc
 
         rc_split = rc.split(args.realcode)
-        rc_rows, rc_feats = rc.training_rows(*rc_split["train"])
+        # their static labels only: a test suite's calls per function (instructions executed) are set by
+        # inputs the IR does not show, and learning them beside the harness counts of the generated
+        # sources made those 14% worse (generated C 8.4% -> 9.6%) for a real-code tau of 0.41
+        rc_rows, rc_feats = rc.training_rows(*rc_split["train"], targets=rc.STATIC)
         print(f"real code: {rc_split['figures']['train_rows']} training functions of "
               f"{rc_split['figures']['train_packages']} packages", file=sys.stderr)
     fit_rows, fit_feats = train_rows + rc_rows, train_feats + rc_feats
