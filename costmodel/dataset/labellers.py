@@ -66,12 +66,16 @@ class Labels:
 
 
 def _run(argv: list[str], *, cwd: str | os.PathLike | None = None, timeout: float = 300,
-         env: dict | None = None) -> subprocess.CompletedProcess:
+         env: dict | None = None, failure=None) -> subprocess.CompletedProcess:
+    """``argv``'s completed process; ``LabelError`` on a time-out or a non-zero exit, its text by
+    ``failure(proc)`` where given (default: the exit code and the last lines of the output)."""
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=timeout, env=env)
     except subprocess.TimeoutExpired as e:
         raise LabelError(f"{Path(argv[0]).name} timed out after {timeout}s") from e
     if proc.returncode != 0:
+        if failure is not None:
+            raise LabelError(failure(proc))
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
         raise LabelError(f"{Path(argv[0]).name} failed (exit {proc.returncode}):\n" + "\n".join(tail))
     return proc

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import tools
 from .cgen import _pick
-from .labellers import LabelError
+from .labellers import _run
 
 FAMILIES = ("matmul", "elementwise", "reduction", "conv", "stencil")
 TILES = (0, 4, 8, 16, 32)
@@ -252,12 +252,7 @@ def run_pipeline(source: str, pipe: str, workdir: Path, what: str = "the pipelin
 
 
 def _tool(argv: list[str], what: str) -> None:
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-    except subprocess.TimeoutExpired as e:
-        raise LabelError(f"{Path(argv[0]).name} timed out") from e
-    if proc.returncode != 0:
-        raise LabelError(f"{Path(argv[0]).name} rejected {what}: {_why(proc)}")
+    _run(argv, failure=lambda proc: f"{Path(argv[0]).name} rejected {what}: {_why(proc)}")
 
 
 def _why(proc: subprocess.CompletedProcess) -> str:
