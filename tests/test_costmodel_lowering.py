@@ -135,6 +135,174 @@ done:
   ret i64 %x
 }
 
+%struct.S = type { i32, [40 x i32], i64 }
+@gv = dso_local global i32 0
+
+define i64 @enc(ptr %p) {
+  %q = getelementptr inbounds i8, ptr %p, i64 24
+  %x = load i64, ptr %q
+  %r = getelementptr inbounds %struct.S, ptr %p, i64 0, i32 2
+  %y = load i64, ptr %r
+  %z = load i32, ptr @gv
+  %zz = zext i32 %z to i64
+  %t = add i64 %y, 5
+  %u = xor i64 %t, 1000
+  %v = add i64 %u, %x
+  %w = add i64 %v, %zz
+  store i32 7, ptr %p
+  ret i64 %w
+}
+
+define void @far(ptr %p, i32 %n) {
+entry:
+  br label %loop
+loop:
+  %i = phi i32 [ 0, %entry ], [ %j, %body ]
+  %c = icmp slt i32 %i, %n
+  br i1 %c, label %body, label %exit
+body:
+  %a0 = getelementptr inbounds i8, ptr %p, i64 8
+  %v0 = load volatile i64, ptr %a0
+  store volatile i64 %v0, ptr %a0
+  %a1 = getelementptr inbounds i8, ptr %p, i64 16
+  %v1 = load volatile i64, ptr %a1
+  store volatile i64 %v1, ptr %a1
+  %a2 = getelementptr inbounds i8, ptr %p, i64 24
+  %v2 = load volatile i64, ptr %a2
+  store volatile i64 %v2, ptr %a2
+  %a3 = getelementptr inbounds i8, ptr %p, i64 32
+  %v3 = load volatile i64, ptr %a3
+  store volatile i64 %v3, ptr %a3
+  %a4 = getelementptr inbounds i8, ptr %p, i64 40
+  %v4 = load volatile i64, ptr %a4
+  store volatile i64 %v4, ptr %a4
+  %a5 = getelementptr inbounds i8, ptr %p, i64 48
+  %v5 = load volatile i64, ptr %a5
+  store volatile i64 %v5, ptr %a5
+  %a6 = getelementptr inbounds i8, ptr %p, i64 56
+  %v6 = load volatile i64, ptr %a6
+  store volatile i64 %v6, ptr %a6
+  %a7 = getelementptr inbounds i8, ptr %p, i64 64
+  %v7 = load volatile i64, ptr %a7
+  store volatile i64 %v7, ptr %a7
+  %a8 = getelementptr inbounds i8, ptr %p, i64 72
+  %v8 = load volatile i64, ptr %a8
+  store volatile i64 %v8, ptr %a8
+  %a9 = getelementptr inbounds i8, ptr %p, i64 80
+  %v9 = load volatile i64, ptr %a9
+  store volatile i64 %v9, ptr %a9
+  %a10 = getelementptr inbounds i8, ptr %p, i64 88
+  %v10 = load volatile i64, ptr %a10
+  store volatile i64 %v10, ptr %a10
+  %a11 = getelementptr inbounds i8, ptr %p, i64 96
+  %v11 = load volatile i64, ptr %a11
+  store volatile i64 %v11, ptr %a11
+  %a12 = getelementptr inbounds i8, ptr %p, i64 104
+  %v12 = load volatile i64, ptr %a12
+  store volatile i64 %v12, ptr %a12
+  %a13 = getelementptr inbounds i8, ptr %p, i64 112
+  %v13 = load volatile i64, ptr %a13
+  store volatile i64 %v13, ptr %a13
+  %a14 = getelementptr inbounds i8, ptr %p, i64 120
+  %v14 = load volatile i64, ptr %a14
+  store volatile i64 %v14, ptr %a14
+  %a15 = getelementptr inbounds i8, ptr %p, i64 128
+  %v15 = load volatile i64, ptr %a15
+  store volatile i64 %v15, ptr %a15
+  %a16 = getelementptr inbounds i8, ptr %p, i64 136
+  %v16 = load volatile i64, ptr %a16
+  store volatile i64 %v16, ptr %a16
+  %a17 = getelementptr inbounds i8, ptr %p, i64 144
+  %v17 = load volatile i64, ptr %a17
+  store volatile i64 %v17, ptr %a17
+  %a18 = getelementptr inbounds i8, ptr %p, i64 152
+  %v18 = load volatile i64, ptr %a18
+  store volatile i64 %v18, ptr %a18
+  %a19 = getelementptr inbounds i8, ptr %p, i64 160
+  %v19 = load volatile i64, ptr %a19
+  store volatile i64 %v19, ptr %a19
+  %a20 = getelementptr inbounds i8, ptr %p, i64 168
+  %v20 = load volatile i64, ptr %a20
+  store volatile i64 %v20, ptr %a20
+  %a21 = getelementptr inbounds i8, ptr %p, i64 176
+  %v21 = load volatile i64, ptr %a21
+  store volatile i64 %v21, ptr %a21
+  %a22 = getelementptr inbounds i8, ptr %p, i64 184
+  %v22 = load volatile i64, ptr %a22
+  store volatile i64 %v22, ptr %a22
+  %a23 = getelementptr inbounds i8, ptr %p, i64 192
+  %v23 = load volatile i64, ptr %a23
+  store volatile i64 %v23, ptr %a23
+  %a24 = getelementptr inbounds i8, ptr %p, i64 200
+  %v24 = load volatile i64, ptr %a24
+  store volatile i64 %v24, ptr %a24
+  %a25 = getelementptr inbounds i8, ptr %p, i64 208
+  %v25 = load volatile i64, ptr %a25
+  store volatile i64 %v25, ptr %a25
+  %a26 = getelementptr inbounds i8, ptr %p, i64 216
+  %v26 = load volatile i64, ptr %a26
+  store volatile i64 %v26, ptr %a26
+  %a27 = getelementptr inbounds i8, ptr %p, i64 224
+  %v27 = load volatile i64, ptr %a27
+  store volatile i64 %v27, ptr %a27
+  %a28 = getelementptr inbounds i8, ptr %p, i64 232
+  %v28 = load volatile i64, ptr %a28
+  store volatile i64 %v28, ptr %a28
+  %a29 = getelementptr inbounds i8, ptr %p, i64 240
+  %v29 = load volatile i64, ptr %a29
+  store volatile i64 %v29, ptr %a29
+  %a30 = getelementptr inbounds i8, ptr %p, i64 248
+  %v30 = load volatile i64, ptr %a30
+  store volatile i64 %v30, ptr %a30
+  %a31 = getelementptr inbounds i8, ptr %p, i64 256
+  %v31 = load volatile i64, ptr %a31
+  store volatile i64 %v31, ptr %a31
+  %a32 = getelementptr inbounds i8, ptr %p, i64 264
+  %v32 = load volatile i64, ptr %a32
+  store volatile i64 %v32, ptr %a32
+  %a33 = getelementptr inbounds i8, ptr %p, i64 272
+  %v33 = load volatile i64, ptr %a33
+  store volatile i64 %v33, ptr %a33
+  %a34 = getelementptr inbounds i8, ptr %p, i64 280
+  %v34 = load volatile i64, ptr %a34
+  store volatile i64 %v34, ptr %a34
+  %a35 = getelementptr inbounds i8, ptr %p, i64 288
+  %v35 = load volatile i64, ptr %a35
+  store volatile i64 %v35, ptr %a35
+  %a36 = getelementptr inbounds i8, ptr %p, i64 296
+  %v36 = load volatile i64, ptr %a36
+  store volatile i64 %v36, ptr %a36
+  %a37 = getelementptr inbounds i8, ptr %p, i64 304
+  %v37 = load volatile i64, ptr %a37
+  store volatile i64 %v37, ptr %a37
+  %a38 = getelementptr inbounds i8, ptr %p, i64 312
+  %v38 = load volatile i64, ptr %a38
+  store volatile i64 %v38, ptr %a38
+  %a39 = getelementptr inbounds i8, ptr %p, i64 320
+  %v39 = load volatile i64, ptr %a39
+  store volatile i64 %v39, ptr %a39
+  %j = add i32 %i, 1
+  br label %loop
+exit:
+  ret void
+}
+
+define void @near(ptr %p, i32 %n) {
+entry:
+  br label %loop
+loop:
+  %i = phi i32 [ 0, %entry ], [ %j, %body ]
+  %c = icmp slt i32 %i, %n
+  br i1 %c, label %body, label %exit
+body:
+  %v = load volatile i64, ptr %p
+  store volatile i64 %v, ptr %p
+  %j = add i32 %i, 1
+  br label %loop
+exit:
+  ret void
+}
+
 attributes #0 = { "target-cpu"="x86-64" "tune-cpu"="generic" }
 """
 
@@ -225,6 +393,42 @@ def test_folded_loads_and_free_extensions(small):
     assert lo["folds"]["load_folded"] == 1 and lo["folds"]["zext_free"] == 1
     assert any(re.match(r"addl\s+\(%rdi\)", i) for i in asm["folds"]), asm["folds"]
     assert lo["folds"]["est"] == len(asm["folds"]) - 1   # movl %esi, %eax: a register move not modelled
+
+
+def test_displacements_immediates_and_symbols_by_encoding_size(small):
+    lo, asm, _ = small
+    e = lo["enc"]
+    # 24(%rdi) takes a 1-byte displacement, the struct's third field 168(%rdi) a 4-byte one (164 to
+    # us: struct sizes leave padding out), @gv is gv(%rip); $5 is an 8-bit immediate of the add,
+    # $1000 a 32-bit one of the xor, and $7 a store's
+    assert (e["disp8"], e["disp32"], e["rip"], e["imm8"], e["imm32"], e["imm_mov"]) == (1, 1, 1, 1, 1, 1)
+    text = "\n".join(asm["enc"])
+    for operand in ("24(%rdi)", "168(%rdi)", "gv(%rip)", "$5,", "$1000,", "$7, (%rdi)"):
+        assert operand in text, (operand, text)
+
+
+def test_long_branches_are_the_ones_past_a_byte_of_reach(tmp_path):
+    need_tool("llc-22")
+    need_tool("llvm-objdump-22")
+    (tmp_path / "m.ll").write_text(MODULE)
+    subprocess.run(["llc-22", "-O2", "-filetype=obj", str(tmp_path / "m.ll"), "-o", str(tmp_path / "m.o")],
+                   check=True)
+    dis = subprocess.run(["llvm-objdump-22", "-d", str(tmp_path / "m.o")], capture_output=True, text=True,
+                         check=True).stdout
+    long_jumps: dict[str, int] = {}
+    fn = None
+    for line in dis.splitlines():
+        m = re.match(r"^[0-9a-f]+ <(\S+)>:$", line)
+        if m:
+            fn = m.group(1)
+            continue
+        m = re.match(r"^\s*[0-9a-f]+:\s+((?:[0-9a-f]{2} )+)\s*(j\w+)\s", line)
+        if m and fn:   # rel32: jcc is 0f 8x and 6 bytes, jmp e9 and 5
+            long_jumps[fn] = long_jumps.get(fn, 0) + (len(m.group(1).split()) >= 5)
+    names, X, _ = F.c_feature_rows(MODULE.encode())
+    ours = {n: x[F.c_columns().index("lo.long_branches")] for n, x in zip(names, X, strict=True)}
+    assert long_jumps["far"] >= 1 and long_jumps.get("near", 0) == 0
+    assert ours["far"] == long_jumps["far"] and ours["near"] == 0, (ours, long_jumps)
 
 
 def test_on_clang_output_the_estimate_beats_the_instruction_count(clang_corpus, tmp_path):

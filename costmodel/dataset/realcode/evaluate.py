@@ -45,7 +45,7 @@ def _package_features(pdir: Path) -> tuple[list[dict], np.ndarray]:
     cache = pdir / f"features-{source_digest()[:12]}.npz"
     if cache.is_file():
         z = np.load(cache, allow_pickle=False)
-        if len(z["keys"]) == len(rows):
+        if len(z["keys"]) == len(rows) and z["X"].shape[1] == len(FEATURE_NAMES):   # not a stale build's
             return rows, z["X"]
     mods = pq.read_table(pdir / "modules.parquet", columns=["ir_sha256", "text"]).to_pylist()
     by_mod: dict[str, dict[str, np.ndarray]] = {}
