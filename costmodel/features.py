@@ -132,8 +132,12 @@ def input_kind(text: str, path: str | None = None) -> str:
     return "llvm"
 
 
-def read_source(ir) -> tuple[str | None, object]:
-    """(path or None, text or parsed module) for IR text, a path, bytes or a parsed module."""
+def ir_input(ir) -> tuple[str | None, object]:
+    """(path or None, text or parsed module) for IR text, a path, bytes or a parsed module.
+
+    The cost model's front door, laxer than the parsers' ``irtools.ir.source.read_source``: a short
+    one-line string naming a ``.ll``/``.mlir``/``.bc`` file is read as that file (``irtools cost
+    kernel.ll``), and a module already parsed passes through."""
     if isinstance(ir, lt.Module):
         return None, ir
     if hasattr(ir, "walk") and hasattr(ir, "regions"):
@@ -166,7 +170,7 @@ def featurize(ir, *, path: str | None = None) -> tuple[str, dict[str, dict[str, 
     """
     import irtools
 
-    p, src = read_source(ir)
+    p, src = ir_input(ir)
     path = path or p
     if _is_llvm(src, path):
         fnames, X = _c_llvm_matrix(_llvm_bytes(src), path, c_columns())
@@ -191,7 +195,7 @@ def feature_matrix(ir, names: list[str] | None = None, *,
     LLVM IR is featurised in C (``csrc/llfeatures.c``) straight from the parser's tables.
     """
     names = FEATURE_NAMES if names is None else names
-    p, src = read_source(ir)
+    p, src = ir_input(ir)
     path = path or p
     if _is_llvm(src, path):
         fnames, X = _c_llvm_matrix(_llvm_bytes(src), path, names)

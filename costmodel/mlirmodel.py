@@ -138,7 +138,7 @@ class MlirCostModel:
         from . import features as F
 
         self._check()
-        _, src = F.read_source(text)
+        _, src = F.ir_input(text)
         if not isinstance(src, str):
             raise IrtoolsError("the MLIR model reads MLIR text or a path to it")
         mod = irtools.parse_mlir(src, path=path)

@@ -531,7 +531,7 @@ class CostModel:
     def _mlir_model(self, ir, path: str | None, pipeline: str | None):
         """The MLIR model for MLIR text input (None for LLVM IR, or MLIR with no MLIR model beside this
         one and no ``pipeline`` asked for: then the LLVM model prices it and flags it)."""
-        p, src = F.read_source(ir)
+        p, src = F.ir_input(ir)
         is_mlir = isinstance(src, str) and F.input_kind(src, path or p) == "mlir"
         if not is_mlir:
             if pipeline is not None:
