@@ -153,158 +153,33 @@ define i64 @enc(ptr %p) {
   ret i64 %w
 }
 
-define void @far(ptr %p, i32 %n) {
-entry:
-  br label %loop
-loop:
-  %i = phi i32 [ 0, %entry ], [ %j, %body ]
-  %c = icmp slt i32 %i, %n
-  br i1 %c, label %body, label %exit
-body:
-  %a0 = getelementptr inbounds i8, ptr %p, i64 8
-  %v0 = load volatile i64, ptr %a0
-  store volatile i64 %v0, ptr %a0
-  %a1 = getelementptr inbounds i8, ptr %p, i64 16
-  %v1 = load volatile i64, ptr %a1
-  store volatile i64 %v1, ptr %a1
-  %a2 = getelementptr inbounds i8, ptr %p, i64 24
-  %v2 = load volatile i64, ptr %a2
-  store volatile i64 %v2, ptr %a2
-  %a3 = getelementptr inbounds i8, ptr %p, i64 32
-  %v3 = load volatile i64, ptr %a3
-  store volatile i64 %v3, ptr %a3
-  %a4 = getelementptr inbounds i8, ptr %p, i64 40
-  %v4 = load volatile i64, ptr %a4
-  store volatile i64 %v4, ptr %a4
-  %a5 = getelementptr inbounds i8, ptr %p, i64 48
-  %v5 = load volatile i64, ptr %a5
-  store volatile i64 %v5, ptr %a5
-  %a6 = getelementptr inbounds i8, ptr %p, i64 56
-  %v6 = load volatile i64, ptr %a6
-  store volatile i64 %v6, ptr %a6
-  %a7 = getelementptr inbounds i8, ptr %p, i64 64
-  %v7 = load volatile i64, ptr %a7
-  store volatile i64 %v7, ptr %a7
-  %a8 = getelementptr inbounds i8, ptr %p, i64 72
-  %v8 = load volatile i64, ptr %a8
-  store volatile i64 %v8, ptr %a8
-  %a9 = getelementptr inbounds i8, ptr %p, i64 80
-  %v9 = load volatile i64, ptr %a9
-  store volatile i64 %v9, ptr %a9
-  %a10 = getelementptr inbounds i8, ptr %p, i64 88
-  %v10 = load volatile i64, ptr %a10
-  store volatile i64 %v10, ptr %a10
-  %a11 = getelementptr inbounds i8, ptr %p, i64 96
-  %v11 = load volatile i64, ptr %a11
-  store volatile i64 %v11, ptr %a11
-  %a12 = getelementptr inbounds i8, ptr %p, i64 104
-  %v12 = load volatile i64, ptr %a12
-  store volatile i64 %v12, ptr %a12
-  %a13 = getelementptr inbounds i8, ptr %p, i64 112
-  %v13 = load volatile i64, ptr %a13
-  store volatile i64 %v13, ptr %a13
-  %a14 = getelementptr inbounds i8, ptr %p, i64 120
-  %v14 = load volatile i64, ptr %a14
-  store volatile i64 %v14, ptr %a14
-  %a15 = getelementptr inbounds i8, ptr %p, i64 128
-  %v15 = load volatile i64, ptr %a15
-  store volatile i64 %v15, ptr %a15
-  %a16 = getelementptr inbounds i8, ptr %p, i64 136
-  %v16 = load volatile i64, ptr %a16
-  store volatile i64 %v16, ptr %a16
-  %a17 = getelementptr inbounds i8, ptr %p, i64 144
-  %v17 = load volatile i64, ptr %a17
-  store volatile i64 %v17, ptr %a17
-  %a18 = getelementptr inbounds i8, ptr %p, i64 152
-  %v18 = load volatile i64, ptr %a18
-  store volatile i64 %v18, ptr %a18
-  %a19 = getelementptr inbounds i8, ptr %p, i64 160
-  %v19 = load volatile i64, ptr %a19
-  store volatile i64 %v19, ptr %a19
-  %a20 = getelementptr inbounds i8, ptr %p, i64 168
-  %v20 = load volatile i64, ptr %a20
-  store volatile i64 %v20, ptr %a20
-  %a21 = getelementptr inbounds i8, ptr %p, i64 176
-  %v21 = load volatile i64, ptr %a21
-  store volatile i64 %v21, ptr %a21
-  %a22 = getelementptr inbounds i8, ptr %p, i64 184
-  %v22 = load volatile i64, ptr %a22
-  store volatile i64 %v22, ptr %a22
-  %a23 = getelementptr inbounds i8, ptr %p, i64 192
-  %v23 = load volatile i64, ptr %a23
-  store volatile i64 %v23, ptr %a23
-  %a24 = getelementptr inbounds i8, ptr %p, i64 200
-  %v24 = load volatile i64, ptr %a24
-  store volatile i64 %v24, ptr %a24
-  %a25 = getelementptr inbounds i8, ptr %p, i64 208
-  %v25 = load volatile i64, ptr %a25
-  store volatile i64 %v25, ptr %a25
-  %a26 = getelementptr inbounds i8, ptr %p, i64 216
-  %v26 = load volatile i64, ptr %a26
-  store volatile i64 %v26, ptr %a26
-  %a27 = getelementptr inbounds i8, ptr %p, i64 224
-  %v27 = load volatile i64, ptr %a27
-  store volatile i64 %v27, ptr %a27
-  %a28 = getelementptr inbounds i8, ptr %p, i64 232
-  %v28 = load volatile i64, ptr %a28
-  store volatile i64 %v28, ptr %a28
-  %a29 = getelementptr inbounds i8, ptr %p, i64 240
-  %v29 = load volatile i64, ptr %a29
-  store volatile i64 %v29, ptr %a29
-  %a30 = getelementptr inbounds i8, ptr %p, i64 248
-  %v30 = load volatile i64, ptr %a30
-  store volatile i64 %v30, ptr %a30
-  %a31 = getelementptr inbounds i8, ptr %p, i64 256
-  %v31 = load volatile i64, ptr %a31
-  store volatile i64 %v31, ptr %a31
-  %a32 = getelementptr inbounds i8, ptr %p, i64 264
-  %v32 = load volatile i64, ptr %a32
-  store volatile i64 %v32, ptr %a32
-  %a33 = getelementptr inbounds i8, ptr %p, i64 272
-  %v33 = load volatile i64, ptr %a33
-  store volatile i64 %v33, ptr %a33
-  %a34 = getelementptr inbounds i8, ptr %p, i64 280
-  %v34 = load volatile i64, ptr %a34
-  store volatile i64 %v34, ptr %a34
-  %a35 = getelementptr inbounds i8, ptr %p, i64 288
-  %v35 = load volatile i64, ptr %a35
-  store volatile i64 %v35, ptr %a35
-  %a36 = getelementptr inbounds i8, ptr %p, i64 296
-  %v36 = load volatile i64, ptr %a36
-  store volatile i64 %v36, ptr %a36
-  %a37 = getelementptr inbounds i8, ptr %p, i64 304
-  %v37 = load volatile i64, ptr %a37
-  store volatile i64 %v37, ptr %a37
-  %a38 = getelementptr inbounds i8, ptr %p, i64 312
-  %v38 = load volatile i64, ptr %a38
-  store volatile i64 %v38, ptr %a38
-  %a39 = getelementptr inbounds i8, ptr %p, i64 320
-  %v39 = load volatile i64, ptr %a39
-  store volatile i64 %v39, ptr %a39
-  %j = add i32 %i, 1
-  br label %loop
-exit:
-  ret void
-}
-
-define void @near(ptr %p, i32 %n) {
-entry:
-  br label %loop
-loop:
-  %i = phi i32 [ 0, %entry ], [ %j, %body ]
-  %c = icmp slt i32 %i, %n
-  br i1 %c, label %body, label %exit
-body:
-  %v = load volatile i64, ptr %p
-  store volatile i64 %v, ptr %p
-  %j = add i32 %i, 1
-  br label %loop
-exit:
-  ret void
-}
-
 attributes #0 = { "target-cpu"="x86-64" "tune-cpu"="generic" }
 """
+
+
+def _counted_loop(name: str, body: str) -> str:
+    return f"""
+define void @{name}(ptr %p, i32 %n) {{
+entry:
+  br label %loop
+loop:
+  %i = phi i32 [ 0, %entry ], [ %j, %body ]
+  %c = icmp slt i32 %i, %n
+  br i1 %c, label %body, label %exit
+body:
+{body}  %j = add i32 %i, 1
+  br label %loop
+exit:
+  ret void
+}}
+"""
+
+
+# a loop whose body is past a rel8's reach (its guard and back edge take rel32 jumps), and a short one
+MODULE += _counted_loop("far", "".join(f"  %a{k} = getelementptr inbounds i8, ptr %p, i64 {8 * k + 8}\n"
+                                       f"  %v{k} = load volatile i64, ptr %a{k}\n"
+                                       f"  store volatile i64 %v{k}, ptr %a{k}\n" for k in range(40)))
+MODULE += _counted_loop("near", "  %v = load volatile i64, ptr %p\n  store volatile i64 %v, ptr %p\n")
 
 _BEGIN = re.compile(r"^(\S+):\s+# @")
 
