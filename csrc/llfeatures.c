@@ -3291,22 +3291,24 @@ static int64_t type_bytes(const ctx *c, int32_t t) {
 }
 
 /* the constant byte offset GEP `i` adds to its base; a variable index is the addressing mode's index
- * register and adds nothing here.  Returns 0 where an index walks into a type it cannot follow. */
+ * register and adds nothing here.  Summed in 128 bits and clamped to +-2^40 (only its size class is
+ * read).  Returns 0 where an index walks into a type it cannot follow. */
 static int gep_offset(const ctx *c, int i, int64_t *off) {
     int nops = COL(c, LLP_INSTS, i, I_NOPS);
     int32_t t = COL(c, LLP_INSTS, i, I_AUX);
     const int32_t *tl = c->t[LLP_TYPELIST].r;
     int ntl = c->t[LLP_TYPELIST].n;
     uint32_t ignored = 0;
-    *off = 0;
-    for (int q = 1; q < nops; q++) {
+    const i128 cap = (i128)1 << 40;
+    i128 sum = 0;
+    for (int q = 1; q < nops && sum < cap && sum > -cap; q++) {
         i128 v = 0;
         int known = const_int(c, iopnd(c, i, q), &v, &ignored);
         if (q > 1) t = resolve(c, t, NULL);
         if (q > 1 && tkind(c, t) == LLP_T_STRUCT) {
             int lo = COL(c, LLP_TYPES, t, T_LOFF), ln = COL(c, LLP_TYPES, t, T_LLEN);
             if (!known || v < 0 || v >= ln || lo < 0 || lo + ln > ntl) return 0;
-            for (int k = 0; k < (int)v; k++) *off += type_bytes(c, tl[lo + k]);
+            for (int k = 0; k < (int)v && sum < cap; k++) sum += type_bytes(c, tl[lo + k]);
             t = tl[lo + (int)v];
             continue;
         }
@@ -3314,8 +3316,9 @@ static int gep_offset(const ctx *c, int i, int64_t *off) {
             if (tkind(c, t) != LLP_T_ARRAY && tkind(c, t) != LLP_T_VECTOR) return 0;
             t = ta(c, t);
         }
-        if (known && v > -((i128)1 << 40) && v < ((i128)1 << 40)) *off += (int64_t)v * type_bytes(c, t);
+        if (known && v > -cap && v < cap) sum += v * (i128)type_bytes(c, t);   /* < 2^98: no overflow */
     }
+    *off = (int64_t)(sum > cap ? cap : sum < -cap ? -cap : sum);
     return 1;
 }
 
@@ -3417,7 +3420,7 @@ static int lowering(ctx *c, const fn_t *fn, int npo, double *row) {
         c->lo_slot[k] = frame_off;
         if (iop(c, i) == OPS.alloca_) {
             int64_t b = type_bytes(c, COL(c, LLP_INSTS, i, I_AUX));
-            frame_off += b < ((int64_t)1 << 40) ? (b + 7) / 8 * 8 : 0;
+            if (b < ((int64_t)1 << 40) && frame_off < ((int64_t)1 << 50)) frame_off += (b + 7) / 8 * 8;
         }
     }
     double base = 0, calls = 0, mem = 0, sw = 0;
