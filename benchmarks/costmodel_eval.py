@@ -301,7 +301,8 @@ def ranking_section() -> dict:
             db = ms.database.JSONDatabase(path_workload=str(db_dir / "database_workload.json"),
                                           path_tuning_record=str(db_dir / "database_tuning_record.json"))
             recs = [r for r in db.get_all_tuning_records()
-                    if r.run_secs and all(math.isfinite(float(s)) for s in r.run_secs)]
+                    # MetaSchedule records a build or run that failed (a timeout) as 1e10 s
+                    if r.run_secs and all(math.isfinite(float(s)) and float(s) < 1e9 for s in r.run_secs)]
             per_seed[db_dir.name] = ([r.as_measure_candidate() for r in recs],
                                      [ms.runner.RunnerResult(run_secs=list(r.run_secs), error_msg=None) for r in recs],
                                      np.array([min(float(s) for s in r.run_secs) for r in recs]))
@@ -321,15 +322,22 @@ def ranking_section() -> dict:
                 continue
             # irtools_prior: the shipped model's predicted instructions executed alone, no measurements
             # (what ranks MetaSchedule's first round)
+            # irtools_llvm: the LLVM IR features (code generation per candidate) instead of the TIR ones
             for name, cm in (("xgb", ms.cost_model.XGBModel(num_warmup_samples=0)),
                              ("irtools", IrtoolsCostModel(prior=False)),
+                             ("irtools_llvm", IrtoolsCostModel(features="llvm", prior=False)),
                              ("irtools_prior", IrtoolsCostModel(frozen=True))):
+                t0 = time.perf_counter()
                 for other, (c, r, _) in per_seed.items():
                     if other != test:
                         cm.update(ctx, c, r)
                 score = np.asarray(cm.predict(ctx, tc))       # higher = faster
+                # features, training and scoring, per candidate seen (each candidate is featurised once)
+                per_cand = (time.perf_counter() - t0) / (len(tc) + sum(len(v[0]) for k, v in per_seed.items() if k != test))
                 speed = 1.0 / lat
-                m = res.setdefault(name, {"kendall_tau": [], "pairwise_accuracy": [], "top5_recall": []})
+                m = res.setdefault(name, {"kendall_tau": [], "pairwise_accuracy": [], "top5_recall": [],
+                                          "ms_per_candidate": []})
+                m["ms_per_candidate"].append(1000 * per_cand)
                 m["kendall_tau"].append(kendall_tau(speed, score))
                 m["pairwise_accuracy"].append(pairwise_accuracy(speed, score))
                 m["top5_recall"].append(top_k_recall(speed, score, 5))
@@ -386,9 +394,85 @@ def tuning_section() -> dict:
                 ratios[m].append(float(np.mean(per_seed)))
         out["workloads"][w] = d
     out["mean_latency_vs_xgb"] = {m: float(np.mean(v)) for m, v in ratios.items() if v}
+    out["tuning_time_vs_xgb"], out["trial_reaching_xgb_best"] = _time_and_reach(runs)
+    out["cost_model_seconds"] = {
+        m: {verb: float(np.mean([r["cost_model_calls"][verb]["total_s"] for r in runs
+                                 if r["model"] == m and "cost_model_calls" in r] or [np.nan]))
+            for verb in ("predict", "update")} for m in MODELS}
     out["latency_vs_xgb_spread"] = {m: {"min": float(np.min(v)), "max": float(np.max(v)), "std": float(np.std(v))}
                                     for m, v in ratios.items() if v}
     return out
+
+
+def _time_and_reach(runs: list[dict]) -> tuple[dict, dict]:
+    """Per model: tuning wall time / xgb's on the same (workload, seed), mean and per workload; and
+    per run the first trial whose best-so-far (as recorded while tuning) is at least as fast as xgb's
+    final best of that (workload, seed); None where it never gets there."""
+    xgb = {(r["workload"], r["seed"]): r for r in runs if r["model"] == "xgb"}
+    time_ratio: dict = {}
+    reach: dict = {}
+    for r in runs:
+        x = xgb.get((r["workload"], r["seed"]))
+        if x is None or r["model"] == "xgb":
+            continue
+        time_ratio.setdefault(r["model"], {}).setdefault(r["workload"], []).append(
+            r["tuning_seconds"] / x["tuning_seconds"])
+        goal = x.get("best_latency_s")
+        first = next((k + 1 for k, b in enumerate(r.get("best_so_far_s") or []) if b is not None and goal
+                      and b <= goal), None)
+        reach.setdefault(r["model"], {})[f"{r['workload']}/s{r['seed']}"] = first
+    times = {m: {"mean": float(np.mean([v for vs in d.values() for v in vs])),
+                 "per_workload": {w: float(np.mean(v)) for w, v in d.items()}} for m, d in time_ratio.items()}
+    for d in reach.values():
+        got = [v for v in d.values() if v is not None]
+        d["reached"] = f"{len(got)} of {len(d)}"
+        d["reached_by_64"] = sum(1 for v in got if v <= 64)
+        d["median_trial"] = float(np.median(got)) if got else None
+    return times, reach
+
+
+def tuning_curves_plot(path: Path) -> None:
+    """Best latency (relative to the best any run found) against trials and against wall time, per
+    workload, mean over seeds, for each model of the tuning runs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [json.loads(p.read_text()) for p in sorted(TUNING.glob("*.json"))]
+    ws = [w for w in dict.fromkeys(r["workload"] for r in runs)]
+    if not ws:
+        return
+    fig, axes = plt.subplots(2, len(ws), figsize=(3.6 * len(ws), 6.4), squeeze=False)
+    colours = {"irtools": "tab:blue", "xgb": "tab:orange", "random": "tab:grey", "irtools-llvm": "tab:green"}
+    for j, w in enumerate(ws):
+        rw = [r for r in runs if r["workload"] == w and r.get("best_latency_s")]
+        best = min(r["best_latency_s"] for r in rw)
+        for m in dict.fromkeys(r["model"] for r in rw):
+            rm = [r for r in rw if r["model"] == m]
+            n = min(len(r["best_so_far_s"]) for r in rm)
+            curves = np.array([[b / best if b else np.nan for b in r["best_so_far_s"][:n]] for r in rm])
+            axes[0, j].plot(np.arange(1, n + 1), np.nanmean(curves, axis=0), label=m, color=colours.get(m))
+            for r in rm:
+                t = r.get("trial_seconds") or []
+                k = min(len(t), len(r["best_so_far_s"]))
+                if k:
+                    axes[1, j].step(t[:k], [b / best if b else np.nan for b in r["best_so_far_s"][:k]],
+                                    where="post", color=colours.get(m), alpha=0.6,
+                                    label=m if r is rm[0] else None)
+        axes[0, j].set_title(w, fontsize=9)
+        axes[0, j].set_xlabel("trials", fontsize=8)
+        axes[1, j].set_xlabel("tuning wall time (s)", fontsize=8)
+        for i in (0, 1):
+            axes[i, j].set_ylim(0.95, 2.0)
+            axes[i, j].tick_params(labelsize=7)
+    axes[0, 0].set_ylabel("best latency / best found (mean of seeds)", fontsize=8)
+    axes[1, 0].set_ylabel("best latency / best found (each seed)", fontsize=8)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(f"MetaSchedule tuning, {TUNING.name}: latency as recorded while tuning (2 cores)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 # ----------------------------------------------------------------------------- plot and main
@@ -499,7 +583,11 @@ def main() -> int:
         print("ranking" + suffix, json.dumps(result["ranking" + suffix]))
     if "tuning" in sections:
         result["tuning" + suffix] = tuning_section()
-        print("tuning" + suffix, json.dumps(result["tuning" + suffix].get("mean_latency_vs_xgb")))
+        tu = result["tuning" + suffix]
+        print("tuning" + suffix, json.dumps({k: tu.get(k) for k in (
+            "mean_latency_vs_xgb", "latency_vs_xgb_spread", "tuning_time_vs_xgb", "cost_model_seconds")}))
+        print("trial reaching xgb's final best", json.dumps(tu.get("trial_reaching_xgb_best")))
+        tuning_curves_plot(RESULTS / f"costmodel_tuning_curves{suffix}.png")
     from irtoolkit.costmodel.evaluation import _clean
 
     out.parent.mkdir(parents=True, exist_ok=True)

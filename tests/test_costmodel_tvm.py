@@ -115,7 +115,7 @@ def test_parallel_loop_bodies_are_featurised(matmul_task):
         outer, _ = sch.split(i, [None, factor])
         sch.parallel(outer)
         cands.append(ms.MeasureCandidate(sch, ms.arg_info.ArgInfo.from_prim_func(ctx.mod["main"])))
-    cm = IrtoolsCostModel(prior=False)
+    cm = IrtoolsCostModel(features="llvm", prior=False)
     X = cm.featurize(ctx, cands)
     col = cm.names.index("ll.x.max_trip")
     assert X[0, col] != X[1, col], "the parallel body's loop bounds should show"
@@ -124,6 +124,12 @@ def test_parallel_loop_bodies_are_featurised(matmul_task):
     assert list(X[:, col]) == [8.0, 4.0]
     ng = [j for j, n in enumerate(cm.names) if n.startswith("ll.ir.")]
     assert not np.array_equal(X[0, ng], X[1, ng])
+    # the TIR features see the split too, without code generation
+    tir = IrtoolsCostModel(prior=False)
+    Xt = tir.featurize(ctx, cands)
+    psf = [j for j, n in enumerate(tir.names) if n.startswith("psf.")]
+    assert not np.array_equal(Xt[0, psf], Xt[1, psf])
+    assert list(Xt[:, tir.names.index("psf.n_stores")]) == [1.0, 1.0]     # C's init and update: one block
 
 
 def test_candidates_compiled_on_threads_give_the_same_features(matmul_task):
@@ -142,10 +148,62 @@ def test_candidates_compiled_on_threads_give_the_same_features(matmul_task):
         sch.split(j, [None, factor])
         cands.append(ms.MeasureCandidate(sch, ms.arg_info.ArgInfo.from_prim_func(ctx.mod["main"])))
     cands += cands[:2]
-    rows = {}
-    for n in (1, 2):
-        one = ms.TuneContext(mod=ctx.mod, target=target, num_threads=n)
-        rows[n] = IrtoolsCostModel(prior=False).featurize(one, cands)
-    assert np.array_equal(rows[1], rows[2], equal_nan=True)
-    assert np.array_equal(rows[1][-2:], rows[1][:2], equal_nan=True)
-    assert len({r.tobytes() for r in rows[1]}) >= 4
+    for features in ("llvm", "tir"):
+        rows = {}
+        for n in (1, 2):
+            one = ms.TuneContext(mod=ctx.mod, target=target, num_threads=n)
+            rows[n] = IrtoolsCostModel(features=features, prior=False).featurize(one, cands)
+        assert np.array_equal(rows[1], rows[2], equal_nan=True)
+        assert np.array_equal(rows[1][-2:], rows[1][:2], equal_nan=True)
+        assert len({r.tobytes() for r in rows[1]}) >= 4
+
+
+def test_prior_compiles_only_until_the_first_update(matmul_task):
+    """The TIR model's prior needs LLVM code generation; once measurements have trained the
+    regressor, scoring must not compile anything (that was the cost #17 measured)."""
+    from tvm import s_tir
+    from tvm.s_tir import meta_schedule as ms
+
+    from irtoolkit import costmodel
+    from irtoolkit.costmodel.integrations import tvm as integ
+
+    if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
+        pytest.skip("the default model is not built")
+    ctx, cands, target = matmul_task
+    cm = integ.IrtoolsCostModel()
+    first = cm.predict(ctx, cands)
+    assert len(cm._prior_cache) == len(cands) and first.max() == 1.0
+    cm.update(ctx, cands * 2, _measure(cands, target) * 2)
+    others = []
+    for factor in (2, 4, 8):
+        sch = s_tir.Schedule(ctx.mod)
+        _, j, _ = sch.get_loops(sch.get_sblock("C"))
+        sch.split(j, [None, factor])
+        others.append(ms.MeasureCandidate(sch, ms.arg_info.ArgInfo.from_prim_func(ctx.mod["main"])))
+    assert np.all(np.isfinite(cm.predict(ctx, others)))
+    assert len(cm._prior_cache) == len(cands), "scored with the booster, nothing compiled"
+    assert cm._pool is None
+
+
+def test_a_candidate_that_compiles_too_long_is_scored_unknown(matmul_task, monkeypatch):
+    """LLVM takes minutes on a few schedules; the tuner must not wait for them."""
+    from irtoolkit.costmodel.integrations import tvm as integ
+
+    ctx, cands, _ = matmul_task
+    monkeypatch.setattr(integ, "COMPILE_TIMEOUT_S", 1e-3)
+    cm = integ.IrtoolsCostModel(features="llvm", prior=False)
+    X = cm.featurize(ctx, cands)
+    assert list(X[:, cm.names.index("ll.n_kernel_functions")]) == [0.0] * len(cands)
+    monkeypatch.setattr(integ, "COMPILE_TIMEOUT_S", 30.0)
+    cm = integ.IrtoolsCostModel(features="llvm", prior=False)
+    assert np.all(cm.featurize(ctx, cands)[:, cm.names.index("ll.n_kernel_functions")] > 0)
+
+
+def test_a_saved_model_loads_only_into_its_feature_set(matmul_task, tmp_path):
+    from irtoolkit.costmodel.integrations.tvm import IrtoolsCostModel
+    from irtools.errors import IrtoolsError
+
+    IrtoolsCostModel(features="llvm", prior=False).save(str(tmp_path / "cm"))
+    # through TVM's object system the error arrives as the RuntimeError of its FFI, message intact
+    with pytest.raises((IrtoolsError, RuntimeError), match="features='llvm'"):
+        IrtoolsCostModel(prior=False).load(str(tmp_path / "cm"))

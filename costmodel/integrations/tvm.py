@@ -1,12 +1,23 @@
 """A TVM MetaSchedule cost model (``PyCostModel``) that scores candidates with irtools features.
 
-Each candidate schedule is lowered by ``tvm.compile`` for the tuning target when that target is LLVM;
-its kernel functions' LLVM IR, read by ``irtools.parse_llvm``, gives the cost-model features (the same
-:mod:`irtoolkit.costmodel.features` as everywhere else), plus hashed tokens of the TIR script.  Before any measurement the score is the shipped
-default model's predicted instructions executed (fewer is better; the model is trained on TVM CPU
-kernels from MetaSchedule's design space too, ``irtoolkit.costmodel.dataset.tvmcpu``), so the model ranks from
-the first round; once ``update`` has seen results, a LightGBM regressor learns normalised throughput (best time of
-the workload / time), as TVM's own XGBoost model does.  ``frozen=True`` ignores updates.
+Two feature sets, chosen with ``features=``:
+
+``"tir"`` (the default)
+    read from the scheduled TIR where MetaSchedule already is: TVM's per-store features
+    (``PerStoreFeature``, the C++ extractor that its XGBoost model reads: loop structure, arithmetic
+    and memory access per buffer store), summed and maximised over the stores, plus hashed tokens of
+    the TIR script.  About 2 ms a candidate, no code generation.
+``"llvm"``
+    each candidate lowered by ``tvm.compile`` to LLVM IR, read by ``irtools.parse_llvm`` into the same
+    :mod:`irtoolkit.costmodel.features` as everywhere else: about 40-60 ms of code generation a
+    candidate, which made tuning with this model 2-3x slower than with XGBoost (#17).
+
+Before any measurement the score is the shipped default model's predicted instructions executed
+(fewer is better; the model is trained on TVM CPU kernels from MetaSchedule's design space too,
+``irtoolkit.costmodel.dataset.tvmcpu``), so the model ranks from the first round; that prior needs
+LLVM code generation, paid only until the first ``update``.  Once ``update`` has seen results, a
+LightGBM regressor learns normalised throughput (best time of the workload / time), as TVM's own
+XGBoost model does.  ``frozen=True`` ignores updates.
 
 Saved as a folder: LightGBM text booster, ``state.json`` and the accumulated training data as ``.npz``.
 
@@ -20,7 +31,7 @@ import json
 import math
 import os
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -54,35 +65,61 @@ def tir_features(script: str) -> dict[str, float]:
     return f
 
 
-def feature_names() -> list[str]:
+FEATURE_SETS = ("tir", "llvm")
+# PerStoreFeature's row length with its default arguments (5 buffers per store, 10 arithmetic-intensity
+# samples); checked at extraction, so a TVM that changes it fails loudly instead of shifting columns
+PSF_DIM = 164
+
+
+def feature_names(features: str = "tir") -> list[str]:
+    if features not in FEATURE_SETS:
+        raise ValueError(f"unknown feature set {features!r}; known: {', '.join(FEATURE_SETS)}")
     names = [f"tir.{k.strip()}" for k in _TIR_KEYS] + ["tir.lines"] + [f"tir.h{i}" for i in range(TIR_BUCKETS)]
+    if features == "tir":
+        return (names + [f"psf.sum{i}" for i in range(PSF_DIM)] + [f"psf.max{i}" for i in range(PSF_DIM)]
+                + ["psf.n_stores"])
     names += [f"ll.{n}" for n in F.FEATURE_NAMES if not n.startswith("mlir.")] + ["prior.log_instructions_executed", "ll.n_kernel_functions"]
     return names
 
 
-def _llvm_text(tvm, mod, target) -> str | None:
+# A few candidates take LLVM minutes to compile (seen on softmax: one in ~130 of MetaSchedule's
+# samples); where the prior or the LLVM features need code generation it runs in TVM's own killable
+# worker processes, and a candidate over this limit is scored as unknown instead of stalling the tuner
+COMPILE_TIMEOUT_S = 10.0
+
+
+def _llvm_text(mod_json: str, target_json: str = "") -> str | None:
+    """LLVM IR of a module (run in a worker process: arguments are TVM's JSON), None if TVM cannot lower it."""
+    import tvm
+
     try:
-        return tvm.compile(mod, target=target).mod.inspect_source("ll")
+        mod = tvm.ir.load_json(mod_json)
+        return tvm.compile(mod, target=tvm.ir.load_json(target_json)).mod.inspect_source("ll")
     except Exception:   # a candidate TVM cannot lower
         return None
 
 
 @derived_object
 class IrtoolsCostModel(PyCostModel):
-    def __init__(self, *, frozen: bool = False, prior: bool = True, num_rounds: int = 100, seed: int = 0):
+    def __init__(self, *, features: str = "tir", frozen: bool = False, prior: bool = True,
+                 num_rounds: int = 100, seed: int = 0):
         super().__init__()
+        self.features = features
         self.frozen = frozen
         self.prior = prior
         self.num_rounds = num_rounds
         self.seed = seed
-        self.names = feature_names()
+        self.names = feature_names(features)
         self.X = np.zeros((0, len(self.names)))
         self.costs = np.zeros(0)
         self.groups: list[str] = []
         self.booster = None
         self._prior_model = None
         self._cache: dict[int, np.ndarray] = {}
+        self._prior_cache: dict[int, float] = {}
         self._cols = None
+        self._psf = None
+        self._pool = None
 
     # -------------------------------------------------------------- features
     def _prior(self):
@@ -104,63 +141,113 @@ class IrtoolsCostModel(PyCostModel):
         return self._cols
 
     def featurize(self, context, candidates) -> np.ndarray:
-        import tvm
         import tvm_ffi
 
-        target = context.target
-        is_llvm = target is not None and target.kind.name == "llvm"
-        cols = self._columns()
-        j_prior = self.names.index("prior.log_instructions_executed")
-        j_nfn = self.names.index("ll.n_kernel_functions")
         keys = []
-        todo: dict = {}    # structural hash -> (module, row) of candidates not seen before
+        todo: dict = {}    # structural hash -> candidate not seen before
         for cand in candidates:
-            mod = cand.sch.mod
-            key = tvm_ffi.structural_hash(mod)
+            key = tvm_ffi.structural_hash(cand.sch.mod)
             if key not in self._cache and key not in todo:
-                todo[key] = (mod, F.to_matrix([tir_features(mod.script())], self.names)[0])
+                todo[key] = cand
             keys.append(key)
         if todo:
-            mods = [m for m, _ in todo.values()]
-            if is_llvm:
-                # TVM's LLVM code generation is most of a tuning step with this model, and it lets go
-                # of the GIL: candidates compile side by side on the tuner's threads
-                n = max(1, min(len(mods), int(getattr(context, "num_threads", 1) or 1), os.cpu_count() or 1))
-                if n > 1:
-                    with ThreadPoolExecutor(n) as ex:
-                        texts = list(ex.map(lambda m: _llvm_text(tvm, m, target), mods))
-                else:
-                    texts = [_llvm_text(tvm, m, target) for m in mods]
-            for k, (key, (_, row)) in enumerate(todo.items()):
-                if is_llvm:
-                    self._llvm_features(texts[k], row, cols, j_prior, j_nfn)
+            rows = F.to_matrix([tir_features(c.sch.mod.script()) for c in todo.values()], self.names)
+            if self.features == "tir":
+                self._psf_features(context, list(todo.values()), rows)
+            else:
+                self._llvm_rows(context, [c.sch.mod for c in todo.values()], rows, list(todo))
+            for key, row in zip(todo, rows, strict=True):
                 self._cache[key] = row
         return np.array([self._cache[k] for k in keys]).reshape(len(candidates), len(self.names))
 
-    def _llvm_features(self, ll, row, cols, j_prior, j_nfn) -> None:
+    def _psf_features(self, context, cands, rows) -> None:
+        """TVM's per-store features of each candidate, summed and maximised over its stores."""
+        from tvm.s_tir.meta_schedule.feature_extractor import PerStoreFeature
+
+        if self._psf is None:
+            self._psf = PerStoreFeature()
+        j0 = self.names.index("psf.sum0")
+        for row, f in zip(rows, self._psf.extract_from(context, cands), strict=True):
+            a = f.numpy()
+            if a.ndim != 2 or a.shape[1] != PSF_DIM:
+                raise RuntimeError(f"PerStoreFeature gave rows of {a.shape[1:]} values, expected {PSF_DIM}")
+            row[j0 + 2 * PSF_DIM] = float(len(a))
+            if len(a):
+                row[j0:j0 + PSF_DIM] = a.sum(axis=0)
+                row[j0 + PSF_DIM:j0 + 2 * PSF_DIM] = a.max(axis=0)
+
+    def _compile_all(self, context, mods) -> list[str | None]:
+        """LLVM IR of each module (None where TVM cannot lower it in time), or Nones for a non-LLVM target."""
+        import tvm
+        from tvm.support.popen_pool import PopenPoolExecutor, StatusKind
+
+        target = context.target
+        if target is None or target.kind.name != "llvm":
+            return [None] * len(mods)
+        if self._pool is None:
+            # code generation is most of a step with LLVM features; it runs on the tuner's threads
+            n = max(1, min(int(getattr(context, "num_threads", 1) or 1), os.cpu_count() or 1))
+            self._pool = PopenPoolExecutor(max_workers=n, timeout=COMPILE_TIMEOUT_S)
+        tj = tvm.ir.save_json(target)
+        res = self._pool.map_with_error_catching(partial(_llvm_text, target_json=tj),
+                                                 [tvm.ir.save_json(m) for m in mods])
+        return [r.value if r.status == StatusKind.COMPLETE else None for r in res]
+
+    def _release_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+
+    def _llvm_rows(self, context, mods, rows, keys) -> None:
         """Fill the ``ll.*`` sums over the kernel functions and the prior's predicted instructions."""
-        row[j_nfn] = 0.0
-        if ll is None:      # a candidate TVM cannot lower keeps TIR features only
-            return
+        j_prior = self.names.index("prior.log_instructions_executed")
+        j_nfn = self.names.index("ll.n_kernel_functions")
+        for key, row, ll in zip(keys, rows, self._compile_all(context, mods), strict=True):
+            row[j_nfn] = 0.0
+            X = self._kernel_matrix(ll)
+            if X is None:
+                continue
+            row[j_nfn] = float(len(X))
+            src, dst = self._columns()
+            row[dst] = X[:, src].sum(axis=0)
+            row[j_prior] = self._prior_cache.setdefault(key, self._prior_of(X))
+
+    @staticmethod
+    def _kernel_matrix(ll) -> np.ndarray | None:
+        """Feature rows of the kernel functions of one candidate's LLVM IR (TVM's glue left out)."""
+        if ll is None:      # a candidate TVM cannot lower
+            return None
         try:
             _, fns, X = F.feature_matrix(ll, F.FEATURE_NAMES)
         except Exception:   # nor one we cannot read
-            return
+            return None
         keep = [i for i, n in enumerate(fns) if not n.startswith(_SKIP_FN)]
-        row[j_nfn] = float(len(keep))
-        if not keep:
-            return
-        X = X[keep]
-        src, dst = cols
-        row[dst] = X[:, src].sum(axis=0)
+        return X[keep] if keep else None
+
+    def _prior_of(self, X) -> float:
+        """log1p of the shipped model's predicted instructions executed, summed over the kernels."""
         pm = self._prior()
-        if pm is not None and "instructions_executed" in pm.target_names:
-            if pm.feature_names_ != F.FEATURE_NAMES:     # a prior trained on another feature list
-                at = {n: j for j, n in enumerate(F.FEATURE_NAMES)}
-                X = np.column_stack([X[:, at[n]] if n in at else np.full(len(X), np.nan)
-                                     for n in pm.feature_names_])
-            p, _, _ = pm.predict_matrix(X, "instructions_executed")
-            row[j_prior] = float(np.log1p(p.sum()))
+        if X is None or pm is None or "instructions_executed" not in pm.target_names:
+            return math.nan
+        if pm.feature_names_ != F.FEATURE_NAMES:     # a prior trained on another feature list
+            at = {n: j for j, n in enumerate(F.FEATURE_NAMES)}
+            X = np.column_stack([X[:, at[n]] if n in at else np.full(len(X), np.nan)
+                                 for n in pm.feature_names_])
+        p, _, _ = pm.predict_matrix(X, "instructions_executed")
+        return float(np.log1p(p.sum()))
+
+    def prior_log_instructions(self, context, candidates) -> np.ndarray:
+        """The prior per candidate (NaN where it cannot be had); compiles only candidates not seen."""
+        import tvm_ffi
+
+        if self.features == "llvm":
+            return self.featurize(context, candidates)[:, self.names.index("prior.log_instructions_executed")]
+        keys = [tvm_ffi.structural_hash(c.sch.mod) for c in candidates]
+        todo = {k: c.sch.mod for k, c in zip(keys, candidates, strict=True) if k not in self._prior_cache}
+        if todo:
+            for key, ll in zip(todo, self._compile_all(context, list(todo.values())), strict=True):
+                self._prior_cache[key] = self._prior_of(self._kernel_matrix(ll))
+        return np.array([self._prior_cache[k] for k in keys], dtype="float64")
 
     # -------------------------------------------------------------- the four verbs
     def update(self, context, candidates, results) -> None:
@@ -203,13 +290,15 @@ class IrtoolsCostModel(PyCostModel):
                   "force_col_wise": True}
         ds = lgb.Dataset(self.X, self._targets(), params={"verbosity": -1, "min_data_in_bin": 1})
         self.booster = lgb.train(params, ds, num_boost_round=self.num_rounds)
+        if self.features == "tir":     # the prior is no longer asked for: its compile workers can go
+            self._release_pool()
 
     def predict(self, context, candidates) -> np.ndarray:
-        X = self.featurize(context, candidates)
         if self.booster is not None:
-            return np.asarray(self.booster.predict(X), dtype="float64")
-        j = self.names.index("prior.log_instructions_executed")
-        col = X[:, j]
+            return np.asarray(self.booster.predict(self.featurize(context, candidates)), dtype="float64")
+        if not self.prior or self._prior() is None:
+            return np.zeros(len(candidates), dtype="float64")
+        col = self.prior_log_instructions(context, candidates)
         if np.all(np.isnan(col)):
             return np.zeros(len(candidates), dtype="float64")
         # fewer predicted instructions → higher score, scaled into (0, 1] like normalised throughput
@@ -222,7 +311,7 @@ class IrtoolsCostModel(PyCostModel):
         if self.booster is not None:
             self.booster.save_model(str(out / "booster.txt"))
         np.savez(out / "data.npz", X=self.X, costs=self.costs, groups=np.array(self.groups, dtype=str))
-        state = {"format": "irtools-tvm-costmodel", "version": 1, "frozen": self.frozen, "prior": self.prior,
+        state = {"format": "irtools-tvm-costmodel", "version": 2, "features": self.features, "frozen": self.frozen, "prior": self.prior,
                  "num_rounds": self.num_rounds, "seed": self.seed, "feature_names": self.names,
                  "has_booster": self.booster is not None}
         (out / "state.json").write_text(json.dumps(state, indent=1) + "\n")
@@ -237,6 +326,10 @@ class IrtoolsCostModel(PyCostModel):
             state = json.loads((p / "state.json").read_text())
         except (OSError, json.JSONDecodeError) as e:
             raise IrtoolsError(f"{p}: not a saved irtools TVM cost model ({e})") from None
+        saved = state.get("features", "llvm")      # version 1 knew only the LLVM features
+        if saved != self.features:
+            raise IrtoolsError(f"{p}: saved with the {saved!r} feature set; load it into "
+                               f"IrtoolsCostModel(features={saved!r})")
         if state.get("feature_names") != self.names:
             raise IrtoolsError(f"{p}: saved with other features; retrain it with this version")
         data = np.load(p / "data.npz", allow_pickle=False)
@@ -245,3 +338,4 @@ class IrtoolsCostModel(PyCostModel):
         self.num_rounds, self.seed = state["num_rounds"], state["seed"]
         self.booster = lgb.Booster(model_file=str(p / "booster.txt")) if state["has_booster"] else None
         self._cache.clear()
+        self._prior_cache.clear()

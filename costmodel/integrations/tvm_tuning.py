@@ -34,6 +34,10 @@ from pathlib import Path
 WORKLOADS = ("matmul", "batch_matmul", "conv2d", "softmax", "layernorm")
 MODELS = ("xgb", "random", "irtools")
 TARGET = {"kind": "llvm", "mcpu": "x86-64", "num-cores": 1}
+# A few softmax candidates (a 256-wide row fully unrolled) take LLVM minutes to compile; a run then
+# stood still for the builder's whole timeout, whichever model proposed them.  No schedule worth having
+# takes a minute to build, and the time a stall adds to one run drowned the models' own difference.
+BUILD_TIMEOUT_S = 60
 
 
 def workload(name: str):
@@ -82,14 +86,62 @@ def build(mod, target, _params):
     return tvm_build(mod, target=target)
 
 
+EXTRA_MODELS = ("irtools-llvm",)     # runnable by name, not in the default comparison
+
+
 def cost_model(name: str, seed: int):
-    if name == "irtools":
+    from tvm.s_tir import meta_schedule as ms
+
+    if name in ("irtools", "irtools-llvm"):
         from .tvm import IrtoolsCostModel
 
-        return IrtoolsCostModel(seed=seed)
+        return IrtoolsCostModel(features="llvm" if name == "irtools-llvm" else "tir", seed=seed)
     if name in ("xgb", "random"):
-        return name
-    raise ValueError(f"unknown cost model {name!r}; known: {', '.join(MODELS)}")
+        # what tune_tir makes of the name itself
+        return ms.cost_model.CostModel.create(name, num_tuning_cores=1)
+    raise ValueError(f"unknown cost model {name!r}; known: {', '.join(MODELS + EXTRA_MODELS)}")
+
+
+def _timed(inner, t0: float):
+    """``inner`` with every ``update`` and ``predict`` call timed, and the moment each batch of
+    measurements arrived (for best latency against wall time).  One wrapper for every model, so the
+    three pay the same for it."""
+    from tvm.ir.utils import derived_object
+    from tvm.s_tir.meta_schedule.cost_model import PyCostModel
+
+    @derived_object
+    class Timed(PyCostModel):
+        def __init__(self):
+            super().__init__()
+            self.calls: dict[str, list] = {"update": [], "predict": []}    # (seconds, candidates)
+            self.arrivals: list = []                                        # (seconds since start, results)
+
+        def load(self, path):
+            inner.load(path)
+
+        def save(self, path):
+            inner.save(path)
+
+        def update(self, context, candidates, results):
+            t = time.perf_counter()
+            self.arrivals.append((t - t0, len(results)))
+            inner.update(context, candidates, results)
+            self.calls["update"].append((time.perf_counter() - t, len(candidates)))
+
+        def predict(self, context, candidates):
+            t = time.perf_counter()
+            out = inner.predict(context, candidates)
+            self.calls["predict"].append((time.perf_counter() - t, len(candidates)))
+            return out
+
+    return Timed()
+
+
+def _call_stats(calls: list) -> dict:
+    secs = [s for s, _ in calls]
+    return {"calls": len(calls), "candidates": int(sum(n for _, n in calls)), "total_s": round(sum(secs), 3),
+            "mean_ms": round(1000 * sum(secs) / len(secs), 2) if secs else None,
+            "max_ms": round(1000 * max(secs), 2) if secs else None}
 
 
 def run(workload_name: str, model: str, seed: int, *, trials: int = 32, per_iter: int = 16,
@@ -114,9 +166,10 @@ def run(workload_name: str, model: str, seed: int, *, trials: int = 32, per_iter
         if work_dir is not None:
             shutil.rmtree(wd, ignore_errors=True)     # a run cut short left a partial database
         t0 = time.perf_counter()
+        timed = _timed(cost_model(model, seed), t0)
         db = ms.tune_tir(mod, target, wd, max_trials_global=trials, num_trials_per_iter=per_iter,
-                         builder=ms.builder.LocalBuilder(max_workers=1, timeout_sec=300, f_build=build), runner=runner,
-                         cost_model=cost_model(model, seed), strategy=strategy, num_tuning_cores=1, seed=seed)
+                         builder=ms.builder.LocalBuilder(max_workers=1, timeout_sec=BUILD_TIMEOUT_S, f_build=build), runner=runner,
+                         cost_model=timed, strategy=strategy, num_tuning_cores=1, seed=seed)
         seconds = time.perf_counter() - t0
         records = db.get_all_tuning_records()
     lat = []
@@ -127,17 +180,23 @@ def run(workload_name: str, model: str, seed: int, *, trials: int = 32, per_iter
     for x in lat:
         best = min(best, x)
         curve.append(best)
+    # the wall time at which each trial's measurement was in hand (its batch's arrival)
+    at_s: list[float] = []
+    for t, n in timed.arrivals:
+        at_s += [round(t, 2)] * n
     return {"workload": workload_name, "model": model, "seed": seed, "trials": trials,
             "trials_per_iter": per_iter, "population": population, "target": TARGET,
             "measured": len(lat), "valid": sum(1 for x in lat if math.isfinite(x)),
             "best_latency_s": best if math.isfinite(best) else None,
             "best_so_far_s": [x if math.isfinite(x) else None for x in curve],
-            "tuning_seconds": round(seconds, 2), "tvm": tvm.__version__, "prior_model": _prior_id(model)}
+            "tuning_seconds": round(seconds, 2), "trial_seconds": at_s[:len(lat)],
+            "cost_model_calls": {k: _call_stats(v) for k, v in timed.calls.items()},
+            "tvm": tvm.__version__, "prior_model": _prior_id(model)}
 
 
 def _prior_id(model: str) -> str | None:
     """Which shipped default model our cost model's prior used (the model is retrained between runs)."""
-    if model != "irtools":
+    if not model.startswith("irtools"):
         return None
     import hashlib
 
@@ -233,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--remeasure", metavar="OUT_DIR", help="time the best schedules of every run in OUT_DIR again")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS, help="with --all")
-    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS, help="with --all")
+    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS + EXTRA_MODELS, help="with --all")
     ap.add_argument("--trials", type=int, default=32)
     ap.add_argument("--per-iter", type=int, default=16)
     ap.add_argument("--population", type=int, default=64)
