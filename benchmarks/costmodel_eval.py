@@ -326,7 +326,7 @@ def ranking_section() -> dict:
             for name, cm in (("xgb", ms.cost_model.XGBModel(num_warmup_samples=0)),
                              ("irtools", IrtoolsCostModel(prior=False)),
                              ("irtools_llvm", IrtoolsCostModel(features="llvm", prior=False)),
-                             ("irtools_prior", IrtoolsCostModel(frozen=True))):
+                             ("irtools_prior", IrtoolsCostModel(frozen=True, prior_candidates=10**9))):
                 t0 = time.perf_counter()
                 for other, (c, r, _) in per_seed.items():
                     if other != test:

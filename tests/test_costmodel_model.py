@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from irtoolkit.costmodel import features as F
 from irtoolkit.costmodel.dataset.build import build
 from irtoolkit.costmodel.evaluation import load_dataset, split_by_origin
-from irtoolkit.costmodel.model import CostModel
+from irtoolkit.costmodel.model import CostModel, ModelFormatError
 from irtools.errors import IrtoolsError, ParseError
 
 LOOP_IR = """
@@ -107,6 +107,14 @@ def test_save_load_identical_predictions(tiny, tmp_path):
     for t in model.target_names:
         for a, b in zip(model.predict_matrix(X, t), again.predict_matrix(X, t), strict=True):
             assert np.array_equal(a, b)
+    # a subset of targets: only those boosters, with the same predictions
+    t = model.target_names[0]
+    one = CostModel.load(tmp_path / "m", targets=[t])
+    assert one.target_names == [t]
+    for a, b in zip(model.predict_matrix(X, t), one.predict_matrix(X, t), strict=True):
+        assert np.array_equal(a, b)
+    with pytest.raises(ModelFormatError, match="no target nonsense"):
+        CostModel.load(tmp_path / "m", targets=["nonsense"])
 
 
 def test_prediction_shape_and_intervals(tiny):

@@ -15,7 +15,8 @@ Two feature sets, chosen with ``features=``:
 Before any measurement the score is the shipped default model's predicted instructions executed
 (fewer is better; the model is trained on TVM CPU kernels from MetaSchedule's design space too,
 ``irtoolkit.costmodel.dataset.tvmcpu``), so the model ranks from the first round; that prior needs
-LLVM code generation, paid only until the first ``update``.  Once ``update`` has seen results, a
+LLVM code generation, paid for the first ``prior_candidates`` (64: MetaSchedule's initial population)
+only.  Once ``update`` has seen results, a
 LightGBM regressor learns normalised throughput (best time of the workload / time), as TVM's own
 XGBoost model does.  ``frozen=True`` ignores updates.
 
@@ -102,8 +103,13 @@ def _llvm_text(mod_json: str, target_json: str = "") -> str | None:
 @derived_object
 class IrtoolsCostModel(PyCostModel):
     def __init__(self, *, features: str = "tir", frozen: bool = False, prior: bool = True,
-                 num_rounds: int = 100, seed: int = 0):
+                 prior_candidates: int = 64, num_rounds: int = 100, seed: int = 0):
         super().__init__()
+        # the prior compiles each candidate it scores (40-150 ms); on the TIR features it scores only
+        # the first ``prior_candidates`` distinct ones (MetaSchedule's initial population), the rest
+        # score 0 until measurements train the regressor: all of round one cost 15-30 s of a
+        # 50-80 s tuning run, this ~5 s
+        self.prior_candidates = prior_candidates
         self.features = features
         self.frozen = frozen
         self.prior = prior
@@ -127,7 +133,7 @@ class IrtoolsCostModel(PyCostModel):
             try:
                 from ..api import load
 
-                self._prior_model = load()
+                self._prior_model = load(targets=["instructions_executed"])
             except Exception:   # no shipped model: the score falls back to the TIR features only
                 self.prior = False
         return self._prior_model
@@ -244,10 +250,12 @@ class IrtoolsCostModel(PyCostModel):
             return self.featurize(context, candidates)[:, self.names.index("prior.log_instructions_executed")]
         keys = [tvm_ffi.structural_hash(c.sch.mod) for c in candidates]
         todo = {k: c.sch.mod for k, c in zip(keys, candidates, strict=True) if k not in self._prior_cache}
+        room = self.prior_candidates - len(self._prior_cache) if self.features == "tir" else len(todo)
+        todo = dict(list(todo.items())[:max(room, 0)])
         if todo:
             for key, ll in zip(todo, self._compile_all(context, list(todo.values())), strict=True):
                 self._prior_cache[key] = self._prior_of(self._kernel_matrix(ll))
-        return np.array([self._prior_cache[k] for k in keys], dtype="float64")
+        return np.array([self._prior_cache.get(k, math.nan) for k in keys], dtype="float64")
 
     # -------------------------------------------------------------- the four verbs
     def update(self, context, candidates, results) -> None:
@@ -311,9 +319,9 @@ class IrtoolsCostModel(PyCostModel):
         if self.booster is not None:
             self.booster.save_model(str(out / "booster.txt"))
         np.savez(out / "data.npz", X=self.X, costs=self.costs, groups=np.array(self.groups, dtype=str))
-        state = {"format": "irtools-tvm-costmodel", "version": 2, "features": self.features, "frozen": self.frozen, "prior": self.prior,
-                 "num_rounds": self.num_rounds, "seed": self.seed, "feature_names": self.names,
-                 "has_booster": self.booster is not None}
+        state = {"format": "irtools-tvm-costmodel", "version": 2, "features": self.features, "frozen": self.frozen,
+                 "prior": self.prior, "prior_candidates": self.prior_candidates, "num_rounds": self.num_rounds,
+                 "seed": self.seed, "feature_names": self.names, "has_booster": self.booster is not None}
         (out / "state.json").write_text(json.dumps(state, indent=1) + "\n")
 
     def load(self, path: str) -> None:
@@ -336,6 +344,7 @@ class IrtoolsCostModel(PyCostModel):
         self.X, self.costs, self.groups = data["X"], data["costs"], [str(g) for g in data["groups"]]
         self.frozen, self.prior = state["frozen"], state["prior"]
         self.num_rounds, self.seed = state["num_rounds"], state["seed"]
+        self.prior_candidates = state.get("prior_candidates", self.prior_candidates)
         self.booster = lgb.Booster(model_file=str(p / "booster.txt")) if state["has_booster"] else None
         self._cache.clear()
         self._prior_cache.clear()
