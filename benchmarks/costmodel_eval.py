@@ -382,8 +382,8 @@ def tuning_section() -> dict:
                     "best_latency_s_std": float(lat.std()), "best_latency_s": lat.tolist(),
                     "recorded_best_latency_s": [r["best_latency_s"] for r in rm],
                     "tuning_seconds_mean": float(np.mean([r["tuning_seconds"] for r in rm])),
-                    "norm_best_at_16": float(np.mean([_norm_best(r, 16, best_known) for r in rm])),
-                    "norm_best_at_32": float(np.mean([_norm_best(r, 32, best_known) for r in rm]))}
+                    **{f"norm_best_at_{k}": float(np.mean([_norm_best(r, k, best_known) for r in rm]))
+                       for k in (16, 32, 64, 128)}}
         for m in MODELS:
             if m in d and "xgb" in d and seeds_all:
                 per_seed = [next(r[key] for r in rw if r["model"] == m and r["seed"] == s)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from conftest import need_tool
@@ -207,3 +209,13 @@ def test_a_saved_model_loads_only_into_its_feature_set(matmul_task, tmp_path):
     # through TVM's object system the error arrives as the RuntimeError of its FFI, message intact
     with pytest.raises((IrtoolsError, RuntimeError), match="features='llvm'"):
         IrtoolsCostModel(prior=False).load(str(tmp_path / "cm"))
+
+
+def test_trial_latencies_keep_the_trial_order(tmp_path):
+    """MetaSchedule's database hands records back fastest first; a best-so-far curve needs them in
+    the order the trials ran, which is the record file's order (a failed trial is 1e10 s there)."""
+    from irtoolkit.costmodel.integrations.tvm_tuning import trial_latencies
+
+    rows = [[0, [[], [3e-4, 2e-4], None, []]], [0, [[], [1e10], None, []]], [0, [[], [1e-4], None, []]]]
+    (tmp_path / "database_tuning_record.json").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert trial_latencies(tmp_path) == [2e-4, float("inf"), 1e-4]
