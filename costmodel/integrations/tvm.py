@@ -6,7 +6,7 @@ Two feature sets, chosen with ``features=``:
     read from the scheduled TIR where MetaSchedule already is: TVM's per-store features
     (``PerStoreFeature``, the C++ extractor that its XGBoost model reads: loop structure, arithmetic
     and memory access per buffer store), summed and maximised over the stores, plus hashed tokens of
-    the TIR script.  About 2 ms a candidate, no code generation.
+    the TIR script.  2-10 ms a candidate (conv2d the most), no code generation.
 ``"llvm"``
     each candidate lowered by ``tvm.compile`` to LLVM IR, read by ``irtools.parse_llvm`` into the same
     :mod:`irtoolkit.costmodel.features` as everywhere else: about 40-60 ms of code generation a
@@ -16,9 +16,8 @@ Before any measurement the score is the shipped default model's predicted instru
 (fewer is better; the model is trained on TVM CPU kernels from MetaSchedule's design space too,
 ``irtoolkit.costmodel.dataset.tvmcpu``), so the model ranks from the first round; that prior needs
 LLVM code generation, paid for the first ``prior_candidates`` (64: MetaSchedule's initial population)
-only.  Once ``update`` has seen results, a
-LightGBM regressor learns normalised throughput (best time of the workload / time), as TVM's own
-XGBoost model does.  ``frozen=True`` ignores updates.
+only.  Once ``update`` has seen results, a LightGBM regressor learns normalised throughput (best time
+of the workload / time), as TVM's own XGBoost model does.  ``frozen=True`` ignores updates.
 
 Saved as a folder: LightGBM text booster, ``state.json`` and the accumulated training data as ``.npz``.
 
@@ -89,7 +88,7 @@ def feature_names(features: str = "tir") -> list[str]:
 COMPILE_TIMEOUT_S = 10.0
 
 
-def _llvm_text(mod_json: str, target_json: str = "") -> str | None:
+def _llvm_text(mod_json: str, target_json: str) -> str | None:
     """LLVM IR of a module (run in a worker process: arguments are TVM's JSON), None if TVM cannot lower it."""
     import tvm
 

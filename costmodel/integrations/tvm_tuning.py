@@ -2,13 +2,16 @@
 
 Every (workload, model, seed) is one run with the same trials, search strategy, builder and runner, so
 the cost model is the only thing that differs.  A run writes one JSON file (best latency, the best-so-far
-curve over trials, tuning time), so an interrupted comparison resumes where it stopped.
+curve over trials in trial order, tuning time, when each trial's measurement arrived, and the time of
+every ``update`` and ``predict`` call of the cost model), so an interrupted comparison resumes where
+it stopped.
 
-    .venv/bin/python -m irtoolkit.costmodel.integrations.tvm_tuning --all results/costmodel_tuning [--trials 32]
+    .venv/bin/python -m irtoolkit.costmodel.integrations.tvm_tuning --all results/costmodel_tuning_5x128 --trials 128
     .venv/bin/python -m irtoolkit.costmodel.integrations.tvm_tuning --one WORKLOAD MODEL SEED OUT.json
 
-``--all`` runs every missing (workload, model, seed) in one process: MetaSchedule's first task setup
-costs over a minute of CPU (it registers the tensor intrinsics), paid once instead of per run.
+``--all`` runs every missing (workload, model, seed) in one process: MetaSchedule's first task in a
+process pays a one-time set-up, paid once by an untimed warm-up run instead of by the first timed one
+(``--one`` pays it inside its timing: use ``--all`` for wall-time comparisons).
 
     .venv/bin/python -m irtoolkit.costmodel.integrations.tvm_tuning --remeasure results/costmodel_tuning
 
