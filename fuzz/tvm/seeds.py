@@ -122,82 +122,6 @@ def _transpose_pad(shape):
     return [X, Y], lambda x: [np.pad(x[0].T, ((1, 2), (2, 1)))]
 
 
-def _depthwise(c, h, w):
-    te, topi = _te()
-    X = te.placeholder((1, c, h, w), name="X")
-    W = te.placeholder((c, 1, 3, 3), name="W")
-    Y = topi.nn.depthwise_conv2d_nchw(X, W, stride=1, padding=1, dilation=1)
-
-    def ref(x):
-        a = np.pad(x[0], ((0, 0), (0, 0), (1, 1), (1, 1)))
-        win = np.lib.stride_tricks.sliding_window_view(a, (3, 3), axis=(2, 3))  # n c h w kh kw
-        return [np.einsum("nchwij,cij->nchw", win, x[1][:, 0]).astype(x[0].dtype)]
-
-    return [X, W, Y], ref
-
-
-def _conv2d_nhwc(h, w, c, o):
-    te, topi = _te()
-    X = te.placeholder((1, h, w, c), name="X")
-    W = te.placeholder((3, 3, c, o), name="W")   # HWIO
-    Y = topi.nn.conv2d_nhwc(X, W, stride=1, padding=1, dilation=1)
-
-    def ref(x):
-        a = np.pad(x[0], ((0, 0), (1, 1), (1, 1), (0, 0)))
-        win = np.lib.stride_tricks.sliding_window_view(a, (3, 3), axis=(1, 2))  # n h w c kh kw
-        return [np.einsum("nhwcij,ijco->nhwo", win, x[1]).astype(x[0].dtype)]
-
-    return [X, W, Y], ref
-
-
-def _dense_int8(m, n, k):
-    """int8 x int8 accumulated in int32, then requantised: an arithmetic shift and a clip back to int8
-    (the shape of a quantised dense layer)."""
-    te, _ = _te()
-    A = te.placeholder((m, k), name="A", dtype="int8")
-    B = te.placeholder((n, k), name="B", dtype="int8")
-    r = te.reduce_axis((0, k), name="k")
-    acc = te.compute((m, n), lambda i, j: te.sum(A[i, r].astype("int32") * B[j, r].astype("int32"), axis=r),
-                     name="acc")
-    C = te.compute((m, n), lambda i, j: te.max(te.min(acc[i, j] >> 10, 127), -128).astype("int8"), name="C")
-
-    def ref(x):
-        a = x[0].astype(np.int32) @ x[1].astype(np.int32).T
-        return [np.clip(a >> 10, -128, 127).astype(np.int8)]
-
-    return [A, B, C], ref
-
-
-def _batch_matmul(b, m, n, k):
-    te, topi = _te()
-    A = te.placeholder((b, m, k), name="A")
-    B = te.placeholder((b, n, k), name="B")
-    Y = topi.nn.batch_matmul(A, B)   # B transposed, as TOPI's default
-    return [A, B, Y], lambda x: [np.einsum("bmk,bnk->bmn", x[0], x[1]).astype(x[0].dtype)]
-
-
-def _layer_norm(shape):
-    te, topi = _te()
-    X = te.placeholder(shape, name="X")
-    G = te.placeholder(shape[-1:], name="G")
-    Bt = te.placeholder(shape[-1:], name="Bt")
-    Y = topi.nn.layer_norm(X, G, Bt, axis=[len(shape) - 1], epsilon=1e-5)
-
-    def ref(x):
-        mu = x[0].mean(axis=-1, keepdims=True)
-        var = ((x[0] - mu) ** 2).mean(axis=-1, keepdims=True)
-        return [((x[0] - mu) / np.sqrt(var + 1e-5) * x[1] + x[2]).astype(x[0].dtype)]
-
-    return [X, G, Bt, Y], ref
-
-
-def _argmax(shape, axis):
-    te, topi = _te()
-    X = te.placeholder(shape, name="X")
-    Y = topi.argmax(X, axis=axis)
-    return [X, Y], lambda x: [np.argmax(x[0], axis=axis).astype("int32")]
-
-
 def _schedule_matmul(func, tile):
     """Tile, reorder, vectorise and parallelise the reduction block (a typical CPU schedule)."""
     from tvm import s_tir
@@ -248,12 +172,6 @@ _BUILDERS: list[tuple[str, Callable, Callable | None]] = [
     ("bitmix_i32_16x4", lambda: _elementwise("bitmix", (16, 4), "int32"), None),
     ("cumsum_6x7", lambda: _cumsum((6, 7), 1), None),
     ("transpose_pad_5x3", lambda: _transpose_pad((5, 3)), None),
-    ("depthwise_4x6x6", lambda: _depthwise(4, 6, 6), None),
-    ("conv2d_nhwc_5x5x3x4", lambda: _conv2d_nhwc(5, 5, 3, 4), None),
-    ("dense_int8_8x12x16", lambda: _dense_int8(8, 12, 16), None),
-    ("batch_matmul_2x4x5x6", lambda: _batch_matmul(2, 4, 5, 6), None),
-    ("layer_norm_3x10", lambda: _layer_norm((3, 10)), None),
-    ("argmax_6x9", lambda: _argmax((6, 9), 1), None),
 ]
 
 
