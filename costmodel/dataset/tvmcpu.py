@@ -5,7 +5,8 @@ The schedules are the ones a MetaSchedule tuning run explores: ``PostOrderApply`
 CPU schedule rules makes the design space, its sampling instructions (tile sizes, compute locations,
 parallel extent, unroll depth) draw their decisions from the sample's seed, and the default
 postprocessors turn the annotations into parallel, vectorised and unrolled loops.  So the rows describe
-the IR our MetaSchedule cost model (:mod:`irtoolkit.costmodel.integrations.tvm`) reads during tuning.
+the IR our MetaSchedule cost model (:mod:`irtoolkit.costmodel.integrations.tvm`) reads for its first-round
+prior, and all through tuning with ``features="llvm"``.
 
 Rows are the kernel functions: ``main_compute_`` and the ``__tvm_parallel_lambda*`` bodies of its
 parallel loops (TVM's FFI argument checking and error glue is left out, as the MetaSchedule model
