@@ -289,7 +289,7 @@ def ranking_section() -> dict:
 
     from irtoolkit.costmodel.evaluation import kendall_tau, pairwise_accuracy, top_k_recall
     from irtoolkit.costmodel.integrations.tvm import IrtoolsCostModel
-    from irtoolkit.costmodel.integrations.tvm_tuning import TARGET, WORKLOADS, workload
+    from irtoolkit.costmodel.integrations.tvm_tuning import TARGET, WORKLOADS, best_of, workload
 
     out: dict = {}
     target = tvm.target.Target(TARGET)
@@ -300,12 +300,10 @@ def ranking_section() -> dict:
                 continue
             db = ms.database.JSONDatabase(path_workload=str(db_dir / "database_workload.json"),
                                           path_tuning_record=str(db_dir / "database_tuning_record.json"))
-            recs = [r for r in db.get_all_tuning_records()
-                    # MetaSchedule records a build or run that failed (a timeout) as 1e10 s
-                    if r.run_secs and all(math.isfinite(float(s)) and float(s) < 1e9 for s in r.run_secs)]
+            recs = [r for r in db.get_all_tuning_records() if math.isfinite(best_of(r.run_secs))]
             per_seed[db_dir.name] = ([r.as_measure_candidate() for r in recs],
                                      [ms.runner.RunnerResult(run_secs=list(r.run_secs), error_msg=None) for r in recs],
-                                     np.array([min(float(s) for s in r.run_secs) for r in recs]))
+                                     np.array([best_of(r.run_secs) for r in recs]))
         if not per_seed:
             continue
         if len(per_seed) == 1:

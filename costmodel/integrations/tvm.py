@@ -215,7 +215,7 @@ class IrtoolsCostModel(PyCostModel):
             row[j_nfn] = float(len(X))
             src, dst = self._columns()
             row[dst] = X[:, src].sum(axis=0)
-            row[j_prior] = self._prior_cache.setdefault(key, self._prior_of(X))
+            row[j_prior] = self._prior_cache[key] = self._prior_of(X)
 
     @staticmethod
     def _kernel_matrix(ll) -> np.ndarray | None:
@@ -249,8 +249,7 @@ class IrtoolsCostModel(PyCostModel):
             return self.featurize(context, candidates)[:, self.names.index("prior.log_instructions_executed")]
         keys = [tvm_ffi.structural_hash(c.sch.mod) for c in candidates]
         todo = {k: c.sch.mod for k, c in zip(keys, candidates, strict=True) if k not in self._prior_cache}
-        room = self.prior_candidates - len(self._prior_cache) if self.features == "tir" else len(todo)
-        todo = dict(list(todo.items())[:max(room, 0)])
+        todo = dict(list(todo.items())[:max(self.prior_candidates - len(self._prior_cache), 0)])
         if todo:
             for key, ll in zip(todo, self._compile_all(context, list(todo.values())), strict=True):
                 self._prior_cache[key] = self._prior_of(self._kernel_matrix(ll))

@@ -171,8 +171,8 @@ def run(workload_name: str, model: str, seed: int, *, trials: int = 32, per_iter
         t0 = time.perf_counter()
         timed = _timed(cost_model(model, seed), t0)
         ms.tune_tir(mod, target, wd, max_trials_global=trials, num_trials_per_iter=per_iter,
-                         builder=ms.builder.LocalBuilder(max_workers=1, timeout_sec=BUILD_TIMEOUT_S, f_build=build), runner=runner,
-                         cost_model=timed, strategy=strategy, num_tuning_cores=1, seed=seed)
+                    builder=ms.builder.LocalBuilder(max_workers=1, timeout_sec=BUILD_TIMEOUT_S, f_build=build),
+                    runner=runner, cost_model=timed, strategy=strategy, num_tuning_cores=1, seed=seed)
         seconds = time.perf_counter() - t0
         lat = trial_latencies(wd)       # tune_tir's default database: JSON files in the work dir
     curve, best = [], math.inf
@@ -199,16 +199,15 @@ def trial_latencies(work_dir: str | Path) -> list[float]:
     Read from the JSON database's record file, which is appended trial by trial:
     ``get_all_tuning_records()`` returns the records sorted fastest first, and a best-so-far curve built
     from it is flat (earlier versions of this harness did that: their curves are meaningless)."""
-    out = []
     with open(Path(work_dir) / "database_tuning_record.json") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            secs = json.loads(line)[1][1] or []
-            secs = [float(x) for x in secs]
-            # MetaSchedule records a failed build or run (a timeout) as 1e10 s
-            out.append(min(secs) if secs and all(math.isfinite(x) and x < 1e9 for x in secs) else math.inf)
-    return out
+        return [best_of(json.loads(line)[1][1]) for line in f if line.strip()]
+
+
+def best_of(run_secs) -> float:
+    """A trial's best measured time; inf for a failed one (MetaSchedule records a failed build or run,
+    a timeout, as 1e10 s)."""
+    secs = [float(x) for x in (run_secs or [])]
+    return min(secs) if secs and all(math.isfinite(x) and x < 1e9 for x in secs) else math.inf
 
 
 def _prior_id(model: str) -> str | None:
