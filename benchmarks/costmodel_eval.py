@@ -324,7 +324,7 @@ def ranking_section() -> dict:
             for name, cm in (("xgb", ms.cost_model.XGBModel(num_warmup_samples=0)),
                              ("irtools", IrtoolsCostModel(prior=False)),
                              ("irtools_llvm", IrtoolsCostModel(features="llvm", prior=False)),
-                             ("irtools_prior", IrtoolsCostModel(frozen=True, prior_candidates=10**9))):
+                             ("irtools_prior", IrtoolsCostModel(frozen=True, prior=True, prior_candidates=10**9))):
                 t0 = time.perf_counter()
                 for other, (c, r, _) in per_seed.items():
                     if other != test:
@@ -362,7 +362,9 @@ def tuning_section() -> dict:
     runs = [json.loads(p.read_text()) for p in sorted(TUNING.glob("*.json"))]
     key = "remeasured_best_s" if runs and all(r.get("remeasured_best_s") for r in runs) else "best_latency_s"
     out: dict = {"runs": len(runs), "latency": key, "workloads": {}}
-    ratios = {m: [] for m in MODELS}
+    # the comparison's three, then any extra model run beside them (irtools-prior, irtools-llvm)
+    models = list(dict.fromkeys([*MODELS, *(r["model"] for r in runs)]))
+    ratios = {m: [] for m in models}
     for w in WORKLOADS:
         rw = [r for r in runs if r["workload"] == w and r.get(key)]
         if not rw:
@@ -371,7 +373,7 @@ def tuning_section() -> dict:
         seeds_all = set.intersection(*[{r["seed"] for r in rw if r["model"] == m} for m in MODELS]) \
             if all(any(r["model"] == m for r in rw) for m in MODELS) else set()
         d: dict = {"best_known_s": best_known, "seeds_with_all_models": sorted(seeds_all)}
-        for m in MODELS:
+        for m in models:
             rm = [r for r in rw if r["model"] == m]
             if not rm:
                 continue
@@ -382,11 +384,12 @@ def tuning_section() -> dict:
                     "tuning_seconds_mean": float(np.mean([r["tuning_seconds"] for r in rm])),
                     **{f"norm_best_at_{k}": float(np.mean([_norm_best(r, k, best_known) for r in rm]))
                        for k in (16, 32, 64, 128)}}
-        for m in MODELS:
-            if m in d and "xgb" in d and seeds_all:
+        for m in models:
+            both = sorted(seeds_all & {r["seed"] for r in rw if r["model"] == m})
+            if m in d and "xgb" in d and both:
                 per_seed = [next(r[key] for r in rw if r["model"] == m and r["seed"] == s)
                             / next(r[key] for r in rw if r["model"] == "xgb" and r["seed"] == s)
-                            for s in sorted(seeds_all)]
+                            for s in both]
                 d[m]["latency_vs_xgb"] = float(np.mean(per_seed))
                 d[m]["latency_vs_xgb_per_seed"] = per_seed
                 ratios[m].append(float(np.mean(per_seed)))
@@ -396,7 +399,7 @@ def tuning_section() -> dict:
     out["cost_model_seconds"] = {
         m: {verb: float(np.mean([r["cost_model_calls"][verb]["total_s"] for r in runs
                                  if r["model"] == m and "cost_model_calls" in r] or [np.nan]))
-            for verb in ("predict", "update")} for m in MODELS}
+            for verb in ("predict", "update")} for m in models}
     out["latency_vs_xgb_spread"] = {m: {"min": float(np.min(v)), "max": float(np.max(v)), "std": float(np.std(v))}
                                     for m, v in ratios.items() if v}
     return out
@@ -442,7 +445,8 @@ def tuning_curves_plot(path: Path) -> None:
     if not ws:
         return
     fig, axes = plt.subplots(2, len(ws), figsize=(3.6 * len(ws), 6.4), squeeze=False)
-    colours = {"irtools": "tab:blue", "xgb": "tab:orange", "random": "tab:grey", "irtools-llvm": "tab:green"}
+    colours = {"irtools": "tab:blue", "xgb": "tab:orange", "random": "tab:grey", "irtools-llvm": "tab:green",
+               "irtools-prior": "tab:purple"}
     for j, w in enumerate(ws):
         rw = [r for r in runs if r["workload"] == w and r.get("best_latency_s")]
         best = min(r["best_latency_s"] for r in rw)

@@ -73,8 +73,22 @@ def test_prior_ranks_before_any_measurement(matmul_task):
     if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
         pytest.skip("the default model is not built")
     ctx, cands, _ = matmul_task
-    p = IrtoolsCostModel().predict(ctx, cands)
+    p = IrtoolsCostModel(prior=True).predict(ctx, cands)
     assert np.all((p > 0) & (p <= 1)) and p.max() == 1.0
+
+
+def test_without_the_prior_nothing_is_compiled_before_the_first_update(matmul_task):
+    """The TIR model's default: round one is scored at random, as XGBoost's warm-up is, and no
+    candidate is compiled (the prior's code generation was the largest cost-model call of a run)."""
+    from irtoolkit.costmodel.integrations.tvm import IrtoolsCostModel
+
+    ctx, cands, _ = matmul_task
+    cm = IrtoolsCostModel()
+    p = cm.predict(ctx, cands)
+    assert np.all((p >= 0) & (p < 1)) and len(set(p.tolist())) == len(cands)
+    assert not cm._prior_cache and cm._pool is None
+    assert np.array_equal(IrtoolsCostModel().predict(ctx, cands), p), "seeded"
+    assert IrtoolsCostModel(features="llvm").prior, "the LLVM features compile anyway: prior on"
 
 
 def test_tvm_cuda_sample_is_labelled_by_ptxas(tmp_path):
@@ -172,7 +186,7 @@ def test_prior_compiles_only_until_the_first_update(matmul_task):
     if not (costmodel.DEFAULT_MODEL / "manifest.json").is_file():
         pytest.skip("the default model is not built")
     ctx, cands, target = matmul_task
-    cm = integ.IrtoolsCostModel()
+    cm = integ.IrtoolsCostModel(prior=True)
     first = cm.predict(ctx, cands)
     assert len(cm._prior_cache) == len(cands) and first.max() == 1.0
     cm.update(ctx, cands * 2, _measure(cands, target) * 2)

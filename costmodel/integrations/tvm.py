@@ -12,12 +12,15 @@ Two feature sets, chosen with ``features=``:
     :mod:`irtoolkit.costmodel.features` as everywhere else: about 40-60 ms of code generation a
     candidate, which made tuning with this model 2-3x slower than with XGBoost (#17).
 
-Before any measurement the score is the shipped default model's predicted instructions executed
-(fewer is better; the model is trained on TVM CPU kernels from MetaSchedule's design space too,
-``irtoolkit.costmodel.dataset.tvmcpu``), so the model ranks from the first round; that prior needs
-LLVM code generation, paid for the first ``prior_candidates`` (64: MetaSchedule's initial population)
-only.  Once ``update`` has seen results, a LightGBM regressor learns normalised throughput (best time
-of the workload / time), as TVM's own XGBoost model does.  ``frozen=True`` ignores updates.
+Before any measurement the scores are random, as XGBoost's are through its warm-up, unless
+``prior=True`` (the default with LLVM features, which compile every candidate anyway): then the score
+is the shipped default model's predicted instructions executed (fewer is better; the model is trained
+on TVM CPU kernels from MetaSchedule's design space too, ``irtoolkit.costmodel.dataset.tvmcpu``), so
+the first round is ranked too.  That prior needs LLVM code generation, paid for the first
+``prior_candidates`` (64: MetaSchedule's initial population) only, and it is off by default with TIR
+features: it was the largest cost-model call of a 128-trial tuning run, 5-17 s of 40-90 s, for one
+round of 8.  Once ``update`` has seen results, a LightGBM regressor learns normalised throughput
+(best time of the workload / time), as TVM's own XGBoost model does.  ``frozen=True`` ignores updates.
 
 Saved as a folder: LightGBM text booster, ``state.json`` and the accumulated training data as ``.npz``.
 
@@ -101,9 +104,11 @@ def _llvm_text(mod_json: str, target_json: str) -> str | None:
 
 @derived_object
 class IrtoolsCostModel(PyCostModel):
-    def __init__(self, *, features: str = "tir", frozen: bool = False, prior: bool = True,
+    def __init__(self, *, features: str = "tir", frozen: bool = False, prior: bool | None = None,
                  prior_candidates: int = 64, num_rounds: int = 100, seed: int = 0):
         super().__init__()
+        if prior is None:   # the LLVM features compile each candidate anyway; see the module docstring
+            prior = features == "llvm"
         # the prior compiles each candidate it scores (40-150 ms); on the TIR features it scores only
         # the first ``prior_candidates`` distinct ones (MetaSchedule's initial population), the rest
         # score 0 until measurements train the regressor: all of round one cost 15-30 s of a
@@ -125,6 +130,8 @@ class IrtoolsCostModel(PyCostModel):
         self._cols = None
         self._psf = None
         self._pool = None
+        # scores before any measurement, without the prior: random, as XGBoost's warm-up scores are
+        self._rng = np.random.default_rng(seed)
 
     # -------------------------------------------------------------- features
     def _prior(self):
@@ -303,10 +310,10 @@ class IrtoolsCostModel(PyCostModel):
         if self.booster is not None:
             return np.asarray(self.booster.predict(self.featurize(context, candidates)), dtype="float64")
         if not self.prior or self._prior() is None:
-            return np.zeros(len(candidates), dtype="float64")
+            return self._rng.uniform(size=len(candidates))
         col = self.prior_log_instructions(context, candidates)
         if np.all(np.isnan(col)):
-            return np.zeros(len(candidates), dtype="float64")
+            return self._rng.uniform(size=len(candidates))
         # fewer predicted instructions → higher score, scaled into (0, 1] like normalised throughput
         best = np.nanmin(col)
         return np.where(np.isnan(col), 0.0, np.exp(best - col)).astype("float64")

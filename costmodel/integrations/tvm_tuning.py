@@ -89,15 +89,19 @@ def build(mod, target, _params):
     return tvm_build(mod, target=target)
 
 
-EXTRA_MODELS = ("irtools-llvm",)     # runnable by name, not in the default comparison
+# runnable by name, not in the default comparison: the LLVM features, and the TIR features with the
+# shipped model's prior for the first round (off by default: see integrations/tvm.py)
+EXTRA_MODELS = ("irtools-llvm", "irtools-prior")
 
 
 def cost_model(name: str, seed: int):
     from tvm.s_tir import meta_schedule as ms
 
-    if name in ("irtools", "irtools-llvm"):
+    if name in ("irtools", "irtools-llvm", "irtools-prior"):
         from .tvm import IrtoolsCostModel
 
+        if name == "irtools-prior":
+            return IrtoolsCostModel(features="tir", prior=True, seed=seed)
         return IrtoolsCostModel(features="llvm" if name == "irtools-llvm" else "tir", seed=seed)
     if name in ("xgb", "random"):
         # what tune_tir makes of the name itself
