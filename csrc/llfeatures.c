@@ -85,7 +85,7 @@ static const char *const COLUMN_NAMES[] = {
     /* lowering: what x86-64 code generation makes of the IR (see lowering()) */
     "lo.est", "lo.calls", "lo.tail_calls", "lo.call_cost", "lo.moved_args", "lo.call_args", "lo.stack_args", "lo.live_across_max", "lo.live_across_sum", "lo.csr", "lo.frame", "lo.ssp", "lo.vararg", "lo.mem_inline", "lo.free_intrinsics", "lo.free_casts", "lo.gep_folded", "lo.load_folded", "lo.cmp_fused", "lo.cmp_unfused", "lo.zext_free", "lo.zext_i1", "lo.br_fallthrough", "lo.empty_blocks", "lo.switch_cases", "lo.switch_cost", "lo.div_const", "lo.div_var64", "lo.minmax", "lo.const_stores", "lo.big_consts", "lo.rets", "lo.bytes", "lo.pressure",
     "lo.pressure_gpr", "lo.pressure_fp", "lo.across_gpr_max", "lo.across_fp_max", "lo.across_fp_sum", "lo.across_gpr_excess", "lo.over_gpr", "lo.over_fp",
-    "lo.disp8", "lo.disp32", "lo.rip", "lo.imm8", "lo.imm32", "lo.imm_mov", "lo.long_branches",
+    "lo.disp8", "lo.disp32", "lo.rip", "lo.imm8", "lo.imm32", "lo.imm_mov", "lo.long_branches", "lo.got",
 };
 enum {
     C_ir_fp_BasicBlockCount = 0,
@@ -341,7 +341,8 @@ enum {
     C_lo_imm32 = 376,
     C_lo_imm_mov = 377,
     C_lo_long_branches = 378,
-    NCOLS = 379
+    C_lo_got = 379,
+    NCOLS = 380
 };
 
 /* ------------------------------------------------------------------ why a row holds NaN */
@@ -647,6 +648,9 @@ typedef struct {
     int32_t *fname_off, *fname_len;   /* decoded names in `names` */
     int32_t *frow_of_out;             /* row of the result for a defined function, else -1 */
     uint16_t *fkind;                  /* NK_* of each FUNCS row */
+    /* a symbol that may be preempted (not dso_local, nor local or hidden) is reached through the GOT */
+    uint8_t *fpre, *gpre;             /* preemptible: per FUNCS row, per GLOBALS row */
+    int32_t *fgot, *ggot;             /* lowering(): the last function (row + 1) that counted the symbol */
     int64_t *uses;
     uint32_t *freason;                /* reasons known before the function is walked */
     cbuf names;
@@ -3329,6 +3333,92 @@ static int is_symbol(const ctx *c, int32_t v) {
            || (pc == PY_CONST && ckind(c, v) == LLP_C_EXPR);
 }
 
+/* ------------------------------------------------------------------ symbols reached through the GOT */
+/* a word of s[0, n) that keeps a symbol in this object: dso_local, a local linkage or a visibility */
+static int has_local_word(const char *s, int n, int stop_at_kind) {
+    static const char *const local[] = {"dso_local", "internal", "private", "hidden", "protected", NULL};
+    static const char *const kinds[] = {"global", "constant", "alias", "ifunc", NULL};
+    for (int i = 0; i < n;) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_')) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < n && is_w(s[j])) j++;
+        if (i == 0 || !(s[i - 1] == '@' || s[i - 1] == '%' || s[i - 1] == '"' || s[i - 1] == '!')) {
+            for (int k = 0; local[k]; k++)
+                if (equals(s + i, j - i, local[k])) return 1;
+            if (stop_at_kind)
+                for (int k = 0; kinds[k]; k++)
+                    if (equals(s + i, j - i, kinds[k])) return 0;
+        }
+        i = j;
+    }
+    return 0;
+}
+
+/* a symbol clang did not mark dso_local (nor gave a local linkage or a hidden/protected visibility)
+ * may be preempted at load time, and llc-22 takes its address from the GOT (movq sym@GOTPCREL(%rip),
+ * %reg) whatever the relocation model: clang marks every symbol of -fno-pic code dso_local, and in
+ * PIC and PIE code exactly those it may bind locally */
+static void preemptible_symbols(ctx *c) {
+    int nf = c->t[LLP_FUNCS].n, ng = c->t[LLP_GLOBALS].n;
+    for (int f = 0; f < nf; f++) {
+        int32_t off = COL(c, LLP_FUNCS, f, F_OFF), name = COL(c, LLP_FUNCS, f, F_NAMEOFF);
+        if (off < 0 || name < off || !in_src(c, off, name - off) || is_intrinsic(c, f)) continue;
+        c->fpre[f] = !has_local_word(c->src + off, name - off, 0);
+    }
+    for (int g = 0; g < ng; g++) {
+        int32_t at = COL(c, LLP_GLOBALS, g, G_NAMEOFF) + COL(c, LLP_GLOBALS, g, G_NAMELEN);
+        int32_t end = COL(c, LLP_GLOBALS, g, G_END);
+        if (at < 0 || end < at || !in_src(c, at, end - at)) continue;
+        const char *s = c->src + at;
+        int n = end - at, eq = 0;
+        while (eq < n && s[eq] != '=') eq++;
+        if (eq == n) continue;
+        c->gpre[g] = !has_local_word(s + eq + 1, n - eq - 1, 1);
+    }
+}
+
+/* the symbol a constant operand addresses (through casts and constant GEPs), else -1 */
+static int32_t symbol_base(const ctx *c, int32_t v) {
+    for (int step = 0; step < 8; step++) {
+        int pc = pyclass(c, v);
+        if (pc == PY_GVAR || pc == PY_ALIAS || pc == PY_FUNC || pc == PY_IFUNC) return v;
+        if (pc != PY_CONST || ckind(c, v) != LLP_C_EXPR) return -1;
+        int i = vindex(c, v);
+        int32_t st = COL(c, LLP_CONSTS, i, C_OPSTART), n = COL(c, LLP_CONSTS, i, C_OPCOUNT);
+        if (n <= 0 || st < 0 || st + n > c->t[LLP_OPERANDS].n) return -1;
+        v = cop(c, v, 0);
+    }
+    return -1;
+}
+
+/* lo.got: the preemptible symbols whose address the function takes (a direct call's callee goes
+ * through the PLT instead, at no extra instruction); llc loads each one's GOT entry once or so per
+ * function (MachineCSE, MachineLICM), so they count once.  A column of its own: lo.est and lo.bytes
+ * leave it out, as the shipped model's offset lines were fitted without it */
+static void count_got(ctx *c, const fn_t *fn, int i, int op, int nops, double *row) {
+    int callee = (OPS.flags[op] & OPF_CALL) ? COL(c, LLP_INSTS, i, I_NTOTAL) - 1 : -1;
+    for (int q = 0; q < nops; q++) {
+        if (q == callee) continue;
+        int32_t s = symbol_base(c, iopnd(c, i, q));
+        if (s < 0) continue;
+        int r = vindex(c, s);
+        int32_t *mark;
+        if (pyclass(c, s) == PY_FUNC) {
+            if (!c->fpre[r]) continue;
+            mark = &c->fgot[r];
+        } else {
+            if (!c->gpre[r]) continue;
+            mark = &c->ggot[r];
+        }
+        if (*mark == fn->f + 1) continue;
+        *mark = fn->f + 1;
+        row[C_lo_got] += 1;
+    }
+}
+
 /* the displacement an address needs, as lo.disp8 / lo.disp32 / lo.rip / none: a GEP's constant
  * offset (or a frame slot's, on the alloca it indexes) in 8 or 32 bits, a symbol's 32 */
 static int addr_disp_col(const ctx *c, const fn_t *fn, int32_t addr) {
@@ -3545,6 +3635,7 @@ static int lowering(ctx *c, const fn_t *fn, int npo, double *row) {
                 row[C_lo_const_stores] += nops && pyclass(c, iopnd(c, i, 0)) == PY_CONST;
             }
             count_immediates(c, i, op, nops, row);
+            count_got(c, fn, i, op, nops, row);
             if ((op == OPS.load && nops >= 1) || (op == OPS.store && nops >= 2)) {
                 int col = addr_disp_col(c, fn, iopnd(c, i, op == OPS.load ? 0 : 1));
                 if (col >= 0) row[col] += 1;
@@ -4135,6 +4226,10 @@ static void free_ctx(ctx *c) {
     free(c->fname_len);
     free(c->frow_of_out);
     free(c->fkind);
+    free(c->fpre);
+    free(c->gpre);
+    free(c->fgot);
+    free(c->ggot);
     free(c->uses);
     free(c->freason);
     free(c->names.a);
@@ -4237,13 +4332,19 @@ static int run(ctx *c, llf_result *r) {
     c->fname_len = calloc((size_t)nf + 1, sizeof(int32_t));
     c->frow_of_out = calloc((size_t)nf + 1, sizeof(int32_t));
     c->fkind = calloc((size_t)nf + 1, sizeof(uint16_t));
+    c->fpre = calloc((size_t)nf + 1, 1);
+    c->gpre = calloc((size_t)ng + 1, 1);
+    c->fgot = calloc((size_t)nf + 1, sizeof(int32_t));
+    c->ggot = calloc((size_t)ng + 1, sizeof(int32_t));
     c->uses = calloc((size_t)nf + 1, sizeof(int64_t));
     c->freason = calloc((size_t)nf + 1, sizeof(uint32_t));
     int32_t *goff = calloc((size_t)ng + 1, sizeof(int32_t)), *glen = calloc((size_t)ng + 1, sizeof(int32_t));
     cbuf gnames = {0};
     int rc = -1;
-    if (!c->fname_off || !c->fname_len || !c->frow_of_out || !c->fkind || !c->uses || !c->freason || !goff || !glen) goto out;
+    if (!c->fname_off || !c->fname_len || !c->frow_of_out || !c->fkind || !c->uses || !c->freason || !goff || !glen
+        || !c->fpre || !c->gpre || !c->fgot || !c->ggot) goto out;
     if (classify_values(c) || compute_bits(c) || prepare_names(c, &gnames, goff, glen) || read_groups(c) || function_uses(c)) goto out;
+    preemptible_symbols(c);
     int rows = 0;
     for (int f = 0; f < nf; f++) c->frow_of_out[f] = COL(c, LLP_FUNCS, f, F_DECL) ? -1 : rows++;
     r->rows = rows;

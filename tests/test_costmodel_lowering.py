@@ -306,6 +306,54 @@ def test_long_branches_are_the_ones_past_a_byte_of_reach(tmp_path):
     assert ours["far"] == long_jumps["far"] and ours["near"] == 0, (ours, long_jumps)
 
 
+GOT_MODULE = """\
+target triple = "x86_64-pc-linux-gnu"
+@ext = external global i32
+@loc = dso_local global i32 0
+@stat = internal global i32 0
+@hid = hidden global [4 x i32] zeroinitializer
+@arr = global [8 x i32] zeroinitializer
+declare i32 @other(i32)
+declare void @take(ptr)
+define i32 @f(i32 %x) {
+  %a = load i32, ptr @ext
+  %b = load i32, ptr @loc
+  %c = load i32, ptr getelementptr inbounds ([4 x i32], ptr @hid, i64 0, i64 2)
+  %d = load i32, ptr getelementptr inbounds ([8 x i32], ptr @arr, i64 0, i64 3)
+  %e = load i32, ptr @ext
+  %g = load i32, ptr @stat
+  call void @take(ptr @other)
+  %r = call i32 @other(i32 %x)
+  %s1 = add i32 %a, %b
+  %s2 = add i32 %s1, %c
+  %s3 = add i32 %s2, %d
+  %s4 = add i32 %s3, %e
+  %s5 = add i32 %s4, %g
+  %s6 = add i32 %s5, %r
+  ret i32 %s6
+}
+!llvm.module.flags = !{!0}
+!0 = !{i32 8, !"PIC Level", i32 2}
+"""
+
+
+def test_preemptible_symbols_of_pic_code_are_loaded_from_the_got():
+    need_tool("llc-22")
+    got = F.c_columns().index("lo.got")
+    # the relocation model does not matter to llc-22: what clang marked dso_local is reached directly
+    for model in ("pic", "static"):
+        asm = subprocess.run(["llc-22", "-O2", f"-relocation-model={model}", "-o", "-"], input=GOT_MODULE,
+                             capture_output=True, text=True, check=True).stdout
+        # @ext (read twice), @arr (through a GEP) and @other's address; not dso_local, internal or hidden
+        # symbols, nor @other as a callee (that goes through the PLT)
+        assert sorted(set(re.findall(r"(\w+)@GOTPCREL", asm))) == ["arr", "ext", "other"], asm
+    _, X, _ = F.c_feature_rows(GOT_MODULE.encode())
+    assert X[0, got] == 3
+    marked = GOT_MODULE.replace("@ext = external global", "@ext = external dso_local global")
+    _, X, _ = F.c_feature_rows(marked.encode())
+    assert X[0, got] == 2
+
+
 def test_on_clang_output_the_estimate_beats_the_instruction_count(clang_corpus, tmp_path):
     from irtoolkit.costmodel.dataset.labellers import LlcStaticLabeller
     from irtoolkit.costmodel.dataset.realcode.evaluate import best_constant
