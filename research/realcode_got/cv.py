@@ -1,6 +1,6 @@
 """lo.got in a by-package k-fold cross-validation over the corpus's *training* packages only (its test
 packages untouched): the same folds with and without the column, the per-function errors paired.
-python cv.py DIR [k] [seed]"""
+python cv.py DIR [k] [seed] [base,got,folded]"""
 import hashlib
 import json
 import sys
@@ -23,20 +23,24 @@ rows, X = sp["train"]
 pk = np.array([r["package"] for r in rows])
 fold = np.array([int(hashlib.sha256(("irtools-cv" + p).encode()).hexdigest()[:8], 16) % k for p in pk])
 sha = np.array([r["function_sha"] for r in rows])
-g = FEATURE_NAMES.index("lo.got")
+g, est, by = (FEATURE_NAMES.index(n) for n in ("lo.got", "lo.est", "lo.bytes"))
+VARIANTS = sys.argv[4].split(",") if len(sys.argv) > 4 else ["base", "got"]
 y = {t: np.array([np.nan if r.get(t) is None else r[t] for r in rows], dtype=float) for t in targets}
-pred = {(v, t): np.full(len(rows), np.nan) for v in ("base", "got") for t in targets}
-raw = {v: np.full(len(rows), np.nan) for v in ("base", "got")}
+pred = {(v, t): np.full(len(rows), np.nan) for v in VARIANTS for t in targets}
+raw = {v: np.full(len(rows), np.nan) for v in VARIANTS}
 test = np.zeros(len(rows), bool)
 print(len(set(pk)), "training packages,", len(rows), "rows,", k, "folds", flush=True)
 for f in range(k):
     tr = fold != f
     te = (fold == f) & ~np.isin(sha, sha[tr])
     test |= te
-    for v in ("base", "got"):
+    for v in VARIANTS:
         Xv = X.copy()
         if v == "base":
             Xv[:, g] = np.nan
+        elif v == "folded":    # also in lo.est (+1 instruction) and lo.bytes (+7 bytes), which the offset line reads
+            Xv[:, est] += Xv[:, g]
+            Xv[:, by] += 7.0 * Xv[:, g]
         t0 = time.time()
         m = E.fit_static([r for r, t in zip(rows, tr, strict=True) if t], Xv[tr], targets=targets, target_params=TP,
                          random_state=SEED)
@@ -47,14 +51,14 @@ for f in range(k):
 out = {"packages": len(set(pk[test])), "rows": int(test.sum())}
 yt = y["text_bytes"]
 ok = test & (yt > 0)
-for v in ("base", "got"):
+for v in VARIANTS:
     ape = np.abs(pred[(v, "text_bytes")][ok] - yt[ok]) / yt[ok]
     out[f"text_mape_{v}"] = round(float(ape.mean()), 5)
     okp = test & np.isfinite(y["spills"])
     out[f"spill_f1_{v}"] = {th: round(f1_positive(y["spills"][okp], (raw[v][okp] > th).astype(float))["f1"], 4)
                             for th in (-0.5, -0.25, 0.0, 0.25)}
 has = ok & (X[:, g] > 0)
-for v in ("base", "got"):
+for v in VARIANTS:
     out[f"text_mape_{v}_with_got_symbols"] = round(float((np.abs(pred[(v, "text_bytes")][has] - yt[has]) / yt[has]).mean()), 5)
 out["rows_with_got_symbols"] = int(has.sum())
 print(json.dumps(out, indent=1))
