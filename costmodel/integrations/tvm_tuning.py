@@ -6,7 +6,8 @@ curve over trials in trial order, tuning time, when each trial's measurement arr
 every ``update`` and ``predict`` call of the cost model), so an interrupted comparison resumes where
 it stopped.
 
-    .venv/bin/python -m irtoolkit.costmodel.integrations.tvm_tuning --all results/costmodel_tuning_5x128 --trials 128
+    .venv/bin/python -m irtoolkit.costmodel.integrations.tvm_tuning --all results/costmodel_tuning_noprior --trials 128 \
+        --models xgb random irtools irtools-prior     # extra models (EXTRA_MODELS) run beside the three
     .venv/bin/python -m irtoolkit.costmodel.integrations.tvm_tuning --one WORKLOAD MODEL SEED OUT.json
 
 ``--all`` runs every missing (workload, model, seed) in one process: MetaSchedule's first task in a
