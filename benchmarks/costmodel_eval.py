@@ -422,7 +422,9 @@ def _time_and_reach(runs: list[dict]) -> tuple[dict, dict]:
         first = next((k + 1 for k, b in enumerate(r.get("best_so_far_s") or []) if b is not None and goal
                       and b <= goal), None)
         reach.setdefault(r["model"], {})[f"{r['workload']}/s{r['seed']}"] = first
+    # the median beside the mean: one run that a slow build stalls moves the mean of ratios
     times = {m: {"mean": float(np.mean([v for vs in d.values() for v in vs])),
+                 "median": float(np.median([v for vs in d.values() for v in vs])),
                  "per_workload": {w: float(np.mean(v)) for w, v in d.items()}} for m, d in time_ratio.items()}
     for d in reach.values():
         got = [v for v in d.values() if v is not None]
