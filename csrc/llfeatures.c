@@ -3334,25 +3334,19 @@ static int is_symbol(const ctx *c, int32_t v) {
 }
 
 /* ------------------------------------------------------------------ symbols reached through the GOT */
-/* a word of s[0, n) that keeps a symbol in this object: dso_local, a local linkage or a visibility */
+/* whether the header words of s[0, n) (hdr_tokens, as read_header reads a function's) keep a symbol in
+ * this object: dso_local, a local linkage or a visibility.  A global's words stop at its kind, before
+ * its type and initializer; the words that matter come first, so 64 tokens are enough */
 static int has_local_word(const char *s, int n, int stop_at_kind) {
     static const char *const local[] = {"dso_local", "internal", "private", "hidden", "protected", NULL};
     static const char *const kinds[] = {"global", "constant", "alias", "ifunc", NULL};
-    for (int i = 0; i < n;) {
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_')) {
-            i++;
-            continue;
-        }
-        int j = i;
-        while (j < n && is_w(s[j])) j++;
-        if (i == 0 || !(s[i - 1] == '@' || s[i - 1] == '%' || s[i - 1] == '"' || s[i - 1] == '!')) {
-            for (int k = 0; local[k]; k++)
-                if (equals(s + i, j - i, local[k])) return 1;
-            if (stop_at_kind)
-                for (int k = 0; kinds[k]; k++)
-                    if (equals(s + i, j - i, kinds[k])) return 0;
-        }
-        i = j;
+    span tk[64];
+    int nt = hdr_tokens(s, n, tk, 64);
+    for (int k = 0; k < nt; k++) {
+        for (int q = 0; stop_at_kind && kinds[q]; q++)
+            if (tok_is(s, tk[k], kinds[q])) return 0;
+        for (int q = 0; local[q]; q++)
+            if (tok_is(s, tk[k], local[q])) return 1;
     }
     return 0;
 }
