@@ -90,20 +90,20 @@ def build(mod, target, _params):
     return tvm_build(mod, target=target)
 
 
-# runnable by name, not in the default comparison: the LLVM features, and the TIR features with the
-# shipped model's prior for the first round (off by default: see integrations/tvm.py)
+# our model by name: the default, and two runnable beside the comparison's three (EXTRA_MODELS): the
+# LLVM features, and the TIR features with the shipped model's prior for the first round (off by
+# default: see integrations/tvm.py)
+OURS = {"irtools": {}, "irtools-llvm": {"features": "llvm"}, "irtools-prior": {"prior": True}}
 EXTRA_MODELS = ("irtools-llvm", "irtools-prior")
 
 
 def cost_model(name: str, seed: int):
     from tvm.s_tir import meta_schedule as ms
 
-    if name in ("irtools", "irtools-llvm", "irtools-prior"):
+    if name in OURS:
         from .tvm import IrtoolsCostModel
 
-        if name == "irtools-prior":
-            return IrtoolsCostModel(features="tir", prior=True, seed=seed)
-        return IrtoolsCostModel(features="llvm" if name == "irtools-llvm" else "tir", seed=seed)
+        return IrtoolsCostModel(seed=seed, **OURS[name])
     if name in ("xgb", "random"):
         # what tune_tir makes of the name itself
         return ms.cost_model.CostModel.create(name, num_tuning_cores=1)
