@@ -337,7 +337,7 @@ define i32 @f(i32 %x) {
 """
 
 
-def test_preemptible_symbols_of_pic_code_are_loaded_from_the_got():
+def test_preemptible_symbols_are_loaded_from_the_got():
     need_tool("llc-22")
     got = F.c_columns().index("lo.got")
     # the relocation model does not matter to llc-22: what clang marked dso_local is reached directly
