@@ -69,7 +69,7 @@ class Stats:
     builds_skipped: int = 0
     stage_s: dict = field(default_factory=dict)  # child seconds per stage, summed over cases
     by_op: dict = field(default_factory=dict)    # mutation kind -> [cases, new coverage sites, corpus entries]
-    triaged: dict = field(default_factory=dict)  # triage class -> distinct signatures kept apart (not findings)
+    triaged: dict = field(default_factory=dict)  # triage class or "hang" -> distinct signatures kept apart (not findings)
     counts: dict = field(default_factory=dict)   # "<class>/<signature>" -> cases that hit it (one exemplar kept)
     workers: dict = field(default_factory=dict)  # worker id -> {"node", "execs", ...}, execs summed over resumes
 
@@ -257,7 +257,9 @@ class Campaign:
                     if self.replay_findings:
                         self._replays.append((path, F.start_replay(path)))
             elif new:
-                self.stats.triaged[v.triage.cls] = self.stats.triaged.get(v.triage.cls, 0) + 1
+                # a hang is kept apart under hangs/ whatever its class: counted as one, not as a bug
+                cls = "hang" if v.kind == "hang" else v.triage.cls
+                self.stats.triaged[cls] = self.stats.triaged.get(cls, 0) + 1
         for k, t in (reply.get("times") or {}).items():
             self.stats.stage_s[k] = round(self.stats.stage_s.get(k, 0.0) + t, 3)
         res = reply.get("result") or {}

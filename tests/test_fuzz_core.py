@@ -180,3 +180,17 @@ def test_a_crash_in_the_fuzzers_own_mutation_is_kept_apart():
     assert v.kind == "signal-sigsegv" and v.triage.cls == "robustness" and "mutate" in v.triage.reasons[0]
     in_pass = dict(seg, stage="pass:3:s_tir.LowerInitBlock")
     assert classify(in_pass, P.to_json(P.default_pipeline())).triage.cls == "bug"
+
+
+def test_a_hang_is_counted_as_a_hang_not_under_its_triage_class(tmp_path):
+    from irtoolkit.fuzz.engine import Campaign
+
+    camp = Campaign(tmp_path / "c", seed=0, workers=1, replay_findings=False)
+    passes = P.to_json(P.default_pipeline())
+    req = {"text": "# case", "passes": passes, "seed": 1, "seed_name": "s"}
+    hang = {"exit": {"kind": "hang", "timeout": 10}, "stage": "pass:3:s_tir.LowerInitBlock", "stderr": ""}
+    assert classify(hang, passes).triage.cls == "bug"   # a pass in documented order that did not return
+    camp.handle(req, hang)
+    camp.handle(req, hang)                               # the same signature again: one exemplar, two hits
+    assert camp.stats.triaged == {"hang": 1} and camp.stats.hangs == 2 and camp.stats.findings == 0
+    assert len(list((tmp_path / "c" / "hangs").iterdir())) == 1
