@@ -59,17 +59,18 @@ __all__ = [
     "type_histogram",
 ]
 
-# Every instruction opcode of LLVM 22 (llvm/IR/Instruction.def), in its order.
-LLVM_OPCODES: tuple[str, ...] = (
-    "ret", "br", "switch", "indirectbr", "invoke", "resume", "unreachable", "cleanupret", "catchret",
-    "catchswitch", "callbr", "fneg", "add", "fadd", "sub", "fsub", "mul", "fmul", "udiv", "sdiv", "fdiv",
-    "urem", "srem", "frem", "shl", "lshr", "ashr", "and", "or", "xor", "alloca", "load", "store",
-    "getelementptr", "fence", "cmpxchg", "atomicrmw", "trunc", "zext", "sext", "fptoui", "fptosi",
-    "uitofp", "sitofp", "fptrunc", "fpext", "ptrtoint", "ptrtoaddr", "inttoptr", "bitcast",
-    "addrspacecast", "cleanuppad", "catchpad", "icmp", "fcmp", "phi", "call", "select", "va_arg",
-    "extractelement", "insertelement", "shufflevector", "extractvalue", "insertvalue", "landingpad",
-    "freeze",
-)
+
+def _llvm_opcodes() -> tuple[str, ...]:
+    """Every instruction opcode of LLVM 22 (llvm/IR/Instruction.def), in its order: read from the
+    table of csrc/llfeatures.c (its ``ir.op.*`` columns), so that the list is written once."""
+    from irtools._native import load
+
+    lib, ffi = load("llfeatures")
+    cols = (ffi.string(lib.llf_column_name(i)).decode() for i in range(lib.llf_ncolumns()))
+    return tuple(c[len("ir.op."):] for c in cols if c.startswith("ir.op."))
+
+
+LLVM_OPCODES: tuple[str, ...] = _llvm_opcodes()
 
 CAST_OPCODES = frozenset({
     "trunc", "zext", "sext", "fptoui", "fptosi", "uitofp", "sitofp", "fptrunc", "fpext", "ptrtoint",
