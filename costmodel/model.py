@@ -110,8 +110,9 @@ class CostModel:
         self.ood_threshold = ood_threshold
         self.random_state = random_state
         self.offset = offset
-        # per-target overrides of the point booster's num_leaves / n_estimators / learning_rate: the size
-        # targets of real code gain from deeper, longer boosting where the rest would only grow the model
+        # per-target overrides of the point booster's num_leaves / n_estimators / learning_rate (and
+        # objective, alpha): the size targets of real code gain from deeper, longer boosting where the
+        # rest would only grow the model
         self.target_params = target_params
 
     # ------------------------------------------------------------------ training
@@ -137,6 +138,10 @@ class CostModel:
             p["num_leaves"] = int(over["num_leaves"])
         if "learning_rate" in over:
             p["learning_rate"] = float(over["learning_rate"])
+        if "objective" in over:       # e.g. "huber" (with "alpha") or "regression_l1" on the residual
+            p["objective"] = str(over["objective"])
+            if "alpha" in over:
+                p["alpha"] = float(over["alpha"])
         return p, int(over.get("n_estimators", self.n_estimators))
 
     def _xform(self, name: str, y: np.ndarray) -> np.ndarray:

@@ -403,3 +403,18 @@ def test_predict_function_by_name():
     assert m.predict_function(LOOP_IR, "sum").function == "sum"
     with pytest.raises(KeyError, match="there are: sum"):
         m.predict_function(LOOP_IR, "nope")
+
+
+def test_target_params_set_one_targets_loss_and_survive_save(tmp_path):
+    """A per-target objective reaches that target's point booster only, and a saved model keeps it."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 50, size=(200, 3))
+    labels = [{"machine_instructions": 3 * a + b, "text_bytes": 4 * a + c} for a, b, c in X]
+    tp = {"text_bytes": {"objective": "huber", "alpha": 0.1, "n_estimators": 20}}
+    m = CostModel(n_estimators=20, target_params=tp).fit(X, labels, feature_names=["a", "b", "c"])
+    assert m.boosters_["text_bytes"]["point"].params["objective"] == "huber"
+    assert m.boosters_["text_bytes"]["point"].params["alpha"] == 0.1
+    assert m.boosters_["machine_instructions"]["point"].params["objective"] == "regression"
+    back = CostModel.load(m.save(tmp_path / "m"))
+    assert back.target_params == tp
+    np.testing.assert_allclose(back.predict_matrix(X, "text_bytes")[0], m.predict_matrix(X, "text_bytes")[0])
