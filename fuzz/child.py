@@ -100,7 +100,8 @@ class _Case:
         res = run_case(text, P.from_json(req["passes"]), stage=stage, rng_seed=req["seed"],
                        reference=reference(req.get("seed_name", "")), ir_mutated=ir_mutated,
                        differential=req.get("differential", True), func=func,
-                       fresh_ir=bool(applied), gate=gate, defaults=self.defaults)
+                       fresh_ir=bool(applied), gate=gate, defaults=self.defaults,
+                       facts=lambda f: self.send({"facts": f}))
         stage("done")
         times["cpu"] = round(time.process_time() - cpu0, 4)  # the wall times above move with the load
         return {"result": res, "times": times}

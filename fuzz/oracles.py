@@ -170,7 +170,9 @@ def classify(reply: dict, passes: list | None = None) -> Verdict | None:
     v = _classify(reply)
     if v is None:
         return None
-    res = reply.get("result") or {}
+    # a child that died by a signal or hung returned no result: what it reported of the input before
+    # the passes ran (artefacts, target limits, UB) is what there is to triage by
+    res = reply.get("result") or reply.get("facts") or {}
     if passes is not None:
         v = replace(v, triage=triage(v.kind, v.pass_index, passes, res))
     if v.kind.startswith("signal") and parse_stage(reply.get("stage") or "")[0] in (Stage.PARSE, Stage.MUTATE):

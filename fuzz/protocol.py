@@ -110,6 +110,9 @@ class Outcome:
     applied: list = field(default_factory=list)
     result: dict = field(default_factory=dict)
     new_cov: list = field(default_factory=lambda: [0, 0])
+    # what the child found in the input before the passes ran (artefacts, limits, ub), sent ahead of
+    # the result: all a signal or a hang leaves to triage by
+    facts: dict = field(default_factory=dict)
 
     @property
     def status(self) -> Status | None:
@@ -126,4 +129,5 @@ class Outcome:
         kind = ExitKind(ex.pop("kind"))
         ex = {k: v for k, v in ex.items() if k in ("code", "signal", "name", "timeout")}
         return cls(Exit(kind, **ex), d.get("stage") or "", d.get("stderr") or "", d.get("case"),
-                   list(d.get("applied") or []), dict(d.get("result") or {}), list(d.get("new_cov") or [0, 0]))
+                   list(d.get("applied") or []), dict(d.get("result") or {}), list(d.get("new_cov") or [0, 0]),
+                   dict(d.get("facts") or {}))

@@ -187,6 +187,8 @@ class Server:
         for m in msgs:
             if "case" in m:
                 reply["case"], reply["applied"] = m["case"], m["applied"]
+            if "facts" in m:    # sent before the passes: still here when the child died in one
+                reply["facts"] = m["facts"]
         if done is not None:
             reply["result"] = done.get("result")
             reply["times"] = done.get("times", {})

@@ -62,8 +62,8 @@ def triage(kind: str, pass_index: int | None, passes: list, result: dict | None 
     idx = len(plist) if pass_index is None else pass_index
     signal = kind.startswith("signal")
     arte = tuple(result.get("artefacts") or ())
-    if arte:
-        return Triage(ARTEFACT, arte)
+    if arte:  # a crash on such an input is still TVM's to fix (an error was due): robustness, listed apart
+        return Triage(ROBUSTNESS if signal else ARTEFACT, arte)
     limits = tuple(result.get("limits") or ())
     if limits:  # an input the case's target does not take (execute.target_limits)
         return Triage(ROBUSTNESS if signal else MISUSE, limits)

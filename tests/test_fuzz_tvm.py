@@ -189,6 +189,35 @@ def test_real_tvm_segfault_is_isolated_and_classified(pool, seeds):
     assert rep["result"]["status"] == "ok"
 
 
+def test_a_signal_on_an_input_the_fuzzer_made_is_triaged_by_what_the_child_sent_first(pool):
+    """A child that dies returns no result; what it found in the input before the passes ran (here a
+    CPU-parallel loop in a CUDA function, which no TVM schedule writes) came ahead of it, so the
+    signal is a robustness report with that reason, not a bug."""
+    from tvm.script import tirx as T
+
+    from irtoolkit.fuzz.oracles import classify
+    from irtoolkit.fuzz.tvm import passes as P
+
+    @T.prim_func
+    def par(A: T.Buffer((64,), "float32"), B: T.Buffer((64,), "float32")):
+        T.func_attr({"tirx.noalias": True, "target": T.target({"kind": "cuda", "arch": "sm_80", "host": "llvm"})})
+        for i in T.parallel(64):
+            B[i] = A[i] * T.float32(2)
+
+    passes = P.to_json(P.default_pipeline())
+    req = {"id": 1, "text": par.script(), "passes": passes, "seed": 5, "seed_name": "", "ir_mutations": 0,
+           "timeout": 60, "inject_signal": int(signal.SIGSEGV)}
+    pool.submit(0, req)
+    (_, rep), = pool.collect(timeout=120)
+    assert rep["exit"]["kind"] == "signal" and rep["result"] is None
+    assert any("parallel loop" in a for a in rep["facts"]["artefacts"])
+    v = classify(rep, passes)
+    assert v.kind == "signal-sigsegv" and v.triage.cls == "robustness"
+    assert "parallel loop" in v.triage.reasons[0]
+    no_facts = {k: x for k, x in rep.items() if k != "facts"}   # what the server replied before
+    assert classify(no_facts, passes).triage.cls == "bug"
+
+
 def test_numpy_differential_on_seeds(pool, seeds):
     for s in seeds[:4]:
         pool.submit(0, _req(s))

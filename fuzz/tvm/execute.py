@@ -485,7 +485,8 @@ def same_tir_known(res: dict) -> bool:
 
 def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_seed: int,
              reference=None, ir_mutated: bool = True, differential: bool = True, func=None,
-             fresh_ir: bool = False, gate=None, defaults: DefaultCache | None = None) -> dict:
+             fresh_ir: bool = False, gate=None, defaults: DefaultCache | None = None,
+             facts: Callable[[dict], None] | None = None) -> dict:
     """Execute one case; ``reference`` is a NumPy function for the unmutated seed (or None).
 
     ``func`` is the already parsed PrimFunc of ``text`` when the caller has it (the fork server
@@ -494,7 +495,9 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     default pipeline's.  ``gate`` (a :class:`irtoolkit.fuzz.novelty.BuildGate`) may stop a case before code
     generation (a lowered module built before, or nothing new on a case not sampled); its
     IR-level signals are collected all the same.  ``defaults`` caches the default pipeline's
-    lowering and build per input function.
+    lowering and build per input function.  ``facts`` is called, before any pass runs, with what
+    the input itself shows (``artefacts``, ``limits``, ``ub``) when any of it is non-empty: a child
+    that then dies by a signal or hangs has already reported it, so its verdict can be triaged.
     """
     import tvm
     import tvm_ffi
@@ -521,6 +524,8 @@ def run_case(text: str, pass_list: list, *, stage: Callable[[str], None], rng_se
     res["artefacts"] = artefacts(func)
     res["limits"] = target_limits(func)
     res["ub"] = ub_reasons(func) + (["out-of-bounds access (OOBChecker)"] if oob else [])
+    if facts is not None and (res["artefacts"] or res["limits"] or res["ub"]):
+        facts({k: res[k] for k in ("artefacts", "limits", "ub")})
     target = R.case_target(func)
     runs = R.runs_here(target)
     if not runs:
