@@ -76,8 +76,8 @@ class _Case:
             self.stage_buf[2:2 + len(b)] = b
             self.stage_buf[0:2] = len(b).to_bytes(2, "little")
 
-        if req.get("inject_signal"):  # a test hook, kept out of the production closure
-            stage = _injecting(stage, int(req["inject_signal"]))
+        if req.get("inject_signal") or req.get("inject_sleep"):  # test hooks, kept out of the production closure
+            stage = _injecting(stage, int(req.get("inject_signal") or 0), float(req.get("inject_sleep") or 0))
         stage("parse")
         text = req["text"]
         applied: list[str] = []
@@ -107,12 +107,15 @@ class _Case:
         return {"result": res, "times": times}
 
 
-def _injecting(stage, sig: int):
-    """Tests only: ``stage`` that delivers a real signal ``sig`` to this child at the first pass."""
+def _injecting(stage, sig: int, sleep: float = 0.0):
+    """Tests only: ``stage`` that, at the first pass, sleeps ``sleep`` seconds, then delivers a real
+    signal ``sig`` (if any) to this child."""
     def hooked(name):
         stage(name)
         if name.startswith("pass:0:"):
-            os.kill(os.getpid(), sig)
+            time.sleep(sleep)
+            if sig:
+                os.kill(os.getpid(), sig)
     return hooked
 
 

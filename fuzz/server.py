@@ -20,6 +20,9 @@ import time
 from .child import CASES_PER_CHILD, _child_loop
 
 STDERR_TAIL = 16000
+# a case past its timeout runs once more, alone, with this many times the time before it counts as a
+# hang: on a loaded 2-core machine cases of 3-27 s had passed a 10-s timeout
+HANG_CONFIRM = 3.0
 
 
 class _Child:
@@ -113,7 +116,12 @@ class Server:
 
     def run(self, req: dict) -> dict:
         reply = self._run_once(req, bool(req.get("fresh")))
-        if reply.get("prior_cases") and reply["exit"]["kind"] == "signal":
+        kind = reply["exit"]["kind"]
+        if (kind == "signal" and reply.get("prior_cases")) or kind == "hang":
+            # a signal after other cases may be their leftovers, and a case past its timeout on a loaded
+            # machine may only be slow: run it again, alone (a hang with HANG_CONFIRM times the time)
+            if kind == "hang":
+                req = {**req, "timeout": float(req.get("timeout", 10.0)) * HANG_CONFIRM}
             again = self._run_once(req, True)
             again["new_cov"] = [a + b for a, b in zip(again["new_cov"], reply["new_cov"], strict=True)]
             again["rerun_of"] = reply["exit"]

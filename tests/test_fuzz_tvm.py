@@ -170,6 +170,22 @@ def test_crashing_child_never_takes_the_server_down(pool, seeds):
     assert classify(rep).kind == "signal-sigabrt"
 
 
+def test_a_slow_case_is_run_again_with_more_time_before_it_counts_as_a_hang(pool, seeds):
+    from irtoolkit.fuzz.oracles import classify
+    from irtoolkit.fuzz.server import HANG_CONFIRM
+
+    # 4 s in the first pass: past a 3-s timeout, within 3 x 3 s
+    pool.submit(0, _req(seeds[0], timeout=3, inject_sleep=4))
+    (_, rep), = pool.collect(timeout=120)
+    assert rep["exit"] == {"kind": "exit", "code": 0} and rep["result"]["status"] == "ok"
+    assert rep["rerun_of"] == {"kind": "hang", "timeout": 3}
+    assert classify(rep) is None
+    # one that does not return within the longer time either is a hang, of that time
+    pool.submit(0, _req(seeds[0], timeout=1, inject_sleep=60))
+    (_, rep), = pool.collect(timeout=120)
+    assert rep["exit"] == {"kind": "hang", "timeout": HANG_CONFIRM} and classify(rep).kind == "hang"
+
+
 def test_real_tvm_segfault_is_isolated_and_classified(pool, seeds):
     """NarrowDataType on block-form TIR segfaults inside TVM 0.27 (found by a campaign)."""
     from irtoolkit.fuzz.oracles import classify
