@@ -55,6 +55,16 @@ def _const(v: float, t: str) -> str:
     return f"arith.constant {v:.6e} : {t}"
 
 
+def op_chain(rng, ops, start: str, operands, t: str, indent: str, most: int) -> tuple[list[str], str]:
+    """1 to ``most - 1`` binary ops ``%v<j>``, each on the previous result (first ``start``) and one
+    of ``operands``: (lines, the last result)."""
+    lines, cur = [], start
+    for j in range(int(rng.integers(1, most))):
+        lines.append(f"{indent}%v{j} = {_pick(rng, ops)} {cur}, {_pick(rng, operands)} : {t}")
+        cur = f"%v{j}"
+    return lines, cur
+
+
 def _matmul(rng, name: str, t: str) -> str:
     m, n, k = (_pick(rng, (8, 12, 16, 24, 32, 48, 64)) for _ in range(3))
     a, b, c = _mr((m, k), t), _mr((k, n), t), _mr((m, n), t)
@@ -82,12 +92,8 @@ def _elementwise(rng, name: str, t: str) -> str:
                  f"iterator_types = [{', '.join([_PAR] * rank)}]}}")
     lines.append(f"        ins({', '.join(args)} : {', '.join([mr] * n_in)}) outs(%O : {mr}) {{")
     lines.append(f"    ^bb0({', '.join(f'%a{i}: {t}' for i in range(n_in))}, %o: {t}):")
-    vals = [f"%a{i}" for i in range(n_in)] + ["%k"]
-    cur = "%a0"
-    for j in range(int(rng.integers(1, 5))):
-        op = _pick(rng, _EW_OPS)
-        lines.append(f"      %v{j} = {op} {cur}, {_pick(rng, vals)} : {t}")
-        cur = f"%v{j}"
+    body, cur = op_chain(rng, _EW_OPS, "%a0", [f"%a{i}" for i in range(n_in)] + ["%k"], t, "      ", 5)
+    lines += body
     lines.append(f"      linalg.yield {cur} : {t}")
     lines.append("    }\n    return\n  }")
     return "\n".join(lines) + "\n"

@@ -145,11 +145,8 @@ def _scf_loops(rng, name: str, t: str) -> str:
     ind = "  " * (rank + 2)
     idx = ", ".join(ivs)
     lines += [f"{ind}%x = memref.load %X[{idx}] : {mr}", f"{ind}%y = memref.load %Y[{idx}] : {mr}"]
-    cur = "%x"
-    for j in range(int(rng.integers(1, 4))):
-        op = _pick(rng, _EW)
-        lines.append(f"{ind}%v{j} = {op} {cur}, {_pick(rng, ('%a', '%y', '%x'))} : {t}")
-        cur = f"%v{j}"
+    body, cur = mlirgen.op_chain(rng, _EW, "%x", ("%a", "%y", "%x"), t, ind, 4)
+    lines += body
     lines.append(f"{ind}memref.store {cur}, %Y[{idx}] : {mr}")
     for d in reversed(range(rank)):
         lines.append(f"{'  ' * (d + 2)}}}")
