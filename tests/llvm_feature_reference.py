@@ -6,7 +6,9 @@ definition.  What opt-22 can check is checked against opt-22 on the corpus
 - ir.fp.* (51): ``print<func-properties>`` (detailed);
 - ir.cfg.loops, ir.fp.TopLevelLoopCount, ir.fp.MaxLoopDepth: ``print<loops>``;
 - x.n_loops_const_trip, x.max_trip: ``print<scalar-evolution>`` constant trip counts, where both
-  the loop's exit test and SCEV see the same constant bound.
+  the loop's exit test and SCEV see the same constant bound;
+- lo.*: llc-22, which does the lowering they predict (tests/test_costmodel_lowering.py).
+CHECKED_BY_LLVM and REFERENCE_ONLY below class every column, and a test keeps them complete.
 Everything else is reference-only, written here a second time over irtools' Python object model and
 analyses (irtools.analysis: CFG, dominators, loops) and compared row for row
 (tests/test_costmodel_cfeatures.py):
@@ -33,6 +35,43 @@ from irtools.analysis.dominators import DominatorTree
 from irtools.analysis.features import feature_vector
 from irtools.analysis.loops import LoopInfo
 from irtools.ir import llvm as lt
+
+# How each LLVM feature column is checked, by its name or the longest prefix that matches it: against
+# LLVM itself, or (REFERENCE_ONLY) against this reference alone, with the reason.  The mlir.* columns
+# are MLIR's (irtools.analysis.mlir), not LLVM features.  A test keeps both tables complete.
+CHECKED_BY_LLVM = {
+    "ir.fp.": "opt-22 print<func-properties> (detailed): test_func_properties_equal_opt",
+    "ir.cfg.loops": "opt-22 print<loops>: test_loop_features_equal_opt_print_loops",
+    "ir.cfg.max_loop_blocks": "opt-22 print<loops>: test_loop_features_equal_opt_print_loops",
+    "ir.cfg.blocks_total": "opt-22 print<domtree>, with the unreachable blocks: test_dominator_tree_shape_equals_opt_print_domtree",
+    "ir.cfg.unreachable_blocks": "opt-22 print<domtree>: test_dominator_tree_shape_equals_opt_print_domtree",
+    "ir.cfg.domtree_depth": "opt-22 print<domtree>: test_dominator_tree_shape_equals_opt_print_domtree",
+    "x.n_loops_const_trip": "opt-22 print<scalar-evolution>: test_trip_counts_agree_with_scalar_evolution",
+    "x.max_trip": "opt-22 print<scalar-evolution>: test_trip_counts_agree_with_scalar_evolution",
+    "lo.": "llc-22's x86-64 assembly, rule by rule and on clang-22 output: tests/test_costmodel_lowering.py",
+}
+REFERENCE_ONLY = {
+    "ir.op.": "LLVM prints no opcode histogram (its instcount statistics need an assertions build)",
+    "ir.ty.": "LLVM prints no histogram of result types",
+    "ir.cfg.back_edges": "print<loops> names loops, not the CFG edges that close them (irreducible cycles too)",
+    "ir.fn.": "argument counts and the instructions, memory operations and calls inside loops: no printer gives them per function",
+    "x.": "the cost model's own static estimates (trip-count weights, machine operations, register pressure): no LLVM analogue",
+    "cpu.": "read from function attributes (target-cpu, target-features), no analysis",
+    "gpu.": "read from NVPTX intrinsics and launch-bound attributes, no analysis",
+    "ng.": "hashed opcode n-grams, the language view: no analogue",
+    "tok.": "hashed token bigrams, the language view: no analogue",
+}
+
+
+def how_checked(name: str) -> tuple[str, str] | None:
+    """("llvm" or "reference", how) for an LLVM feature column, by its name or longest matching prefix."""
+    best = None
+    for kind, table in (("llvm", CHECKED_BY_LLVM), ("reference", REFERENCE_ONLY)):
+        for key, how in table.items():
+            if (name == key or (key.endswith(".") and name.startswith(key))) and (best is None or len(key) > best[0]):
+                best = (len(key), kind, how)
+    return None if best is None else best[1:]
+
 
 DEFAULT_TRIP = 16.0          # assumed trip count of a loop whose bound is not a constant
 

@@ -145,3 +145,25 @@ def test_trip_counts_agree_with_scalar_evolution():
     assert both > 40
     assert agree / both >= 0.85, bad[:10]
     assert scev_only <= both / 4
+
+
+def test_every_llvm_feature_is_checked_against_llvm_or_listed_reference_only():
+    """Each LLVM column is in llvm_feature_reference's CHECKED_BY_LLVM (an opt-22 analysis or llc-22) or
+    its REFERENCE_ONLY (with the reason); each test CHECKED_BY_LLVM names exists."""
+    import sys
+    from pathlib import Path
+
+    from llvm_feature_reference import CHECKED_BY_LLVM, how_checked
+
+    cols = F.c_columns()
+    unlisted = [n for n in cols if how_checked(n) is None]
+    assert not unlisted, f"LLVM feature columns neither checked against LLVM nor listed reference-only: {unlisted}"
+    by_llvm = [n for n in cols if how_checked(n)[0] == "llvm"]
+    assert len(by_llvm) > 100 and "ir.cfg.back_edges" not in by_llvm
+    here = sys.modules[__name__]
+    lowering = (Path(__file__).parent / "test_costmodel_lowering.py").read_text()
+    for how in CHECKED_BY_LLVM.values():
+        test = how.rsplit(": ", 1)[-1]
+        assert (test.startswith("test_") and callable(getattr(here, test, None))) or test.endswith(".py"), how
+    assert "def test_on_clang_output_the_estimate_beats_the_instruction_count" in lowering
+
