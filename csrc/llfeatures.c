@@ -1957,6 +1957,42 @@ static int build_cfg(ctx *c, const fn_t *fn, uint32_t *reason) {
 }
 
 /* cfg.postorder: a recursive DFS from the entry, successors in list order; also `reachable` */
+/* An iterative depth-first walk from node 0 over a graph in CSR form (the children of n are
+ * adj[off[n] .. off[n + 1])), its stack 2 * nodes + 2 int32 (a node and its next edge per level).
+ * dfs_next gives the events in order: 1, an edge from *node to *to (the caller descends with dfs_push,
+ * or does not); 0, *node is finished (all its edges given); -1, the walk is over. */
+typedef struct {
+    int32_t *st;
+    int sp;
+    const int32_t *off, *adj;
+} dfs_t;
+
+static void dfs_push(dfs_t *w, int n) {
+    w->st[2 * w->sp] = n;
+    w->st[2 * w->sp + 1] = w->off[n];
+    w->sp++;
+}
+
+static void dfs_begin(dfs_t *w, int32_t *stack, const int32_t *off, const int32_t *adj) {
+    w->st = stack;
+    w->sp = 0;
+    w->off = off;
+    w->adj = adj;
+    dfs_push(w, 0);
+}
+
+static int dfs_next(dfs_t *w, int *node, int *to) {
+    if (!w->sp) return -1;
+    int32_t *top = w->st + 2 * (w->sp - 1);
+    *node = top[0];
+    if (top[1] < w->off[top[0] + 1]) {
+        *to = w->adj[top[1]++];
+        return 1;
+    }
+    w->sp--;
+    return 0;
+}
+
 static int dfs_postorder(ctx *c, int nb, int *npo) {
     NEED(po, nb);
     NEED(reach, nb);
@@ -1964,25 +2000,15 @@ static int dfs_postorder(ctx *c, int nb, int *npo) {
     memset(c->reach, 0, (size_t)nb);
     *npo = 0;
     if (nb == 0) return 0;
-    int sp = 0;
     c->reach[0] = 1;
-    c->stack[0] = 0;
-    c->stack[1] = c->succ_off[0];
-    sp = 1;
-    while (sp) {
-        int node = c->stack[2 * sp - 2];
-        int e = c->stack[2 * sp - 1];
-        while (e < c->succ_off[node + 1] && c->reach[c->succ[e]]) e++;
-        if (e < c->succ_off[node + 1]) {
-            c->stack[2 * sp - 1] = e + 1;
-            int ch = c->succ[e];
+    dfs_t w;
+    dfs_begin(&w, c->stack, c->succ_off, c->succ);
+    int ev, node, ch;
+    while ((ev = dfs_next(&w, &node, &ch)) >= 0) {
+        if (!ev) c->po[(*npo)++] = node;
+        else if (!c->reach[ch]) {
             c->reach[ch] = 1;
-            c->stack[2 * sp] = ch;
-            c->stack[2 * sp + 1] = c->succ_off[ch];
-            sp++;
-        } else {
-            sp--;
-            c->po[(*npo)++] = node;
+            dfs_push(&w, ch);
         }
     }
     return 0;
@@ -2042,25 +2068,20 @@ static int dominators(ctx *c, int nb, int npo) {
     NEED(level, nb);
     NEED(stack, 2 * nb + 2);
     for (int b = 0; b < nb; b++) c->pre[b] = c->post[b] = c->level[b] = -1;
-    int clock = 0, sp = 1;
+    int clock = 0;
     c->level[0] = 0;
     c->pre[0] = clock++;
-    c->stack[0] = 0;
-    c->stack[1] = c->kids_off[0];
-    while (sp) {
-        int node = c->stack[2 * sp - 2], e = c->stack[2 * sp - 1];
-        if (e < c->kids_off[node + 1]) {
-            c->stack[2 * sp - 1] = e + 1;
-            int ch = c->kids[e];
-            c->level[ch] = c->level[node] + 1;
-            c->pre[ch] = clock++;
-            c->stack[2 * sp] = ch;
-            c->stack[2 * sp + 1] = c->kids_off[ch];
-            sp++;
-        } else {
+    dfs_t w;
+    dfs_begin(&w, c->stack, c->kids_off, c->kids);
+    int ev, node, ch;
+    while ((ev = dfs_next(&w, &node, &ch)) >= 0) {
+        if (!ev) {
             c->post[node] = clock++;
-            sp--;
+            continue;
         }
+        c->level[ch] = c->level[node] + 1;
+        c->pre[ch] = clock++;
+        dfs_push(&w, ch);
     }
     return 0;
 }
@@ -3705,25 +3726,17 @@ static int back_edges(ctx *c, int nb) {
     NEED(seen, nb);
     NEED(stack, 2 * nb + 2);
     memset(c->seen, 0, (size_t)nb + 1);
-    int count = 0, sp = 1;
-    c->seen[0] = 1;
-    c->stack[0] = 0;
-    c->stack[1] = c->succ_off[0];
-    while (sp) {
-        int node = c->stack[2 * sp - 2], e = c->stack[2 * sp - 1];
-        if (e < c->succ_off[node + 1]) {
-            c->stack[2 * sp - 1] = e + 1;
-            int ch = c->succ[e];
-            if (c->seen[ch] == 1) count++;
-            else if (c->seen[ch] == 0) {
-                c->seen[ch] = 1;
-                c->stack[2 * sp] = ch;
-                c->stack[2 * sp + 1] = c->succ_off[ch];
-                sp++;
-            }
-        } else {
-            c->seen[node] = 2;
-            sp--;
+    int count = 0;
+    c->seen[0] = 1;     /* 1 on the walk's path, 2 finished */
+    dfs_t w;
+    dfs_begin(&w, c->stack, c->succ_off, c->succ);
+    int ev, node, ch;
+    while ((ev = dfs_next(&w, &node, &ch)) >= 0) {
+        if (!ev) c->seen[node] = 2;
+        else if (c->seen[ch] == 1) count++;
+        else if (c->seen[ch] == 0) {
+            c->seen[ch] = 1;
+            dfs_push(&w, ch);
         }
     }
     return count;
