@@ -61,19 +61,6 @@ MCA_TARGETS = ("machine_instructions", "text_bytes", "instructions_executed", "l
 EXEC_BASELINE_TARGETS = ("latency_ns",)
 
 
-def _unseen(rows: list[dict], feats: list[dict], model) -> tuple[list[dict], list[dict], int]:
-    """The rows whose origin program the model was not trained on, and how many were left out.
-
-    Fresh seeds give fresh C programs, but a TVM workload (``tvm_matmul_float32_512x64x64``) recurs
-    across seeds with other (or the same) schedules: such rows are variants of a training program."""
-    if "train_origins" not in model.summary_:
-        print("note: the model does not list its training programs (trained before they were recorded): "
-              "no fresh-seed row is left out", file=sys.stderr)
-    seen = set(model.summary_.get("train_origins", []))
-    keep = [i for i, r in enumerate(rows) if r["origin"] not in seen]
-    return [rows[i] for i in keep], [feats[i] for i in keep], len(rows) - len(keep)
-
-
 def _half(origin: str) -> bool:
     """True for the report half of the unseen programs (a fixed hash, no RNG state)."""
     return int(hashlib.sha256(("report" + origin).encode()).hexdigest()[:8], 16) % 2 == 0
@@ -129,6 +116,7 @@ def static_section(args) -> tuple[dict, dict]:
         f1_positive,
         load_dataset,
         regression_metrics,
+        unseen_rows,
     )
 
     model = load()
@@ -140,7 +128,7 @@ def static_section(args) -> tuple[dict, dict]:
               seed_offset=args.seed_offset, progress=False)
         grows, gfeats = load_dataset(args.gpu_data)
         rows, feats = rows + grows, feats + gfeats
-    rows, feats, dropped = _unseen(rows, feats, model)
+    rows, feats, dropped = unseen_rows(rows, feats, model)
     cal = [i for i, r in enumerate(rows) if not _half(r["origin"])]
     rep = [i for i, r in enumerate(rows) if _half(r["origin"])]
     ev = evaluate(model, [rows[i] for i in rep], [feats[i] for i in rep])
@@ -207,12 +195,18 @@ def tvm_cpu_section(args, model) -> dict:
     the IR a MetaSchedule cost model reads, with the IR instruction count baseline fitted on the
     calibration half."""
     from irtoolkit.costmodel.dataset.build import build
-    from irtoolkit.costmodel.evaluation import IR_COUNT, evaluate, load_dataset, regression_metrics
+    from irtoolkit.costmodel.evaluation import (
+        IR_COUNT,
+        evaluate,
+        load_dataset,
+        regression_metrics,
+        unseen_rows,
+    )
 
     build(args.tvm_cpu_data, shards=args.tvm_cpu_shards, per_shard=4, configs_per_program=4, source="tvm-llvm",
           seed_offset=args.seed_offset, progress=False)
     rows, feats = load_dataset(args.tvm_cpu_data)
-    rows, feats, dropped = _unseen(rows, feats, model)
+    rows, feats, dropped = unseen_rows(rows, feats, model)
     cal = [i for i, r in enumerate(rows) if not _half(r["origin"])]
     rep = [i for i, r in enumerate(rows) if _half(r["origin"])]
     ev = evaluate(model, [rows[i] for i in rep], [feats[i] for i in rep])

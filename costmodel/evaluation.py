@@ -80,6 +80,21 @@ def split_by_origin(rows: list[dict], *, test_fraction: float = 0.2, salt: str =
     return np.array([side(r["origin"]) for r in rows])
 
 
+def unseen_rows(rows: list[dict], feats: list[dict], model) -> tuple[list[dict], list[dict], int]:
+    """The rows whose origin program ``model`` was not trained on, and how many were left out.
+
+    Fresh seeds give fresh C programs, but a TVM workload (``tvm_matmul_float32_512x64x64``) recurs
+    across seeds with other (or the same) schedules: such rows are variants of a training program."""
+    import sys
+
+    if "train_origins" not in model.summary_:
+        print("note: the model does not list its training programs (trained before they were recorded): "
+              "no fresh-seed row is left out", file=sys.stderr)
+    seen = set(model.summary_.get("train_origins", []))
+    keep = [i for i, r in enumerate(rows) if r["origin"] not in seen]
+    return [rows[i] for i in keep], [feats[i] for i in keep], len(rows) - len(keep)
+
+
 def kendall_tau(a: np.ndarray, b: np.ndarray) -> float:
     from scipy.stats import kendalltau
 

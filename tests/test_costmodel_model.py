@@ -354,21 +354,17 @@ def test_validate_fits_and_scores_disjoint_programs(tiny, monkeypatch, capsys):
 
 def test_fresh_seed_evaluation_leaves_out_training_programs(capsys):
     """A TVM workload recurs across seeds: the unseen-program figures must not count its rows."""
-    import importlib.util
-
     from irtoolkit import costmodel
+    from irtoolkit.costmodel.evaluation import unseen_rows
 
-    spec = importlib.util.spec_from_file_location("costmodel_eval", ROOT / "benchmarks" / "costmodel_eval.py")
-    ev = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ev)
     model = costmodel.load()
     seen = model.summary_["train_origins"]
     assert len(seen) > 500 and not set(seen) & set(model.summary_["test_origins"])
     rows = [{"origin": seen[0]}, {"origin": "tvm_never_seen_workload"}, {"origin": seen[-1]}]
-    kept, kept_feats, dropped = ev._unseen(rows, [{"a": 1.0}, {"a": 2.0}, {"a": 3.0}], model)
+    kept, kept_feats, dropped = unseen_rows(rows, [{"a": 1.0}, {"a": 2.0}, {"a": 3.0}], model)
     assert (kept, kept_feats, dropped) == ([rows[1]], [{"a": 2.0}], 2)
     del model.summary_["train_origins"]           # a model trained before they were recorded: said so
-    assert ev._unseen(rows, [{}] * 3, model)[2] == 0
+    assert unseen_rows(rows, [{}] * 3, model)[2] == 0
     assert "does not list its training programs" in capsys.readouterr().err
 
 
