@@ -1,6 +1,6 @@
 """Adding a label to a dataset that already exists, shard by shard, without rebuilding it.
 
-    .venv/bin/python -m irtoolkit.costmodel.dataset.relabel build/costmodel-dataset --labeller mca [--jobs 2]
+    .venv/bin/python -m irtoolkit.costmodel.dataset.relabel build/costmodel-dataset --labeller mca_loops [--jobs 2]
 
 Each shard's rows are labelled from the IR modules they name (``ir/*.ll``, kept by the build for
 exactly this), and the shard is rewritten atomically with the new label, its provenance, or the

@@ -1,7 +1,7 @@
 """The point booster's loss on real code: by-package k-fold CV over the corpus's *training* packages
 only (its test packages untouched), the same folds for each loss on the log-scale residual; also the
 best single scale factor on the pooled CV predictions (an upper bound of what a calibration buys).
-python objective.py DIR [k] [seed] [variants: l2,l1,huber]"""
+python objective.py DIR [k] [seed] [variants: l2,l1,huber (alpha 0.1),huber:ALPHA]"""
 import hashlib
 import json
 import sys
@@ -16,6 +16,7 @@ k = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 SEED = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 VARIANTS = sys.argv[4].split(",") if len(sys.argv) > 4 else ["l2", "l1", "huber"]
 LOSS = {"l2": {}, "l1": {"objective": "regression_l1"}, "huber": {"objective": "huber", "alpha": 0.1}}
+LOSS |= {v: {"objective": "huber", "alpha": float(v.split(":")[1])} for v in VARIANTS if v.startswith("huber:")}
 targets = ["machine_instructions", "text_bytes"]
 rows, X = E.split(sys.argv[1])["train"]
 pk = np.array([r["package"] for r in rows])
