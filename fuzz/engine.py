@@ -26,7 +26,7 @@ from pathlib import Path
 from . import findings as F
 from .mutate import passes as PM
 from .oracles import classify, expected_error
-from .protocol import Request
+from .protocol import HANG_CONFIRM, Request
 from .tvm import passes as P
 from .worker import WorkerPool
 
@@ -391,8 +391,9 @@ class Campaign:
                     if live_ctx:
                         live_ctx.update(self.status_line())
             # let the cases in flight finish: their findings count (a case may run twice, fresh, after
-            # a crash; past that a lost node or a stuck restart does not hold the campaign)
-            drain_until = time.time() + 2 * self.case_timeout + 60
+            # a crash, or again with HANG_CONFIRM times the time after a timeout; past that a lost node
+            # or a stuck restart does not hold the campaign)
+            drain_until = time.time() + (1 + HANG_CONFIRM) * self.case_timeout + 60
             while pool.busy and time.time() < drain_until:
                 for req, reply in pool.collect(timeout=self.case_timeout + 5):
                     self.handle(req, reply)

@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 
+# a case past its timeout runs once more, alone, with this many times the time before it counts as a
+# hang: on a loaded 2-core machine cases of 3-27 s had passed a 10-s timeout
+HANG_CONFIRM = 3.0
+
 
 class Stage(str, Enum):
     """Where a case is (announced before each step, so a signal or a hang is placed)."""

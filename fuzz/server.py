@@ -18,11 +18,9 @@ import tempfile
 import time
 
 from .child import CASES_PER_CHILD, _child_loop
+from .protocol import HANG_CONFIRM
 
 STDERR_TAIL = 16000
-# a case past its timeout runs once more, alone, with this many times the time before it counts as a
-# hang: on a loaded 2-core machine cases of 3-27 s had passed a 10-s timeout
-HANG_CONFIRM = 3.0
 
 
 class _Child:

@@ -172,7 +172,7 @@ def test_crashing_child_never_takes_the_server_down(pool, seeds):
 
 def test_a_slow_case_is_run_again_with_more_time_before_it_counts_as_a_hang(pool, seeds):
     from irtoolkit.fuzz.oracles import classify
-    from irtoolkit.fuzz.server import HANG_CONFIRM
+    from irtoolkit.fuzz.protocol import HANG_CONFIRM
 
     # 4 s in the first pass: past a 3-s timeout, within 3 x 3 s
     pool.submit(0, _req(seeds[0], timeout=3, inject_sleep=4))
