@@ -359,6 +359,7 @@ def tuning_section() -> dict:
     # the comparison's three, then any extra model run beside them (irtools-prior, irtools-llvm)
     models = list(dict.fromkeys([*MODELS, *(r["model"] for r in runs)]))
     ratios = {m: [] for m in models}
+    per_run = {m: [] for m in models}
     for w in WORKLOADS:
         rw = [r for r in runs if r["workload"] == w and r.get(key)]
         if not rw:
@@ -387,6 +388,7 @@ def tuning_section() -> dict:
                 d[m]["latency_vs_xgb"] = float(np.mean(per_seed))
                 d[m]["latency_vs_xgb_per_seed"] = per_seed
                 ratios[m].append(float(np.mean(per_seed)))
+                per_run[m] += per_seed
         out["workloads"][w] = d
     out["mean_latency_vs_xgb"] = {m: float(np.mean(v)) for m, v in ratios.items() if v}
     out["tuning_time_vs_xgb"], out["trial_reaching_xgb_best"] = _time_and_reach(runs)
@@ -396,6 +398,14 @@ def tuning_section() -> dict:
             for verb in ("predict", "update")} for m in models}
     out["latency_vs_xgb_spread"] = {m: {"min": float(np.min(v)), "max": float(np.max(v)), "std": float(np.std(v))}
                                     for m, v in ratios.items() if v}
+    # what the runs can tell apart: the mean of the per-run ratios with its 95% interval, and how many
+    # runs a model would take to tell a 2% difference from none at that spread
+    out["latency_vs_xgb_runs"] = {
+        m: {"n": len(v), "mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1)),
+            "ci95": [float(np.mean(v) - 1.96 * np.std(v, ddof=1) / np.sqrt(len(v))),
+                     float(np.mean(v) + 1.96 * np.std(v, ddof=1) / np.sqrt(len(v)))],
+            "runs_to_resolve_2pct": int(np.ceil((1.96 * np.std(v, ddof=1) / 0.02) ** 2))}
+        for m, v in per_run.items() if len(v) > 1 and m != "xgb"}
     return out
 
 
@@ -583,7 +593,8 @@ def main() -> int:
         result["tuning" + suffix] = tuning_section()
         tu = result["tuning" + suffix]
         print("tuning" + suffix, json.dumps({k: tu.get(k) for k in (
-            "mean_latency_vs_xgb", "latency_vs_xgb_spread", "tuning_time_vs_xgb", "cost_model_seconds")}))
+            "mean_latency_vs_xgb", "latency_vs_xgb_spread", "latency_vs_xgb_runs", "tuning_time_vs_xgb",
+            "cost_model_seconds")}))
         print("trial reaching xgb's final best", json.dumps(tu.get("trial_reaching_xgb_best")))
         tuning_curves_plot(RESULTS / f"costmodel_tuning_curves{suffix}.png")
     from irtoolkit.costmodel.evaluation import _clean
