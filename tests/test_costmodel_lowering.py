@@ -24,6 +24,8 @@ declare void @h()
 declare void @k(ptr)
 declare void @llvm.va_start.p0(ptr)
 declare void @llvm.va_end.p0(ptr)
+declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)
+declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)
 
 define i32 @tail(i32 %x) {
   %r = tail call i32 @g(i32 %x)
@@ -45,6 +47,22 @@ define i32 @not_tail(i32 %x) {
   %r = call i32 @g(i32 %x)
   %s = add i32 %r, 1
   ret i32 %s
+}
+
+define void @mem_tail(ptr %d, ptr %s, i64 %n) {
+  tail call void @llvm.memcpy.p0.p0.i64(ptr align 1 %d, ptr align 1 %s, i64 %n, i1 false)
+  ret void
+}
+
+define void @set_tail(ptr %d, i32 %v, i64 %n) {
+  %t = trunc i32 %v to i8
+  tail call void @llvm.memset.p0.i64(ptr align 1 %d, i8 %t, i64 %n, i1 false)
+  ret void
+}
+
+define void @mem_not_tail(ptr %d, ptr %s, i64 %n) {
+  call void @llvm.memcpy.p0.p0.i64(ptr align 1 %d, ptr align 1 %s, i64 %n, i1 false)
+  ret void
 }
 
 define i32 @live(i32 %x, i32 %y) {
@@ -218,6 +236,13 @@ def test_tail_calls_are_jumps(small):
             not any(i.startswith("call") for i in asm[fn]), asm[fn]
     assert lo["not_tail"]["tail_calls"] == 0 and lo["not_tail"]["calls"] == 1
     assert any(i.startswith("callq") for i in asm["not_tail"])
+    # a memcpy / memset the code generator leaves to the library is a call like any other: in tail
+    # position a jmp with nothing else (no frame: lo.mem_tail), without the tail marker a call in a frame
+    for fn in ("mem_tail", "set_tail"):
+        lib = {"mem_tail": "memcpy", "set_tail": "memset"}[fn]
+        assert [i.split("#")[0].split() for i in asm[fn]] == [["jmp", f"{lib}@PLT"]], asm[fn]
+        assert lo[fn]["mem_tail"] == 1, (fn, lo[fn])
+    assert any(i.startswith("callq\tmemcpy") for i in asm["mem_not_tail"]) and lo["mem_not_tail"]["mem_tail"] == 0
 
 
 def test_values_live_across_calls_take_callee_saved_registers(small):
