@@ -64,7 +64,7 @@ LOWERING = ("est", "calls", "tail_calls", "call_cost", "moved_args", "call_args"
             "empty_blocks", "switch_cases", "switch_cost", "div_const", "div_var64", "minmax", "const_stores",
             "big_consts", "rets", "bytes", "pressure", "pressure_gpr", "pressure_fp", "across_gpr_max",
             "across_fp_max", "across_fp_sum", "across_gpr_excess", "over_gpr", "over_fp", "disp8", "disp32", "rip",
-            "imm8", "imm32", "imm_mov", "long_branches", "got", "mem_tail")
+            "imm8", "imm32", "imm_mov", "long_branches", "got", "mem_tail", "dup_blocks")
 GPU = ("is_kernel", "shared_bytes", "shared_accesses", "global_loads", "global_stores", "special_reg_reads",
        "barriers", "max_threads", "fma_ops", "i64_ops")
 

@@ -85,7 +85,7 @@ static const char *const COLUMN_NAMES[] = {
     /* lowering: what x86-64 code generation makes of the IR (see lowering()) */
     "lo.est", "lo.calls", "lo.tail_calls", "lo.call_cost", "lo.moved_args", "lo.call_args", "lo.stack_args", "lo.live_across_max", "lo.live_across_sum", "lo.csr", "lo.frame", "lo.ssp", "lo.vararg", "lo.mem_inline", "lo.free_intrinsics", "lo.free_casts", "lo.gep_folded", "lo.load_folded", "lo.cmp_fused", "lo.cmp_unfused", "lo.zext_free", "lo.zext_i1", "lo.br_fallthrough", "lo.empty_blocks", "lo.switch_cases", "lo.switch_cost", "lo.div_const", "lo.div_var64", "lo.minmax", "lo.const_stores", "lo.big_consts", "lo.rets", "lo.bytes", "lo.pressure",
     "lo.pressure_gpr", "lo.pressure_fp", "lo.across_gpr_max", "lo.across_fp_max", "lo.across_fp_sum", "lo.across_gpr_excess", "lo.over_gpr", "lo.over_fp",
-    "lo.disp8", "lo.disp32", "lo.rip", "lo.imm8", "lo.imm32", "lo.imm_mov", "lo.long_branches", "lo.got", "lo.mem_tail",
+    "lo.disp8", "lo.disp32", "lo.rip", "lo.imm8", "lo.imm32", "lo.imm_mov", "lo.long_branches", "lo.got", "lo.mem_tail", "lo.dup_blocks",
 };
 enum {
     C_ir_fp_BasicBlockCount = 0,
@@ -343,7 +343,8 @@ enum {
     C_lo_long_branches = 378,
     C_lo_got = 379,
     C_lo_mem_tail = 380,
-    NCOLS = 381
+    C_lo_dup_blocks = 381,
+    NCOLS = 382
 };
 
 /* ------------------------------------------------------------------ why a row holds NaN */
@@ -3472,6 +3473,70 @@ static void count_immediates(const ctx *c, int i, int op, int nops, double *row)
     }
 }
 
+static uint64_t mix64(uint64_t h, uint64_t v) {
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    return h * 0xBF58476D1CE4E5B9ull;
+}
+
+static uint64_t text_hash(const ctx *c, int off, int end) {
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (int k = off; k < end && k >= 0 && (size_t)k < c->len; k++) h = (h ^ (uint8_t)c->src[k]) * 0x100000001B3ull;
+    return h;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Blocks of two or more instructions that repeat an earlier block of the function up to the names of
+ * their own values (the same opcodes, flags, types and predicates, the same operands from outside
+ * the block, the same successors): llc's tail merging keeps one of them (bison's yydestruct: 31 switch
+ * cases with one body, 157 IR instructions, 11 machine instructions). */
+static int dup_blocks(const ctx *c, const fn_t *fn) {
+    if (fn->nb < 3) return 0;
+    uint64_t *hs = malloc(sizeof *hs * (size_t)fn->nb);
+    if (!hs) return 0;
+    int n = 0;
+    for (int b = 0; b < fn->nb; b++) {
+        int brow = fn->b0 + b, i0 = COL(c, LLP_BLOCKS, brow, B_ISTART), ni = COL(c, LLP_BLOCKS, brow, B_ICOUNT);
+        if (ni < 2) continue;
+        uint64_t h = (uint64_t)ni;
+        for (int i = i0; i < i0 + ni; i++) {
+            int op = iop(c, i);
+            h = mix64(h, (uint64_t)op);
+            h = mix64(h, (uint64_t)(uint32_t)COL(c, LLP_INSTS, i, I_FLAGS));
+            h = mix64(h, (uint64_t)(uint32_t)COL(c, LLP_INSTS, i, I_TYPE));
+            int key = COL(c, LLP_INSTS, i, I_KEY);
+            if (op == OPS.icmp || op == OPS.fcmp_) {   /* the key is the predicate's offset: its word */
+                int e = key;
+                while (e >= 0 && (size_t)e < c->len && c->src[e] > ' ' && c->src[e] != ',') e++;
+                h = mix64(h, text_hash(c, key, e));
+            } else if (op == OPS.alloca_ || op == OPS.gep) {
+                h = mix64(h, (uint64_t)(uint32_t)COL(c, LLP_INSTS, i, I_AUX));   /* the allocated / indexed type */
+            }
+            int nt = COL(c, LLP_INSTS, i, I_NTOTAL);
+            for (int k = 0; k < nt; k++) {
+                int32_t v = c->t[LLP_OPERANDS].r[COL(c, LLP_INSTS, i, I_OPSTART) + k];
+                int kind = v >= 0 ? COL(c, LLP_VALUES, v, V_KIND) : -1;
+                if (kind == LLP_V_INST && COL(c, LLP_INSTS, vindex(c, v), I_BLOCK) == COL(c, LLP_INSTS, i, I_BLOCK))
+                    h = mix64(h, 1 + 4 * (uint64_t)(vindex(c, v) - i0));   /* a value of this block: by position */
+                else if (kind == LLP_V_CONST)
+                    h = mix64(h, 2 + 4 * text_hash(c, COL(c, LLP_CONSTS, vindex(c, v), C_OFF),
+                                                   COL(c, LLP_CONSTS, vindex(c, v), C_END)));
+                else
+                    h = mix64(h, 3 + 4 * (uint64_t)(uint32_t)v);
+            }
+        }
+        hs[n++] = h;
+    }
+    qsort(hs, (size_t)n, sizeof *hs, cmp_u64);
+    int dup = 0;
+    for (int k = 1; k < n; k++) dup += hs[k] == hs[k - 1];
+    free(hs);
+    return dup;
+}
+
 /* x86-64 code runs about 4 bytes per instruction: the scale of lo_bpos */
 #define BYTES_PER_OP 4.0
 
@@ -3675,6 +3740,7 @@ static int lowering(ctx *c, const fn_t *fn, int npo, double *row) {
     }
     c->lo_bpos[fn->nb] = BYTES_PER_OP * base;
     row[C_lo_long_branches] = long_branches(c, fn);
+    row[C_lo_dup_blocks] = dup_blocks(c, fn);
     /* callee-saved registers: one push and one pop for each value live across a call, at most six */
     double csr = 0, frame = 0;
     int exact = exact_liveness(c, fn, npo, ncalls, row);

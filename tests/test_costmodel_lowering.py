@@ -362,6 +362,69 @@ define i32 @f(i32 %x) {
 """
 
 
+DUP_BLOCKS = """\
+target triple = "x86_64-pc-linux-gnu"
+declare void @free1(i64, ptr)
+define void @dup(i32 %k, ptr %p) {
+entry:
+  switch i32 %k, label %done [ i32 4, label %a  i32 9, label %b  i32 17, label %c  i32 33, label %d ]
+a:
+  %a1 = load i64, ptr %p
+  %a2 = getelementptr inbounds i8, ptr %p, i64 8
+  %a3 = load ptr, ptr %a2
+  call void @free1(i64 %a1, ptr %a3)
+  br label %done
+b:
+  %b1 = load i64, ptr %p
+  %b2 = getelementptr inbounds i8, ptr %p, i64 8
+  %b3 = load ptr, ptr %b2
+  call void @free1(i64 %b1, ptr %b3)
+  br label %done
+c:
+  %c1 = load i64, ptr %p
+  %c2 = getelementptr inbounds i8, ptr %p, i64 8
+  %c3 = load ptr, ptr %c2
+  call void @free1(i64 %c1, ptr %c3)
+  br label %done
+d:
+  %d1 = load i64, ptr %p
+  %d2 = getelementptr inbounds i8, ptr %p, i64 16
+  %d3 = load ptr, ptr %d2
+  call void @free1(i64 %d1, ptr %d3)
+  br label %done
+done:
+  ret void
+}
+define i32 @preds(i32 %x, i32 %y, i1 %c) {
+entry:
+  br i1 %c, label %a, label %b
+a:
+  %a1 = icmp eq i32 %x, %y
+  %a2 = zext i1 %a1 to i32
+  br label %done
+b:
+  %b1 = icmp ne i32 %x, %y
+  %b2 = zext i1 %b1 to i32
+  br label %done
+done:
+  %r = phi i32 [ %a2, %a ], [ %b2, %b ]
+  ret i32 %r
+}
+"""
+
+
+def test_blocks_repeating_an_earlier_one_are_merged_by_llc():
+    """Three switch cases with one body (up to their value names): llc's tail merging emits one call for
+    them; the fourth reads another offset and counts apart; a compare's predicate tells blocks apart."""
+    need_tool("llc-22")
+    asm = subprocess.run(["llc-22", "-O2", "-o", "-"], input=DUP_BLOCKS, capture_output=True, text=True, check=True)
+    calls = [i for i in asm_by_function(asm.stdout)["dup"] if "free1" in i]
+    assert len(calls) == 1, calls
+    names, X, _ = F.c_feature_rows(DUP_BLOCKS.encode())
+    j = F.c_columns().index("lo.dup_blocks")
+    assert dict(zip(names, X[:, j].tolist(), strict=True)) == {"dup": 2.0, "preds": 0.0}
+
+
 def test_preemptible_symbols_are_loaded_from_the_got():
     need_tool("llc-22")
     got = F.c_columns().index("lo.got")
