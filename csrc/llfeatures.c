@@ -709,8 +709,9 @@ typedef struct {
     double *lo_bpos;                  /* lowering(): each block's estimated start, in bytes */
     uint8_t *lo_uflag, *lo_kept, *lo_live, *lo_iscall, *lo_fp;
     uint64_t *lo_bits;                /* exact_liveness(): five bitsets per block */
+    uint64_t *lo_bhash;               /* dup_blocks(): each block's hash */
     size_t cap_lo_nuse, cap_lo_user, cap_lo_calls, cap_lo_diff, cap_lo_stack, cap_lo_uflag, cap_lo_kept, cap_lo_live,
-        cap_lo_iscall, cap_lo_bits, cap_lo_fp, cap_lo_slot, cap_lo_bpos;
+        cap_lo_iscall, cap_lo_bits, cap_lo_fp, cap_lo_slot, cap_lo_bpos, cap_lo_bhash;
     int lo_alloca;                    /* 1: the function allocas; 2: an array among them */
     int oom;
 } ctx;
@@ -1958,7 +1959,6 @@ static int build_cfg(ctx *c, const fn_t *fn, uint32_t *reason) {
     return 0;
 }
 
-/* cfg.postorder: a recursive DFS from the entry, successors in list order; also `reachable` */
 /* An iterative depth-first walk from node 0 over a graph in CSR form (the children of n are
  * adj[off[n] .. off[n + 1])), its stack 2 * nodes + 2 int32 (a node and its next edge per level).
  * dfs_next gives the events in order: 1, an edge from *node to *to (the caller descends with dfs_push,
@@ -1995,6 +1995,7 @@ static int dfs_next(dfs_t *w, int *node, int *to) {
     return 0;
 }
 
+/* cfg.postorder: a recursive DFS from the entry, successors in list order; also `reachable` */
 static int dfs_postorder(ctx *c, int nb, int *npo) {
     NEED(po, nb);
     NEED(reach, nb);
@@ -3067,6 +3068,13 @@ static int tail_position(const ctx *c, const fn_t *fn, int i, int nx, int32_t bl
     return returns_call(c, r0 + rn - 1, me, block_vid);
 }
 
+/* call i (opcode op) is marked tail and stands in tail position of its block (brow): a jmp for llc */
+static int tail_call_at(const ctx *c, const fn_t *fn, int i, int op, int brow) {
+    int i0 = COL(c, LLP_BLOCKS, brow, B_ISTART), ni = COL(c, LLP_BLOCKS, brow, B_ICOUNT);
+    return op == OPS.call && (COL(c, LLP_INSTS, i, I_FLAGS) & OPS.tail_flags)
+           && tail_position(c, fn, i, i + 1 < i0 + ni ? i + 1 : -1, COL(c, LLP_BLOCKS, brow, B_VID));
+}
+
 static int is_free_intrinsic(const char *s, int n) {
     static const char *const free_[] = {"llvm.lifetime.", "llvm.dbg.", "llvm.assume", "llvm.experimental.noalias.scope.decl",
                                         "llvm.invariant.", "llvm.sideeffect", "llvm.pseudoprobe", "llvm.var.annotation",
@@ -3478,10 +3486,9 @@ static uint64_t mix64(uint64_t h, uint64_t v) {
     return h * 0xBF58476D1CE4E5B9ull;
 }
 
-static uint64_t text_hash(const ctx *c, int off, int end) {
-    uint64_t h = 0xCBF29CE484222325ull;
-    for (int k = off; k < end && k >= 0 && (size_t)k < c->len; k++) h = (h ^ (uint8_t)c->src[k]) * 0x100000001B3ull;
-    return h;
+/* the CRC of src[off, end) (0 for a span outside the source) */
+static uint64_t text_crc(const ctx *c, int off, int end) {
+    return in_src(c, off, end - off) ? crc_reg(0, c->src + off, (size_t)(end - off)) : 0;
 }
 
 static int cmp_u64(const void *a, const void *b) {
@@ -3493,10 +3500,10 @@ static int cmp_u64(const void *a, const void *b) {
  * their own values (the same opcodes, flags, types and predicates, the same operands from outside
  * the block, the same successors): llc's tail merging keeps one of them (bison's yydestruct: 31 switch
  * cases with one body, 157 IR instructions, 11 machine instructions). */
-static int dup_blocks(const ctx *c, const fn_t *fn) {
+static int dup_blocks(ctx *c, const fn_t *fn) {
     if (fn->nb < 3) return 0;
-    uint64_t *hs = malloc(sizeof *hs * (size_t)fn->nb);
-    if (!hs) return 0;
+    NEED(lo_bhash, fn->nb);
+    uint64_t *hs = c->lo_bhash;
     int n = 0;
     for (int b = 0; b < fn->nb; b++) {
         int brow = fn->b0 + b, i0 = COL(c, LLP_BLOCKS, brow, B_ISTART), ni = COL(c, LLP_BLOCKS, brow, B_ICOUNT);
@@ -3511,7 +3518,7 @@ static int dup_blocks(const ctx *c, const fn_t *fn) {
             if (op == OPS.icmp || op == OPS.fcmp_) {   /* the key is the predicate's offset: its word */
                 int e = key;
                 while (e >= 0 && (size_t)e < c->len && c->src[e] > ' ' && c->src[e] != ',') e++;
-                h = mix64(h, text_hash(c, key, e));
+                h = mix64(h, text_crc(c, key, e));
             } else if (op == OPS.alloca_ || op == OPS.gep) {
                 h = mix64(h, (uint64_t)(uint32_t)COL(c, LLP_INSTS, i, I_AUX));   /* the allocated / indexed type */
             }
@@ -3522,8 +3529,8 @@ static int dup_blocks(const ctx *c, const fn_t *fn) {
                 if (kind == LLP_V_INST && COL(c, LLP_INSTS, vindex(c, v), I_BLOCK) == COL(c, LLP_INSTS, i, I_BLOCK))
                     h = mix64(h, 1 + 4 * (uint64_t)(vindex(c, v) - i0));   /* a value of this block: by position */
                 else if (kind == LLP_V_CONST)
-                    h = mix64(h, 2 + 4 * text_hash(c, COL(c, LLP_CONSTS, vindex(c, v), C_OFF),
-                                                   COL(c, LLP_CONSTS, vindex(c, v), C_END)));
+                    h = mix64(h, 2 + 4 * text_crc(c, COL(c, LLP_CONSTS, vindex(c, v), C_OFF),
+                                                  COL(c, LLP_CONSTS, vindex(c, v), C_END)));
                 else
                     h = mix64(h, 3 + 4 * (uint64_t)(uint32_t)v);
             }
@@ -3533,7 +3540,6 @@ static int dup_blocks(const ctx *c, const fn_t *fn) {
     qsort(hs, (size_t)n, sizeof *hs, cmp_u64);
     int dup = 0;
     for (int k = 1; k < n; k++) dup += hs[k] == hs[k - 1];
-    free(hs);
     return dup;
 }
 
@@ -3634,9 +3640,7 @@ static int lowering(ctx *c, const fn_t *fn, int npo, double *row) {
                         c->lo_calls[ncalls++] = k;
                         /* in tail position llc makes it a jmp, as any tail call (`jmp memcpy@PLT`, no frame):
                          * counted apart, so that lo.est and the shipped model stay as they are until a retrain */
-                        if (op == OPS.call && (COL(c, LLP_INSTS, i, I_FLAGS) & OPS.tail_flags)
-                            && tail_position(c, fn, i, i + 1 < i0 + ni ? i + 1 : -1, COL(c, LLP_BLOCKS, brow, B_VID)))
-                            row[C_lo_mem_tail] += 1;
+                        if (tail_call_at(c, fn, i, op, brow)) row[C_lo_mem_tail] += 1;
                     }
                     mem += cost;
                 } else if (starts(s, len, "llvm.smax") || starts(s, len, "llvm.smin") || starts(s, len, "llvm.umax")
@@ -3648,8 +3652,7 @@ static int lowering(ctx *c, const fn_t *fn, int npo, double *row) {
                     row[C_lo_call_args] += nargs;
                     row[C_lo_stack_args] += nargs > 6 ? nargs - 6 : 0;
                     row[C_lo_moved_args] += mv;
-                    if (op == OPS.call && (COL(c, LLP_INSTS, i, I_FLAGS) & OPS.tail_flags)
-                        && tail_position(c, fn, i, i + 1 < i0 + ni ? i + 1 : -1, COL(c, LLP_BLOCKS, brow, B_VID))) {
+                    if (tail_call_at(c, fn, i, op, brow)) {
                         row[C_lo_tail_calls] += 1;   /* call + ret become one jmp, counted at the ret */
                         cost = mv;
                     } else {
@@ -3740,7 +3743,9 @@ static int lowering(ctx *c, const fn_t *fn, int npo, double *row) {
     }
     c->lo_bpos[fn->nb] = BYTES_PER_OP * base;
     row[C_lo_long_branches] = long_branches(c, fn);
-    row[C_lo_dup_blocks] = dup_blocks(c, fn);
+    int dup = dup_blocks(c, fn);
+    if (dup < 0) return -1;
+    row[C_lo_dup_blocks] = dup;
     /* callee-saved registers: one push and one pop for each value live across a call, at most six */
     double csr = 0, frame = 0;
     int exact = exact_liveness(c, fn, npo, ncalls, row);
@@ -4326,7 +4331,7 @@ static void free_ctx(ctx *c) {
                        c->stack, c->stack2, c->ulist, c->reach, c->seen, c->used, c->weight, c->vend, c->ev,
                        c->lorder, c->csite_name, c->csite_len, c->csite_w, c->csite_start, c->attrs.a, c->attr_text.a,
                        c->lo_nuse, c->lo_user, c->lo_calls, c->lo_diff, c->lo_uflag, c->lo_stack, c->lo_kept,
-                       c->lo_live, c->lo_iscall, c->lo_bits, c->lo_fp, c->lo_slot, c->lo_bpos};
+                       c->lo_live, c->lo_iscall, c->lo_bits, c->lo_fp, c->lo_slot, c->lo_bpos, c->lo_bhash};
     for (size_t k = 0; k < sizeof scratch / sizeof scratch[0]; k++) free(scratch[k]);
     free_loops(c);
     free(c->loops);
