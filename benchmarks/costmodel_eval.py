@@ -398,15 +398,17 @@ def tuning_section() -> dict:
             for verb in ("predict", "update")} for m in models}
     out["latency_vs_xgb_spread"] = {m: {"min": float(np.min(v)), "max": float(np.max(v)), "std": float(np.std(v))}
                                     for m, v in ratios.items() if v}
-    # what the runs can tell apart: the mean of the per-run ratios with its 95% interval, and how many
-    # runs a model would take to tell a 2% difference from none at that spread
-    out["latency_vs_xgb_runs"] = {
-        m: {"n": len(v), "mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1)),
-            "ci95": [float(np.mean(v) - 1.96 * np.std(v, ddof=1) / np.sqrt(len(v))),
-                     float(np.mean(v) + 1.96 * np.std(v, ddof=1) / np.sqrt(len(v)))],
-            "runs_to_resolve_2pct": int(np.ceil((1.96 * np.std(v, ddof=1) / 0.02) ** 2))}
-        for m, v in per_run.items() if len(v) > 1 and m != "xgb"}
+    out["latency_vs_xgb_runs"] = {m: _interval(v) for m, v in per_run.items() if len(v) > 1 and m != "xgb"}
     return out
+
+
+def _interval(v: list[float]) -> dict:
+    """What the runs can tell apart: the mean of the per-run ratios with its 95% interval, and how many
+    runs a model would take to tell a 2% difference from none at that spread."""
+    mean, sd = float(np.mean(v)), float(np.std(v, ddof=1))
+    half = 1.96 * sd / np.sqrt(len(v))
+    return {"n": len(v), "mean": mean, "sd": sd, "ci95": [mean - half, mean + half],
+            "runs_to_resolve_2pct": int(np.ceil((1.96 * sd / 0.02) ** 2))}
 
 
 def _time_and_reach(runs: list[dict]) -> tuple[dict, dict]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -85,8 +86,6 @@ def unseen_rows(rows: list[dict], feats: list[dict], model) -> tuple[list[dict],
 
     Fresh seeds give fresh C programs, but a TVM workload (``tvm_matmul_float32_512x64x64``) recurs
     across seeds with other (or the same) schedules: such rows are variants of a training program."""
-    import sys
-
     if "train_origins" not in model.summary_:
         print("note: the model does not list its training programs (trained before they were recorded): "
               "no fresh-seed row is left out", file=sys.stderr)
