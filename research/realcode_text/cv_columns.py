@@ -1,7 +1,6 @@
 """The columns a retrain would add (lo.got, lo.mem_tail, lo.dup_blocks), with and without, in a
 by-package k-fold CV over the corpus's *training* packages only (its test packages untouched), the same
 folds and seeds.  python cv_columns.py DIR [k] [seed]"""
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -9,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from folds import training_folds
+
 from irtoolkit.costmodel.dataset.realcode import evaluate as E
 from irtoolkit.costmodel.evaluation import f1_positive
 from irtoolkit.costmodel.features import FEATURE_NAMES
@@ -18,20 +19,12 @@ k = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 SEED = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 TP = {t: {"num_leaves": 63, "n_estimators": 600, "learning_rate": 0.05} for t in ("machine_instructions", "text_bytes")}
 targets = ["machine_instructions", "text_bytes", "spills"]
-rows, X = E.split(sys.argv[1])["train"]
-pk = np.array([r["package"] for r in rows])
-fold = np.array([int(hashlib.sha256(("irtools-cv" + p).encode()).hexdigest()[:8], 16) % k for p in pk])
-sha = np.array([r["function_sha"] for r in rows])
+rows, X, pk, folds, test = training_folds(sys.argv[1], k)
 cols = [FEATURE_NAMES.index(n) for n in NEW]
 y = {t: np.array([np.nan if r.get(t) is None else r[t] for r in rows], dtype=float) for t in targets}
 variants = {"without": [], "lo.got": cols[:1], "all three": cols}
 pred = {(v, t): np.full(len(rows), np.nan) for v in variants for t in targets}
-test = np.zeros(len(rows), bool)
-print(len(set(pk)), "training packages,", len(rows), "rows", flush=True)
-for f in range(k):
-    tr = fold != f
-    te = (fold == f) & ~np.isin(sha, sha[tr])
-    test |= te
+for f, (tr, te) in enumerate(folds):
     for v, keep in variants.items():
         Xv = X.copy()
         Xv[:, [c for c in cols if c not in keep]] = np.nan

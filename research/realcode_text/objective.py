@@ -2,7 +2,6 @@
 only (its test packages untouched), the same folds for each loss on the log-scale residual; also the
 best single scale factor on the pooled CV predictions (an upper bound of what a calibration buys).
 python objective.py DIR [k] [seed] [variants: l2,l1,huber (alpha 0.1),huber:ALPHA]"""
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -10,6 +9,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from folds import training_folds
+
 from irtoolkit.costmodel.dataset.realcode import evaluate as E
 
 k = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -18,18 +19,10 @@ VARIANTS = sys.argv[4].split(",") if len(sys.argv) > 4 else ["l2", "l1", "huber"
 LOSS = {"l2": {}, "l1": {"objective": "regression_l1"}, "huber": {"objective": "huber", "alpha": 0.1}}
 LOSS |= {v: {"objective": "huber", "alpha": float(v.split(":")[1])} for v in VARIANTS if v.startswith("huber:")}
 targets = ["machine_instructions", "text_bytes"]
-rows, X = E.split(sys.argv[1])["train"]
-pk = np.array([r["package"] for r in rows])
-fold = np.array([int(hashlib.sha256(("irtools-cv" + p).encode()).hexdigest()[:8], 16) % k for p in pk])
-sha = np.array([r["function_sha"] for r in rows])
+rows, X, pk, folds, test = training_folds(sys.argv[1], k)
 y = {t: np.array([np.nan if r.get(t) is None else r[t] for r in rows], dtype=float) for t in targets}
 pred = {(v, t): np.full(len(rows), np.nan) for v in VARIANTS for t in targets}
-test = np.zeros(len(rows), bool)
-print(len(set(pk)), "training packages,", len(rows), "rows", flush=True)
-for f in range(k):
-    tr = fold != f
-    te = (fold == f) & ~np.isin(sha, sha[tr])
-    test |= te
+for f, (tr, te) in enumerate(folds):
     for v in VARIANTS:
         tp = {t: {"num_leaves": 63, "n_estimators": 600, "learning_rate": 0.05, **LOSS[v]} for t in targets}
         m = E.fit_static([r for r, t in zip(rows, tr, strict=True) if t], X[tr], targets=targets,

@@ -1,13 +1,14 @@
 """Where a real-code model's .text error sits: by-package k-fold CV over the corpus's *training*
 packages only (its test packages untouched), then the paired errors grouped by what a function has.
 python residuals.py DIR [k] [seed]   (writes /tmp/realcode_text_cv.npz for further slicing)"""
-import hashlib
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from folds import training_folds
+
 from irtoolkit.costmodel.dataset.realcode import evaluate as E
 from irtoolkit.costmodel.features import FEATURE_NAMES as F
 
@@ -15,24 +16,16 @@ k = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 SEED = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 TP = {t: {"num_leaves": 63, "n_estimators": 600, "learning_rate": 0.05} for t in ("machine_instructions", "text_bytes")}
 targets = ["machine_instructions", "text_bytes"]
-rows, X = E.split(sys.argv[1])["train"]
-pk = np.array([r["package"] for r in rows])
-fold = np.array([int(hashlib.sha256(("irtools-cv" + p).encode()).hexdigest()[:8], 16) % k for p in pk])
-sha = np.array([r["function_sha"] for r in rows])
+rows, X, pk, folds, test = training_folds(sys.argv[1], k)
 y = {t: np.array([np.nan if r.get(t) is None else r[t] for r in rows], dtype=float) for t in targets}
 pred = {t: np.full(len(rows), np.nan) for t in targets}
-test = np.zeros(len(rows), bool)
-print(len(set(pk)), "training packages,", len(rows), "rows", flush=True)
-for f in range(k):
-    tr = fold != f
-    te = (fold == f) & ~np.isin(sha, sha[tr])
-    test |= te
+for f, (tr, te) in enumerate(folds):
     m = E.fit_static([r for r, t in zip(rows, tr, strict=True) if t], X[tr], targets=targets, target_params=TP,
                      random_state=SEED)
     for t in targets:
         pred[t][te] = m.predict_matrix(X[te], t)[0]
     print("fold", f, flush=True)
-np.savez_compressed("/tmp/realcode_text_cv.npz", X=X, test=test, pk=pk, sha=sha,
+np.savez_compressed("/tmp/realcode_text_cv.npz", X=X, test=test, pk=pk, sha=np.array([r["function_sha"] for r in rows]),
                     **{f"y_{t}": y[t] for t in targets}, **{f"p_{t}": pred[t] for t in targets})
 yt, ym = y["text_bytes"], y["machine_instructions"]
 ok = test & (yt > 0) & (ym > 0)

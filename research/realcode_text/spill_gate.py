@@ -1,7 +1,6 @@
 """The spill/no-spill decision on real code with other booster sizes: by-package k-fold CV over the
 corpus's *training* packages only (its test packages untouched), spill F1 of each variant on the same
 folds.  python spill_gate.py DIR [k] [seed] [variants: base,big,fast]"""
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -9,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from folds import training_folds
+
 from irtoolkit.costmodel.dataset.realcode import evaluate as E
 from irtoolkit.costmodel.evaluation import f1_positive
 
@@ -18,18 +19,10 @@ VARIANTS = sys.argv[4].split(",") if len(sys.argv) > 4 else ["base", "big", "fas
 PARAMS = {"base": {}, "big": {"num_leaves": 63, "n_estimators": 1200},
           "fast": {"num_leaves": 63, "n_estimators": 600, "learning_rate": 0.05},
           "wide": {"num_leaves": 127, "n_estimators": 600, "learning_rate": 0.05}}
-rows, X = E.split(sys.argv[1])["train"]
-pk = np.array([r["package"] for r in rows])
-fold = np.array([int(hashlib.sha256(("irtools-cv" + p).encode()).hexdigest()[:8], 16) % k for p in pk])
-sha = np.array([r["function_sha"] for r in rows])
+rows, X, pk, folds, test = training_folds(sys.argv[1], k)
 y = np.array([np.nan if r.get("spills") is None else r["spills"] for r in rows], dtype=float)
 pred = {v: np.full(len(rows), np.nan) for v in VARIANTS}
-test = np.zeros(len(rows), bool)
-print(len(set(pk)), "training packages,", len(rows), "rows", flush=True)
-for f in range(k):
-    tr = fold != f
-    te = (fold == f) & ~np.isin(sha, sha[tr])
-    test |= te
+for f, (tr, te) in enumerate(folds):
     for v in VARIANTS:
         m = E.fit_static([r for r, t in zip(rows, tr, strict=True) if t], X[tr], targets=["spills"],
                          target_params={"spills": PARAMS[v]}, random_state=SEED)

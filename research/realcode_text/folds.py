@@ -1,0 +1,21 @@
+"""The folds every script here uses: a by-package k-fold split of the corpus's *training* packages only
+(its test packages untouched), each test fold without the bodies (function_sha) a training fold has."""
+import hashlib
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from irtoolkit.costmodel.dataset.realcode import evaluate as E
+
+
+def training_folds(root: str, k: int):
+    """(rows, X, package per row, [(train mask, test mask)] * k, union of the test masks)."""
+    rows, X = E.split(root)["train"]
+    pk = np.array([r["package"] for r in rows])
+    fold = np.array([int(hashlib.sha256(("irtools-cv" + p).encode()).hexdigest()[:8], 16) % k for p in pk])
+    sha = np.array([r["function_sha"] for r in rows])
+    folds = [(fold != f, (fold == f) & ~np.isin(sha, sha[fold != f])) for f in range(k)]
+    print(len(set(pk)), "training packages,", len(rows), "rows", flush=True)
+    return rows, X, pk, folds, np.any([te for _, te in folds], axis=0)
