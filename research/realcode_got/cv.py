@@ -1,7 +1,6 @@
 """lo.got in a by-package k-fold cross-validation over the corpus's *training* packages only (its test
 packages untouched): the same folds with and without the column, the per-function errors paired.
 python cv.py DIR [k] [seed] [base,got,folded]"""
-import hashlib
 import json
 import sys
 import time
@@ -10,6 +9,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "realcode_text"))
+from folds import training_folds  # the by-package folds every CV script of the corpus uses
+
 from irtoolkit.costmodel.dataset.realcode import evaluate as E
 from irtoolkit.costmodel.evaluation import f1_positive
 from irtoolkit.costmodel.features import FEATURE_NAMES
@@ -18,22 +20,13 @@ k = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 SEED = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 TP = {t: {"num_leaves": 63, "n_estimators": 600, "learning_rate": 0.05} for t in ("machine_instructions", "text_bytes")}
 targets = ["text_bytes", "spills"]
-sp = E.split(sys.argv[1])
-rows, X = sp["train"]
-pk = np.array([r["package"] for r in rows])
-fold = np.array([int(hashlib.sha256(("irtools-cv" + p).encode()).hexdigest()[:8], 16) % k for p in pk])
-sha = np.array([r["function_sha"] for r in rows])
+rows, X, pk, folds, test = training_folds(sys.argv[1], k)
 g, est, by = (FEATURE_NAMES.index(n) for n in ("lo.got", "lo.est", "lo.bytes"))
 VARIANTS = sys.argv[4].split(",") if len(sys.argv) > 4 else ["base", "got"]
 y = {t: np.array([np.nan if r.get(t) is None else r[t] for r in rows], dtype=float) for t in targets}
 pred = {(v, t): np.full(len(rows), np.nan) for v in VARIANTS for t in targets}
 raw = {v: np.full(len(rows), np.nan) for v in VARIANTS}
-test = np.zeros(len(rows), bool)
-print(len(set(pk)), "training packages,", len(rows), "rows,", k, "folds", flush=True)
-for f in range(k):
-    tr = fold != f
-    te = (fold == f) & ~np.isin(sha, sha[tr])
-    test |= te
+for f, (tr, te) in enumerate(folds):
     for v in VARIANTS:
         Xv = X.copy()
         if v == "base":
