@@ -30,8 +30,13 @@ for folder in ("costmodel-dataset", "costmodel-gpu", "costmodel-tvmcpu", "costmo
     r, f = load_dataset(ROOT / "build" / folder)
     grows, gfeats = grows + r, gfeats + f
 held = split_by_origin(grows)
-gkeep = [i for i in range(len(grows)) if not held[i] and any(t in grows[i]["labels"] for t in TARGETS)]
-gw = {"tvm-llvm": 0.25}
+# gen_scale 0 leaves the generated rows out (the real-only model)
+gkeep = [i for i in range(len(grows)) if gen_scale and not held[i] and any(t in grows[i]["labels"] for t in TARGETS)]
+gw = {"tvm-llvm": 0.25}   # train_default's --tvm-cpu-weight default
+# the generated part of every fit, the same in each fold and at each real-code weight
+gen_feats = [gfeats[i] for i in gkeep]
+gen_labels = [{t: v for t, v in grows[i]["labels"].items() if t in TARGETS} for i in gkeep]
+gen_weights = [gen_scale * gw.get(grows[i]["source"], 1.0) for i in gkeep]
 print(len(gkeep), "generated training rows", flush=True)
 y = {t: np.array([np.nan if r.get(t) is None else r[t] for r in rows], dtype=float) for t in TARGETS}
 pred = {(w, t): np.full(len(rows), np.nan) for w in weights for t in TARGETS}
@@ -39,12 +44,9 @@ for f, (tr, te) in enumerate(folds):
     rrows, rfeats = E.training_rows([r for r, m in zip(rows, tr, strict=True) if m], X[tr], targets=TARGETS)
     for w in weights:
         t0 = time.time()
-        feats = [gfeats[i] for i in gkeep] + rfeats if gen_scale else rfeats
-        labels = ([{t: v for t, v in grows[i]["labels"].items() if t in TARGETS} for i in gkeep] if gen_scale else []) \
-            + [r["labels"] for r in rrows]
-        wts = ([gen_scale * gw.get(grows[i]["source"], 1.0) for i in gkeep] if gen_scale else []) + [w] * len(rrows)
         m = CostModel(targets=TARGETS, random_state=seed, target_params=TARGET_PARAMS).fit(
-            feats, labels, weights=wts, feature_names=list(FEATURE_NAMES))
+            gen_feats + rfeats, gen_labels + [r["labels"] for r in rrows], weights=gen_weights + [w] * len(rrows),
+            feature_names=list(FEATURE_NAMES))
         for t in TARGETS:
             pred[(w, t)][te] = m.predict_matrix(X[te], t)[0]
         print("fold", f, "weight", w, round(time.time() - t0), flush=True)
