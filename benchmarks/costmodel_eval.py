@@ -19,7 +19,7 @@ realcode    Real C/C++ functions of Debian source packages (irtoolkit.costmodel.
             the shipped model and a model fitted on the training packages' rows, on the test packages,
             against the best constant x IR instruction count fitted on the test rows themselves and
             predict-the-mean; per package, spill F1, and the error of OOD-flagged vs unflagged rows.
-            Also written alone to results/costmodel_realcode.json.
+            Also written alone to results/costmodel_realcode.json (--realcode-out).
 ranking     Schedules measured during the tuning runs (the ``random`` runs: unbiased samples) ranked by
             TVM's own XGBoost on per-store features and by our cost model, both trained on the other
             seeds' measurements of the workload (with one seed, on the other half of its records):
@@ -544,6 +544,13 @@ def main() -> int:
     ap.add_argument("--tvm-cpu-data", default=str(ROOT / "build" / "costmodel-eval-tvmcpu"))
     ap.add_argument("--realcode", default=str(ROOT / "build" / "realcode"),
                     help="the real-code corpus (python -m irtoolkit.costmodel.dataset.realcode build --out DIR)")
+    ap.add_argument("--realcode-out", default=str(RESULTS / "costmodel_realcode.json"),
+                    help="where the realcode section's figures are also written alone")
+    ap.add_argument("--realcode-model", default="",
+                    help="a model folder to score on the real-code test packages instead of the shipped one "
+                         "(e.g. an earlier commit's costmodel/models/default, git archive'd)")
+    ap.add_argument("--no-realcode-refit", action="store_true",
+                    help="score the model only; skip fitting a model on the training packages alone")
     ap.add_argument("--out", default=str(RESULTS / "costmodel_eval.json"))
     ap.add_argument("--tuning-dir", default=str(TUNING),
                     help="tuning runs for the ranking and tuning sections; another folder than the default "
@@ -584,9 +591,12 @@ def main() -> int:
             result["throughput"] = throughput_section(extra["modules"], extra["model"])
             print("throughput", json.dumps(result["throughput"]))
     if "realcode" in sections:
+        from irtoolkit import costmodel
         from irtoolkit.costmodel.dataset.realcode.evaluate import compare, summary_lines
 
-        result["realcode"] = compare(args.realcode, out=RESULTS / "costmodel_realcode.json")
+        model = costmodel.load(args.realcode_model) if args.realcode_model else None
+        result["realcode"] = compare(args.realcode, out=args.realcode_out, model=model,
+                                     refit=not args.no_realcode_refit)
         print("\n".join(summary_lines(result["realcode"])))
     if "ranking" in sections:
         result["ranking" + suffix] = ranking_section()

@@ -111,7 +111,7 @@ class CostModel:
         self.random_state = random_state
         self.offset = offset
         # per-target overrides of the point booster's num_leaves / n_estimators / learning_rate (and
-        # objective, alpha): the size targets of real code gain from deeper, longer boosting where the
+        # objective, alpha, min_child_samples, feature_fraction, lambda_l2): the size targets of real code gain from deeper, longer boosting where the
         # rest would only grow the model
         self.target_params = target_params
 
@@ -138,6 +138,11 @@ class CostModel:
             p["num_leaves"] = int(over["num_leaves"])
         if "learning_rate" in over:
             p["learning_rate"] = float(over["learning_rate"])
+        if "min_child_samples" in over:
+            p["min_data_in_leaf"] = int(over["min_child_samples"])
+        for key in ("feature_fraction", "lambda_l2"):
+            if key in over:
+                p[key] = float(over[key])
         if "objective" in over:       # e.g. "huber" (with "alpha") or "regression_l1" on the residual
             p["objective"] = str(over["objective"])
             if "alpha" in over:
@@ -189,9 +194,13 @@ class CostModel:
             Xt, Wt = X[mask], W[mask]
             self.target_info_[name] = {"offset": self._fit_offset(name, Xt, z, Wt)}
             z = z - self._offset(name, Xt)
-            ds = lgb.Dataset(Xt, z, weight=None if weights is None else Wt, feature_name=[_safe(n) for n in names],
-                             free_raw_data=False, params={"verbosity": -1, "min_data_in_bin": 1})
             prm, rounds = self._point(name)
+            # the interval boosters share the Dataset at the default leaf size: a point booster with a
+            # larger one must not pre-filter the features they split on
+            pre = prm["min_data_in_leaf"] == self.min_child_samples
+            ds = lgb.Dataset(Xt, z, weight=None if weights is None else Wt, feature_name=[_safe(n) for n in names],
+                             free_raw_data=False, params={"verbosity": -1, "min_data_in_bin": 1,
+                                                          "feature_pre_filter": pre})
             point = lgb.train(prm, ds, num_boost_round=rounds)
             lo = lgb.train(self._params("quantile", self.quantiles[0]), ds,
                            num_boost_round=self.n_estimators_quantile)

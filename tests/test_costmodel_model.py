@@ -414,3 +414,20 @@ def test_target_params_set_one_targets_loss_and_survive_save(tmp_path):
     back = CostModel.load(m.save(tmp_path / "m"))
     assert back.target_params == tp
     np.testing.assert_allclose(back.predict_matrix(X, "text_bytes")[0], m.predict_matrix(X, "text_bytes")[0])
+
+
+def test_target_params_leaf_size_reaches_the_point_booster_only():
+    """A larger leaf size for one target's point booster fits (its interval boosters share the Dataset
+    at the default leaf size, which LightGBM refuses when the Dataset pre-filtered features) and stays
+    that booster's."""
+    rng = np.random.default_rng(1)
+    X = rng.uniform(1, 50, size=(300, 3))
+    labels = [{"machine_instructions": 3 * a + b} for a, b, _ in X]
+    tp = {"machine_instructions": {"min_child_samples": 40, "feature_fraction": 0.5, "lambda_l2": 1.0,
+                                   "n_estimators": 20}}
+    m = CostModel(n_estimators=20, target_params=tp).fit(X, labels, feature_names=["a", "b", "c"])
+    bs = m.boosters_["machine_instructions"]
+    assert bs["point"].params["min_data_in_leaf"] == 40
+    assert bs["point"].params["feature_fraction"] == 0.5 and bs["point"].params["lambda_l2"] == 1.0
+    assert bs["lo"].params["min_data_in_leaf"] == m.min_child_samples
+    assert np.isfinite(m.predict_matrix(X, "machine_instructions")[0]).all()

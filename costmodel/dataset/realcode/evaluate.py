@@ -187,16 +187,16 @@ def split(root: str | Path, *, test_fraction: float = 0.3) -> dict:
 
 
 def compare(root: str | Path, *, test_fraction: float = 0.3, out: str | Path | None = None,
-            model=None) -> dict:
-    """``model`` (default: the shipped one) and a model fitted on the training packages alone, on the
-    test packages."""
+            model=None, refit: bool = True) -> dict:
+    """``model`` (default: the shipped one) and, with ``refit``, a model fitted on the training packages
+    alone, on the test packages."""
     from irtoolkit import costmodel
 
     sp = split(root, test_fraction=test_fraction)
     (train_rows, Xtr), (test_rows, Xte) = sp["train"], sp["test"]
     res = {"corpus": str(root), "split": sp["figures"]}
     res["shipped_model"] = evaluate(model or costmodel.load(), test_rows, Xte)
-    if len(train_rows) >= 100:
+    if refit and len(train_rows) >= 100:
         # the suites' counts join the fit where the training packages have enough of them
         with_ex = sum(r.get(EXECUTED) is not None for r in train_rows) >= 50
         res["realcode_model"] = evaluate(fit_static(train_rows, Xtr, targets=LABELLED if with_ex else STATIC),
