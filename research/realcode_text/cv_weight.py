@@ -11,33 +11,22 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from folds import training_folds
+from folds import generated_training, training_folds
 
 from irtoolkit.costmodel.dataset.realcode import evaluate as E
-from irtoolkit.costmodel.evaluation import load_dataset, split_by_origin
 from irtoolkit.costmodel.features import FEATURE_NAMES
 from irtoolkit.costmodel.model import CostModel
 from irtoolkit.costmodel.train_default import TARGET_PARAMS
 
-ROOT = Path(__file__).resolve().parents[2]
 TARGETS = ["machine_instructions", "text_bytes"]
 k, seed = int(sys.argv[2]), int(sys.argv[3])
 weights = [float(w) for w in sys.argv[4].split(",")]
 gen_scale = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
 rows, X, pk, folds, test = training_folds(sys.argv[1], k)
-grows, gfeats = [], []
-for folder in ("costmodel-dataset", "costmodel-gpu", "costmodel-tvmcpu", "costmodel-mlir"):
-    r, f = load_dataset(ROOT / "build" / folder)
-    grows, gfeats = grows + r, gfeats + f
-held = split_by_origin(grows)
-# gen_scale 0 leaves the generated rows out (the real-only model)
-gkeep = [i for i in range(len(grows)) if gen_scale and not held[i] and any(t in grows[i]["labels"] for t in TARGETS)]
-gw = {"tvm-llvm": 0.25}   # train_default's --tvm-cpu-weight default
-# the generated part of every fit, the same in each fold and at each real-code weight
-gen_feats = [gfeats[i] for i in gkeep]
-gen_labels = [{t: v for t, v in grows[i]["labels"].items() if t in TARGETS} for i in gkeep]
-gen_weights = [gen_scale * gw.get(grows[i]["source"], 1.0) for i in gkeep]
-print(len(gkeep), "generated training rows", flush=True)
+# gen_scale 0 leaves the generated rows out (the real-only model); the generated part of every fit is
+# the same in each fold and at each real-code weight
+gen_feats, gen_labels, gen_weights = generated_training(TARGETS) if gen_scale else ([], [], [])
+gen_weights = [gen_scale * w for w in gen_weights]
 y = {t: np.array([np.nan if r.get(t) is None else r[t] for r in rows], dtype=float) for t in TARGETS}
 pred = {(w, t): np.full(len(rows), np.nan) for w in weights for t in TARGETS}
 for f, (tr, te) in enumerate(folds):

@@ -19,3 +19,21 @@ def training_folds(root: str, k: int):
     folds = [(fold != f, (fold == f) & ~np.isin(sha, sha[fold != f])) for f in range(k)]
     print(len(set(pk)), "training packages,", len(rows), "rows", flush=True)
     return rows, X, pk, folds, np.any([te for _, te in folds], axis=0)
+
+
+def generated_training(targets):
+    """The generated sources' training split as train_default fits it (features, labels of ``targets``,
+    weights: TVM CPU rows at train_default's --tvm-cpu-weight 0.25, the rest 1), the same in every fold."""
+    from irtoolkit.costmodel.evaluation import load_dataset, split_by_origin
+
+    root = Path(__file__).resolve().parents[2] / "build"
+    grows, gfeats = [], []
+    for folder in ("costmodel-dataset", "costmodel-gpu", "costmodel-tvmcpu", "costmodel-mlir"):
+        r, f = load_dataset(root / folder)
+        grows, gfeats = grows + r, gfeats + f
+    held = split_by_origin(grows)
+    keep = [i for i in range(len(grows)) if not held[i] and any(t in grows[i]["labels"] for t in targets)]
+    print(len(keep), "generated training rows", flush=True)
+    return ([gfeats[i] for i in keep],
+            [{t: v for t, v in grows[i]["labels"].items() if t in targets} for i in keep],
+            [0.25 if grows[i]["source"] == "tvm-llvm" else 1.0 for i in keep])
