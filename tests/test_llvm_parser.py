@@ -656,3 +656,21 @@ def test_tokens_without_whitespace():
     with pytest.raises(ParseError) as ei:
         parse_llvm(bad)
     assert ei.value.line == 2
+
+
+def test_a_module_whose_views_were_made_is_freed():
+    """Views and their module form a cycle; no object array may hide it from the cycle collector (one did,
+    and a pass over a corpus kept every module it had walked)."""
+    import gc
+
+    from irtools.ir.llvm.module import Module
+
+    gc.collect()
+    before = sum(isinstance(o, Module) for o in gc.get_objects())
+    for _ in range(3):
+        m = parse_llvm(KITCHEN_SINK)
+        assert sum(len(b.instructions) for f in m.functions for b in f.blocks) > 0
+        assert next(f for f in m.functions if f.blocks).blocks[0].instructions[0].index == 0   # gathers views
+        del m
+    gc.collect()
+    assert sum(isinstance(o, Module) for o in gc.get_objects()) == before

@@ -214,16 +214,21 @@ class Module:
         self._vnames: dict[int, str] = {}
         self._types: list | None = None
         self._vals_: list | None = None
-        self._varr: np.ndarray | None = None
 
     # ---------------------------------------------------------------- values
     # Every view is made in one go on first use: a class per value kind, one map() per class,
     # scattered into vid order through a NumPy object array, so a walk of the whole module costs one
     # Python object per value and one operand list per instruction, all made here.
     def _views(self) -> np.ndarray:
-        """The views in vid order, as an object array (made on first use)."""
-        if self._varr is not None:
-            return self._varr
+        """The views in vid order, as a new object array for one gather.
+
+        The module never keeps an object array: NumPy's object arrays are invisible to the cycle
+        collector, so one held here hid the module <-> view cycle from it and no module whose views
+        were made was ever freed (a corpus pass leaked about 8x its IR's size).  The list is visible."""
+        vals = self._vals
+        return np.fromiter(vals, dtype=object, count=len(vals))
+
+    def _materialize(self) -> None:
         was = gc.isenabled()
         gc.disable()  # hundreds of thousands of new views, none in a cycle the collector could free
         try:
@@ -239,7 +244,6 @@ class Module:
                     gc.freeze()
                     gc.unfreeze()
                 gc.enable()
-        return self._varr
 
     def _materialize_all(self) -> None:
         A = self._arr
@@ -286,14 +290,13 @@ class Module:
         cuts = bounds.tolist()
         oplists = map(flat.__getitem__, map(slice, cuts, islice(cuts, 1, None)))
         deque(map(setattr, iobjs, repeat("operands"), oplists), 0)
-        self._varr = arr
+        self._vals_ = arr.tolist()
 
     @property
     def _vals(self) -> list:
-        v = self._vals_
-        if v is None:
-            v = self._vals_ = self._views().tolist()
-        return v
+        if self._vals_ is None:
+            self._materialize()
+        return self._vals_
 
     def _value(self, vid: int):
         return self._vals[vid]
@@ -531,7 +534,7 @@ class Module:
         module is, and :meth:`to_bytes` prints it again."""
         if self._vnames:
             return True
-        if self._varr is None:
+        if self._vals_ is None:
             return False   # no view was ever made, so none was edited
         F, B = self._arr["funcs"], self._arr["blocks"]
         funcs = self.__dict__.get("functions")
@@ -683,7 +686,7 @@ class Instruction(Value):
         """Position in the block's instruction list."""
         m = self._m
         b = m._t["insts"].block[self._i]
-        lst = m._views()[m._t["blocks"].vid[b]].instructions
+        lst = m._vals[m._t["blocks"].vid[b]].instructions
         k = self._i - m._t["blocks"].inst_start[b]
         return k if 0 <= k < len(lst) and lst[k] is self else lst.index(self)
 
