@@ -272,6 +272,25 @@ def test_hung_build_is_recorded(tmp_path, two_node_cluster):
     assert res.status == "failed" and res.reason.startswith("timeout:")
 
 
+def test_package_with_no_labelled_function_counts_as_built_not_labelled(tmp_path):
+    """A package whose every side compile failed (libraw: 4 modules, 157 side failures) gets the labeller's
+    empty functions table, which has no columns; the statistics and the loader read past it."""
+    pdir = tmp_path / "packages" / "empty"
+    pdir.mkdir(parents=True)
+    (pdir / "result.json").write_text(json.dumps({"package": "empty", "status": "built", "reason": "",
+                                                  "version": "1", "modules": 0}))
+    corpus._write_table([{"ir_sha256": "0" * 64, "text": "declare i32 @puts(ptr)\n", "source_file": "a.c",
+                          "lang": "c", "compiler": "gcc", "flags": "-O2", "opt": "-O2", "package": "empty",
+                          "version": "1"}], pdir / "modules.parquet")
+    corpus._write_table([], pdir / "functions.parquet")
+    st = stats.corpus_stats(tmp_path)
+    assert st["packages"] == {"attempted": 1, "built": 1, "failed": 0, "labelled": 0}
+    from irtoolkit.costmodel.dataset.realcode import evaluate
+
+    rows, X = evaluate.load(tmp_path)
+    assert rows == [] and X.shape[0] == 0
+
+
 def test_best_constant_is_the_mape_minimiser():
     from irtoolkit.costmodel.dataset.realcode.evaluate import best_constant
 

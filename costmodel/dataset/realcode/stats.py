@@ -49,11 +49,12 @@ def corpus_stats(root: str | Path, *, with_modules: bool = True) -> dict:
             x = json.loads((d / "executed.json").read_text())
             executed[x["status"]] += 1
             executed["functions"] += x.get("functions", 0)
-        if (d / "functions.parquet").is_file():
+        # a package whose every side compile failed is labelled with an empty table (no columns either)
+        if (d / "functions.parquet").is_file() and "function_sha" in pq.read_schema(d / "functions.parquet").names:
             t = pq.read_table(d / "functions.parquet", columns=["function_sha"])
             fn_rows += t.num_rows
             shas.update(t.column("function_sha").to_pylist())
-            labelled_pk += 1
+            labelled_pk += t.num_rows > 0
         if not with_modules or not (d / "modules.parquet").is_file():
             continue
         mt = pq.read_table(d / "modules.parquet", columns=["text", "lang"])
