@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.failures:
             _write_json(st["failures"], Path(args.failures))
         if args.plot:
-            plot(args.corpus, args.plot)
+            plot(args.corpus, args.plot, st)
         text = markdown(st)
         if args.markdown:
             Path(args.markdown).write_text(text)
