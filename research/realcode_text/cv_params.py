@@ -2,7 +2,9 @@
 training packages only, each fold fitted the shipped model's way (the generated sources' training split plus
 the real training fold at weight 0.5, train_default's settings) with one change to the point booster of
 machine instructions and `.text` per variant, scored on the held-out fold.
-python cv_params.py DIR k seed variant[,variant...]     (variants: base, mcs20, mcs50, ff05, l2_1)"""
+python cv_params.py DIR k seed variant[,variant...]     (variants: base, ff03, mcs20, mcs50, ff05, l2_1)
+base is train_default's TARGET_PARAMS as they are now (feature_fraction 0.5 since 2026-12-08; ff03 is the
+setting before)."""
 import json
 import sys
 import time
@@ -19,7 +21,7 @@ from irtoolkit.costmodel.model import CostModel
 from irtoolkit.costmodel.train_default import TARGET_PARAMS
 
 TARGETS = ["machine_instructions", "text_bytes"]
-VARIANTS = {"base": {}, "mcs20": {"min_child_samples": 20}, "mcs50": {"min_child_samples": 50},
+VARIANTS = {"base": {}, "ff03": {"feature_fraction": 0.3}, "mcs20": {"min_child_samples": 20}, "mcs50": {"min_child_samples": 50},
             "ff05": {"feature_fraction": 0.5}, "l2_1": {"lambda_l2": 1.0}}
 k, seed = int(sys.argv[2]), int(sys.argv[3])
 variants = sys.argv[4].split(",")
