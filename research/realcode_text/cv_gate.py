@@ -12,12 +12,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from folds import generated_training, training_folds
+from folds import fit_shipped_way, fold_rows, generated_training, training_folds
 
-from irtoolkit.costmodel.dataset.realcode import evaluate as E
 from irtoolkit.costmodel.evaluation import f1_positive
-from irtoolkit.costmodel.features import FEATURE_NAMES
-from irtoolkit.costmodel.model import CostModel
 from irtoolkit.costmodel.train_default import TARGET_PARAMS
 
 TARGETS = ["spills"]
@@ -31,12 +28,10 @@ logit = {w: np.full(len(rows), np.nan) for w in weights}
 fold_of = np.full(len(rows), -1)
 for f, (tr, te) in enumerate(folds):
     fold_of[te] = f
-    rrows, rfeats = E.training_rows([r for r, m in zip(rows, tr, strict=True) if m], X[tr], targets=TARGETS)
+    real = fold_rows(rows, X, tr, TARGETS)
     for w in weights:
         t0 = time.time()
-        m = CostModel(targets=TARGETS, random_state=seed, target_params=TARGET_PARAMS).fit(
-            gen_feats + rfeats, gen_labels + [r["labels"] for r in rrows], weights=gen_weights + [w] * len(rrows),
-            feature_names=list(FEATURE_NAMES))
+        m = fit_shipped_way((gen_feats, gen_labels, gen_weights), real, w, TARGETS, seed, TARGET_PARAMS)
         logit[w][te] = m._raw(m.boosters_["spills"]["gate"], X[te])
         print("fold", f, "weight", w, round(time.time() - t0), flush=True)
 

@@ -13,11 +13,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from folds import generated_training, training_folds
+from folds import fit_shipped_way, fold_rows, generated_training, training_folds
 
-from irtoolkit.costmodel.dataset.realcode import evaluate as E
-from irtoolkit.costmodel.features import FEATURE_NAMES
-from irtoolkit.costmodel.model import CostModel
 from irtoolkit.costmodel.train_default import TARGET_PARAMS
 
 TARGETS = ["machine_instructions", "text_bytes"]
@@ -30,13 +27,11 @@ gen_feats, gen_labels, gen_weights = generated_training(TARGETS)
 y = {t: np.array([np.nan if r.get(t) is None else r[t] for r in rows], dtype=float) for t in TARGETS}
 pred = {(v, t): np.full(len(rows), np.nan) for v in variants for t in TARGETS}
 for f, (tr, te) in enumerate(folds):
-    rrows, rfeats = E.training_rows([r for r, m in zip(rows, tr, strict=True) if m], X[tr], targets=TARGETS)
+    real = fold_rows(rows, X, tr, TARGETS)
     for v in variants:
         t0 = time.time()
         params = {t: {**TARGET_PARAMS[t], **VARIANTS[v]} for t in TARGETS}
-        m = CostModel(targets=TARGETS, random_state=seed, target_params=params).fit(
-            gen_feats + rfeats, gen_labels + [r["labels"] for r in rrows], weights=gen_weights + [0.5] * len(rrows),
-            feature_names=list(FEATURE_NAMES))
+        m = fit_shipped_way((gen_feats, gen_labels, gen_weights), real, 0.5, TARGETS, seed, params)
         for t in TARGETS:
             pred[(v, t)][te] = m.predict_matrix(X[te], t)[0]
         print("fold", f, v, round(time.time() - t0), flush=True)

@@ -37,3 +37,20 @@ def generated_training(targets):
     return ([gfeats[i] for i in keep],
             [{t: v for t, v in grows[i]["labels"].items() if t in targets} for i in keep],
             [0.25 if grows[i]["source"] == "tvm-llvm" else 1.0 for i in keep])
+
+
+def fold_rows(rows, X, train_mask, targets):
+    """A fold's real training rows in train_default's row form: (rows, feature dicts)."""
+    return E.training_rows([r for r, m in zip(rows, train_mask, strict=True) if m], X[train_mask], targets=targets)
+
+
+def fit_shipped_way(gen, real, real_weight, targets, seed, target_params):
+    """A model fitted as train_default fits: the generated rows ``gen`` (features, labels, weights) and the
+    fold's real rows ``real`` (from :func:`fold_rows`) at ``real_weight``."""
+    from irtoolkit.costmodel.features import FEATURE_NAMES
+    from irtoolkit.costmodel.model import CostModel
+
+    (gf, gl, gw), (rrows, rfeats) = gen, real
+    return CostModel(targets=targets, random_state=seed, target_params=target_params).fit(
+        gf + rfeats, gl + [r["labels"] for r in rrows], weights=gw + [real_weight] * len(rrows),
+        feature_names=list(FEATURE_NAMES))
