@@ -111,8 +111,8 @@ class CostModel:
         self.random_state = random_state
         self.offset = offset
         # per-target overrides of the point booster's num_leaves / n_estimators / learning_rate (and
-        # objective, alpha, min_child_samples, feature_fraction, lambda_l2): the size targets of real code gain from deeper, longer boosting where the
-        # rest would only grow the model
+        # objective, alpha, min_child_samples, feature_fraction, lambda_l2): the size targets of real
+        # code gain from deeper, longer boosting where the rest would only grow the model
         self.target_params = target_params
 
     # ------------------------------------------------------------------ training
