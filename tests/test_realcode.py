@@ -267,6 +267,20 @@ def test_debian_package_on_two_nodes_then_resume(tmp_path, two_node_cluster):
     assert mi["baseline_const_ir_count"]["c"] > 0 and set(mi["per_package"]) == {"hello"}
 
 
+def test_a_local_run_starts_its_own_ray_beside_another_cluster(two_node_cluster):
+    """Without --ray-address a build starts a Ray instance of its own, sized to its workers, even while
+    another cluster runs on the machine: plain ray.init() joined that one (anyone's; here the test
+    cluster) and refused the worker count, which stopped a corpus build during a test run."""
+    import sys
+
+    code = ("import ray; from irtoolkit.costmodel.dataset.realcode.corpus import _start_ray; "
+            "print(_start_ray(None, 3, 1), int(ray.cluster_resources()['CPU']))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "RAY_AUTH_MODE": "disabled"})
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.split()[-2:] == ["3", "3"]
+
+
 def test_hung_build_is_recorded(tmp_path, two_node_cluster):
     res = debian.build_package("hello", tmp_path / "h", timeout=3)
     assert res.status == "failed" and res.reason.startswith("timeout:")

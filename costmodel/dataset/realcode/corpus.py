@@ -98,7 +98,9 @@ def _start_ray(ray_address: str | None, workers: int | None, jobs: int) -> int:
     import ray
 
     if not ray.is_initialized():
-        ray.init(address=ray_address, log_to_driver=False, include_dashboard=False,
+        # None means a cluster of our own: plain ray.init() joins whatever cluster was last started on
+        # this machine (anyone's), and refuses num_cpus there
+        ray.init(address=ray_address or "local", log_to_driver=False, include_dashboard=False,
                  **({"num_cpus": workers * jobs} if workers and not ray_address else {}))
     return workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // jobs)
 
@@ -159,7 +161,7 @@ class Corpus:
             scratch: str | None = None) -> dict:
         """Build and label every package of ``packages`` not done yet; returns a summary.
 
-        ``ray_address`` None starts a local Ray cluster (``ray.init()``); ``workers`` caps the builds
+        ``ray_address`` None starts a local Ray cluster of its own, beside any other; ``workers`` caps the builds
         running at once (default: the cluster's CPUs / ``jobs``).  ``jobs`` is each build's ``make -j``.
         """
         import ray
