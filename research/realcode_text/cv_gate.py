@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from folds import fit_shipped_way, fold_rows, generated_training, training_folds
+from folds import fit_shipped_way, fold_rows, generated_training, labels, training_folds
 
 from irtoolkit.costmodel.evaluation import f1_positive
 from irtoolkit.costmodel.train_default import TARGET_PARAMS
@@ -23,7 +23,7 @@ k, seed = int(sys.argv[2]), int(sys.argv[3])
 weights = [float(w) for w in sys.argv[4].split(",")]
 rows, X, pk, folds, test = training_folds(sys.argv[1], k)
 gen_feats, gen_labels, gen_weights = generated_training(TARGETS)
-y = np.array([np.nan if r.get("spills") is None else r["spills"] for r in rows], dtype=float)
+y = labels(rows, TARGETS)["spills"]
 logit = {w: np.full(len(rows), np.nan) for w in weights}
 fold_of = np.full(len(rows), -1)
 for f, (tr, te) in enumerate(folds):

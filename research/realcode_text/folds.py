@@ -2,6 +2,7 @@
 (its test packages untouched), each test fold without the bodies (function_sha) a training fold has."""
 import hashlib
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -54,3 +55,29 @@ def fit_shipped_way(gen, real, real_weight, targets, seed, target_params):
     return CostModel(targets=targets, random_state=seed, target_params=target_params).fit(
         gf + rfeats, gl + [r["labels"] for r in rrows], weights=gw + [real_weight] * len(rrows),
         feature_names=list(FEATURE_NAMES))
+
+
+def labels(rows, targets):
+    """Each target's labels as a float array over ``rows`` (NaN where a row has none)."""
+    return {t: np.array([np.nan if r.get(t) is None else r[t] for r in rows], dtype=float) for t in targets}
+
+
+def held_out_predictions(rows, X, folds, targets, variants, fit):
+    """{(variant, target): predictions of each fold's held-out rows}, where ``fit(variant, real)`` fits a model
+    on the fold's real training rows ``real`` (from :func:`fold_rows`)."""
+    pred = {(v, t): np.full(len(rows), np.nan) for v in variants for t in targets}
+    for f, (tr, te) in enumerate(folds):
+        real = fold_rows(rows, X, tr, targets)
+        for v in variants:
+            t0 = time.time()
+            m = fit(v, real)
+            for t in targets:
+                pred[(v, t)][te] = m.predict_matrix(X[te], t)[0]
+            print("fold", f, v, round(time.time() - t0), flush=True)
+    return pred
+
+
+def mape(y, p, mask):
+    """The MAPE of ``p`` on the rows of ``mask`` with a positive label, to five places."""
+    ok = mask & (y > 0)
+    return round(float(np.mean(np.abs(p[ok] - y[ok]) / y[ok])), 5)

@@ -7,7 +7,6 @@ exactly and adds the mean padding per aligned loop header.
 python padding_floor.py DIR [packages] [seed]"""
 import json
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -17,7 +16,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from irtoolkit.costmodel.dataset.labellers import symbol_sizes
+from irtoolkit.costmodel.dataset.labellers import _FN_BEGIN, _FN_END, symbol_sizes
 from irtoolkit.costmodel.dataset.realcode import evaluate as E
 
 root = Path(sys.argv[1])
@@ -26,8 +25,6 @@ rng = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 0)
 train_pk = sorted(p.name for p in (root / "packages").iterdir()
                   if (p / "modules.parquet").exists() and not E.package_side(p.name))
 pkgs = rng.sample(train_pk, min(n_pk, len(train_pk)))
-_BEGIN = re.compile(r"#\s*-- Begin function (\S+)")
-_END = re.compile(r"#\s*-- End function")
 label, unpadded, headers = [], [], []
 with tempfile.TemporaryDirectory() as tmp:
     tmp = Path(tmp)
@@ -50,10 +47,10 @@ with tempfile.TemporaryDirectory() as tmp:
                 continue
             count, fn = {}, None
             for line in asm.splitlines():
-                b = _BEGIN.search(line)
+                b = _FN_BEGIN.search(line)
                 if b:
                     fn, count[b.group(1)] = b.group(1), -1      # the function's own alignment is not padding
-                elif _END.search(line):
+                elif _FN_END.search(line):
                     fn = None
                 elif fn and line.strip().startswith(".p2align"):
                     count[fn] += 1
